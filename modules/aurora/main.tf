@@ -1,0 +1,84 @@
+resource "aws_db_subnet_group" "this" {
+  name        = var.cluster_identifier
+  description = "Private subnets for Aurora cluster ${var.cluster_identifier}"
+  subnet_ids  = var.subnet_ids
+}
+
+resource "aws_rds_cluster" "this" {
+  cluster_identifier = var.cluster_identifier
+  engine             = "aurora-postgresql"
+  # Serverless v2 is "provisioned" mode with db.serverless instances, not the legacy "serverless" mode.
+  engine_mode    = "provisioned"
+  engine_version = var.engine_version
+
+  database_name   = var.database_name
+  master_username = var.master_username
+  # RDS generates the password and keeps (and rotates) it in a Secrets Manager secret it owns,
+  # so no password ever appears in configuration or state.
+  manage_master_user_password = true
+
+  # RDS Data API: the agents run SQL over HTTPS with IAM credentials + the master secret,
+  # so they need no connection pool or drivers inside the VPC.
+  enable_http_endpoint = true
+  # Required for the iam module's RDS access role (rds-db:connect as db_iam_user); without it
+  # IAM auth tokens are rejected. Password auth keeps working alongside it.
+  iam_database_authentication_enabled = true
+
+  serverlessv2_scaling_configuration {
+    min_capacity = var.min_capacity
+    max_capacity = var.max_capacity
+  }
+
+  db_subnet_group_name   = aws_db_subnet_group.this.name
+  vpc_security_group_ids = [var.security_group_id]
+  # availability_zones is deliberately NOT set: RDS always spreads cluster storage over three AZs
+  # and reports all of them, so any shorter list here produces a perpetual diff (and a forced
+  # replacement). Instance placement is controlled per instance below instead.
+
+  # Encrypted with the AWS managed aws/rds key.
+  storage_encrypted = true
+
+  backup_retention_period      = var.backup_retention_days
+  preferred_backup_window      = var.preferred_backup_window
+  preferred_maintenance_window = var.preferred_maintenance_window
+  copy_tags_to_snapshot        = true
+
+  deletion_protection       = var.deletion_protection
+  skip_final_snapshot       = var.skip_final_snapshot
+  final_snapshot_identifier = var.skip_final_snapshot ? null : "${var.cluster_identifier}-final"
+
+  lifecycle {
+    # Variable validation cannot compare two variables on Terraform < 1.9, so check here.
+    precondition {
+      condition     = var.max_capacity >= var.min_capacity
+      error_message = "max_capacity must be greater than or equal to min_capacity."
+    }
+  }
+}
+
+resource "aws_rds_cluster_instance" "this" {
+  count = var.instance_count
+
+  identifier         = "${var.cluster_identifier}-${count.index + 1}"
+  cluster_identifier = aws_rds_cluster.this.id
+  engine             = aws_rds_cluster.this.engine
+  engine_version     = aws_rds_cluster.this.engine_version
+  instance_class     = "db.serverless"
+
+  db_subnet_group_name = aws_db_subnet_group.this.name
+  availability_zone    = var.availability_zones[count.index % length(var.availability_zones)]
+  publicly_accessible  = false
+
+  # Instance 1 is the intended writer, the rest are readers. Which instance actually holds the
+  # writer role is decided by RDS (and changes on failover); the tier only sets failover priority.
+  # Keeping every reader in tier 0/1 matters for Serverless v2: readers in tiers 0-1 scale in step
+  # with the writer, so a failover lands on an instance that is already warm enough for the load.
+  promotion_tier = count.index == 0 ? 0 : 1
+
+  # Minor upgrades are applied in the maintenance window. Afterwards the cluster reports a newer
+  # engine_version than var.engine_version; bump the configured version to match rather than
+  # letting Terraform attempt a (rejected) downgrade.
+  auto_minor_version_upgrade   = true
+  preferred_maintenance_window = var.preferred_maintenance_window
+  copy_tags_to_snapshot        = true
+}

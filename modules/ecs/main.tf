@@ -1,0 +1,219 @@
+locals {
+  # Valid Fargate memory sizes (MiB) per CPU size.
+  fargate_memory_by_cpu = {
+    "256"   = [512, 1024, 2048]
+    "512"   = range(1024, 4097, 1024)
+    "1024"  = range(2048, 8193, 1024)
+    "2048"  = range(4096, 16385, 1024)
+    "4096"  = range(8192, 30721, 1024)
+    "8192"  = range(16384, 61441, 4096)
+    "16384" = range(32768, 122881, 8192)
+  }
+
+  container_definition = {
+    name      = var.container_name
+    image     = var.image
+    essential = true
+
+    portMappings = [
+      {
+        containerPort = var.container_port
+        hostPort      = var.container_port
+        protocol      = "tcp"
+      },
+    ]
+
+    # Sorted by name so the rendered JSON (and therefore the task definition revision) is stable.
+    environment = [
+      for name in sort(keys(var.environment)) : {
+        name  = name
+        value = var.environment[name]
+      }
+    ]
+
+    secrets = [
+      for name in sort(keys(var.secrets)) : {
+        name      = name
+        valueFrom = var.secrets[name]
+      }
+    ]
+
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        "awslogs-group"         = aws_cloudwatch_log_group.this.name
+        "awslogs-region"        = var.region
+        "awslogs-stream-prefix" = var.agent_name
+        # non-blocking: a CloudWatch Logs hiccup drops log lines instead of stalling the application on stdout.
+        "mode" = "non-blocking"
+      }
+    }
+
+    # Requires curl in the image. The ALB health check decides routing; this one lets ECS replace a hung
+    # container even when it is not receiving traffic.
+    healthCheck = {
+      command     = ["CMD-SHELL", "curl -f http://localhost:${var.container_port}${var.health_check_path} || exit 1"]
+      interval    = 30
+      timeout     = 5
+      retries     = 3
+      startPeriod = 60
+    }
+
+    # Writable for now: a read-only root file system first needs explicit scratch volumes for every path the
+    # application writes to (e.g. /tmp).
+    readonlyRootFilesystem = false
+  }
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = var.log_group_name
+  retention_in_days = var.log_retention_days
+
+  tags = {
+    Name = var.log_group_name
+  }
+}
+
+resource "aws_ecs_cluster" "this" {
+  name = var.cluster_name
+
+  setting {
+    name  = "containerInsights"
+    value = "enabled"
+  }
+
+  tags = {
+    Name = var.cluster_name
+  }
+}
+
+resource "aws_ecs_cluster_capacity_providers" "this" {
+  cluster_name       = aws_ecs_cluster.this.name
+  capacity_providers = ["FARGATE"]
+
+  default_capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    weight            = 1
+    base              = 0
+  }
+}
+
+resource "aws_ecs_task_definition" "this" {
+  family                   = var.task_family
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.cpu
+  memory                   = var.memory
+  execution_role_arn       = var.execution_role_arn
+  task_role_arn            = var.task_role_arn
+  container_definitions    = jsonencode([local.container_definition])
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  tags = {
+    Name = var.task_family
+  }
+
+  lifecycle {
+    precondition {
+      condition     = contains(local.fargate_memory_by_cpu[tostring(var.cpu)], var.memory)
+      error_message = "memory ${var.memory} MiB is not a valid Fargate size for cpu ${var.cpu}."
+    }
+
+    precondition {
+      condition     = length(setintersection(keys(var.environment), keys(var.secrets))) == 0
+      error_message = "A variable name must not appear in both environment and secrets."
+    }
+  }
+}
+
+resource "aws_ecs_service" "this" {
+  name            = var.service_name
+  cluster         = aws_ecs_cluster.this.arn
+  task_definition = aws_ecs_task_definition.this.arn
+  desired_count   = var.desired_count
+
+  # An explicit launch type keeps the service independent of the cluster's default capacity provider strategy,
+  # which stays in place for ad-hoc RunTask calls (migrations, one-off jobs).
+  launch_type      = "FARGATE"
+  platform_version = "LATEST"
+
+  deployment_minimum_healthy_percent = var.deployment_minimum_healthy_percent
+  deployment_maximum_percent         = var.deployment_maximum_percent
+  health_check_grace_period_seconds  = var.health_check_grace_period_seconds
+
+  propagate_tags          = "SERVICE"
+  enable_ecs_managed_tags = true
+  wait_for_steady_state   = var.wait_for_steady_state
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [var.security_group_id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = var.target_group_arn
+    container_name   = var.container_name
+    container_port   = var.container_port
+  }
+
+  # A deployment whose tasks never become healthy is stopped and rolled back to the last working revision.
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  tags = {
+    Name = var.service_name
+  }
+
+  timeouts {
+    create = var.deployment_timeout
+    update = var.deployment_timeout
+  }
+
+  lifecycle {
+    # desired_count only seeds the service; afterwards Application Auto Scaling owns it and Terraform must not
+    # reset a scaled-out service on every apply.
+    ignore_changes = [desired_count]
+  }
+}
+
+resource "aws_appautoscaling_target" "this" {
+  service_namespace  = "ecs"
+  scalable_dimension = "ecs:service:DesiredCount"
+  resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.this.name}"
+  min_capacity       = var.desired_count
+  max_capacity       = var.max_count
+
+  lifecycle {
+    precondition {
+      condition     = var.max_count >= var.desired_count
+      error_message = "max_count (${var.max_count}) must be >= desired_count (${var.desired_count})."
+    }
+  }
+}
+
+resource "aws_appautoscaling_policy" "cpu" {
+  name               = "${var.service_name}-cpu-target-tracking"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+  resource_id        = aws_appautoscaling_target.this.resource_id
+
+  target_tracking_scaling_policy_configuration {
+    target_value = var.cpu_target_percent
+
+    # Scale out quickly on load, scale in conservatively to avoid flapping.
+    scale_in_cooldown  = 300
+    scale_out_cooldown = 60
+
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageCPUUtilization"
+    }
+  }
+}

@@ -1,0 +1,71 @@
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+
+  repository_arns = [
+    for name in var.repository_names : "arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/${name}"
+  ]
+
+  # "<group-arn>:*" covers the streams inside each group (PutLogEvents) and the group itself for CreateLogStream,
+  # the same form AWS uses in its own awslogs examples.
+  log_stream_arns = [
+    for name in var.log_group_names : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${name}:*"
+  ]
+
+  # ECS valueFrom may reference a single JSON key ("<secret-arn>:<json-key>:<stage>:<version>"); IAM only knows the
+  # secret itself, which is always the first seven colon-separated fields.
+  execution_secret_arns = distinct([for arn in var.execution_secret_arns : join(":", slice(split(":", arn), 0, 7))])
+  task_secret_arns      = distinct([for arn in var.task_secret_arns : join(":", slice(split(":", arn), 0, 7))])
+
+  bedrock_inference_profile_arn = "arn:${local.partition}:bedrock:${local.region}:${local.account_id}:inference-profile/${var.bedrock_inference_profile_id}"
+
+  # Foundation-model ARNs have no account; a cross-region profile may serve a request from any destination region,
+  # so the model must be allowed in every one of them or requests fail intermittently.
+  bedrock_foundation_model_arns = [
+    for region in distinct(var.bedrock_destination_regions) : "arn:${local.partition}:bedrock:${region}::foundation-model/${var.bedrock_foundation_model_id}"
+  ]
+
+  rds_data_actions = [
+    "rds-data:ExecuteStatement",
+    "rds-data:BatchExecuteStatement",
+    "rds-data:BeginTransaction",
+    "rds-data:CommitTransaction",
+    "rds-data:RollbackTransaction",
+  ]
+
+  db_user_arn = "arn:${local.partition}:rds-db:${local.region}:${local.account_id}:dbuser:${var.db_cluster_resource_id}/${var.db_iam_user}"
+}
+
+# Shared trust policy for the execution and task roles. The SourceAccount/SourceArn conditions stop the ECS
+# service principal from assuming these roles on behalf of another account (confused deputy).
+data "aws_iam_policy_document" "ecs_tasks_assume" {
+  statement {
+    sid     = "EcsTasksAssume"
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:*"]
+    }
+  }
+}

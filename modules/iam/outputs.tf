@@ -1,0 +1,29 @@
+# The role ARN outputs wait for the inline policies: a service consuming them must not start tasks before the
+# roles can actually pull images, write logs and read secrets.
+output "execution_role_arn" {
+  description = "ARN of the ECS task execution role (task definition execution_role_arn)."
+  value       = aws_iam_role.execution.arn
+  depends_on  = [aws_iam_role_policy.execution]
+}
+
+output "task_role_arn" {
+  description = "ARN of the ECS task role (task definition task_role_arn)."
+  value       = aws_iam_role.task.arn
+  depends_on  = [aws_iam_role_policy.task]
+}
+
+output "rds_access_role_arn" {
+  description = "ARN of the database access role the task role may assume."
+  value       = aws_iam_role.rds_access.arn
+  depends_on  = [aws_iam_role_policy.rds_access]
+}
+
+output "execution_role_name" {
+  description = "Name of the ECS task execution role."
+  value       = aws_iam_role.execution.name
+}
+
+output "task_role_name" {
+  description = "Name of the ECS task role."
+  value       = aws_iam_role.task.name
+}

@@ -1,0 +1,116 @@
+variable "name_prefix" {
+  type        = string
+  description = "Prefix for role names, usually the environment (\"prod\")."
+
+  validation {
+    # The longest role name is "<prefix>-multi-agent-ecs-execution" (25 characters after the prefix); IAM allows 64.
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,39}$", var.name_prefix))
+    error_message = "name_prefix must be 1-39 characters of [A-Za-z0-9+=,.@_-] so role names stay within 64 characters."
+  }
+}
+
+variable "repository_names" {
+  type        = list(string)
+  description = "ECR repository names the execution role may pull from (in the current region and account)."
+
+  validation {
+    condition     = length(var.repository_names) > 0
+    error_message = "At least one repository name is required."
+  }
+}
+
+variable "log_group_names" {
+  type        = list(string)
+  description = "CloudWatch log group names the execution role may write container logs to."
+
+  validation {
+    condition     = length(var.log_group_names) > 0
+    error_message = "At least one log group name is required."
+  }
+}
+
+variable "execution_secret_arns" {
+  type        = list(string)
+  description = "Secrets Manager ARNs the ECS agent injects into containers (task definition \"secrets\"). The \":json-key:stage:version\" valueFrom suffix is accepted and stripped."
+
+  validation {
+    condition     = alltrue([for arn in var.execution_secret_arns : can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:", arn))])
+    error_message = "execution_secret_arns must be Secrets Manager secret ARNs."
+  }
+}
+
+variable "task_secret_arns" {
+  type        = list(string)
+  description = "Secrets Manager ARNs the application reads itself at runtime (e.g. the database secret passed to the RDS Data API)."
+
+  validation {
+    condition     = alltrue([for arn in var.task_secret_arns : can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:", arn))])
+    error_message = "task_secret_arns must be Secrets Manager secret ARNs."
+  }
+}
+
+variable "db_cluster_arn" {
+  type        = string
+  description = "ARN of the Aurora cluster the application may query through the RDS Data API."
+
+  validation {
+    condition     = can(regex("^arn:[^:]+:rds:[^:]+:[0-9]{12}:cluster:.+$", var.db_cluster_arn))
+    error_message = "db_cluster_arn must be an RDS cluster ARN (arn:PARTITION:rds:REGION:ACCOUNT:cluster:NAME)."
+  }
+}
+
+variable "db_cluster_resource_id" {
+  type        = string
+  description = "Aurora cluster resource ID (cluster-XXXXXXXX), used in rds-db:connect ARNs for IAM database authentication."
+
+  validation {
+    condition     = can(regex("^cluster-[A-Za-z0-9]+$", var.db_cluster_resource_id))
+    error_message = "db_cluster_resource_id must look like \"cluster-ABCDEFGHIJKL0123456789\"."
+  }
+}
+
+variable "db_iam_user" {
+  type        = string
+  description = "Database user the RDS access role may log in as with IAM authentication (must be granted rds_iam in PostgreSQL)."
+  default     = "app_iam"
+
+  validation {
+    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_]{0,62}$", var.db_iam_user))
+    error_message = "db_iam_user must be a plain PostgreSQL identifier (letters, digits, underscores; max 63 characters)."
+  }
+}
+
+variable "bedrock_inference_profile_id" {
+  type        = string
+  description = "Cross-region (system-defined) inference profile ID the agents invoke, e.g. \"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\"."
+
+  validation {
+    condition     = can(regex("^[a-z-]+\\.[A-Za-z0-9.:-]+$", var.bedrock_inference_profile_id))
+    error_message = "bedrock_inference_profile_id must be a geography-prefixed profile ID such as \"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\"."
+  }
+}
+
+variable "bedrock_foundation_model_id" {
+  type        = string
+  description = "Foundation model behind the inference profile, e.g. \"anthropic.claude-3-7-sonnet-20250219-v1:0\"."
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]+\\.[A-Za-z0-9.:-]+$", var.bedrock_foundation_model_id))
+    error_message = "bedrock_foundation_model_id must be a model ID such as \"anthropic.claude-3-7-sonnet-20250219-v1:0\"."
+  }
+}
+
+variable "bedrock_destination_regions" {
+  type        = list(string)
+  description = "Every region the inference profile may route a request to; the foundation model must be allowed in each."
+
+  validation {
+    condition     = length(var.bedrock_destination_regions) > 0
+    error_message = "At least one Bedrock destination region is required."
+  }
+
+  validation {
+    condition     = alltrue([for r in var.bedrock_destination_regions : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", r))])
+    error_message = "bedrock_destination_regions must contain region names such as \"eu-central-1\"."
+  }
+}

@@ -1,0 +1,44 @@
+output "vpc_id" {
+  description = "ID of the VPC."
+  value       = aws_vpc.this.id
+}
+
+output "vpc_cidr" {
+  description = "IPv4 CIDR block of the VPC."
+  value       = aws_vpc.this.cidr_block
+}
+
+output "availability_zones" {
+  description = "Availability zones in use, in the same order as the subnet ID lists."
+  value       = local.azs
+}
+
+output "public_subnet_ids" {
+  description = "IDs of the public subnets, in availability_zones order."
+  value       = [for az in local.azs : aws_subnet.public[az].id]
+}
+
+output "private_subnet_ids" {
+  description = "IDs of the private subnets, in availability_zones order."
+  value       = [for az in local.azs : aws_subnet.private[az].id]
+}
+
+output "nat_gateway_ids" {
+  description = "IDs of the NAT gateways in availability_zones order (a single element when single_nat_gateway is true)."
+  value       = [for az in local.nat_azs : aws_nat_gateway.this[az].id]
+}
+
+output "alb_security_group_id" {
+  description = "ID of the security group for the application load balancer."
+  value       = aws_security_group.alb.id
+}
+
+output "ecs_security_group_id" {
+  description = "ID of the security group for the ECS agent tasks."
+  value       = aws_security_group.ecs.id
+}
+
+output "db_security_group_id" {
+  description = "ID of the security group for the Aurora cluster."
+  value       = aws_security_group.db.id
+}

@@ -1,0 +1,76 @@
+variable "name_prefix" {
+  type        = string
+  description = "Environment prefix for resource names and Name tags, e.g. \"prod\"."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,19}$", var.name_prefix))
+    error_message = "name_prefix must be 1-20 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "vpc_cidr" {
+  type        = string
+  description = "IPv4 CIDR block of the VPC, e.g. \"10.0.0.0/16\"."
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && can(regex("^[0-9.]+/(1[6-9]|2[0-8])$", var.vpc_cidr))
+    error_message = "vpc_cidr must be a valid IPv4 CIDR block with a prefix length between /16 and /28 (the range AWS accepts for a VPC)."
+  }
+}
+
+variable "az_count" {
+  type        = number
+  description = "Number of availability zones to spread the subnets over (the first az_count available zones of the region)."
+
+  # An ALB and an RDS DB subnet group both require subnets in at least two AZs.
+  validation {
+    condition     = var.az_count >= 2 && floor(var.az_count) == var.az_count
+    error_message = "az_count must be a whole number of at least 2 (ALB and Aurora need two AZs)."
+  }
+}
+
+variable "public_subnet_cidrs" {
+  type        = list(string)
+  description = "CIDR blocks of the public subnets, one per AZ, in AZ order (length must equal az_count)."
+
+  validation {
+    condition     = alltrue([for cidr in var.public_subnet_cidrs : can(cidrhost(cidr, 0))])
+    error_message = "Every entry of public_subnet_cidrs must be a valid IPv4 CIDR block."
+  }
+}
+
+variable "private_subnet_cidrs" {
+  type        = list(string)
+  description = "CIDR blocks of the private subnets, one per AZ, in AZ order (length must equal az_count)."
+
+  validation {
+    condition     = alltrue([for cidr in var.private_subnet_cidrs : can(cidrhost(cidr, 0))])
+    error_message = "Every entry of private_subnet_cidrs must be a valid IPv4 CIDR block."
+  }
+}
+
+variable "single_nat_gateway" {
+  type        = bool
+  description = "true: one NAT gateway in the first public subnet shared by all private subnets (cheaper, not AZ-resilient); false: one NAT gateway per AZ."
+}
+
+variable "agent_ports" {
+  type        = list(number)
+  description = "Container ports the ALB may reach on the ECS tasks (one per agent; duplicates are collapsed)."
+
+  validation {
+    condition     = length(var.agent_ports) > 0 && alltrue([for port in var.agent_ports : port >= 1 && port <= 65535 && floor(port) == port])
+    error_message = "agent_ports must be a non-empty list of whole TCP port numbers between 1 and 65535."
+  }
+}
+
+variable "db_port" {
+  type        = number
+  description = "TCP port the database listens on; only the ECS security group may reach it."
+  default     = 5432
+
+  validation {
+    condition     = var.db_port >= 1 && var.db_port <= 65535 && floor(var.db_port) == var.db_port
+    error_message = "db_port must be a whole TCP port number between 1 and 65535."
+  }
+}

@@ -1,0 +1,20 @@
+variable "name_prefix" {
+  type        = string
+  description = "Environment prefix, e.g. \"prod\". The secret is named \"<name_prefix>/multi-agent/api-keys\"."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*$", var.name_prefix))
+    error_message = "name_prefix must start with a lowercase letter and contain only lowercase letters, digits and hyphens."
+  }
+}
+
+variable "recovery_window_in_days" {
+  type        = number
+  description = "Days Secrets Manager keeps the secret recoverable after deletion: 0 (delete immediately) or 7-30."
+  default     = 7
+
+  validation {
+    condition     = var.recovery_window_in_days == 0 || (var.recovery_window_in_days >= 7 && var.recovery_window_in_days <= 30)
+    error_message = "recovery_window_in_days must be 0 or between 7 and 30."
+  }
+}

@@ -1,0 +1,241 @@
+//! Diagnostics: spec problems as data (summary, location, help), and their rendering for a terminal.
+//!
+//! This module does not decide what is wrong with a spec; [`crate::spec`] and [`crate::validate`] do.
+
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// How bad a diagnostic is. Errors stop the pipeline; warnings are printed and rendering goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One source file a diagnostic can point into: its display name and its full text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// A place in a source file: a byte range, shown as `file:line:column`.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub file: Arc<SourceFile>,
+    pub span: Range<usize>,
+}
+
+impl Location {
+    pub fn new(file: &Arc<SourceFile>, span: Range<usize>) -> Self {
+        Self { file: Arc::clone(file), span }
+    }
+
+    /// One-based line and column (in characters) of the start of the span.
+    pub fn line_col(&self) -> (usize, usize) {
+        let text = &self.file.text;
+        let start = self.span.start.min(text.len());
+        let before = &text[..floor_char_boundary(text, start)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = before[line_start..].chars().count() + 1;
+        (line, col)
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (line, col) = self.line_col();
+        write!(f, "{}:{line}:{col}", self.file.name)
+    }
+}
+
+/// A spec problem: what is wrong, where, and how to fix it.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub summary: String,
+    pub location: Option<Location>,
+    pub help: Option<String>,
+    /// A second place that explains the first, e.g. where a duplicate was first defined.
+    pub related: Option<(Location, String)>,
+}
+
+impl Diagnostic {
+    pub fn error(summary: impl Into<String>, location: Option<Location>) -> Self {
+        Self { severity: Severity::Error, summary: summary.into(), location, help: None, related: None }
+    }
+
+    pub fn warning(summary: impl Into<String>, location: Option<Location>) -> Self {
+        Self { severity: Severity::Warning, ..Self::error(summary, location) }
+    }
+
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    #[must_use]
+    pub fn with_related(mut self, location: Location, note: impl Into<String>) -> Self {
+        self.related = Some((location, note.into()));
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Every diagnostic of one run, collected before failing once.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    /// Errors first, then by file and position, so that output is stable and reads top to bottom.
+    pub fn sorted(mut self) -> Self {
+        self.0.sort_by(|a, b| {
+            let key = |d: &Diagnostic| {
+                d.location.as_ref().map(|l| (l.file.name.clone(), l.span.start))
+            };
+            a.severity.cmp(&b.severity).then_with(|| key(a).cmp(&key(b)))
+        });
+        self
+    }
+
+    /// Renders every diagnostic, then a one-line tally.
+    pub fn render(&self, style: Style) -> String {
+        let mut out = String::new();
+        for d in &self.0 {
+            out.push_str(&render_one(d, style));
+            out.push('\n');
+        }
+        let errors = self.0.iter().filter(|d| d.is_error()).count();
+        let warnings = self.0.len() - errors;
+        if errors > 0 {
+            let _ = writeln!(
+                out,
+                "{}: {} error{}{}; nothing was written",
+                style.paint(Paint::Error, "error"),
+                errors,
+                plural(errors),
+                if warnings > 0 { format!(", {warnings} warning{}", plural(warnings)) } else { String::new() },
+            );
+        }
+        out
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Whether to colour output. Decided at the edge (terminal, `NO_COLOR`), never inside the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Color,
+}
+
+#[derive(Clone, Copy)]
+enum Paint {
+    Error,
+    Warning,
+    Accent,
+    Help,
+}
+
+impl Style {
+    fn paint(self, paint: Paint, text: &str) -> String {
+        if self == Style::Plain {
+            return text.to_string();
+        }
+        let code = match paint {
+            Paint::Error => "1;31",
+            Paint::Warning => "1;33",
+            Paint::Accent => "1;34",
+            Paint::Help => "1;36",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}
+
+fn render_one(d: &Diagnostic, style: Style) -> String {
+    let mut out = String::new();
+    let (label, paint) = match d.severity {
+        Severity::Error => ("error", Paint::Error),
+        Severity::Warning => ("warning", Paint::Warning),
+    };
+    let _ = writeln!(out, "{}: {}", style.paint(paint, label), d.summary);
+    if let Some(loc) = &d.location {
+        snippet(&mut out, loc, style, paint);
+    }
+    if let Some((loc, note)) = &d.related {
+        let _ = writeln!(out, "   {} {note}: {loc}", style.paint(Paint::Accent, "="));
+    }
+    if let Some(help) = &d.help {
+        let _ = writeln!(out, "   {} {help}", style.paint(Paint::Help, "= help:"));
+    }
+    out
+}
+
+fn snippet(out: &mut String, loc: &Location, style: Style, paint: Paint) {
+    let (line_no, col) = loc.line_col();
+    let text = &loc.file.text;
+    let line = text.lines().nth(line_no - 1).unwrap_or("");
+    let gutter = line_no.to_string().len();
+    let pad = " ".repeat(gutter);
+    let bar = style.paint(Paint::Accent, "|");
+    let _ = writeln!(out, "{pad}{} {loc}", style.paint(Paint::Accent, "-->"));
+    let _ = writeln!(out, "{pad} {bar}");
+    let _ = writeln!(out, "{} {bar} {line}", style.paint(Paint::Accent, &line_no.to_string()));
+    let line_chars = line.chars().count();
+    let start = col.saturating_sub(1).min(line_chars);
+    let span_text = text.get(loc.span.clone()).unwrap_or("");
+    let first_line_len = span_text.lines().next().map_or(0, |s| s.chars().count());
+    let width = first_line_len.clamp(1, (line_chars - start).max(1));
+    let caret = "^".repeat(width);
+    let _ = writeln!(out, "{pad} {bar} {}{}", " ".repeat(start), style.paint(paint, &caret));
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The closest candidate to `word`, if any is close enough to be a useful "did you mean".
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}

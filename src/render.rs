@@ -1,0 +1,86 @@
+//! Render stage: [`Model`] → [`Tree`] of unformatted Terraform text, from the templates under
+//! `modules/` (embedded in the binary, so an installed `tfgen` needs no checkout).
+//!
+//! `modules/root/*.tf.j2` become the root module; `modules/<name>/*.tf` are copied into
+//! `modules/<name>/` of the output. Templates hold no logic beyond `if`/`for` over the model; every
+//! value is written through [`crate::hcl_value`]. This stage neither formats nor writes.
+
+use anyhow::{Context as _, Result};
+use include_dir::{Dir, include_dir};
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::{Serde, Value};
+use minijinja::{Environment, UndefinedBehavior};
+
+use crate::hcl_value;
+use crate::model::Model;
+use crate::vfs::{HEADER_MARK, Tree};
+
+static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/modules");
+
+/// The header every generated file starts with.
+pub fn header(model: &Model) -> String {
+    format!(
+        "{HEADER_MARK} from {}. DO NOT EDIT.\n# Change the spec or tfgen's templates, then run `tfgen render {}`.\n\n",
+        model.spec_file, model.env
+    )
+}
+
+/// Builds the template environment: strict undefined values, block trimming, HCL encoding of every value.
+fn environment() -> Result<Environment<'static>> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true).build().context("template syntax")?);
+    env.set_formatter(|out, _state, value| {
+        let text = if value.is_safe() { value.to_string() } else { hcl_value::encode(value)? };
+        out.write_str(&text).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+    });
+    for file in templates() {
+        let path = file.path().to_string_lossy().into_owned();
+        if path.ends_with(".j2") {
+            let text = file.contents_utf8().with_context(|| format!("template {path} is not UTF-8"))?;
+            env.add_template_owned(path, text.to_string()).context("parsing templates")?;
+        }
+    }
+    Ok(env)
+}
+
+fn templates() -> impl Iterator<Item = &'static include_dir::File<'static>> {
+    fn all(dir: &'static Dir<'static>) -> Box<dyn Iterator<Item = &'static include_dir::File<'static>>> {
+        Box::new(dir.files().chain(dir.dirs().flat_map(all)))
+    }
+    all(&TEMPLATES)
+}
+
+/// Renders every template for `model`. Output paths are relative to the environment's directory.
+pub fn render(model: &Model) -> Result<Tree> {
+    let env = environment()?;
+    let ctx = Value::from(Serde(model));
+    let header = header(model);
+    let mut tree = Tree::default();
+    for file in templates() {
+        let path = file.path().to_string_lossy().replace('\\', "/");
+        let (body, out_path) = if let Some(name) = path.strip_suffix(".j2") {
+            let tmpl = env.get_template(&path).with_context(|| format!("loading template {path}"))?;
+            let body = tmpl.render(&ctx).map_err(|e| anyhow::anyhow!("{e:#}")).with_context(|| format!("rendering {path}"))?;
+            (body, output_path(name))
+        } else if path.ends_with(".tf") {
+            let text = file.contents_utf8().with_context(|| format!("{path} is not UTF-8"))?;
+            (text.to_string(), output_path(&path))
+        } else {
+            continue;
+        };
+        if body.trim().is_empty() {
+            continue;
+        }
+        tree.insert(out_path, format!("{header}{}", body.trim_start()));
+    }
+    Ok(tree)
+}
+
+/// `root/main.tf` → `main.tf`; `ecs/main.tf` → `modules/ecs/main.tf`.
+fn output_path(template_path: &str) -> String {
+    match template_path.strip_prefix("root/") {
+        Some(rest) => rest.to_string(),
+        None => format!("modules/{template_path}"),
+    }
+}
