@@ -24,6 +24,10 @@ output "zone_id" {
 output "target_group_arns" {
   description = "Target group ARN per agent name."
   value       = { for agent, target_group in aws_lb_target_group.this : agent => target_group.arn }
+
+  # ECS rejects a service whose target group is not yet attached to a listener: consumers of these
+  # ARNs (the services) wait for the listener rules.
+  depends_on = [aws_lb_listener_rule.this]
 }
 
 output "target_group_arn_suffixes" {

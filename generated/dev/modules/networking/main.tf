@@ -26,9 +26,10 @@ locals {
   azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
 
   # Subnets and route tables are keyed by AZ name rather than by list index, so that growing az_count
-  # only adds resources and never renumbers existing ones.
-  public_subnets  = { for index, az in local.azs : az => var.public_subnet_cidrs[index] }
-  private_subnets = { for index, az in local.azs : az => var.private_subnet_cidrs[index] }
+  # only adds resources and never renumbers existing ones. The index guard only keeps a too-short list
+  # from failing here with "Invalid index"; the preconditions on aws_vpc.this reject it with a clear message.
+  public_subnets  = { for index, az in local.azs : az => var.public_subnet_cidrs[index] if index < length(var.public_subnet_cidrs) }
+  private_subnets = { for index, az in local.azs : az => var.private_subnet_cidrs[index] if index < length(var.private_subnet_cidrs) }
 
   # With a single NAT gateway it lives in the first AZ; switching to one per AZ later keeps that gateway
   # (and its public IP, which partners may have allow-listed) and only adds the others.

@@ -1,0 +1,200 @@
+//! Shared test harness: renders environments into temporary directories and runs Terraform on them.
+//!
+//! Terraform is required. Tests that need it fail (never skip) with instructions when it is missing.
+//! The AWS provider comes from a local filesystem mirror when one is available, so `terraform init` works
+//! offline: `TFGEN_PROVIDER_MIRROR` names it; otherwise the usual plugin directories and then the
+//! filesystem are searched for a `registry.terraform.io` mirror; with none, `init` goes online.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use tfgen::load::{self, Inputs, Overrides};
+use tfgen::vfs::Tree;
+
+/// The repository root (where `environments/` lives).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Loads a committed environment with no render-time overrides.
+pub fn inputs(env: &str) -> Inputs {
+    load::load(&root(), env, Overrides::default()).expect("load environment")
+}
+
+/// Compiles inputs, panicking with the rendered diagnostics on failure.
+pub fn compile(inputs: &Inputs) -> Tree {
+    match tfgen::compile(inputs) {
+        Ok(c) => c.tree,
+        Err(tfgen::CompileError::Spec(d)) => panic!("{}", d.render(tfgen::diag::Style::Plain)),
+        Err(tfgen::CompileError::Internal(e)) => panic!("{e:#}"),
+    }
+}
+
+/// Writes a tree into a fresh directory.
+pub fn write_tree(tree: &Tree, dir: &Path) {
+    for (rel, text) in &tree.files {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+/// The prod spec moved to another region (the issue's "us-east-1 variant").
+pub fn us_east_1_variant() -> Inputs {
+    let mut inputs = inputs("prod");
+    let text = inputs
+        .env
+        .text
+        .replace("region = \"eu-west-1\"", "region = \"us-east-1\"")
+        .replace("arn:aws:acm:eu-west-1:", "arn:aws:acm:us-east-1:")
+        .replace("replication_regions = [\"eu-central-1\"]", "replication_regions = [\"us-west-2\"]");
+    assert!(text.contains("us-east-1"), "prod.toml changed shape; update us_east_1_variant");
+    inputs = Inputs::from_text("prod", &text, &inputs.agents.text, Overrides::default());
+    inputs
+}
+
+/// Where `terraform` is, or a panic that says how to get it.
+pub fn terraform() -> &'static str {
+    static FOUND: OnceLock<Result<(), String>> = OnceLock::new();
+    let found = FOUND.get_or_init(|| match Command::new("terraform").arg("version").output() {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(String::from_utf8_lossy(&o.stderr).into_owned()),
+        Err(e) => Err(e.to_string()),
+    });
+    if let Err(why) = found {
+        panic!(
+            "these tests need Terraform >= 1.5 on PATH (`terraform version` failed: {why}).\n\
+             Install it from https://developer.hashicorp.com/terraform/install, or a distribution package, then re-run."
+        );
+    }
+    "terraform"
+}
+
+/// A directory holding `registry.terraform.io/hashicorp/aws/...`, if one can be found.
+pub fn provider_mirror() -> Option<PathBuf> {
+    static MIRROR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    MIRROR
+        .get_or_init(|| {
+            if let Some(dir) = std::env::var_os("TFGEN_PROVIDER_MIRROR").filter(|v| !v.is_empty()) {
+                let dir = PathBuf::from(dir);
+                assert!(
+                    dir.join("registry.terraform.io/hashicorp/aws").is_dir(),
+                    "TFGEN_PROVIDER_MIRROR={} holds no registry.terraform.io/hashicorp/aws",
+                    dir.display()
+                );
+                return Some(dir);
+            }
+            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+            let usual = [
+                home.join(".terraform.d/plugins"),
+                home.join(".local/share/terraform/plugins"),
+                PathBuf::from("/usr/local/share/terraform/plugins"),
+                PathBuf::from("/usr/share/terraform/plugins"),
+            ];
+            usual.into_iter().find(|d| is_mirror(d)).or_else(|| search_mirror(Path::new("/"), 3))
+        })
+        .clone()
+}
+
+fn is_mirror(dir: &Path) -> bool {
+    dir.join("registry.terraform.io/hashicorp/aws").is_dir()
+}
+
+/// Breadth-first search for a mirror directory, a few levels deep, skipping virtual filesystems.
+fn search_mirror(start: &Path, depth: usize) -> Option<PathBuf> {
+    let mut level = vec![start.to_path_buf()];
+    for _ in 0..=depth {
+        let mut next = Vec::new();
+        for dir in level {
+            if is_mirror(&dir) {
+                return Some(dir);
+            }
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let p = e.path();
+                let skip = ["/proc", "/sys", "/dev", "/run"].iter().any(|s| p == Path::new(s));
+                if !skip && e.file_type().is_ok_and(|t| t.is_dir()) {
+                    next.push(p);
+                }
+            }
+        }
+        next.sort();
+        level = next;
+    }
+    None
+}
+
+/// A Terraform CLI config that installs the AWS provider from the mirror (one file for the whole run).
+fn cli_config() -> Option<&'static Path> {
+    static RC: OnceLock<Option<tempfile::NamedTempFile>> = OnceLock::new();
+    RC.get_or_init(|| {
+        let mirror = provider_mirror()?;
+        let text = format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n",
+            mirror.display()
+        );
+        let file = tempfile::Builder::new().suffix(".tfrc").tempfile().expect("create CLI config");
+        std::fs::write(file.path(), text).expect("write CLI config");
+        Some(file)
+    })
+    .as_ref()
+    .map(tempfile::NamedTempFile::path)
+}
+
+/// Runs terraform in `dir` with the mirror configured; returns the output (never panics on exit code).
+pub fn tf(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(terraform());
+    cmd.args(args).current_dir(dir).env("TF_IN_AUTOMATION", "1").env("CHECKPOINT_DISABLE", "1");
+    if let Some(rc) = cli_config() {
+        cmd.env("TF_CLI_CONFIG_FILE", rc);
+    }
+    cmd.output().expect("run terraform")
+}
+
+/// Runs terraform and panics with its output when it fails.
+pub fn tf_ok(dir: &Path, args: &[&str]) -> String {
+    let out = tf(dir, args);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "terraform {} failed in {}:\n{text}", args.join(" "), dir.display());
+    text
+}
+
+/// A Python virtual environment under `target/tfgen-tools/<name>` with exactly `requirements` installed
+/// (pinned `pkg==version` lines). Created on first use; reused while the pins are unchanged. Returns its
+/// `bin` directory. Panics with the fix when Python or the package index is unavailable.
+pub fn python_tool(name: &str, requirements: &[&str]) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let dir = target.join("tfgen-tools").join(name);
+    let bin = dir.join("bin");
+    let stamp = dir.join("tfgen-requirements.txt");
+    let wanted = requirements.join("\n");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
+        return bin;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let python = std::env::var("TFGEN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let venv = Command::new(&python).args(["-m", "venv"]).arg(&dir).output();
+    match venv {
+        Ok(o) if o.status.success() => {}
+        other => panic!(
+            "creating a Python virtual environment for {name} failed ({other:?}).\n\
+             These tests need Python >= 3.9 with the venv module (Debian: apt-get install python3-venv); \
+             set TFGEN_PYTHON to choose the interpreter."
+        ),
+    }
+    let out = Command::new(bin.join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(requirements)
+        .output()
+        .expect("run pip");
+    assert!(
+        out.status.success(),
+        "pip install {} failed; these tests need the Python package index (or a mirror via PIP_INDEX_URL):\n{}",
+        requirements.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&stamp, wanted).expect("write stamp");
+    bin
+}

@@ -1,0 +1,48 @@
+//! Ground truth: the real `terraform` with the real AWS provider validates and formats the output.
+//! These tests fail (never skip) when Terraform is missing; see `support::terraform`.
+
+mod support;
+
+use support::{compile, inputs, tf, tf_ok, us_east_1_variant, write_tree};
+use tfgen::load::Inputs;
+
+fn validate(inputs: &Inputs) {
+    let tree = compile(inputs);
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(&tree, dir.path());
+    tf_ok(dir.path(), &["init", "-backend=false", "-input=false", "-no-color"]);
+    let out = tf_ok(dir.path(), &["validate", "-no-color"]);
+    assert!(out.contains("The configuration is valid"), "{out}");
+    // `terraform fmt` must have nothing to change.
+    let fmt = tf(dir.path(), &["fmt", "-check", "-recursive", "-list=true", "-no-color"]);
+    assert!(
+        fmt.status.success(),
+        "terraform fmt would change: {}{}",
+        String::from_utf8_lossy(&fmt.stdout),
+        String::from_utf8_lossy(&fmt.stderr)
+    );
+}
+
+#[test]
+fn dev_is_valid_terraform() {
+    validate(&inputs("dev"));
+}
+
+#[test]
+fn prod_is_valid_terraform() {
+    validate(&inputs("prod"));
+}
+
+#[test]
+fn us_east_1_variant_is_valid_terraform() {
+    validate(&us_east_1_variant());
+}
+
+#[test]
+fn committed_trees_are_fmt_clean() {
+    for env in ["dev", "prod"] {
+        let dir = support::root().join("generated").join(env);
+        let out = tf(&dir, &["fmt", "-check", "-recursive", "-no-color"]);
+        assert!(out.status.success(), "terraform fmt -check failed on generated/{env}: {}", String::from_utf8_lossy(&out.stdout));
+    }
+}
