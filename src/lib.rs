@@ -18,6 +18,7 @@ pub mod names;
 pub mod regions;
 pub mod render;
 pub mod resolve;
+pub mod security;
 pub mod spec;
 pub mod validate;
 pub mod vfs;

@@ -128,5 +128,6 @@ pub struct Model {
     pub ecr_replication_regions: Vec<String>,
     pub deployment: Deployment,
     pub backend: Backend,
+    pub security: crate::security::Security,
     pub agents: Vec<Agent>,
 }

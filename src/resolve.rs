@@ -94,6 +94,7 @@ pub fn resolve(spec: &ValidSpec) -> Model {
             timeout: "10m".to_string(),
         },
         backend: spec.backend.clone(),
+        security: spec.security.clone(),
         names,
         agents,
     }

@@ -57,6 +57,8 @@ pub struct EnvSpec {
     #[serde(default)]
     pub deployment: DeploymentSpec,
     pub backend: Option<BackendSpec>,
+    #[serde(default)]
+    pub security: crate::security::SecuritySpec,
     /// Per-environment overrides of an agent's sizing, keyed by agent name.
     #[serde(default)]
     pub agents: BTreeMap<Spanned<String>, AgentOverride>,

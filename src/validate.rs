@@ -117,6 +117,7 @@ pub struct ValidSpec {
     pub cpu_target_percent: u32,
     pub log_retention_days: u32,
     pub backend: Backend,
+    pub security: crate::security::Security,
     pub agents: Vec<ValidAgent>,
 }
 
@@ -208,6 +209,9 @@ impl Checker {
         let (wait_for_steady_state, cpu_target_percent, log_retention_days) = self.deployment(parsed);
         let backend = self.backend(parsed, env.as_ref(), region.as_deref());
         let agents = self.agents(parsed, &defaults);
+        let (security, security_diags) =
+            crate::security::validate(&spec.security, sizing.unwrap_or(Sizing::Dev), &self.env_file);
+        self.diags.0.extend(security_diags);
 
         if let Some(env) = &env {
             self.derived_names(env, &agents, parsed);
@@ -233,6 +237,7 @@ impl Checker {
             cpu_target_percent,
             log_retention_days,
             backend,
+            security,
             agents,
         })
     }
@@ -297,16 +302,14 @@ impl Checker {
         };
         let az_count = match &net.az_count {
             None => Some(DEFAULT_AZ_COUNT),
-            Some(n) if (1..=6).contains(n.get_ref()) => {
-                if prod && *n.get_ref() < 2 {
-                    self.error(File::Env, n, "prod needs at least 2 availability zones", "the plan's Multi-AZ database and ALB need two AZs; set `az_count = 2`");
-                    None
-                } else {
-                    Some(*n.get_ref())
-                }
+            Some(n) if (2..=6).contains(n.get_ref()) => Some(*n.get_ref()),
+            Some(n) if *n.get_ref() == 1 => {
+                let why = if prod { "prod's Multi-AZ database and load balancer need" } else { "an ALB and an Aurora subnet group need" };
+                self.error(File::Env, n, "one availability zone is not enough", format!("{why} at least 2 AZs; set `az_count = 2`"));
+                None
             }
             Some(n) => {
-                self.error(File::Env, n, format!("az_count {} is outside 1-6", n.get_ref()), "use 2 (the plan) or 3");
+                self.error(File::Env, n, format!("az_count {} is outside 2-6", n.get_ref()), "use 2 (the plan) or 3");
                 None
             }
         }
