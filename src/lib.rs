@@ -7,8 +7,10 @@
 //! Inputs    ParsedSpec    ValidSpec    Model      Tree      Tree
 //! ```
 
+pub mod addresses;
 pub mod cidr;
 pub mod diag;
+pub mod diff;
 pub mod fargate;
 pub mod format;
 pub mod hcl_value;

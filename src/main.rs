@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use tfgen::diag::{Diagnostics, Style};
 use tfgen::load::{self, Overrides};
-use tfgen::{CompileError, vfs};
+use tfgen::{CompileError, diff, vfs};
 
 /// Exit codes, shared by every command (like `terraform plan -detailed-exitcode`).
 mod exit {
@@ -42,6 +42,26 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Show what `render` would change: a unified diff per file and the resources added, changed, removed.
+    /// Exit 0 when identical, 1 when different, 2 on error.
+    Diff {
+        env: String,
+        /// Directory to compare with (default `generated/<ENV>`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// One line per file instead of the full diff.
+        #[arg(long)]
+        stat: bool,
+    },
+    /// Fail when any committed `generated/<env>` is stale, or a change destroys a stateful resource.
+    Check {
+        /// Accept changes that destroy databases, repositories, secrets, log groups, keys or buckets.
+        #[arg(long)]
+        allow_destroy: bool,
+        /// Also compare the committed trees with those at this git revision (e.g. the PR's base).
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+    },
     /// Check a spec (parse, validate, resolve) without writing anything.
     Validate {
         /// Environment to check; omit with `--all`.
@@ -54,7 +74,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let style = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) || !std::io::stderr().is_terminal() {
+    let style = if no_color() || !std::io::stderr().is_terminal() {
         Style::Plain
     } else {
         Style::Color
@@ -90,6 +110,69 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             );
             Ok(exit::OK)
         }
+        Command::Diff { env, out, stat } => {
+            let inputs = load::load(&cli.root, env, overrides)?;
+            let compiled = match tfgen::compile(&inputs) {
+                Ok(c) => c,
+                Err(CompileError::Spec(diags)) => return Ok(report(&diags, style)),
+                Err(CompileError::Internal(e)) => return Err(e.context("internal error (please report it)")),
+            };
+            print_warnings(&compiled.warnings, style);
+            let out = out.clone().unwrap_or_else(|| default_out(&cli.root, env));
+            let on_disk = vfs::Tree::read_generated(&out)?;
+            let d = diff::diff(&on_disk, &compiled.tree, &out.display().to_string())?;
+            if d.is_empty() {
+                println!("{}: no changes", out.display());
+                return Ok(exit::OK);
+            }
+            let stdout_style = if no_color() || !std::io::stdout().is_terminal() { Style::Plain } else { Style::Color };
+            if *stat {
+                print!("{}", diff::render_stat(&d));
+            } else {
+                print!("{}", diff::render_patch(&d, stdout_style));
+            }
+            print!("{}", diff::render_resources(&d.resources, stdout_style));
+            Ok(exit::DIFFERS)
+        }
+        Command::Check { allow_destroy, base } => {
+            let mut code = exit::OK;
+            for env in load::list_environments(&cli.root)? {
+                let inputs = load::load(&cli.root, &env, overrides.clone())?;
+                let compiled = match tfgen::compile(&inputs) {
+                    Ok(c) => c,
+                    Err(CompileError::Spec(diags)) => {
+                        code = code.max(report(&diags, style));
+                        continue;
+                    }
+                    Err(CompileError::Internal(e)) => return Err(e.context("internal error (please report it)")),
+                };
+                let dir = default_out(&cli.root, &env);
+                let committed = vfs::Tree::read_generated(&dir)?;
+                let stale = diff::diff(&committed, &compiled.tree, &dir.display().to_string())?;
+                if stale.is_empty() {
+                    println!("generated/{env}: up to date");
+                } else {
+                    eprint!("{}", diff::render_stat(&stale));
+                    eprintln!("generated/{env} is stale: run `tfgen render {env}` and commit the result");
+                    code = code.max(exit::DIFFERS);
+                }
+                let mut destroyed: Vec<String> = stale.resources.destroyed_stateful().into_iter().map(String::from).collect();
+                if let Some(rev) = base {
+                    let before = git_tree(&cli.root, rev, &format!("generated/{env}"))?;
+                    if !before.files.is_empty() {
+                        let since = diff::diff(&before, &committed, &format!("generated/{env}"))?;
+                        print!("generated/{env} since {rev}: {}", diff::render_resources(&since.resources, style));
+                        destroyed.extend(since.resources.destroyed_stateful().into_iter().map(String::from));
+                    }
+                }
+                if !destroyed.is_empty() && !allow_destroy {
+                    eprintln!("generated/{env} destroys stateful resources: {}", destroyed.join(", "));
+                    eprintln!("if that is intended, re-run with --allow-destroy");
+                    code = code.max(exit::DIFFERS);
+                }
+            }
+            Ok(code)
+        }
         Command::Validate { env, all } => {
             let envs = match (env, all) {
                 (Some(e), _) => vec![e.clone()],
@@ -112,6 +195,32 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
     }
 }
 
+/// The files under `dir` at git revision `rev` that carry tfgen's header (empty when `dir` did not exist).
+fn git_tree(root: &Path, rev: &str, dir: &str) -> Result<vfs::Tree> {
+    let git = |args: &[&str]| -> Result<String> {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .with_context(|| format!("running git {}", args.join(" ")))?;
+        anyhow::ensure!(out.status.success(), "git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let mut tree = vfs::Tree::default();
+    for path in git(&["ls-tree", "-r", "--name-only", rev, "--", dir])?.lines() {
+        let text = git(&["show", &format!("{rev}:{path}")])?;
+        if text.starts_with(vfs::HEADER_MARK) {
+            tree.insert(path.trim_start_matches(dir).trim_start_matches('/'), text);
+        }
+    }
+    Ok(tree)
+}
+
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
 fn default_out(root: &Path, env: &str) -> PathBuf {
     root.join("generated").join(env)
 }
@@ -125,10 +234,4 @@ fn print_warnings(diags: &Diagnostics, style: Style) {
     if !diags.is_empty() {
         eprint!("{}", diags.render(style));
     }
-}
-
-#[allow(dead_code)]
-fn context_unused() -> Result<()> {
-    std::fs::metadata(".").context("unused")?;
-    Ok(())
 }

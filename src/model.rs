@@ -110,6 +110,15 @@ pub struct Agent {
     pub names: AgentNames,
 }
 
+/// A Terraform `moved` block: state at `from` now belongs to `to` (addresses, not values).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Move {
+    /// The agent's new name, for the comment above the block.
+    pub agent: String,
+    pub from: String,
+    pub to: String,
+}
+
 /// An environment, fully resolved: the single input of the render stage.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Model {
@@ -130,4 +139,6 @@ pub struct Model {
     pub backend: Backend,
     pub security: crate::security::Security,
     pub agents: Vec<Agent>,
+    /// State moves for renamed agents, one per agent-keyed resource.
+    pub moves: Vec<Move>,
 }

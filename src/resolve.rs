@@ -2,7 +2,8 @@
 //! everything that could go wrong was checked by [`crate::validate`].
 
 use crate::cidr::Ipv4Cidr;
-use crate::model::{Agent, Alb, Database, Deployment, Model, Network, Sizing};
+use crate::addresses::AGENT_KEYED;
+use crate::model::{Agent, Alb, Database, Deployment, Model, Move, Network, Sizing};
 use crate::names::{AgentNames, EnvNames};
 use crate::validate::ValidSpec;
 
@@ -29,7 +30,7 @@ pub fn resolve(spec: &ValidSpec) -> Model {
         .or_else(|| default_subnets(spec.vpc_cidr, spec.az_count))
         .expect("validate checked the VPC has room for its subnets");
     let names = EnvNames::derive(&spec.env);
-    let agents = spec
+    let agents: Vec<Agent> = spec
         .agents
         .iter()
         .zip(1u32..)
@@ -96,8 +97,25 @@ pub fn resolve(spec: &ValidSpec) -> Model {
         backend: spec.backend.clone(),
         security: spec.security.clone(),
         names,
+        moves: moves(&agents),
         agents,
     }
+}
+
+/// For every renamed agent, a `moved` block per agent-keyed address (see [`AGENT_KEYED`]).
+fn moves(agents: &[Agent]) -> Vec<Move> {
+    let mut out = Vec::new();
+    for agent in agents {
+        let Some(old) = &agent.renamed_from else { continue };
+        for base in AGENT_KEYED {
+            out.push(Move {
+                agent: agent.name.to_string(),
+                from: format!("{base}[\"{old}\"]"),
+                to: format!("{base}[\"{}\"]", agent.name),
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
