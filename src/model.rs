@@ -137,6 +137,8 @@ pub struct Model {
     pub ecr_replication_regions: Vec<String>,
     pub deployment: Deployment,
     pub backend: Backend,
+    /// `>= 1.5`, or `>= 1.10` when the S3 backend's native locking needs it.
+    pub terraform_required_version: String,
     pub security: crate::security::Security,
     pub agents: Vec<Agent>,
     /// State moves for renamed agents, one per agent-keyed resource.

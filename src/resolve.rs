@@ -3,7 +3,7 @@
 
 use crate::cidr::Ipv4Cidr;
 use crate::addresses::AGENT_KEYED;
-use crate::model::{Agent, Alb, Database, Deployment, Model, Move, Network, Sizing};
+use crate::model::{Agent, Alb, Backend, Database, Deployment, Model, Move, Network, Sizing};
 use crate::names::{AgentNames, EnvNames};
 use crate::validate::ValidSpec;
 
@@ -93,6 +93,10 @@ pub fn resolve(spec: &ValidSpec) -> Model {
             minimum_healthy_percent: 50,
             maximum_percent: 200,
             timeout: "10m".to_string(),
+        },
+        terraform_required_version: match spec.backend {
+            Backend::Local => ">= 1.5".to_string(),
+            Backend::S3 { .. } => ">= 1.10".to_string(),
         },
         backend: spec.backend.clone(),
         security: spec.security.clone(),
