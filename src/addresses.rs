@@ -63,9 +63,16 @@ pub fn instances(tree: &Tree) -> Result<BTreeMap<String, String>> {
     let mut calls: BTreeMap<String, String> = BTreeMap::new();
     for block in root.blocks().filter(|b| b.identifier() == "module") {
         let name = label(block, 0);
-        let source = block.body().attributes().find(|a| a.key() == "source").map(|a| expr_text(a.expr()));
+        let source = block
+            .body()
+            .attributes()
+            .find(|a| a.key() == "source")
+            .map(|a| expr_text(a.expr()));
         if let Some(source) = source {
-            let dir = source.trim_matches('"').trim_start_matches("./").to_string();
+            let dir = source
+                .trim_matches('"')
+                .trim_start_matches("./")
+                .to_string();
             calls.insert(name, dir);
         }
     }
@@ -74,7 +81,10 @@ pub fn instances(tree: &Tree) -> Result<BTreeMap<String, String>> {
         if !path.ends_with(".tf") {
             continue;
         }
-        let module = calls.iter().find(|(_, dir)| path.starts_with(&format!("{dir}/"))).map(|(n, _)| n.clone());
+        let module = calls
+            .iter()
+            .find(|(_, dir)| path.starts_with(&format!("{dir}/")))
+            .map(|(n, _)| n.clone());
         let is_root = !path.contains('/');
         if !is_root && module.is_none() {
             continue;
@@ -82,14 +92,19 @@ pub fn instances(tree: &Tree) -> Result<BTreeMap<String, String>> {
         let body: Body = hcl::parse(text).with_context(|| format!("parsing {path}"))?;
         for block in body.blocks().filter(|b| b.identifier() == "resource") {
             let base = format!("{}.{}", label(block, 0), label(block, 1));
-            let repeated = block.body().attributes().any(|a| a.key() == "for_each" || a.key() == "count");
+            let repeated = block
+                .body()
+                .attributes()
+                .any(|a| a.key() == "for_each" || a.key() == "count");
             let fingerprint = format!("{block:?}");
             let module_prefix = module.as_ref().map(|m| format!("module.{m}"));
             let full = match &module_prefix {
                 Some(p) => format!("{p}.{base}"),
                 None => base.clone(),
             };
-            let module_keyed = module_prefix.as_ref().is_some_and(|p| AGENT_KEYED.contains(&p.as_str()));
+            let module_keyed = module_prefix
+                .as_ref()
+                .is_some_and(|p| AGENT_KEYED.contains(&p.as_str()));
             if module_keyed || (repeated && AGENT_KEYED.contains(&full.as_str())) {
                 for (key, entry) in &agents {
                     let address = match (&module_prefix, module_keyed) {
@@ -114,14 +129,22 @@ pub fn moved_blocks(tree: &Tree) -> Result<Vec<(String, String)>> {
         .blocks()
         .filter(|b| b.identifier() == "moved")
         .map(|b| {
-            let get = |k: &str| b.body().attributes().find(|a| a.key() == k).map(|a| expr_text(a.expr())).unwrap_or_default();
+            let get = |k: &str| {
+                b.body()
+                    .attributes()
+                    .find(|a| a.key() == k)
+                    .map(|a| expr_text(a.expr()))
+                    .unwrap_or_default()
+            };
             (get("from"), get("to"))
         })
         .collect())
 }
 
 fn parse(tree: &Tree, path: &str) -> Result<Body> {
-    let text = tree.get(path).with_context(|| format!("the tree has no {path}"))?;
+    let text = tree
+        .get(path)
+        .with_context(|| format!("the tree has no {path}"))?;
     hcl::parse(text).with_context(|| format!("parsing {path}"))
 }
 
@@ -161,8 +184,14 @@ mod tests {
     #[test]
     fn recognises_stateful_addresses() {
         assert!(is_stateful("module.aurora.aws_rds_cluster.this"));
-        assert!(is_stateful("module.ecs[\"supervisor\"].aws_cloudwatch_log_group.this"));
-        assert!(is_stateful("module.ecr.aws_ecr_repository.this[\"supervisor\"]"));
-        assert!(!is_stateful("module.ecs[\"supervisor\"].aws_ecs_service.this"));
+        assert!(is_stateful(
+            "module.ecs[\"supervisor\"].aws_cloudwatch_log_group.this"
+        ));
+        assert!(is_stateful(
+            "module.ecr.aws_ecr_repository.this[\"supervisor\"]"
+        ));
+        assert!(!is_stateful(
+            "module.ecs[\"supervisor\"].aws_ecs_service.this"
+        ));
     }
 }

@@ -16,16 +16,25 @@ pub struct Ipv4Cidr {
 
 impl Ipv4Cidr {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let (addr, prefix) = text.split_once('/').ok_or("expected `a.b.c.d/prefix`, e.g. `10.0.0.0/16`")?;
-        let ip: Ipv4Addr = addr.parse().map_err(|_| format!("`{addr}` is not an IPv4 address"))?;
+        let (addr, prefix) = text
+            .split_once('/')
+            .ok_or("expected `a.b.c.d/prefix`, e.g. `10.0.0.0/16`")?;
+        let ip: Ipv4Addr = addr
+            .parse()
+            .map_err(|_| format!("`{addr}` is not an IPv4 address"))?;
         let prefix: u8 = prefix
             .parse()
             .ok()
             .filter(|p| *p <= 32)
             .ok_or_else(|| format!("`/{prefix}` is not a prefix length between 0 and 32"))?;
-        let cidr = Self { addr: u32::from(ip) & mask(prefix), prefix };
+        let cidr = Self {
+            addr: u32::from(ip) & mask(prefix),
+            prefix,
+        };
         if u32::from(ip) != cidr.addr {
-            return Err(format!("host bits are set; the network address is `{cidr}`"));
+            return Err(format!(
+                "host bits are set; the network address is `{cidr}`"
+            ));
         }
         Ok(cidr)
     }
@@ -55,7 +64,11 @@ impl Ipv4Cidr {
 }
 
 fn mask(prefix: u8) -> u32 {
-    if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) }
+    if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(prefix))
+    }
 }
 
 impl fmt::Display for Ipv4Cidr {
@@ -86,7 +99,11 @@ mod tests {
 
     #[test]
     fn rejects_host_bits_and_garbage() {
-        assert!(Ipv4Cidr::parse("10.0.0.1/16").unwrap_err().contains("10.0.0.0/16"));
+        assert!(
+            Ipv4Cidr::parse("10.0.0.1/16")
+                .unwrap_err()
+                .contains("10.0.0.0/16")
+        );
         assert!(Ipv4Cidr::parse("10.0.0.0").is_err());
         assert!(Ipv4Cidr::parse("10.0.0.0/33").is_err());
         assert!(Ipv4Cidr::parse("300.0.0.0/8").is_err());

@@ -29,7 +29,10 @@ pub struct Location {
 
 impl Location {
     pub fn new(file: &Arc<SourceFile>, span: Range<usize>) -> Self {
-        Self { file: Arc::clone(file), span }
+        Self {
+            file: Arc::clone(file),
+            span,
+        }
     }
 
     /// One-based line and column (in characters) of the start of the span.
@@ -64,11 +67,20 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(summary: impl Into<String>, location: Option<Location>) -> Self {
-        Self { severity: Severity::Error, summary: summary.into(), location, help: None, related: None }
+        Self {
+            severity: Severity::Error,
+            summary: summary.into(),
+            location,
+            help: None,
+            related: None,
+        }
     }
 
     pub fn warning(summary: impl Into<String>, location: Option<Location>) -> Self {
-        Self { severity: Severity::Warning, ..Self::error(summary, location) }
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(summary, location)
+        }
     }
 
     #[must_use]
@@ -117,13 +129,18 @@ impl Diagnostics {
         self.0.extend(other.0);
     }
 
+    #[must_use]
     /// Errors first, then by file and position, so that output is stable and reads top to bottom.
     pub fn sorted(mut self) -> Self {
         self.0.sort_by(|a, b| {
             let key = |d: &Diagnostic| {
-                d.location.as_ref().map(|l| (l.file.name.clone(), l.span.start))
+                d.location
+                    .as_ref()
+                    .map(|l| (l.file.name.clone(), l.span.start))
             };
-            a.severity.cmp(&b.severity).then_with(|| key(a).cmp(&key(b)))
+            a.severity
+                .cmp(&b.severity)
+                .then_with(|| key(a).cmp(&key(b)))
         });
         self
     }
@@ -144,7 +161,11 @@ impl Diagnostics {
                 style.paint(Paint::Error, "error"),
                 errors,
                 plural(errors),
-                if warnings > 0 { format!(", {warnings} warning{}", plural(warnings)) } else { String::new() },
+                if warnings > 0 {
+                    format!(", {warnings} warning{}", plural(warnings))
+                } else {
+                    String::new()
+                },
             );
         }
         out
@@ -213,14 +234,23 @@ fn snippet(out: &mut String, loc: &Location, style: Style, paint: Paint) {
     let bar = style.paint(Paint::Accent, "|");
     let _ = writeln!(out, "{pad}{} {loc}", style.paint(Paint::Accent, "-->"));
     let _ = writeln!(out, "{pad} {bar}");
-    let _ = writeln!(out, "{} {bar} {line}", style.paint(Paint::Accent, &line_no.to_string()));
+    let _ = writeln!(
+        out,
+        "{} {bar} {line}",
+        style.paint(Paint::Accent, &line_no.to_string())
+    );
     let line_chars = line.chars().count();
     let start = col.saturating_sub(1).min(line_chars);
     let span_text = text.get(loc.span.clone()).unwrap_or("");
     let first_line_len = span_text.lines().next().map_or(0, |s| s.chars().count());
     let width = first_line_len.clamp(1, (line_chars - start).max(1));
     let caret = "^".repeat(width);
-    let _ = writeln!(out, "{pad} {bar} {}{}", " ".repeat(start), style.paint(paint, &caret));
+    let _ = writeln!(
+        out,
+        "{pad} {bar} {}{}",
+        " ".repeat(start),
+        style.paint(paint, &caret)
+    );
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
@@ -231,7 +261,10 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 }
 
 /// The closest candidate to `word`, if any is close enough to be a useful "did you mean".
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))

@@ -43,7 +43,11 @@ pub struct ResourceSummary {
 impl ResourceSummary {
     /// Removed stateful resources (databases, repositories, secrets, logs, keys, buckets).
     pub fn destroyed_stateful(&self) -> Vec<&str> {
-        self.removed.iter().map(String::as_str).filter(|a| addresses::is_stateful(a)).collect()
+        self.removed
+            .iter()
+            .map(String::as_str)
+            .filter(|a| addresses::is_stateful(a))
+            .collect()
     }
 }
 
@@ -84,15 +88,38 @@ pub fn diff(old: &Tree, new: &Tree, prefix: &str) -> Result<TreeDiff> {
                 ChangeTag::Equal => {}
             }
         }
-        let old_name = if status == FileStatus::Added { "/dev/null".to_string() } else { format!("a/{prefix}/{path}") };
-        let new_name = if status == FileStatus::Removed { "/dev/null".to_string() } else { format!("b/{prefix}/{path}") };
-        let unified = text.unified_diff().context_radius(3).header(&old_name, &new_name).to_string();
-        files.push(FileChange { path: path.clone(), status, insertions, deletions, unified });
+        let old_name = if status == FileStatus::Added {
+            "/dev/null".to_string()
+        } else {
+            format!("a/{prefix}/{path}")
+        };
+        let new_name = if status == FileStatus::Removed {
+            "/dev/null".to_string()
+        } else {
+            format!("b/{prefix}/{path}")
+        };
+        let unified = text
+            .unified_diff()
+            .context_radius(3)
+            .header(&old_name, &new_name)
+            .to_string();
+        files.push(FileChange {
+            path: path.clone(),
+            status,
+            insertions,
+            deletions,
+            unified,
+        });
     }
     let resources = if old.get("main.tf").is_some() && new.get("main.tf").is_some() {
         resource_summary(old, new)?
     } else {
-        ResourceSummary { added: addresses::instances(new).map(|m| m.into_keys().collect()).unwrap_or_default(), ..ResourceSummary::default() }
+        ResourceSummary {
+            added: addresses::instances(new)
+                .map(|m| m.into_keys().collect())
+                .unwrap_or_default(),
+            ..ResourceSummary::default()
+        }
     };
     Ok(TreeDiff { files, resources })
 }
@@ -167,10 +194,22 @@ pub fn render_stat(diff: &TreeDiff) -> String {
             FileStatus::Removed => "removed",
             FileStatus::Modified => "modified",
         };
-        let _ = writeln!(out, " {:<width$} | {mark:>8} +{} -{}", f.path, f.insertions, f.deletions);
+        let _ = writeln!(
+            out,
+            " {:<width$} | {mark:>8} +{} -{}",
+            f.path, f.insertions, f.deletions
+        );
     }
-    let (ins, del): (usize, usize) = diff.files.iter().fold((0, 0), |(i, d), f| (i + f.insertions, d + f.deletions));
-    let _ = writeln!(out, " {} file{} changed, +{ins} -{del}", diff.files.len(), if diff.files.len() == 1 { "" } else { "s" });
+    let (ins, del): (usize, usize) = diff
+        .files
+        .iter()
+        .fold((0, 0), |(i, d), f| (i + f.insertions, d + f.deletions));
+    let _ = writeln!(
+        out,
+        " {} file{} changed, +{ins} -{del}",
+        diff.files.len(),
+        if diff.files.len() == 1 { "" } else { "s" }
+    );
     out
 }
 
@@ -183,7 +222,11 @@ pub fn render_resources(summary: &ResourceSummary, style: Style) -> String {
         summary.added.len(),
         summary.changed.len(),
         summary.removed.len(),
-        if summary.moved.is_empty() { String::new() } else { format!(" (moved {})", summary.moved.len()) }
+        if summary.moved.is_empty() {
+            String::new()
+        } else {
+            format!(" (moved {})", summary.moved.len())
+        }
     );
     for a in &summary.added {
         let _ = writeln!(out, "  + {a}");
@@ -200,12 +243,19 @@ pub fn render_resources(summary: &ResourceSummary, style: Style) -> String {
     let stateful = summary.destroyed_stateful();
     if !stateful.is_empty() {
         let banner = "WARNING: this change destroys stateful resources; their data is lost:";
-        let banner = if style == Style::Color { format!("\x1b[1;31m{banner}\x1b[0m") } else { banner.to_string() };
+        let banner = if style == Style::Color {
+            format!("\x1b[1;31m{banner}\x1b[0m")
+        } else {
+            banner.to_string()
+        };
         let _ = writeln!(out, "\n{banner}");
         for a in stateful {
             let _ = writeln!(out, "  !! {a}");
         }
-        let _ = writeln!(out, "If this is a rename, declare `renamed_from` on the agent so tfgen emits `moved` blocks.");
+        let _ = writeln!(
+            out,
+            "If this is a rename, declare `renamed_from` on the agent so tfgen emits `moved` blocks."
+        );
     }
     out
 }

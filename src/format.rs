@@ -15,9 +15,14 @@ use crate::vfs::Tree;
 pub fn format_tree(tree: Tree) -> Result<Tree> {
     let mut out = Tree::default();
     for (path, text) in tree.files {
-        let text = if std::path::Path::new(&path).extension().is_some_and(|e| e == "tf") {
+        let text = if std::path::Path::new(&path)
+            .extension()
+            .is_some_and(|e| e == "tf")
+        {
             let formatted = format_hcl(&text);
-            hcl::parse(&formatted).with_context(|| format!("tfgen produced HCL that does not parse in {path}:\n{formatted}"))?;
+            hcl::parse(&formatted).with_context(|| {
+                format!("tfgen produced HCL that does not parse in {path}:\n{formatted}")
+            })?;
             formatted
         } else {
             text
@@ -91,15 +96,26 @@ fn scan(src: &str) -> Vec<Line> {
         if let Some(marker) = &heredoc {
             if raw.trim() == marker {
                 heredoc = None;
-                lines.push(Line { text: raw.trim().to_string(), ..Line::default() });
+                lines.push(Line {
+                    text: raw.trim().to_string(),
+                    ..Line::default()
+                });
             } else {
-                lines.push(Line { text: raw.to_string(), verbatim: true, ..Line::default() });
+                lines.push(Line {
+                    text: raw.to_string(),
+                    verbatim: true,
+                    ..Line::default()
+                });
             }
             continue;
         }
         if block_comment {
             block_comment = !raw.contains("*/");
-            lines.push(Line { text: raw.to_string(), verbatim: true, ..Line::default() });
+            lines.push(Line {
+                text: raw.to_string(),
+                verbatim: true,
+                ..Line::default()
+            });
             continue;
         }
         let text = raw.trim().to_string();
@@ -107,7 +123,12 @@ fn scan(src: &str) -> Vec<Line> {
         let assign = eq.filter(|&at| at > 0 && net_after_eq == 0 && opens_heredoc.is_none());
         heredoc = opens_heredoc;
         block_comment = opens_comment;
-        lines.push(Line { text, verbatim: false, net, assign });
+        lines.push(Line {
+            text,
+            verbatim: false,
+            net,
+            assign,
+        });
     }
     lines
 }
@@ -172,14 +193,18 @@ fn scan_line(text: &str) -> (i32, Option<usize>, i32, Option<String>, bool) {
                     }
                     b'<' if next == Some(b'<') && !in_interp => {
                         let rest = text[i + 2..].trim_start_matches('-');
-                        let marker: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                        let marker: String = rest
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect();
                         if !marker.is_empty() {
                             return (net, eq, after, Some(marker), false);
                         }
                     }
                     b'=' if !in_interp && eq.is_none() => {
                         let prev = if i > 0 { bytes[i - 1] } else { b' ' };
-                        let is_op = matches!(next, Some(b'=' | b'>')) || matches!(prev, b'=' | b'!' | b'<' | b'>');
+                        let is_op = matches!(next, Some(b'=' | b'>'))
+                            || matches!(prev, b'=' | b'!' | b'<' | b'>');
                         if !is_op {
                             eq = Some(i);
                             after = 0;
@@ -230,12 +255,20 @@ fn align(lines: &[Line], indents: &[usize]) -> Vec<Option<usize>> {
     let mut pads = vec![None; lines.len()];
     let mut start = 0;
     for i in 0..=lines.len() {
-        let in_group = lines.get(i).is_some_and(|l| !l.verbatim && l.assign.is_some());
+        let in_group = lines
+            .get(i)
+            .is_some_and(|l| !l.verbatim && l.assign.is_some());
         if in_group {
             continue;
         }
         let group = start..i;
-        let width = |j: usize| indents[j] + lines[j].text[..lines[j].assign.unwrap_or(0)].trim_end().chars().count();
+        let width = |j: usize| {
+            indents[j]
+                + lines[j].text[..lines[j].assign.unwrap_or(0)]
+                    .trim_end()
+                    .chars()
+                    .count()
+        };
         if let Some(max) = group.clone().map(width).max() {
             for j in group {
                 pads[j] = Some(max - width(j) + 1);
@@ -252,8 +285,12 @@ fn tidy_blank_lines(lines: &[String]) -> String {
     for (i, line) in lines.iter().enumerate() {
         if line.is_empty() {
             let prev = out.last().map(|l| l.trim_end());
-            let next = lines[i + 1..].iter().find(|l| !l.is_empty()).map(|l| l.trim_start());
-            let after_open = prev.is_none_or(|p| p.is_empty() || p.ends_with('{') || p.ends_with('['));
+            let next = lines[i + 1..]
+                .iter()
+                .find(|l| !l.is_empty())
+                .map(|l| l.trim_start());
+            let after_open =
+                prev.is_none_or(|p| p.is_empty() || p.ends_with('{') || p.ends_with('['));
             let before_close = next.is_none_or(|n| n.starts_with('}') || n.starts_with(']'));
             if after_open || before_close {
                 continue;

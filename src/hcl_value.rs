@@ -17,7 +17,10 @@ pub fn encode(value: &Value) -> Result<String, minijinja::Error> {
 fn write_value(out: &mut String, value: &Value) -> Result<(), minijinja::Error> {
     match value.kind() {
         ValueKind::Undefined => {
-            return Err(minijinja::Error::new(minijinja::ErrorKind::UndefinedError, "undefined value in HCL output"));
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::UndefinedError,
+                "undefined value in HCL output",
+            ));
         }
         ValueKind::None => out.push_str("null"),
         ValueKind::Bool => out.push_str(if value.is_true() { "true" } else { "false" }),
@@ -104,7 +107,8 @@ pub fn write_string(out: &mut String, s: &str) {
 
 fn is_identifier(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !matches!(s, "true" | "false" | "null")
 }
 
@@ -120,19 +124,35 @@ mod tests {
 
     #[test]
     fn collections_and_scalars() {
-        let v = Value::from(minijinja::value::Serde(serde_json::json!({"a-b": [1, 2.5, true, null], "has space": "x"})));
-        assert_eq!(encode(&v).unwrap(), r#"{ a-b = [1, 2.5, true, null], "has space" = "x" }"#);
+        let v = Value::from(minijinja::value::Serde(
+            serde_json::json!({"a-b": [1, 2.5, true, null], "has space": "x"}),
+        ));
+        assert_eq!(
+            encode(&v).unwrap(),
+            r#"{ a-b = [1, 2.5, true, null], "has space" = "x" }"#
+        );
         assert_eq!(encode(&Value::from(4.0)).unwrap(), "4");
         assert!(encode(&Value::UNDEFINED).is_err());
     }
 
     #[test]
     fn encoded_strings_parse_back_to_the_same_value() {
-        for s in ["plain", "q\"uote", "back\\slash", "tab\there", "é ünïcode", "new\nline"] {
+        for s in [
+            "plain",
+            "q\"uote",
+            "back\\slash",
+            "tab\there",
+            "é ünïcode",
+            "new\nline",
+        ] {
             let text = format!("x = {}\n", encode(&Value::from(s)).unwrap());
             let body: hcl::Body = hcl::from_str(&text).unwrap();
             let attr = body.attributes().next().unwrap();
-            assert_eq!(attr.expr(), &hcl::Expression::String(s.to_string()), "{text}");
+            assert_eq!(
+                attr.expr(),
+                &hcl::Expression::String(s.to_string()),
+                "{text}"
+            );
         }
         for s in ["${interp}", "%{ if x }"] {
             let text = format!("x = {}\n", encode(&Value::from(s)).unwrap());

@@ -26,7 +26,11 @@ pub struct Overrides {
 impl Overrides {
     /// Reads the overrides tfgen honours from the process environment. An empty value counts as unset.
     pub fn from_env() -> Self {
-        Self { bedrock_model_id: std::env::var("BEDROCK_MODEL_ID").ok().filter(|v| !v.trim().is_empty()) }
+        Self {
+            bedrock_model_id: std::env::var("BEDROCK_MODEL_ID")
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
+        }
     }
 }
 
@@ -42,11 +46,22 @@ pub struct Inputs {
 
 impl Inputs {
     /// Builds inputs from in-memory text (tests, fuzzing) with the same display names as files on disk.
-    pub fn from_text(env_name: &str, env_text: &str, agents_text: &str, overrides: Overrides) -> Self {
+    pub fn from_text(
+        env_name: &str,
+        env_text: &str,
+        agents_text: &str,
+        overrides: Overrides,
+    ) -> Self {
         Self {
             env_name: env_name.to_string(),
-            env: Arc::new(SourceFile { name: format!("{ENVIRONMENTS_DIR}/{env_name}.toml"), text: env_text.into() }),
-            agents: Arc::new(SourceFile { name: format!("{ENVIRONMENTS_DIR}/{AGENTS_FILE}"), text: agents_text.into() }),
+            env: Arc::new(SourceFile {
+                name: format!("{ENVIRONMENTS_DIR}/{env_name}.toml"),
+                text: env_text.into(),
+            }),
+            agents: Arc::new(SourceFile {
+                name: format!("{ENVIRONMENTS_DIR}/{AGENTS_FILE}"),
+                text: agents_text.into(),
+            }),
             overrides,
         }
     }
@@ -63,11 +78,19 @@ pub fn load(root: &Path, env_name: &str, overrides: Overrides) -> Result<Inputs>
         } else {
             format!("known environments: {}", known.join(", "))
         };
-        bail!("no spec for environment `{env_name}` at {} ({hint})", env_path.display());
+        bail!(
+            "no spec for environment `{env_name}` at {} ({hint})",
+            env_path.display()
+        );
     }
     let env_text = read(&env_path)?;
     let agents_text = read(&dir.join(AGENTS_FILE))?;
-    Ok(Inputs::from_text(env_name, &env_text, &agents_text, overrides))
+    Ok(Inputs::from_text(
+        env_name,
+        &env_text,
+        &agents_text,
+        overrides,
+    ))
 }
 
 /// The environments that have a spec: every `*.toml` in `environments/` except the shared agents file.
@@ -75,7 +98,9 @@ pub fn list_environments(root: &Path) -> Result<Vec<String>> {
     let dir = root.join(ENVIRONMENTS_DIR);
     let mut names = Vec::new();
     for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path: PathBuf = entry.with_context(|| format!("reading {}", dir.display()))?.path();
+        let path: PathBuf = entry
+            .with_context(|| format!("reading {}", dir.display()))?
+            .path();
         let is_spec = path.extension().is_some_and(|e| e == "toml")
             && path.file_name().is_some_and(|n| n != AGENTS_FILE);
         if is_spec && let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {

@@ -96,7 +96,9 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             let compiled = match tfgen::compile(&inputs) {
                 Ok(c) => c,
                 Err(CompileError::Spec(diags)) => return Ok(report(&diags, style)),
-                Err(CompileError::Internal(e)) => return Err(e.context("internal error (please report it)")),
+                Err(CompileError::Internal(e)) => {
+                    return Err(e.context("internal error (please report it)"));
+                }
             };
             print_warnings(&compiled.warnings, style);
             let out = out.clone().unwrap_or_else(|| default_out(&cli.root, env));
@@ -115,7 +117,9 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             let compiled = match tfgen::compile(&inputs) {
                 Ok(c) => c,
                 Err(CompileError::Spec(diags)) => return Ok(report(&diags, style)),
-                Err(CompileError::Internal(e)) => return Err(e.context("internal error (please report it)")),
+                Err(CompileError::Internal(e)) => {
+                    return Err(e.context("internal error (please report it)"));
+                }
             };
             print_warnings(&compiled.warnings, style);
             let out = out.clone().unwrap_or_else(|| default_out(&cli.root, env));
@@ -125,7 +129,11 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                 println!("{}: no changes", out.display());
                 return Ok(exit::OK);
             }
-            let stdout_style = if no_color() || !std::io::stdout().is_terminal() { Style::Plain } else { Style::Color };
+            let stdout_style = if no_color() || !std::io::stdout().is_terminal() {
+                Style::Plain
+            } else {
+                Style::Color
+            };
             if *stat {
                 print!("{}", diff::render_stat(&d));
             } else {
@@ -134,7 +142,10 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             print!("{}", diff::render_resources(&d.resources, stdout_style));
             Ok(exit::DIFFERS)
         }
-        Command::Check { allow_destroy, base } => {
+        Command::Check {
+            allow_destroy,
+            base,
+        } => {
             let mut code = exit::OK;
             for env in load::list_environments(&cli.root)? {
                 let inputs = load::load(&cli.root, &env, overrides.clone())?;
@@ -144,7 +155,9 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                         code = code.max(report(&diags, style));
                         continue;
                     }
-                    Err(CompileError::Internal(e)) => return Err(e.context("internal error (please report it)")),
+                    Err(CompileError::Internal(e)) => {
+                        return Err(e.context("internal error (please report it)"));
+                    }
                 };
                 let dir = default_out(&cli.root, &env);
                 let committed = vfs::Tree::read_generated(&dir)?;
@@ -153,20 +166,39 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                     println!("generated/{env}: up to date");
                 } else {
                     eprint!("{}", diff::render_stat(&stale));
-                    eprintln!("generated/{env} is stale: run `tfgen render {env}` and commit the result");
+                    eprintln!(
+                        "generated/{env} is stale: run `tfgen render {env}` and commit the result"
+                    );
                     code = code.max(exit::DIFFERS);
                 }
-                let mut destroyed: Vec<String> = stale.resources.destroyed_stateful().into_iter().map(String::from).collect();
+                let mut destroyed: Vec<String> = stale
+                    .resources
+                    .destroyed_stateful()
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
                 if let Some(rev) = base {
                     let before = git_tree(&cli.root, rev, &format!("generated/{env}"))?;
                     if !before.files.is_empty() {
                         let since = diff::diff(&before, &committed, &format!("generated/{env}"))?;
-                        print!("generated/{env} since {rev}: {}", diff::render_resources(&since.resources, style));
-                        destroyed.extend(since.resources.destroyed_stateful().into_iter().map(String::from));
+                        print!(
+                            "generated/{env} since {rev}: {}",
+                            diff::render_resources(&since.resources, style)
+                        );
+                        destroyed.extend(
+                            since
+                                .resources
+                                .destroyed_stateful()
+                                .into_iter()
+                                .map(String::from),
+                        );
                     }
                 }
                 if !destroyed.is_empty() && !allow_destroy {
-                    eprintln!("generated/{env} destroys stateful resources: {}", destroyed.join(", "));
+                    eprintln!(
+                        "generated/{env} destroys stateful resources: {}",
+                        destroyed.join(", ")
+                    );
                     eprintln!("if that is intended, re-run with --allow-destroy");
                     code = code.max(exit::DIFFERS);
                 }
@@ -204,7 +236,12 @@ fn git_tree(root: &Path, rev: &str, dir: &str) -> Result<vfs::Tree> {
             .args(args)
             .output()
             .with_context(|| format!("running git {}", args.join(" ")))?;
-        anyhow::ensure!(out.status.success(), "git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        anyhow::ensure!(
+            out.status.success(),
+            "git {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
     let mut tree = vfs::Tree::default();

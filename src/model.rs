@@ -77,7 +77,11 @@ pub struct Alb {
 pub enum Backend {
     /// `terraform.tfstate` next to the generated files: works with no set-up.
     Local,
-    S3 { bucket: String, key: String, region: String },
+    S3 {
+        bucket: String,
+        key: String,
+        region: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -62,13 +62,21 @@ fn check_dns_label(name: &str, max: usize) -> Result<(), String> {
         return Err("must not be empty".into());
     }
     if name.len() > max {
-        return Err(format!("is {} characters long; the limit is {max}", name.len()));
+        return Err(format!(
+            "is {} characters long; the limit is {max}",
+            name.len()
+        ));
     }
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err("must start with a lowercase letter".into());
     }
-    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
-        return Err(format!("contains `{bad}`; only lowercase letters, digits and `-` are allowed"));
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!(
+            "contains `{bad}`; only lowercase letters, digits and `-` are allowed"
+        ));
     }
     if name.ends_with('-') || name.contains("--") {
         return Err("must not end with `-` or contain `--`".into());

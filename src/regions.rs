@@ -16,8 +16,14 @@ pub struct ProfileGroup {
 }
 
 pub const PROFILE_GROUPS: [ProfileGroup; 3] = [
-    ProfileGroup { prefix: "us", regions: &["us-east-1", "us-east-2", "us-west-2"] },
-    ProfileGroup { prefix: "eu", regions: &["eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"] },
+    ProfileGroup {
+        prefix: "us",
+        regions: &["us-east-1", "us-east-2", "us-west-2"],
+    },
+    ProfileGroup {
+        prefix: "eu",
+        regions: &["eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"],
+    },
     ProfileGroup {
         prefix: "apac",
         regions: &[
@@ -35,11 +41,20 @@ pub const PROFILE_GROUPS: [ProfileGroup; 3] = [
 /// Foundation models tfgen knows, with the profile geographies that offer them.
 /// A model not listed here is accepted with a warning: its profile availability cannot be checked.
 pub const KNOWN_MODELS: [(&str, &[&str]); 5] = [
-    ("anthropic.claude-3-7-sonnet-20250219-v1:0", &["us", "eu", "apac"]),
+    (
+        "anthropic.claude-3-7-sonnet-20250219-v1:0",
+        &["us", "eu", "apac"],
+    ),
     ("anthropic.claude-3-5-sonnet-20241022-v2:0", &["us", "apac"]),
-    ("anthropic.claude-sonnet-4-20250514-v1:0", &["us", "eu", "apac"]),
+    (
+        "anthropic.claude-sonnet-4-20250514-v1:0",
+        &["us", "eu", "apac"],
+    ),
     ("anthropic.claude-3-5-haiku-20241022-v1:0", &["us"]),
-    ("anthropic.claude-3-haiku-20240307-v1:0", &["us", "eu", "apac"]),
+    (
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        &["us", "eu", "apac"],
+    ),
 ];
 
 /// A commercial AWS region and whether the RDS Data API is offered there for Aurora PostgreSQL.
@@ -51,35 +66,122 @@ pub struct Region {
 /// Commercial regions tfgen can deploy to. The Data API column follows the RDS documentation's
 /// "Region and version availability" table for Aurora PostgreSQL Serverless v2.
 pub const REGIONS: [Region; 29] = [
-    Region { name: "us-east-1", data_api: true },
-    Region { name: "us-east-2", data_api: true },
-    Region { name: "us-west-1", data_api: true },
-    Region { name: "us-west-2", data_api: true },
-    Region { name: "ca-central-1", data_api: true },
-    Region { name: "ca-west-1", data_api: false },
-    Region { name: "sa-east-1", data_api: true },
-    Region { name: "eu-central-1", data_api: true },
-    Region { name: "eu-central-2", data_api: false },
-    Region { name: "eu-north-1", data_api: true },
-    Region { name: "eu-south-1", data_api: true },
-    Region { name: "eu-south-2", data_api: false },
-    Region { name: "eu-west-1", data_api: true },
-    Region { name: "eu-west-2", data_api: true },
-    Region { name: "eu-west-3", data_api: true },
-    Region { name: "ap-east-1", data_api: true },
-    Region { name: "ap-northeast-1", data_api: true },
-    Region { name: "ap-northeast-2", data_api: true },
-    Region { name: "ap-northeast-3", data_api: true },
-    Region { name: "ap-south-1", data_api: true },
-    Region { name: "ap-south-2", data_api: true },
-    Region { name: "ap-southeast-1", data_api: true },
-    Region { name: "ap-southeast-2", data_api: true },
-    Region { name: "ap-southeast-3", data_api: true },
-    Region { name: "ap-southeast-4", data_api: false },
-    Region { name: "af-south-1", data_api: true },
-    Region { name: "me-south-1", data_api: true },
-    Region { name: "me-central-1", data_api: false },
-    Region { name: "il-central-1", data_api: false },
+    Region {
+        name: "us-east-1",
+        data_api: true,
+    },
+    Region {
+        name: "us-east-2",
+        data_api: true,
+    },
+    Region {
+        name: "us-west-1",
+        data_api: true,
+    },
+    Region {
+        name: "us-west-2",
+        data_api: true,
+    },
+    Region {
+        name: "ca-central-1",
+        data_api: true,
+    },
+    Region {
+        name: "ca-west-1",
+        data_api: false,
+    },
+    Region {
+        name: "sa-east-1",
+        data_api: true,
+    },
+    Region {
+        name: "eu-central-1",
+        data_api: true,
+    },
+    Region {
+        name: "eu-central-2",
+        data_api: false,
+    },
+    Region {
+        name: "eu-north-1",
+        data_api: true,
+    },
+    Region {
+        name: "eu-south-1",
+        data_api: true,
+    },
+    Region {
+        name: "eu-south-2",
+        data_api: false,
+    },
+    Region {
+        name: "eu-west-1",
+        data_api: true,
+    },
+    Region {
+        name: "eu-west-2",
+        data_api: true,
+    },
+    Region {
+        name: "eu-west-3",
+        data_api: true,
+    },
+    Region {
+        name: "ap-east-1",
+        data_api: true,
+    },
+    Region {
+        name: "ap-northeast-1",
+        data_api: true,
+    },
+    Region {
+        name: "ap-northeast-2",
+        data_api: true,
+    },
+    Region {
+        name: "ap-northeast-3",
+        data_api: true,
+    },
+    Region {
+        name: "ap-south-1",
+        data_api: true,
+    },
+    Region {
+        name: "ap-south-2",
+        data_api: true,
+    },
+    Region {
+        name: "ap-southeast-1",
+        data_api: true,
+    },
+    Region {
+        name: "ap-southeast-2",
+        data_api: true,
+    },
+    Region {
+        name: "ap-southeast-3",
+        data_api: true,
+    },
+    Region {
+        name: "ap-southeast-4",
+        data_api: false,
+    },
+    Region {
+        name: "af-south-1",
+        data_api: true,
+    },
+    Region {
+        name: "me-south-1",
+        data_api: true,
+    },
+    Region {
+        name: "me-central-1",
+        data_api: false,
+    },
+    Region {
+        name: "il-central-1",
+        data_api: false,
+    },
 ];
 
 pub fn region(name: &str) -> Option<&'static Region> {
@@ -103,7 +205,10 @@ pub fn split_profile(id: &str) -> Option<(&'static ProfileGroup, &str)> {
 
 /// The geographies known to offer a profile for `model`, or `None` when tfgen does not know the model.
 pub fn model_geographies(model: &str) -> Option<&'static [&'static str]> {
-    KNOWN_MODELS.iter().find(|(m, _)| *m == model).map(|(_, g)| *g)
+    KNOWN_MODELS
+        .iter()
+        .find(|(m, _)| *m == model)
+        .map(|(_, g)| *g)
 }
 
 /// The default engine version: Aurora PostgreSQL's long-term-support minor of major 15.
@@ -115,8 +220,9 @@ pub const DATA_API_MIN_VERSION: (u32, u32) = (15, 3);
 /// Aurora PostgreSQL versions that can be created today and support Serverless v2 and the Data API.
 /// 15.3 was the plan's choice; AWS no longer lets new clusters use it.
 pub const CREATABLE_ENGINE_VERSIONS: [&str; 24] = [
-    "13.18", "13.20", "13.21", "14.13", "14.15", "14.17", "14.18", "15.7", "15.8", "15.10", "15.12", "15.13",
-    "15.14", "16.3", "16.4", "16.6", "16.8", "16.9", "16.10", "17.4", "17.5", "17.6", "17.7", "15.6",
+    "13.18", "13.20", "13.21", "14.13", "14.15", "14.17", "14.18", "15.7", "15.8", "15.10",
+    "15.12", "15.13", "15.14", "16.3", "16.4", "16.6", "16.8", "16.9", "16.10", "17.4", "17.5",
+    "17.6", "17.7", "15.6",
 ];
 
 /// `"15.10"` → `(15, 10)`.
@@ -133,7 +239,10 @@ mod tests {
     fn regions_map_to_profile_groups() {
         assert_eq!(profile_group_for_region("eu-west-1").unwrap().prefix, "eu");
         assert_eq!(profile_group_for_region("us-east-1").unwrap().prefix, "us");
-        assert_eq!(profile_group_for_region("ap-south-2").unwrap().prefix, "apac");
+        assert_eq!(
+            profile_group_for_region("ap-south-2").unwrap().prefix,
+            "apac"
+        );
         assert!(profile_group_for_region("sa-east-1").is_none());
         for group in PROFILE_GROUPS {
             for r in group.regions {

@@ -29,23 +29,40 @@ pub fn header(model: &Model) -> String {
 fn environment() -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_syntax(SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true).build().context("template syntax")?);
+    env.set_syntax(
+        SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .context("template syntax")?,
+    );
     env.set_formatter(|out, _state, value| {
-        let text = if value.is_safe() { value.to_string() } else { hcl_value::encode(value)? };
-        out.write_str(&text).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+        let text = if value.is_safe() {
+            value.to_string()
+        } else {
+            hcl_value::encode(value)?
+        };
+        out.write_str(&text)
+            .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
     });
     for file in templates() {
         let path = file.path().to_string_lossy().into_owned();
         if path.ends_with(".j2") {
-            let text = file.contents_utf8().with_context(|| format!("template {path} is not UTF-8"))?;
-            env.add_template_owned(path, text.to_string()).context("parsing templates")?;
+            let text = file
+                .contents_utf8()
+                .with_context(|| format!("template {path} is not UTF-8"))?;
+            env.add_template_owned(path, text.to_string())
+                .context("parsing templates")?;
         }
     }
     Ok(env)
 }
 
 fn templates() -> impl Iterator<Item = &'static include_dir::File<'static>> {
-    fn all(dir: &'static Dir<'static>) -> Box<dyn Iterator<Item = &'static include_dir::File<'static>>> {
+    fn all(
+        dir: &'static Dir<'static>,
+    ) -> Box<dyn Iterator<Item = &'static include_dir::File<'static>>> {
         Box::new(dir.files().chain(dir.dirs().flat_map(all)))
     }
     all(&TEMPLATES)
@@ -60,11 +77,18 @@ pub fn render(model: &Model) -> Result<Tree> {
     for file in templates() {
         let path = file.path().to_string_lossy().replace('\\', "/");
         let (body, out_path) = if let Some(name) = path.strip_suffix(".j2") {
-            let tmpl = env.get_template(&path).with_context(|| format!("loading template {path}"))?;
-            let body = tmpl.render(&ctx).map_err(|e| anyhow::anyhow!("{e:#}")).with_context(|| format!("rendering {path}"))?;
+            let tmpl = env
+                .get_template(&path)
+                .with_context(|| format!("loading template {path}"))?;
+            let body = tmpl
+                .render(&ctx)
+                .map_err(|e| anyhow::anyhow!("{e:#}"))
+                .with_context(|| format!("rendering {path}"))?;
             (body, output_path(name))
         } else if path.ends_with(".tf") {
-            let text = file.contents_utf8().with_context(|| format!("{path} is not UTF-8"))?;
+            let text = file
+                .contents_utf8()
+                .with_context(|| format!("{path} is not UTF-8"))?;
             (text.to_string(), output_path(&path))
         } else {
             continue;

@@ -1,8 +1,8 @@
 //! Resolve stage: [`ValidSpec`] → [`Model`]. Derives names, subnets and rule priorities. Never fails:
 //! everything that could go wrong was checked by [`crate::validate`].
 
-use crate::cidr::Ipv4Cidr;
 use crate::addresses::AGENT_KEYED;
+use crate::cidr::Ipv4Cidr;
 use crate::model::{Agent, Alb, Backend, Database, Deployment, Model, Move, Network, Sizing};
 use crate::names::{AgentNames, EnvNames};
 use crate::validate::ValidSpec;
@@ -15,11 +15,20 @@ pub fn default_subnets(vpc: Ipv4Cidr, az_count: u8) -> Option<(Vec<Ipv4Cidr>, Ve
     let n = u32::from(az_count);
     let plan_layout = new_bits == 8 && 10 * n < 256;
     let (public, private): (Vec<_>, Vec<_>) = if plan_layout {
-        ((1..=n).map(|i| vpc.subnet(8, i)).collect(), (1..=n).map(|i| vpc.subnet(8, 10 * i)).collect())
+        (
+            (1..=n).map(|i| vpc.subnet(8, i)).collect(),
+            (1..=n).map(|i| vpc.subnet(8, 10 * i)).collect(),
+        )
     } else {
-        ((0..n).map(|i| vpc.subnet(new_bits, i)).collect(), (n..2 * n).map(|i| vpc.subnet(new_bits, i)).collect())
+        (
+            (0..n).map(|i| vpc.subnet(new_bits, i)).collect(),
+            (n..2 * n).map(|i| vpc.subnet(new_bits, i)).collect(),
+        )
     };
-    Some((public.into_iter().collect::<Option<_>>()?, private.into_iter().collect::<Option<_>>()?))
+    Some((
+        public.into_iter().collect::<Option<_>>()?,
+        private.into_iter().collect::<Option<_>>()?,
+    ))
 }
 
 /// Builds the model templates render from.
@@ -110,7 +119,9 @@ pub fn resolve(spec: &ValidSpec) -> Model {
 fn moves(agents: &[Agent]) -> Vec<Move> {
     let mut out = Vec::new();
     for agent in agents {
-        let Some(old) = &agent.renamed_from else { continue };
+        let Some(old) = &agent.renamed_from else {
+            continue;
+        };
         for base in AGENT_KEYED {
             out.push(Move {
                 agent: agent.name.to_string(),
@@ -128,7 +139,8 @@ mod tests {
 
     #[test]
     fn the_plans_layout_comes_from_a_slash_16() {
-        let (public, private) = default_subnets(Ipv4Cidr::parse("10.0.0.0/16").unwrap(), 2).unwrap();
+        let (public, private) =
+            default_subnets(Ipv4Cidr::parse("10.0.0.0/16").unwrap(), 2).unwrap();
         let show = |v: Vec<Ipv4Cidr>| v.iter().map(ToString::to_string).collect::<Vec<_>>();
         assert_eq!(show(public), ["10.0.1.0/24", "10.0.2.0/24"]);
         assert_eq!(show(private), ["10.0.10.0/24", "10.0.20.0/24"]);
@@ -136,7 +148,8 @@ mod tests {
 
     #[test]
     fn small_vpcs_pack_subnets() {
-        let (public, private) = default_subnets(Ipv4Cidr::parse("10.0.0.0/24").unwrap(), 3).unwrap();
+        let (public, private) =
+            default_subnets(Ipv4Cidr::parse("10.0.0.0/24").unwrap(), 3).unwrap();
         assert_eq!(public[0].to_string(), "10.0.0.0/28");
         assert_eq!(private[2].to_string(), "10.0.0.80/28");
         assert!(default_subnets(Ipv4Cidr::parse("10.0.0.0/28").unwrap(), 2).is_none());

@@ -20,6 +20,10 @@ pub struct SecuritySpec {}
 pub struct Security {}
 
 /// Checks `[security]` against the environment's sizing and applies the defaults.
-pub fn validate(_spec: &SecuritySpec, _sizing: Sizing, _file: &Arc<SourceFile>) -> (Security, Vec<Diagnostic>) {
+pub fn validate(
+    _spec: &SecuritySpec,
+    _sizing: Sizing,
+    _file: &Arc<SourceFile>,
+) -> (Security, Vec<Diagnostic>) {
     (Security {}, Vec::new())
 }

@@ -170,7 +170,9 @@ pub fn parse(inputs: &Inputs) -> Result<ParsedSpec, Diagnostics> {
     }
 }
 
-fn parse_file<T: serde::de::DeserializeOwned>(file: &std::sync::Arc<SourceFile>) -> Result<T, Diagnostics> {
+fn parse_file<T: serde::de::DeserializeOwned>(
+    file: &std::sync::Arc<SourceFile>,
+) -> Result<T, Diagnostics> {
     toml::from_str::<T>(&file.text).map_err(|e| {
         let location = e.span().map(|span| Location::new(file, span));
         let (summary, help) = describe_toml_error(e.message());
@@ -194,14 +196,20 @@ fn describe_toml_error(message: &str) -> (String, Option<String>) {
             .map(|s| s.trim_matches('`'))
             .collect();
         let help = match crate::diag::did_you_mean(field, allowed.iter().copied()) {
-            Some(best) => format!("did you mean `{best}`? allowed keys here: {}", allowed.join(", ")),
+            Some(best) => format!(
+                "did you mean `{best}`? allowed keys here: {}",
+                allowed.join(", ")
+            ),
             None => format!("allowed keys here: {}", allowed.join(", ")),
         };
         return (format!("unknown key `{field}`"), Some(help));
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.trim_end_matches('`');
-        return (format!("missing required key `{field}`"), Some(format!("add `{field} = …` to this table")));
+        return (
+            format!("missing required key `{field}`"),
+            Some(format!("add `{field} = …` to this table")),
+        );
     }
     if message.starts_with("invalid type") {
         return (format!("wrong type: {message}"), None);

@@ -33,7 +33,8 @@ impl Tree {
             return Ok(tree);
         }
         for path in walk(dir)? {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
             if text.starts_with(HEADER_MARK) {
                 tree.insert(relative(dir, &path), text);
             }
@@ -46,7 +47,10 @@ impl Tree {
 pub fn is_generated(path: &Path) -> bool {
     use std::io::Read as _;
     let mut buf = [0u8; HEADER_MARK.len()];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut buf)).is_ok() && buf == HEADER_MARK.as_bytes()
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .is_ok()
+        && buf == HEADER_MARK.as_bytes()
 }
 
 /// What [`write`] changed, for the summary line.
@@ -61,7 +65,10 @@ pub struct WriteReport {
 /// and renamed into place; generated files no longer rendered are removed; nothing else is touched
 /// (`.terraform/`, lock files, state, a user's `*.auto.tfvars` or `*_override.tf`).
 pub fn write(tree: &Tree, out: &Path) -> Result<WriteReport> {
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     let existing = Tree::read_generated(out)?;
     let stage = tempfile::Builder::new()
@@ -83,7 +90,10 @@ pub fn write(tree: &Tree, out: &Path) -> Result<WriteReport> {
         std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
         staged.push((tmp, out.join(rel)));
     }
-    if let Some((_, dest)) = staged.iter().find(|(_, dest)| dest.exists() && !is_generated(dest)) {
+    if let Some((_, dest)) = staged
+        .iter()
+        .find(|(_, dest)| dest.exists() && !is_generated(dest))
+    {
         anyhow::bail!(
             "{} exists and was not written by tfgen; move it away (tfgen never overwrites hand-written files)",
             dest.display()
@@ -94,13 +104,15 @@ pub fn write(tree: &Tree, out: &Path) -> Result<WriteReport> {
         if let Some(dir) = dest.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        std::fs::rename(tmp, dest).with_context(|| format!("moving {} to {}", tmp.display(), dest.display()))?;
+        std::fs::rename(tmp, dest)
+            .with_context(|| format!("moving {} to {}", tmp.display(), dest.display()))?;
         report.written += 1;
     }
     for rel in existing.files.keys() {
         if !tree.files.contains_key(rel) {
             let path = out.join(rel);
-            std::fs::remove_file(&path).with_context(|| format!("removing stale {}", path.display()))?;
+            std::fs::remove_file(&path)
+                .with_context(|| format!("removing stale {}", path.display()))?;
             remove_empty_parents(out, &path);
             report.removed.push(rel.clone());
         }
@@ -127,7 +139,9 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
             let entry = entry.with_context(|| format!("reading {}", d.display()))?;
             let path = entry.path();
             let name = entry.file_name();
-            let ty = entry.file_type().with_context(|| format!("inspecting {}", path.display()))?;
+            let ty = entry
+                .file_type()
+                .with_context(|| format!("inspecting {}", path.display()))?;
             if ty.is_dir() {
                 if !name.to_string_lossy().starts_with('.') {
                     todo.push(path);

@@ -26,7 +26,11 @@ impl Parsed {
     }
 
     fn resource_types(&self) -> BTreeSet<String> {
-        self.blocks.iter().filter(|(_, b)| b.identifier() == "resource").map(|(_, b)| label(b, 0)).collect()
+        self.blocks
+            .iter()
+            .filter(|(_, b)| b.identifier() == "resource")
+            .map(|(_, b)| label(b, 0))
+            .collect()
     }
 
     /// The first resource of `ty` (in any module).
@@ -34,16 +38,18 @@ impl Parsed {
         self.blocks
             .iter()
             .find(|(_, b)| b.identifier() == "resource" && label(b, 0) == ty)
-            .map(|(_, b)| b)
-            .unwrap_or_else(|| panic!("no {ty} resource"))
+            .map_or_else(|| panic!("no {ty} resource"), |(_, b)| b)
     }
 
     fn root_block(&self, kind: &str, name: &str) -> &Block {
         self.blocks
             .iter()
-            .find(|(p, b)| !p.contains('/') && b.identifier() == kind && (name.is_empty() || label(b, 0) == name))
-            .map(|(_, b)| b)
-            .unwrap_or_else(|| panic!("no root {kind} {name}"))
+            .find(|(p, b)| {
+                !p.contains('/')
+                    && b.identifier() == kind
+                    && (name.is_empty() || label(b, 0) == name)
+            })
+            .map_or_else(|| panic!("no root {kind} {name}"), |(_, b)| b)
     }
 }
 
@@ -57,23 +63,39 @@ fn label(b: &Block, i: usize) -> String {
 /// An expression as compact, single-line HCL text.
 fn text(e: &Expression) -> String {
     use hcl::format::{Format as _, Formatter};
-    e.format_string(&mut Formatter::builder().compact(true).build_vec()).unwrap()
+    e.format_string(&mut Formatter::builder().compact(true).build_vec())
+        .unwrap()
 }
 
 /// An attribute's expression as compact HCL text.
 fn attr(b: &Block, key: &str) -> String {
-    let e = b.body().attributes().find(|a| a.key() == key).unwrap_or_else(|| panic!("{} has no {key}", label(b, 0)));
+    let e = b
+        .body()
+        .attributes()
+        .find(|a| a.key() == key)
+        .unwrap_or_else(|| panic!("{} has no {key}", label(b, 0)));
     text(e.expr())
 }
 
 fn nested<'a>(b: &'a Block, kind: &str) -> &'a Block {
-    b.body().blocks().find(|n| n.identifier() == kind).unwrap_or_else(|| panic!("{} has no {kind} block", label(b, 0)))
+    b.body()
+        .blocks()
+        .find(|n| n.identifier() == kind)
+        .unwrap_or_else(|| panic!("{} has no {kind} block", label(b, 0)))
 }
 
 fn agents(p: &Parsed) -> Vec<(String, hcl::Object<hcl::ObjectKey, Expression>)> {
     let locals = p.root_block("locals", "");
-    let e = locals.body().attributes().find(|a| a.key() == "agents").unwrap().expr().clone();
-    let Expression::Object(o) = e else { panic!("agents is not an object") };
+    let e = locals
+        .body()
+        .attributes()
+        .find(|a| a.key() == "agents")
+        .unwrap()
+        .expr()
+        .clone();
+    let Expression::Object(o) = e else {
+        panic!("agents is not an object")
+    };
     o.into_iter()
         .map(|(k, v)| {
             let Expression::Object(v) = v else { panic!() };
@@ -83,7 +105,10 @@ fn agents(p: &Parsed) -> Vec<(String, hcl::Object<hcl::ObjectKey, Expression>)> 
 }
 
 fn field(o: &hcl::Object<hcl::ObjectKey, Expression>, key: &str) -> String {
-    let (_, v) = o.iter().find(|(k, _)| k.to_string().trim_matches('"') == key).unwrap_or_else(|| panic!("no {key}"));
+    let (_, v) = o
+        .iter()
+        .find(|(k, _)| k.to_string().trim_matches('"') == key)
+        .unwrap_or_else(|| panic!("no {key}"));
     text(v)
 }
 
@@ -133,9 +158,22 @@ fn every_component_of_the_plan_is_present() {
         "aws_ecr_lifecycle_policy",
         "aws_ecr_replication_configuration",
     ];
-    let missing: Vec<&str> = wanted.iter().copied().filter(|t| !types.contains(*t)).collect();
+    let missing: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|t| !types.contains(*t))
+        .collect();
     assert!(missing.is_empty(), "missing resource types: {missing:?}");
-    for module in ["networking", "ecr", "secrets", "aurora", "iam", "alb", "ecs", "monitoring"] {
+    for module in [
+        "networking",
+        "ecr",
+        "secrets",
+        "aurora",
+        "iam",
+        "alb",
+        "ecs",
+        "monitoring",
+    ] {
         p.root_block("module", module);
     }
 }
@@ -153,7 +191,10 @@ fn agents_follow_the_plan() {
     ];
     assert_eq!(declared.len(), expect.len());
     for (name, port, paths) in expect {
-        let (_, a) = declared.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no agent {name}"));
+        let (_, a) = declared
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no agent {name}"));
         assert_eq!(field(a, "port"), port.to_string());
         assert_eq!(field(a, "path_patterns"), paths);
         // prod: 2 tasks of 1 vCPU / 2 GB
@@ -163,14 +204,27 @@ fn agents_follow_the_plan() {
         assert_eq!(field(a, "cluster_name"), format!("\"prod-{name}-cluster\""));
         assert_eq!(field(a, "service_name"), format!("\"prod-{name}-service\""));
         assert_eq!(field(a, "target_group_name"), format!("\"prod-{name}-tg\""));
-        assert_eq!(field(a, "repository_name"), format!("\"prod/{name}-agent\""));
-        assert_eq!(field(a, "log_group_name"), format!("\"/aws/ecs/prod/{name}\""));
+        assert_eq!(
+            field(a, "repository_name"),
+            format!("\"prod/{name}-agent\"")
+        );
+        assert_eq!(
+            field(a, "log_group_name"),
+            format!("\"/aws/ecs/prod/{name}\"")
+        );
         assert_eq!(field(a, "health_check_path"), "\"/health\"");
     }
     let dev = Parsed::new(&support::compile(&support::inputs("dev")));
     for (_, a) in agents(&dev) {
         // dev: 1 task of 0.5 vCPU / 1 GB
-        assert_eq!((field(&a, "cpu"), field(&a, "memory"), field(&a, "desired_count")), ("512".into(), "1024".into(), "1".into()));
+        assert_eq!(
+            (
+                field(&a, "cpu"),
+                field(&a, "memory"),
+                field(&a, "desired_count")
+            ),
+            ("512".into(), "1024".into(), "1".into())
+        );
     }
 }
 
@@ -179,8 +233,14 @@ fn network_database_and_alb_carry_the_plans_numbers() {
     let p = Parsed::new(&support::compile(&support::inputs("prod")));
     let net = p.root_block("module", "networking");
     assert_eq!(attr(net, "vpc_cidr"), "\"10.0.0.0/16\"");
-    assert_eq!(attr(net, "public_subnet_cidrs"), "[\"10.0.1.0/24\", \"10.0.2.0/24\"]");
-    assert_eq!(attr(net, "private_subnet_cidrs"), "[\"10.0.10.0/24\", \"10.0.20.0/24\"]");
+    assert_eq!(
+        attr(net, "public_subnet_cidrs"),
+        "[\"10.0.1.0/24\", \"10.0.2.0/24\"]"
+    );
+    assert_eq!(
+        attr(net, "private_subnet_cidrs"),
+        "[\"10.0.10.0/24\", \"10.0.20.0/24\"]"
+    );
     assert_eq!(attr(net, "single_nat_gateway"), "false");
 
     let db = p.root_block("module", "aurora");
@@ -197,13 +257,22 @@ fn network_database_and_alb_carry_the_plans_numbers() {
     assert_eq!(attr(cluster, "storage_encrypted"), "true");
     assert_eq!(attr(cluster, "manage_master_user_password"), "true");
     nested(cluster, "serverlessv2_scaling_configuration");
-    assert_eq!(attr(p.resource("aws_rds_cluster_instance"), "instance_class"), "\"db.serverless\"");
+    assert_eq!(
+        attr(p.resource("aws_rds_cluster_instance"), "instance_class"),
+        "\"db.serverless\""
+    );
 
     let alb = p.resource("aws_lb");
     assert_eq!(attr(alb, "internal"), "false");
     assert_eq!(attr(alb, "load_balancer_type"), "\"application\"");
-    assert_eq!(attr(p.resource("aws_lb_target_group"), "target_type"), "\"ip\"");
-    assert!(attr(p.root_block("module", "alb"), "certificate_arn").starts_with("\"arn:aws:acm:eu-west-1:"));
+    assert_eq!(
+        attr(p.resource("aws_lb_target_group"), "target_type"),
+        "\"ip\""
+    );
+    assert!(
+        attr(p.root_block("module", "alb"), "certificate_arn")
+            .starts_with("\"arn:aws:acm:eu-west-1:")
+    );
 }
 
 #[test]
@@ -217,11 +286,20 @@ fn services_deploy_as_the_plan_says() {
     assert_eq!(attr(ecs, "deployment_timeout"), "\"10m\"");
     assert_eq!(attr(ecs, "log_retention_days"), "30");
     let env = attr(ecs, "environment");
-    for var in ["BEDROCK_MODEL_ID = local.bedrock_model_id", "AWS_DEFAULT_REGION = local.region"] {
-        assert!(env.contains(var), "container environment lacks {var}: {env}");
+    for var in [
+        "BEDROCK_MODEL_ID = local.bedrock_model_id",
+        "AWS_DEFAULT_REGION = local.region",
+    ] {
+        assert!(
+            env.contains(var),
+            "container environment lacks {var}: {env}"
+        );
     }
     let secrets = attr(ecs, "secrets");
-    assert!(secrets.contains("module.aurora.master_user_secret_arn") && secrets.contains("module.secrets.api_keys_secret_arn"));
+    assert!(
+        secrets.contains("module.aurora.master_user_secret_arn")
+            && secrets.contains("module.secrets.api_keys_secret_arn")
+    );
 
     let cluster = p.resource("aws_ecs_cluster");
     let setting = nested(cluster, "setting");
@@ -229,13 +307,19 @@ fn services_deploy_as_the_plan_says() {
     assert_eq!(attr(setting, "value"), "\"enabled\"");
     let service = p.resource("aws_ecs_service");
     let breaker = nested(service, "deployment_circuit_breaker");
-    assert_eq!((attr(breaker, "enable"), attr(breaker, "rollback")), ("true".into(), "true".into()));
+    assert_eq!(
+        (attr(breaker, "enable"), attr(breaker, "rollback")),
+        ("true".into(), "true".into())
+    );
     let policy = p.resource("aws_appautoscaling_policy");
     assert_eq!(attr(policy, "policy_type"), "\"TargetTrackingScaling\"");
     let td = p.resource("aws_ecs_task_definition");
     assert_eq!(attr(td, "network_mode"), "\"awsvpc\"");
     assert_eq!(attr(td, "requires_compatibilities"), "[\"FARGATE\"]");
-    assert_eq!(attr(td, "container_definitions"), "jsonencode([local.container_definition])");
+    assert_eq!(
+        attr(td, "container_definitions"),
+        "jsonencode([local.container_definition])"
+    );
     let ecs_locals = p
         .blocks
         .iter()
@@ -243,32 +327,75 @@ fn services_deploy_as_the_plan_says() {
         .map(|(_, b)| b)
         .expect("ecs locals");
     let container = attr(ecs_locals, "container_definition");
-    for part in ["healthCheck", "var.health_check_path", "logDriver = \"awslogs\"", "secrets", "portMappings", "essential = true"] {
-        assert!(container.contains(part), "the container definition lacks {part}: {container}");
+    for part in [
+        "healthCheck",
+        "var.health_check_path",
+        "logDriver = \"awslogs\"",
+        "secrets",
+        "portMappings",
+        "essential = true",
+    ] {
+        assert!(
+            container.contains(part),
+            "the container definition lacks {part}: {container}"
+        );
     }
 }
 
 fn tree_has(p: &Parsed, needle: &str) -> bool {
-    p.blocks.iter().any(|(_, b)| format!("{b:?}").contains(needle))
+    p.blocks
+        .iter()
+        .any(|(_, b)| format!("{b:?}").contains(needle))
 }
 
 #[test]
 fn model_and_alarms_and_outputs() {
     let p = Parsed::new(&support::compile(&support::inputs("prod")));
     let locals = p.root_block("locals", "");
-    let model = locals.body().attributes().find(|a| a.key() == "bedrock_model_id").unwrap();
-    assert_eq!(text(model.expr()), "\"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\"");
+    let model = locals
+        .body()
+        .attributes()
+        .find(|a| a.key() == "bedrock_model_id")
+        .unwrap();
+    assert_eq!(
+        text(model.expr()),
+        "\"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\""
+    );
     let iam = p.root_block("module", "iam");
-    assert_eq!(attr(iam, "bedrock_destination_regions"), "local.bedrock_profile_regions");
+    assert_eq!(
+        attr(iam, "bedrock_destination_regions"),
+        "local.bedrock_profile_regions"
+    );
     assert!(tree_has(&p, "bedrock:InvokeModel"));
     assert!(tree_has(&p, "rds-data:ExecuteStatement"));
-    for metric in ["CPUUtilization", "MemoryUtilization", "RunningTaskCount", "HTTPCode_Target_5XX_Count", "DatabaseConnectionFailures"] {
+    for metric in [
+        "CPUUtilization",
+        "MemoryUtilization",
+        "RunningTaskCount",
+        "HTTPCode_Target_5XX_Count",
+        "DatabaseConnectionFailures",
+    ] {
         assert!(tree_has(&p, metric), "no alarm on {metric}");
     }
     let mon = p.root_block("module", "monitoring");
     assert_eq!(attr(mon, "alarm_email"), "\"platform-oncall@example.com\"");
-    let outputs: BTreeSet<String> = p.blocks.iter().filter(|(f, b)| f == "outputs.tf" && b.identifier() == "output").map(|(_, b)| label(b, 0)).collect();
-    for o in ["alb_dns_name", "cluster_names", "service_names", "ecr_repository_urls", "db_endpoint", "db_cluster_arn", "db_secret_arn", "api_keys_secret_arn", "bedrock_model_source"] {
+    let outputs: BTreeSet<String> = p
+        .blocks
+        .iter()
+        .filter(|(f, b)| f == "outputs.tf" && b.identifier() == "output")
+        .map(|(_, b)| label(b, 0))
+        .collect();
+    for o in [
+        "alb_dns_name",
+        "cluster_names",
+        "service_names",
+        "ecr_repository_urls",
+        "db_endpoint",
+        "db_cluster_arn",
+        "db_secret_arn",
+        "api_keys_secret_arn",
+        "bedrock_model_source",
+    ] {
         assert!(outputs.contains(o), "missing output {o}");
     }
     let provider = p.root_block("provider", "aws");

@@ -10,11 +10,17 @@ fn validate(inputs: &Inputs) {
     let tree = compile(inputs);
     let dir = tempfile::tempdir().unwrap();
     write_tree(&tree, dir.path());
-    tf_ok(dir.path(), &["init", "-backend=false", "-input=false", "-no-color"]);
+    tf_ok(
+        dir.path(),
+        &["init", "-backend=false", "-input=false", "-no-color"],
+    );
     let out = tf_ok(dir.path(), &["validate", "-no-color"]);
     assert!(out.contains("The configuration is valid"), "{out}");
     // `terraform fmt` must have nothing to change.
-    let fmt = tf(dir.path(), &["fmt", "-check", "-recursive", "-list=true", "-no-color"]);
+    let fmt = tf(
+        dir.path(),
+        &["fmt", "-check", "-recursive", "-list=true", "-no-color"],
+    );
     assert!(
         fmt.status.success(),
         "terraform fmt would change: {}{}",
@@ -43,6 +49,10 @@ fn committed_trees_are_fmt_clean() {
     for env in ["dev", "prod"] {
         let dir = support::root().join("generated").join(env);
         let out = tf(&dir, &["fmt", "-check", "-recursive", "-no-color"]);
-        assert!(out.status.success(), "terraform fmt -check failed on generated/{env}: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.status.success(),
+            "terraform fmt -check failed on generated/{env}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
 }

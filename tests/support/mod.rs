@@ -49,8 +49,14 @@ pub fn us_east_1_variant() -> Inputs {
         .text
         .replace("region = \"eu-west-1\"", "region = \"us-east-1\"")
         .replace("arn:aws:acm:eu-west-1:", "arn:aws:acm:us-east-1:")
-        .replace("replication_regions = [\"eu-central-1\"]", "replication_regions = [\"us-west-2\"]");
-    assert!(text.contains("us-east-1"), "prod.toml changed shape; update us_east_1_variant");
+        .replace(
+            "replication_regions = [\"eu-central-1\"]",
+            "replication_regions = [\"us-west-2\"]",
+        );
+    assert!(
+        text.contains("us-east-1"),
+        "prod.toml changed shape; update us_east_1_variant"
+    );
     inputs = Inputs::from_text("prod", &text, &inputs.agents.text, Overrides::default());
     inputs
 }
@@ -86,14 +92,19 @@ pub fn provider_mirror() -> Option<PathBuf> {
                 );
                 return Some(dir);
             }
-            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
             let usual = [
                 home.join(".terraform.d/plugins"),
                 home.join(".local/share/terraform/plugins"),
                 PathBuf::from("/usr/local/share/terraform/plugins"),
                 PathBuf::from("/usr/share/terraform/plugins"),
             ];
-            usual.into_iter().find(|d| is_mirror(d)).or_else(|| search_mirror(Path::new("/"), 3))
+            usual
+                .into_iter()
+                .find(|d| is_mirror(d))
+                .or_else(|| search_mirror(Path::new("/"), 3))
         })
         .clone()
 }
@@ -111,10 +122,14 @@ fn search_mirror(start: &Path, depth: usize) -> Option<PathBuf> {
             if is_mirror(&dir) {
                 return Some(dir);
             }
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for e in entries.flatten() {
                 let p = e.path();
-                let skip = ["/proc", "/sys", "/dev", "/run"].iter().any(|s| p == Path::new(s));
+                let skip = ["/proc", "/sys", "/dev", "/run"]
+                    .iter()
+                    .any(|s| p == Path::new(s));
                 if !skip && e.file_type().is_ok_and(|t| t.is_dir()) {
                     next.push(p);
                 }
@@ -146,7 +161,10 @@ fn cli_config() -> Option<&'static Path> {
 /// Runs terraform in `dir` with the mirror configured; returns the output (never panics on exit code).
 pub fn tf(dir: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(terraform());
-    cmd.args(args).current_dir(dir).env("TF_IN_AUTOMATION", "1").env("CHECKPOINT_DISABLE", "1");
+    cmd.args(args)
+        .current_dir(dir)
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1");
     if let Some(rc) = cli_config() {
         cmd.env("TF_CLI_CONFIG_FILE", rc);
     }
@@ -156,8 +174,17 @@ pub fn tf(dir: &Path, args: &[&str]) -> Output {
 /// Runs terraform and panics with its output when it fails.
 pub fn tf_ok(dir: &Path, args: &[&str]) -> String {
     let out = tf(dir, args);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "terraform {} failed in {}:\n{text}", args.join(" "), dir.display());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "terraform {} failed in {}:\n{text}",
+        args.join(" "),
+        dir.display()
+    );
     text
 }
 
@@ -165,7 +192,8 @@ pub fn tf_ok(dir: &Path, args: &[&str]) -> String {
 /// (pinned `pkg==version` lines). Created on first use; reused while the pins are unchanged. Returns its
 /// `bin` directory. Panics with the fix when Python or the package index is unavailable.
 pub fn python_tool(name: &str, requirements: &[&str]) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     let dir = target.join("tfgen-tools").join(name);
     let bin = dir.join("bin");
     let stamp = dir.join("tfgen-requirements.txt");
@@ -175,7 +203,10 @@ pub fn python_tool(name: &str, requirements: &[&str]) -> PathBuf {
     }
     let _ = std::fs::remove_dir_all(&dir);
     let python = std::env::var("TFGEN_PYTHON").unwrap_or_else(|_| "python3".into());
-    let venv = Command::new(&python).args(["-m", "venv"]).arg(&dir).output();
+    let venv = Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(&dir)
+        .output();
     match venv {
         Ok(o) if o.status.success() => {}
         other => panic!(
