@@ -213,14 +213,23 @@ fn render_one(d: &Diagnostic, style: Style) -> String {
         Severity::Warning => ("warning", Paint::Warning),
     };
     let _ = writeln!(out, "{}: {}", style.paint(paint, label), d.summary);
+    let pad = " ".repeat(
+        d.location
+            .as_ref()
+            .map_or(1, |l| l.line_col().0.to_string().len()),
+    );
     if let Some(loc) = &d.location {
         snippet(&mut out, loc, style, paint);
     }
     if let Some((loc, note)) = &d.related {
-        let _ = writeln!(out, "   {} {note}: {loc}", style.paint(Paint::Accent, "="));
+        let _ = writeln!(
+            out,
+            "{pad} {} {note}: {loc}",
+            style.paint(Paint::Accent, "=")
+        );
     }
     if let Some(help) = &d.help {
-        let _ = writeln!(out, "   {} {help}", style.paint(Paint::Help, "= help:"));
+        let _ = writeln!(out, "{pad} {} {help}", style.paint(Paint::Help, "= help:"));
     }
     out
 }

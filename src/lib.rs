@@ -14,6 +14,7 @@ pub mod diff;
 pub mod fargate;
 pub mod format;
 pub mod hcl_value;
+pub mod keys;
 pub mod load;
 pub mod model;
 pub mod names;

@@ -220,9 +220,9 @@ pub const DATA_API_MIN_VERSION: (u32, u32) = (15, 3);
 /// Aurora PostgreSQL versions that can be created today and support Serverless v2 and the Data API.
 /// 15.3 was the plan's choice; AWS no longer lets new clusters use it.
 pub const CREATABLE_ENGINE_VERSIONS: [&str; 24] = [
-    "13.18", "13.20", "13.21", "14.13", "14.15", "14.17", "14.18", "15.7", "15.8", "15.10",
+    "13.18", "13.20", "13.21", "14.13", "14.15", "14.17", "14.18", "15.6", "15.7", "15.8", "15.10",
     "15.12", "15.13", "15.14", "16.3", "16.4", "16.6", "16.8", "16.9", "16.10", "17.4", "17.5",
-    "17.6", "17.7", "15.6",
+    "17.6", "17.7",
 ];
 
 /// `"15.10"` → `(15, 10)`.

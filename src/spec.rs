@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 pub use toml::Spanned;
 
+use std::sync::Arc;
+
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceFile};
+use crate::keys::{Schema, unknown_keys};
 use crate::load::Inputs;
 
 /// `environments/agents.toml`: the agents every environment deploys, declared once.
@@ -155,64 +158,78 @@ pub struct ParsedSpec {
     pub agents: AgentsFile,
 }
 
-/// Parses both files; reports a problem in each at once when both are broken.
+/// Parses both files; reports problems in each at once when both are broken.
 pub fn parse(inputs: &Inputs) -> Result<ParsedSpec, Diagnostics> {
-    let agents = parse_file::<AgentsFile>(&inputs.agents);
-    let env = parse_file::<EnvSpec>(&inputs.env);
+    let agents = parse_file::<AgentsFile>(&inputs.agents, Schema::Agents);
+    let env = parse_file::<EnvSpec>(&inputs.env, Schema::Env);
     match (env, agents) {
         (Ok(env), Ok(agents)) => Ok(ParsedSpec { env, agents }),
         (env, agents) => {
             let mut diags = Diagnostics::default();
             diags.extend(env.err().unwrap_or_default());
             diags.extend(agents.err().unwrap_or_default());
-            Err(diags)
+            Err(diags.sorted())
         }
     }
 }
 
+/// Syntax errors (all of them), then unknown keys (all of them), then serde's first type error.
 fn parse_file<T: serde::de::DeserializeOwned>(
-    file: &std::sync::Arc<SourceFile>,
+    file: &Arc<SourceFile>,
+    schema: Schema,
 ) -> Result<T, Diagnostics> {
-    toml::from_str::<T>(&file.text).map_err(|e| {
-        let location = e.span().map(|span| Location::new(file, span));
-        let (summary, help) = describe_toml_error(e.message());
-        let mut d = Diagnostic::error(summary, location);
-        if let Some(help) = help {
-            d = d.with_help(help);
-        }
-        Diagnostics(vec![d])
-    })
+    let (table, errors) = toml::de::DeTable::parse_recoverable(&file.text);
+    if !errors.is_empty() {
+        return Err(Diagnostics(
+            errors.iter().map(|e| toml_diagnostic(file, e)).collect(),
+        ));
+    }
+    let unknown = unknown_keys(file, table.get_ref(), schema);
+    if !unknown.is_empty() {
+        return Err(Diagnostics(unknown));
+    }
+    toml::from_str::<T>(&file.text).map_err(|e| Diagnostics(vec![toml_diagnostic(file, &e)]))
 }
 
-/// Turns serde/toml messages into a summary and, where the message lists the allowed keys, a help line.
-fn describe_toml_error(message: &str) -> (String, Option<String>) {
+fn toml_diagnostic(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
+    let location = e.span().map(|span| Location::new(file, span));
+    let (summary, help) = describe_toml_error(e.message());
+    Diagnostic::error(summary, location).with_help(help)
+}
+
+/// Turns serde/toml messages into a summary and a help line.
+fn describe_toml_error(message: &str) -> (String, String) {
     let message = message.trim();
-    if let Some(rest) = message.strip_prefix("unknown field `")
-        && let Some((field, expected)) = rest.split_once("`, expected ")
-    {
-        let allowed: Vec<&str> = expected
-            .trim_start_matches("one of ")
-            .split(", ")
-            .map(|s| s.trim_matches('`'))
-            .collect();
-        let help = match crate::diag::did_you_mean(field, allowed.iter().copied()) {
-            Some(best) => format!(
-                "did you mean `{best}`? allowed keys here: {}",
-                allowed.join(", ")
-            ),
-            None => format!("allowed keys here: {}", allowed.join(", ")),
-        };
-        return (format!("unknown key `{field}`"), Some(help));
-    }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.trim_end_matches('`');
         return (
             format!("missing required key `{field}`"),
-            Some(format!("add `{field} = …` to this table")),
+            format!("add `{field} = …` to this table"),
         );
     }
-    if message.starts_with("invalid type") {
-        return (format!("wrong type: {message}"), None);
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let (found, expected) = rest
+            .split_once(", expected ")
+            .unwrap_or((rest, "another type"));
+        let expected = match expected {
+            "i64" => "a whole number",
+            "f64" => "a number",
+            "a boolean" => "`true` or `false`",
+            other => other,
+        };
+        return (
+            format!("wrong type: found {found}"),
+            format!("expected {expected}"),
+        );
     }
-    (format!("invalid TOML: {message}"), None)
+    if message.starts_with("unknown variant") {
+        return (
+            message.to_string(),
+            "use one of the listed values".to_string(),
+        );
+    }
+    (
+        format!("invalid TOML: {message}"),
+        "fix the syntax here; see https://toml.io for the format".to_string(),
+    )
 }

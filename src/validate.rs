@@ -1028,6 +1028,14 @@ impl Checker {
             let port = self.agent_port(agent, &mut ports);
             let agent_paths = self.agent_paths(agent, &mut paths);
             rules += usize::from(!agent_paths.is_empty());
+            if rules == MAX_LISTENER_RULES + 1 {
+                self.error(
+                    File::Agents,
+                    &agent.paths,
+                    format!("this agent's path rule is the {}st on one listener; an ALB allows {MAX_LISTENER_RULES} by default", MAX_LISTENER_RULES + 1),
+                    "merge agents' paths, or ask AWS for a quota increase and split the agents over two load balancers",
+                );
+            }
             let health = match &agent.health_check_path {
                 None => DEFAULT_HEALTH_CHECK_PATH.to_string(),
                 Some(p) => {
@@ -1115,9 +1123,6 @@ impl Checker {
                     );
                 }
             }
-        }
-        if rules > MAX_LISTENER_RULES {
-            self.diags.push(Diagnostic::error(format!("{rules} path rules exceed the ALB's default quota of {MAX_LISTENER_RULES} rules per listener"), None).with_help("merge agents' paths or ask AWS for a quota increase"));
         }
         out
     }
@@ -1263,7 +1268,13 @@ impl Checker {
         let size = match FargateSize::new(cpu, memory) {
             Ok(s) => Some(s),
             Err(why) => {
-                let at = o.memory.as_ref().or(o.cpu.as_ref());
+                let cpu_is_wrong =
+                    FargateSize::new(cpu, 2 * cpu).is_err() && FargateSize::new(cpu, 2048).is_err();
+                let at = if cpu_is_wrong {
+                    o.cpu.as_ref().or(o.memory.as_ref())
+                } else {
+                    o.memory.as_ref().or(o.cpu.as_ref())
+                };
                 let d = Diagnostic::error(
                     format!("invalid Fargate size: {why}"),
                     at.and_then(|a| self.at(File::Env, a)),
