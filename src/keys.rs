@@ -95,7 +95,7 @@ fn walk<'a>(
         match value.get_ref() {
             DeValue::Table(t) => walk(file, t, schema, path, out),
             DeValue::Array(items) => {
-                for item in items.iter() {
+                for item in items {
                     if let DeValue::Table(t) = item.get_ref() {
                         // Array elements share one schema: the index does not matter.
                         path.push("*");
