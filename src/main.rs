@@ -29,8 +29,29 @@ struct Cli {
     /// Project root holding `environments/` (default: the current directory).
     #[arg(long, global = true, default_value = ".")]
     root: PathBuf,
+    /// Colour output: `auto` (on a terminal, unless NO_COLOR is set), `always` or `never`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    fn style(self, is_terminal: bool) -> Style {
+        match self {
+            ColorChoice::Always => Style::Color,
+            ColorChoice::Never => Style::Plain,
+            ColorChoice::Auto if no_color() || !is_terminal => Style::Plain,
+            ColorChoice::Auto => Style::Color,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,11 +95,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let style = if no_color() || !std::io::stderr().is_terminal() {
-        Style::Plain
-    } else {
-        Style::Color
-    };
+    let style = cli.color.style(std::io::stderr().is_terminal());
     match run(&cli, style) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -129,11 +146,7 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                 println!("{}: no changes", out.display());
                 return Ok(exit::OK);
             }
-            let stdout_style = if no_color() || !std::io::stdout().is_terminal() {
-                Style::Plain
-            } else {
-                Style::Color
-            };
+            let stdout_style = cli.color.style(std::io::stdout().is_terminal());
             if *stat {
                 print!("{}", diff::render_stat(&d));
             } else {
