@@ -11,13 +11,19 @@ use anyhow::{Context as _, Result};
 
 use crate::vfs::Tree;
 
-/// Formats every `.tf` file of a tree and checks that it still parses.
+/// Formats every rendered `.tf` file of a tree and checks that it still parses. Files copied verbatim
+/// from static templates are left as they are (the render tests hold them to the same standard).
 pub fn format_tree(tree: Tree) -> Result<Tree> {
-    let mut out = Tree::default();
+    let mut out = Tree {
+        verbatim: tree.verbatim.clone(),
+        ..Tree::default()
+    };
     for (path, text) in tree.files {
-        let text = if std::path::Path::new(&path)
-            .extension()
-            .is_some_and(|e| e == "tf")
+        let rendered = !tree.verbatim.contains(&path);
+        let text = if rendered
+            && std::path::Path::new(&path)
+                .extension()
+                .is_some_and(|e| e == "tf")
         {
             let formatted = format_hcl(&text);
             hcl::parse(&formatted).with_context(|| {

@@ -5,6 +5,8 @@
 //! `modules/<name>/` of the output. Templates hold no logic beyond `if`/`for` over the model; every
 //! value is written through [`crate::hcl_value`]. This stage neither formats nor writes.
 
+use std::sync::OnceLock;
+
 use anyhow::{Context as _, Result};
 use include_dir::{Dir, include_dir};
 use minijinja::syntax::SyntaxConfig;
@@ -25,8 +27,16 @@ pub fn header(model: &Model) -> String {
     )
 }
 
+/// The template environment, built once per process (templates are embedded, so they never change).
+fn environment() -> Result<&'static Environment<'static>> {
+    static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
+    ENV.get_or_init(|| build_environment().map_err(|e| format!("{e:#}")))
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// Builds the template environment: strict undefined values, block trimming, HCL encoding of every value.
-fn environment() -> Result<Environment<'static>> {
+fn build_environment() -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_syntax(
@@ -89,6 +99,7 @@ pub fn render(model: &Model) -> Result<Tree> {
             let text = file
                 .contents_utf8()
                 .with_context(|| format!("{path} is not UTF-8"))?;
+            tree.verbatim.insert(output_path(&path));
             (text.to_string(), output_path(&path))
         } else {
             continue;

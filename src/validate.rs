@@ -1288,44 +1288,38 @@ impl Checker {
         };
         let desired = get(o.desired_count.as_ref(), defaults.desired_count);
         let max = get(o.max_count.as_ref(), defaults.max_count.max(desired));
-        let mut ok = true;
-        if desired < 0 {
-            self.error(
-                File::Env,
-                o.desired_count
-                    .as_ref()
-                    .expect("negative only when written"),
+        let problem = if desired < 0 {
+            Some((
+                o.desired_count.as_ref(),
                 format!("desired_count {desired} is negative"),
                 "use 0 to stop an agent, or a positive count",
-            );
-            ok = false;
-        }
-        if !(1..=1000).contains(&max) {
-            let at = o
-                .max_count
-                .as_ref()
-                .expect("out of range only when written");
-            self.error(
-                File::Env,
-                at,
+            ))
+        } else if desired > 1000 {
+            Some((
+                o.desired_count.as_ref(),
+                format!("desired_count {desired} is above 1000"),
+                "ECS runs at most 1000 tasks per service by default",
+            ))
+        } else if !(1..=1000).contains(&max) {
+            Some((
+                o.max_count.as_ref(),
                 format!("max_count {max} is outside 1-1000"),
-                "autoscaling needs a maximum of at least 1",
-            );
-            ok = false;
-        }
-        if ok && desired > max {
-            let at = o
-                .desired_count
-                .as_ref()
-                .or(o.max_count.as_ref())
-                .expect("one was written");
-            self.error(
-                File::Env,
-                at,
+                "autoscaling needs a maximum between 1 and 1000",
+            ))
+        } else if desired > max {
+            Some((
+                o.desired_count.as_ref().or(o.max_count.as_ref()),
                 format!("desired_count {desired} is above max_count {max}"),
                 "autoscaling runs between desired_count and max_count; raise max_count",
-            );
-            ok = false;
+            ))
+        } else {
+            None
+        };
+        let ok = problem.is_none();
+        if let Some((at, summary, help)) = problem {
+            let location = at.and_then(|a| self.at(File::Env, a));
+            self.diags
+                .push(Diagnostic::error(summary, location).with_help(help));
         }
         let (desired, max) = (u32::try_from(desired).ok()?, u32::try_from(max).ok()?);
         if ok {
