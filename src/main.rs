@@ -45,12 +45,12 @@ enum ColorChoice {
 
 impl ColorChoice {
     fn style(self, is_terminal: bool) -> Style {
-        match self {
-            ColorChoice::Always => Style::Color,
-            ColorChoice::Never => Style::Plain,
-            ColorChoice::Auto if no_color() || !is_terminal => Style::Plain,
-            ColorChoice::Auto => Style::Color,
-        }
+        let colour = match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && !no_color(),
+        };
+        if colour { Style::Color } else { Style::Plain }
     }
 }
 
