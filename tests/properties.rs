@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::fmt::Write as _;
+
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use tfgen::load::{Inputs, Overrides};
@@ -178,10 +180,10 @@ fn agents_file() -> impl Strategy<Value = String> {
         .prop_map(|(name, port, paths, health, renamed)| {
             let mut s = format!("[[agent]]\nname = \"{name}\"\nport = {port}\npaths = {paths}\n");
             if let Some(h) = health {
-                s.push_str(&format!("health_check_path = {h}\n"));
+                let _ = writeln!(s, "health_check_path = {h}");
             }
             if let Some(r) = renamed {
-                s.push_str(&format!("renamed_from = {r}\n"));
+                let _ = writeln!(s, "renamed_from = {r}");
             }
             s
         });
