@@ -5,6 +5,7 @@
 #![allow(unsafe_code)] // getrusage, for the peak-memory figure
 #![allow(clippy::cast_precision_loss)] // figures for humans
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -78,14 +79,15 @@ fn main() {
 }
 
 fn agents(n: usize) -> String {
-    (0..n)
-        .map(|i| {
-            format!(
-                "[[agent]]\nname = \"agent-{i:03}\"\nport = {}\npaths = [\"/agent-{i:03}/*\"]\n\n",
-                9000 + i
-            )
-        })
-        .collect()
+    let mut out = String::new();
+    for i in 0..n {
+        let _ = writeln!(
+            out,
+            "[[agent]]\nname = \"agent-{i:03}\"\nport = {}\npaths = [\"/agent-{i:03}/*\"]\n",
+            9000 + i
+        );
+    }
+    out
 }
 
 fn median(v: &[Duration]) -> Duration {
