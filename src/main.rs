@@ -109,15 +109,9 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
     let overrides = Overrides::from_env();
     match &cli.command {
         Command::Render { env, out } => {
-            let inputs = load::load(&cli.root, env, overrides)?;
-            let compiled = match tfgen::compile(&inputs) {
-                Ok(c) => c,
-                Err(CompileError::Spec(diags)) => return Ok(report(&diags, style)),
-                Err(CompileError::Internal(e)) => {
-                    return Err(e.context("internal error (please report it)"));
-                }
+            let Some(compiled) = compile(&cli.root, env, overrides, style)? else {
+                return Ok(exit::ERROR);
             };
-            print_warnings(&compiled.warnings, style);
             let out = out.clone().unwrap_or_else(|| default_out(&cli.root, env));
             let r = vfs::write(&compiled.tree, &out)?;
             println!(
@@ -130,15 +124,9 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             Ok(exit::OK)
         }
         Command::Diff { env, out, stat } => {
-            let inputs = load::load(&cli.root, env, overrides)?;
-            let compiled = match tfgen::compile(&inputs) {
-                Ok(c) => c,
-                Err(CompileError::Spec(diags)) => return Ok(report(&diags, style)),
-                Err(CompileError::Internal(e)) => {
-                    return Err(e.context("internal error (please report it)"));
-                }
+            let Some(compiled) = compile(&cli.root, env, overrides, style)? else {
+                return Ok(exit::ERROR);
             };
-            print_warnings(&compiled.warnings, style);
             let out = out.clone().unwrap_or_else(|| default_out(&cli.root, env));
             let on_disk = vfs::Tree::read_generated(&out)?;
             let d = diff::diff(&on_disk, &compiled.tree, &out.display().to_string())?;
@@ -161,16 +149,9 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
         } => {
             let mut code = exit::OK;
             for env in load::list_environments(&cli.root)? {
-                let inputs = load::load(&cli.root, &env, overrides.clone())?;
-                let compiled = match tfgen::compile(&inputs) {
-                    Ok(c) => c,
-                    Err(CompileError::Spec(diags)) => {
-                        code = code.max(report(&diags, style));
-                        continue;
-                    }
-                    Err(CompileError::Internal(e)) => {
-                        return Err(e.context("internal error (please report it)"));
-                    }
+                let Some(compiled) = compile(&cli.root, &env, overrides.clone(), style)? else {
+                    code = exit::ERROR;
+                    continue;
                 };
                 let dir = default_out(&cli.root, &env);
                 let committed = vfs::Tree::read_generated(&dir)?;
@@ -269,6 +250,29 @@ fn git_tree(root: &Path, rev: &str, dir: &str) -> Result<vfs::Tree> {
 
 fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Loads and compiles one environment; prints warnings, or the spec's errors (then `None`).
+fn compile(
+    root: &Path,
+    env: &str,
+    overrides: Overrides,
+    style: Style,
+) -> Result<Option<tfgen::Compiled>> {
+    let inputs = load::load(root, env, overrides)?;
+    match tfgen::compile(&inputs) {
+        Ok(compiled) => {
+            print_warnings(&compiled.warnings, style);
+            Ok(Some(compiled))
+        }
+        Err(CompileError::Spec(diags)) => {
+            report(&diags, style);
+            Ok(None)
+        }
+        Err(CompileError::Internal(e)) => {
+            Err(e.context("internal error in tfgen (please report it)"))
+        }
+    }
 }
 
 fn default_out(root: &Path, env: &str) -> PathBuf {
