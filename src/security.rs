@@ -46,6 +46,8 @@ pub struct SecuritySpec {
 
 /// The security controls an environment gets, every default applied. Templates read these as
 /// `security.<field>`.
+// Independent on/off controls, each read by a template on its own: an enum or state machine would not fit.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Security {
     pub waf: bool,
@@ -174,13 +176,13 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn at<T>(&self, v: &Spanned<T>) -> Option<Location> {
-        Some(Location::new(self.file, v.span()))
+    fn at<T>(&self, v: &Spanned<T>) -> Location {
+        Location::new(self.file, v.span())
     }
 
     fn error<T>(&mut self, v: &Spanned<T>, summary: impl Into<String>, help: impl Into<String>) {
         self.diags
-            .push(Diagnostic::error(summary, self.at(v)).with_help(help));
+            .push(Diagnostic::error(summary, Some(self.at(v))).with_help(help));
     }
 
     /// An on/off control that prod may not turn off.
@@ -298,7 +300,7 @@ impl Checker<'_> {
         let Some(v) = v else { return default };
         if self.prod && !*v.get_ref() {
             self.diags.push(
-                Diagnostic::warning("prod containers get a writable root file system", self.at(v)).with_help(
+                Diagnostic::warning("prod containers get a writable root file system", Some(self.at(v))).with_help(
                     "a writable root file system lets an intruder modify the image's binaries; prefer making the application write only to /tmp",
                 ),
             );

@@ -96,6 +96,15 @@ locals {
       log_group_name    = "/aws/ecs/dev/troubleshooting"
     }
   }
+
+  # One customer-managed key per environment for logs, secrets, the alarm topic, ECR, Aurora and backups.
+  kms_key_arn = module.kms.key_arn
+}
+
+module "kms" {
+  source = "./modules/kms"
+
+  name_prefix = local.environment
 }
 
 module "networking" {
@@ -109,6 +118,10 @@ module "networking" {
   single_nat_gateway   = true
   agent_ports          = [for agent in local.agents : agent.port]
   db_port              = 5432
+
+  flow_logs_enabled        = true
+  flow_logs_retention_days = 365
+  kms_key_arn              = local.kms_key_arn
 }
 
 module "ecr" {
@@ -117,16 +130,19 @@ module "ecr" {
   repositories        = { for name, agent in local.agents : name => agent.repository_name }
   replication_regions = []
   replication_prefix  = "${local.environment}/"
+  kms_key_arn         = local.kms_key_arn
 }
 
 module "secrets" {
   source = "./modules/secrets"
 
   name_prefix = local.environment
+  kms_key_arn = local.kms_key_arn
 }
 
 module "aurora" {
   source = "./modules/aurora"
+  #checkov:skip=CKV_AWS_139:deletion protection is off in this environment's spec ([database] deletion_protection = false) so that it can be torn down; prod refuses this
 
   cluster_identifier    = "dev-multi-agent-db"
   engine_version        = "15.10"
@@ -141,6 +157,13 @@ module "aurora" {
   subnet_ids            = module.networking.private_subnet_ids
   security_group_id     = module.networking.db_security_group_id
   availability_zones    = module.networking.availability_zones
+
+  kms_key_arn                  = local.kms_key_arn
+  performance_insights_enabled = true
+  monitoring_interval          = 60
+  log_retention_days           = 365
+  backup_plan_enabled          = true
+  backup_plan_retention_days   = 7
 }
 
 module "iam" {
@@ -159,10 +182,21 @@ module "iam" {
   bedrock_inference_profile_id = local.bedrock_model_id
   bedrock_foundation_model_id  = local.bedrock_foundation_model
   bedrock_destination_regions  = local.bedrock_profile_regions
+  kms_key_arns                 = [local.kms_key_arn]
+}
+
+module "access_logs" {
+  source = "./modules/access_logs"
+
+  name_prefix     = local.environment
+  log_prefix      = "dev-multi-agent-alb"
+  expiration_days = 90
+  force_destroy   = true
 }
 
 module "alb" {
   source = "./modules/alb"
+  #checkov:skip=CKV_AWS_150:deletion protection is off in this environment's spec ([alb] deletion_protection = false) so that it can be torn down; prod refuses this
 
   name                = "dev-multi-agent-alb"
   vpc_id              = module.networking.vpc_id
@@ -170,6 +204,13 @@ module "alb" {
   security_group_id   = module.networking.alb_security_group_id
   certificate_arn     = null
   deletion_protection = false
+  access_logs_enabled = true
+  access_logs_bucket  = module.access_logs.bucket
+  # A WAF web ACL with AWS managed rule groups, logged to CloudWatch Logs.
+  waf_enabled            = true
+  waf_log_retention_days = 365
+  kms_key_arn            = local.kms_key_arn
+
   agents = {
     for name, agent in local.agents : name => {
       target_group_name = agent.target_group_name
@@ -213,7 +254,10 @@ module "ecs" {
   task_role_arn      = module.iam.task_role_arn
   log_group_name     = each.value.log_group_name
   log_retention_days = 30
+  kms_key_arn        = local.kms_key_arn
   region             = local.region
+
+  read_only_root_filesystem = true
 
   # Non-sensitive configuration only; credentials arrive through `secrets` below.
   environment = {
@@ -248,4 +292,5 @@ module "monitoring" {
   alb_arn_suffix              = module.alb.arn_suffix
   db_cluster_identifier       = module.aurora.cluster_identifier
   db_failure_metric_namespace = "MultiAgent/${local.environment}"
+  kms_key_arn                 = local.kms_key_arn
 }

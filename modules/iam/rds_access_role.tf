@@ -50,6 +50,24 @@ data "aws_iam_policy_document" "rds_access" {
       resources = statement.value
     }
   }
+
+  # Those secrets are encrypted with the customer-managed key, if there is one.
+  dynamic "statement" {
+    for_each = length(var.kms_key_arns) > 0 && length(local.task_secret_arns) > 0 ? [var.kms_key_arns] : []
+
+    content {
+      sid       = "DecryptSecrets"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = statement.value
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.secretsmanager_endpoint]
+      }
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "rds_access" {

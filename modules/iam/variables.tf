@@ -114,3 +114,9 @@ variable "bedrock_destination_regions" {
     error_message = "bedrock_destination_regions must contain region names such as \"eu-central-1\"."
   }
 }
+
+variable "kms_key_arns" {
+  type        = list(string)
+  description = "Customer-managed KMS keys encrypting the secrets above (kms:Decrypt through Secrets Manager only); empty when the secrets use aws/secretsmanager. A list, so that its length is known at plan time."
+  default     = []
+}

@@ -74,3 +74,21 @@ variable "db_port" {
     error_message = "db_port must be a whole TCP port number between 1 and 65535."
   }
 }
+
+variable "flow_logs_enabled" {
+  type        = bool
+  description = "Record VPC flow logs (all traffic) in a CloudWatch Logs group."
+  default     = true
+}
+
+variable "flow_logs_retention_days" {
+  type        = number
+  description = "Days the flow log group keeps its events."
+  default     = 365
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "KMS key encrypting the flow log group, or null for CloudWatch Logs' default encryption."
+  default     = null
+}

@@ -18,3 +18,9 @@ variable "recovery_window_in_days" {
     error_message = "recovery_window_in_days must be 0 or between 7 and 30."
   }
 }
+
+variable "kms_key_arn" {
+  type        = string
+  description = "Customer-managed KMS key encrypting the secret; null for the AWS managed aws/secretsmanager key. Readers need kms:Decrypt on it."
+  default     = null
+}

@@ -38,8 +38,16 @@ resource "aws_rds_cluster" "this" {
   # and reports all of them, so any shorter list here produces a perpetual diff (and a forced
   # replacement). Instance placement is controlled per instance below instead.
 
-  # Encrypted with the AWS managed aws/rds key.
+  # Encrypted with the environment's customer-managed key when one is given (aws/rds otherwise). The key
+  # of an existing cluster cannot change in place: switching it means a snapshot restore into a new cluster.
   storage_encrypted = true
+  kms_key_id        = var.kms_key_arn
+  # The RDS-managed master secret rotates itself (every 7 days by default); it is encrypted with the same key.
+  master_user_secret_kms_key_id = var.kms_key_arn
+
+  # PostgreSQL logs (connections, DDL, slow statements: see the parameter group) go to CloudWatch Logs.
+  db_cluster_parameter_group_name = aws_rds_cluster_parameter_group.this.name
+  enabled_cloudwatch_logs_exports = ["postgresql"]
 
   backup_retention_period      = var.backup_retention_days
   preferred_backup_window      = var.preferred_backup_window
@@ -49,6 +57,9 @@ resource "aws_rds_cluster" "this" {
   deletion_protection       = var.deletion_protection
   skip_final_snapshot       = var.skip_final_snapshot
   final_snapshot_identifier = var.skip_final_snapshot ? null : "${var.cluster_identifier}-final"
+
+  # RDS would create the export's log group itself, unencrypted and kept forever.
+  depends_on = [aws_cloudwatch_log_group.postgresql]
 
   lifecycle {
     # Variable validation cannot compare two variables on Terraform < 1.9, so check here.
@@ -84,4 +95,13 @@ resource "aws_rds_cluster_instance" "this" {
   auto_minor_version_upgrade   = true
   preferred_maintenance_window = var.preferred_maintenance_window
   copy_tags_to_snapshot        = true
+
+  # Performance Insights keeps 7 days (the free tier), encrypted with the cluster's key.
+  performance_insights_enabled          = var.performance_insights_enabled
+  performance_insights_kms_key_id       = var.performance_insights_enabled ? var.kms_key_arn : null
+  performance_insights_retention_period = var.performance_insights_enabled ? 7 : null
+
+  # Enhanced monitoring: OS metrics every monitoring_interval seconds (0 turns it off).
+  monitoring_interval = var.monitoring_interval
+  monitoring_role_arn = var.monitoring_interval > 0 ? aws_iam_role.monitoring[0].arn : null
 }

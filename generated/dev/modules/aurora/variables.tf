@@ -149,3 +149,60 @@ variable "preferred_maintenance_window" {
     error_message = "preferred_maintenance_window must look like \"sun:04:30-sun:05:30\" (UTC)."
   }
 }
+
+variable "kms_key_arn" {
+  type        = string
+  description = "Customer-managed KMS key for storage, the master secret, Performance Insights, the PostgreSQL log group and the backup vault; null for AWS managed keys."
+  default     = null
+}
+
+variable "performance_insights_enabled" {
+  type        = bool
+  description = "Turn on Performance Insights (7 days retention) on every instance."
+  default     = true
+}
+
+variable "monitoring_interval" {
+  type        = number
+  description = "Seconds between enhanced monitoring samples: 0 (off), 1, 5, 10, 15, 30 or 60."
+  default     = 60
+
+  validation {
+    condition     = contains([0, 1, 5, 10, 15, 30, 60], var.monitoring_interval)
+    error_message = "monitoring_interval must be 0, 1, 5, 10, 15, 30 or 60."
+  }
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Days the PostgreSQL log group keeps its events."
+  default     = 365
+}
+
+variable "log_min_duration_statement_ms" {
+  type        = number
+  description = "Log statements that run longer than this many milliseconds."
+  default     = 1000
+
+  validation {
+    condition     = var.log_min_duration_statement_ms >= 0 && floor(var.log_min_duration_statement_ms) == var.log_min_duration_statement_ms
+    error_message = "log_min_duration_statement_ms must be a whole number >= 0."
+  }
+}
+
+variable "backup_plan_enabled" {
+  type        = bool
+  description = "Back the cluster up daily with AWS Backup into its own vault."
+  default     = true
+}
+
+variable "backup_plan_retention_days" {
+  type        = number
+  description = "Days AWS Backup keeps each recovery point."
+  default     = 35
+
+  validation {
+    condition     = var.backup_plan_retention_days >= 1 && floor(var.backup_plan_retention_days) == var.backup_plan_retention_days
+    error_message = "backup_plan_retention_days must be a whole number >= 1."
+  }
+}

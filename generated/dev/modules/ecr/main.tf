@@ -18,9 +18,12 @@ resource "aws_ecr_repository" "this" {
     scan_on_push = var.scan_on_push
   }
 
-  # AES256 (ECR-managed keys) for now. Switching to KMS later forces a new repository, so plan it as a migration.
+  # The environment's customer-managed key, or AES256 (ECR-managed keys) without one. The encryption of an
+  # existing repository cannot change: switching forces a new repository, so plan it as a migration.
+  # Replicas in other regions are encrypted with those regions' AWS managed aws/ecr key.
   encryption_configuration {
-    encryption_type = "AES256"
+    encryption_type = var.kms_key_arn == null ? "AES256" : "KMS"
+    kms_key         = var.kms_key_arn
   }
 
   tags = {

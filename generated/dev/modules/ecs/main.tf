@@ -62,15 +62,24 @@ locals {
       startPeriod = 60
     }
 
-    # Writable for now: a read-only root file system first needs explicit scratch volumes for every path the
-    # application writes to (e.g. /tmp).
-    readonlyRootFilesystem = false
+    # With a read-only root file system the application may write only to /tmp, a scratch volume private to
+    # the task (Fargate ephemeral storage, gone when the task stops).
+    readonlyRootFilesystem = var.read_only_root_filesystem
+    mountPoints = [
+      {
+        sourceVolume  = "tmp"
+        containerPath = "/tmp"
+        readOnly      = false
+      },
+    ]
   }
 }
 
 resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_338:agent logs can hold customer conversations, so they are kept only as long as debugging needs ([deployment] log_retention_days, 30 days by default); flow, WAF and database logs keep a year
   name              = var.log_group_name
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
 
   tags = {
     Name = var.log_group_name
@@ -110,6 +119,10 @@ resource "aws_ecs_task_definition" "this" {
   execution_role_arn       = var.execution_role_arn
   task_role_arn            = var.task_role_arn
   container_definitions    = jsonencode([local.container_definition])
+
+  volume {
+    name = "tmp"
+  }
 
   runtime_platform {
     operating_system_family = "LINUX"

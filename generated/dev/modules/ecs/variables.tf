@@ -249,3 +249,15 @@ variable "secrets" {
     error_message = "Every secrets value must be a Secrets Manager ARN (optionally with a :json-key:stage:version suffix)."
   }
 }
+
+variable "read_only_root_filesystem" {
+  type        = bool
+  description = "Mount the container's root file system read-only; /tmp stays writable."
+  default     = true
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "Customer-managed KMS key encrypting the log group; null for CloudWatch Logs' default encryption."
+  default     = null
+}

@@ -59,6 +59,24 @@ data "aws_iam_policy_document" "task" {
     }
   }
 
+  # Those secrets are encrypted with the customer-managed key, if there is one.
+  dynamic "statement" {
+    for_each = length(var.kms_key_arns) > 0 && length(local.task_secret_arns) > 0 ? [var.kms_key_arns] : []
+
+    content {
+      sid       = "DecryptSecrets"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = statement.value
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.secretsmanager_endpoint]
+      }
+    }
+  }
+
   statement {
     # The RDS access role's trust policy already names this role; granting it here as well keeps the permission
     # visible from the caller's side and keeps working if the trust policy is ever widened to the account.

@@ -95,3 +95,9 @@ variable "db_failure_metric_namespace" {
     error_message = "db_failure_metric_namespace must be non-empty and must not start with the reserved \"AWS/\" prefix."
   }
 }
+
+variable "kms_key_arn" {
+  type        = string
+  description = "Customer-managed KMS key encrypting the alarm topic (its policy must let cloudwatch.amazonaws.com use it); null leaves the topic unencrypted."
+  default     = null
+}

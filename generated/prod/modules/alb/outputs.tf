@@ -44,3 +44,8 @@ output "https_enabled" {
   description = "Whether the load balancer terminates HTTPS (certificate_arn was set)."
   value       = local.https_enabled
 }
+
+output "web_acl_arn" {
+  description = "ARN of the WAF web ACL in front of the load balancer (null when WAF is off)."
+  value       = var.waf_enabled ? aws_wafv2_web_acl.this[0].arn : null
+}

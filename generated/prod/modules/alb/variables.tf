@@ -110,3 +110,44 @@ variable "agents" {
     error_message = "Target group names must be unique across agents."
   }
 }
+
+variable "access_logs_enabled" {
+  type        = bool
+  description = "Write access logs to access_logs_bucket."
+  default     = false
+}
+
+variable "access_logs_bucket" {
+  type        = string
+  description = "S3 bucket for the access logs (SSE-S3, with a policy letting Elastic Load Balancing write under \"<name>/\"); required when access_logs_enabled."
+  default     = null
+}
+
+variable "waf_enabled" {
+  type        = bool
+  description = "Put a WAFv2 web ACL (rate limit and AWS managed rule groups, logged to CloudWatch Logs) in front of the load balancer."
+  default     = true
+}
+
+variable "waf_rate_limit_per_5_minutes" {
+  type        = number
+  description = "Requests one client IP may send in any 5-minute window before WAF blocks it."
+  default     = 2000
+
+  validation {
+    condition     = var.waf_rate_limit_per_5_minutes >= 10 && floor(var.waf_rate_limit_per_5_minutes) == var.waf_rate_limit_per_5_minutes
+    error_message = "waf_rate_limit_per_5_minutes must be a whole number >= 10 (the WAF minimum)."
+  }
+}
+
+variable "waf_log_retention_days" {
+  type        = number
+  description = "Days the WAF log group (aws-waf-logs-<name>) keeps its events."
+  default     = 365
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "KMS key encrypting the WAF log group, or null for CloudWatch Logs' default encryption."
+  default     = null
+}

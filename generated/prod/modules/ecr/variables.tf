@@ -84,3 +84,9 @@ variable "replication_prefix" {
     error_message = "replication_prefix must not be empty (an empty PREFIX_MATCH filter is rejected by ECR)."
   }
 }
+
+variable "kms_key_arn" {
+  type        = string
+  description = "Customer-managed KMS key encrypting the repositories; null for AES256 with ECR-managed keys."
+  default     = null
+}

@@ -49,12 +49,29 @@ data "aws_iam_policy_document" "execution" {
     for_each = length(local.execution_secret_arns) > 0 ? [local.execution_secret_arns] : []
 
     content {
-      # Secrets encrypted with the default aws/secretsmanager key need no kms:Decrypt grant. A customer-managed
-      # key would additionally need kms:Decrypt on that key.
+      # Secrets encrypted with the default aws/secretsmanager key need no kms:Decrypt grant; a customer-managed
+      # key needs the DecryptSecrets statement below.
       sid       = "InjectSecrets"
       effect    = "Allow"
       actions   = ["secretsmanager:GetSecretValue"]
       resources = statement.value
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.kms_key_arns) > 0 ? [var.kms_key_arns] : []
+
+    content {
+      sid       = "DecryptSecrets"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = statement.value
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.secretsmanager_endpoint]
+      }
     }
   }
 }

@@ -3,12 +3,13 @@
 
 # Every alarm notifies this topic on ALARM and again on OK, so recoveries are visible too.
 #
-# The topic is not KMS-encrypted on purpose: CloudWatch alarms cannot publish to a topic encrypted
-# with the AWS managed aws/sns key (its key policy cannot grant cloudwatch.amazonaws.com), and a
-# customer managed key is out of scope here. Alarm notifications carry no secrets.
+# Encrypted with the environment's customer-managed key, whose policy lets cloudwatch.amazonaws.com use it
+# (the AWS managed aws/sns key cannot grant that, so it is no alternative). Without a key (kms_key_arn null)
+# the topic stays unencrypted; alarm notifications carry no secrets.
 # The default topic policy already lets same-account CloudWatch alarms publish.
 resource "aws_sns_topic" "this" {
-  name = "${var.name_prefix}-multi-agent-alarms"
+  name              = "${var.name_prefix}-multi-agent-alarms"
+  kms_master_key_id = var.kms_key_arn
 }
 
 # E-mail subscriptions stay "pending confirmation" until the recipient clicks the link AWS sends;

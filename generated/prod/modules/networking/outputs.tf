@@ -45,3 +45,8 @@ output "db_security_group_id" {
   description = "ID of the security group for the Aurora cluster."
   value       = aws_security_group.db.id
 }
+
+output "flow_log_group_name" {
+  description = "Name of the VPC flow log group (null when flow logs are off)."
+  value       = var.flow_logs_enabled ? aws_cloudwatch_log_group.flow_logs[0].name : null
+}

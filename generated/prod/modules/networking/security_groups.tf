@@ -16,6 +16,7 @@ locals {
 }
 
 resource "aws_security_group" "alb" {
+  #checkov:skip=CKV2_AWS_5:attached outside this module (module alb, aws_lb.this); checkov does not follow module outputs into other modules
   name        = "${local.name}-alb"
   description = "Internet-facing ALB: HTTP/HTTPS from anywhere, agent ports to ECS tasks only"
   vpc_id      = aws_vpc.this.id
@@ -26,8 +27,9 @@ resource "aws_security_group" "alb" {
 }
 
 resource "aws_security_group" "ecs" {
+  #checkov:skip=CKV2_AWS_5:attached outside this module (module ecs, aws_ecs_service.this); checkov does not follow module outputs into other modules
   name        = "${local.name}-ecs"
-  description = "ECS agent tasks: agent ports from the ALB only, all egress for external API calls"
+  description = "ECS agent tasks: agent ports from the ALB only, HTTPS out and the database port to the database"
   vpc_id      = aws_vpc.this.id
 
   tags = {
@@ -36,6 +38,7 @@ resource "aws_security_group" "ecs" {
 }
 
 resource "aws_security_group" "db" {
+  #checkov:skip=CKV2_AWS_5:attached outside this module (module aurora, aws_rds_cluster.this); checkov does not follow module outputs into other modules
   name        = "${local.name}-db"
   description = "Aurora cluster: database port from ECS tasks only, no egress"
   vpc_id      = aws_vpc.this.id
@@ -52,6 +55,7 @@ resource "aws_security_group" "db" {
 # Port 443 stays open even while an environment has no certificate (HTTP-only ALB): nothing listens on
 # it then, and opening it up front means enabling HTTPS needs no security group change.
 resource "aws_vpc_security_group_ingress_rule" "alb_from_internet" {
+  #checkov:skip=CKV_AWS_260:port 80 only answers with a 301 redirect to HTTPS once the environment has a certificate (prod); dev without a certificate serves HTTP on purpose
   for_each = local.alb_listener_ports
 
   security_group_id = aws_security_group.alb.id
@@ -101,16 +105,36 @@ resource "aws_vpc_security_group_ingress_rule" "ecs_from_alb" {
   }
 }
 
-# Tasks call external model and SaaS APIs (and ECR, Secrets Manager, CloudWatch Logs and the RDS Data API
-# over HTTPS) through the NAT gateways; the destinations are not known in advance, hence all traffic.
-resource "aws_vpc_security_group_egress_rule" "ecs_all" {
+# What the agents need to reach, and nothing else:
+# - HTTPS (443) anywhere, through the NAT gateways: Bedrock, ECR (image pulls), Secrets Manager, CloudWatch
+#   Logs, the RDS Data API and the external SaaS APIs the agents call. The destinations are AWS and partner
+#   endpoints whose addresses are not fixed, so the port is the only thing that can be pinned.
+# - The database port, to the database security group only.
+# DNS needs no rule: security groups never filter traffic to the VPC's Amazon DNS resolver (VPC base + 2,
+# 169.254.169.253), nor to the ECS task metadata endpoint.
+resource "aws_vpc_security_group_egress_rule" "ecs_https" {
   security_group_id = aws_security_group.ecs.id
-  description       = "All traffic for external API calls"
-  ip_protocol       = "-1"
+  description       = "HTTPS to AWS APIs and external APIs via NAT"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
   cidr_ipv4         = "0.0.0.0/0"
 
   tags = {
-    Name = "${local.name}-ecs-out-all"
+    Name = "${local.name}-ecs-out-https"
+  }
+}
+
+resource "aws_vpc_security_group_egress_rule" "ecs_to_db" {
+  security_group_id            = aws_security_group.ecs.id
+  description                  = "Database port to the Aurora cluster"
+  ip_protocol                  = "tcp"
+  from_port                    = var.db_port
+  to_port                      = var.db_port
+  referenced_security_group_id = aws_security_group.db.id
+
+  tags = {
+    Name = "${local.name}-ecs-out-db"
   }
 }
 

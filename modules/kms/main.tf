@@ -1,0 +1,169 @@
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  account    = "arn:${local.partition}:iam::${local.account_id}:root"
+
+  # The services that encrypt with this key on behalf of principals in this account.
+  via_services = [for service in ["secretsmanager", "sns", "ecr", "rds", "backup"] : "${service}.${local.region}.amazonaws.com"]
+}
+
+# In a key policy "*" as the resource means this key and nothing else.
+data "aws_iam_policy_document" "key" {
+  # Administration only, through IAM policies of this account: the key can be managed (and its policy
+  # updated by Terraform), but this statement grants no encrypt or decrypt.
+  statement {
+    sid    = "AccountAdministersKey"
+    effect = "Allow"
+    actions = [
+      "kms:CancelKeyDeletion",
+      "kms:Create*",
+      "kms:Delete*",
+      "kms:Describe*",
+      "kms:Disable*",
+      "kms:Enable*",
+      "kms:Get*",
+      "kms:List*",
+      "kms:Put*",
+      "kms:Revoke*",
+      "kms:RotateKeyOnDemand",
+      "kms:ScheduleKeyDeletion",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:Update*",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [local.account]
+    }
+  }
+
+  # Principals of this account (the Terraform deployer, the ECS roles) may use the key only through the
+  # services that store data with it: Secrets Manager, SNS, ECR, RDS (storage, master secret, Performance
+  # Insights) and AWS Backup. Their IAM policies must grant the same actions.
+  statement {
+    sid    = "AccountUsesKeyThroughServices"
+    effect = "Allow"
+    actions = [
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:GenerateDataKey*",
+      "kms:ReEncrypt*",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [local.account]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.via_services
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  # Those services hold the key through grants (RDS, ECR, Backup); grants may only be made for AWS resources.
+  statement {
+    sid       = "AccountGrantsKeyToServices"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant", "kms:ListGrants"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [local.account]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.via_services
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  # CloudWatch Logs encrypts log groups itself, but only log groups of this account and region.
+  statement {
+    sid    = "CloudWatchLogsEncryptsLogGroups"
+    effect = "Allow"
+    actions = [
+      "kms:Decrypt*",
+      "kms:Describe*",
+      "kms:Encrypt*",
+      "kms:GenerateDataKey*",
+      "kms:ReEncrypt*",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+    }
+  }
+
+  # CloudWatch alarms publish to the encrypted alarm topic as the CloudWatch service, not as a principal of
+  # this account, so they need their own grant (alarms of this account only).
+  statement {
+    sid       = "CloudWatchAlarmsPublishToTopic"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_kms_key" "this" {
+  description             = "${var.name_prefix} multi-agent: CloudWatch Logs, Secrets Manager, SNS, ECR, Aurora and AWS Backup"
+  key_usage               = "ENCRYPT_DECRYPT"
+  enable_key_rotation     = true
+  rotation_period_in_days = 365
+  deletion_window_in_days = var.deletion_window_in_days
+  policy                  = data.aws_iam_policy_document.key.json
+
+  tags = {
+    Name = "${var.name_prefix}-multi-agent"
+  }
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${var.name_prefix}-multi-agent"
+  target_key_id = aws_kms_key.this.key_id
+}

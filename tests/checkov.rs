@@ -1,0 +1,231 @@
+//! Security scan: the rendered dev and prod trees pass checkov with no failed check, and every check
+//! that is skipped is skipped inline, with a reason, and for a reason listed in [`SKIPS`].
+//!
+//! checkov is installed, pinned, into a virtual environment under the target directory on first use
+//! (see `support::python_tool`); the test needs Python 3.9+ and the package index (or `PIP_INDEX_URL`).
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use support::{compile, inputs, write_tree};
+
+/// The checkov release the generated Terraform is held to. Bumping it may bring new checks.
+const CHECKOV: &str = "checkov==3.3.30";
+
+/// Every check the generated Terraform skips, and why. This is the README's security table: a skip that
+/// is not listed here, or an entry that no longer skips anything, fails the test.
+const SKIPS: &[(&str, &str)] = &[
+    (
+        "CKV_AWS_2",
+        "HTTP:80 listener. With a certificate (prod) it only answers with a 301 redirect to HTTPS, written as a dynamic block checkov does not evaluate; without one (dev) it serves the agents over HTTP by design.",
+    ),
+    (
+        "CKV_AWS_260",
+        "Port 80 open to the internet on the ALB security group: needed for the HTTP-to-HTTPS redirect (prod) and for dev's HTTP-only load balancer.",
+    ),
+    (
+        "CKV_AWS_378",
+        "Target groups use HTTP: TLS ends at the ALB; targets are Fargate tasks in private subnets reachable only from the ALB's security group.",
+    ),
+    (
+        "CKV_AWS_338",
+        "Agent log groups keep logs `[deployment] log_retention_days` (30 days by default), not a year: agent logs can hold customer conversations (data minimisation). Flow, WAF and PostgreSQL logs keep `[security] log_retention_days` (365).",
+    ),
+    (
+        "CKV2_AWS_57",
+        "The API-keys secret has no automatic rotation: its values are third-party keys no rotation Lambda can mint; they are rotated at the issuer. The RDS-managed master secret rotates itself.",
+    ),
+    (
+        "CKV2_AWS_5",
+        "False positive: the security groups are attached in other modules (ALB, ECS services, Aurora) through module outputs, which checkov does not follow.",
+    ),
+    (
+        "CKV_AWS_394",
+        "Availability zones are not pinned by name: only the first az_count zones are used and new zones sort after them; pinning names would tie the spec to one region and account.",
+    ),
+    (
+        "CKV_AWS_145",
+        "ALB access-log bucket uses SSE-S3, not KMS: Elastic Load Balancing can only deliver access logs to SSE-S3 buckets.",
+    ),
+    (
+        "CKV_AWS_18",
+        "The ALB access-log bucket has no server access logging: it is itself the log sink, written only by the load balancer.",
+    ),
+    (
+        "CKV_AWS_144",
+        "The ALB access-log bucket is not replicated to another region: access logs expire after a fixed period and are not worth a second copy.",
+    ),
+    (
+        "CKV2_AWS_62",
+        "The ALB access-log bucket sends no event notifications: nothing consumes them.",
+    ),
+    (
+        "CKV_AWS_150",
+        "Dev only (`[alb] deletion_protection = false`): the ALB may be deleted so dev can be torn down. Prod refuses this setting.",
+    ),
+    (
+        "CKV_AWS_139",
+        "Dev only (`[database] deletion_protection = false`): the Aurora cluster may be deleted so dev can be torn down. Prod refuses this setting.",
+    ),
+];
+
+/// Skips that may only appear in dev: prod must pass these checks outright.
+const DEV_ONLY: &[&str] = &["CKV_AWS_150", "CKV_AWS_139"];
+
+fn checkov() -> &'static PathBuf {
+    // One install for every test in this file, even when they run in parallel.
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| support::python_tool("checkov", &[CHECKOV]).join("checkov"))
+}
+
+/// A finding of one check on one resource.
+struct Finding {
+    id: String,
+    resource: String,
+    reason: Option<String>,
+}
+
+struct Scan {
+    failed: Vec<Finding>,
+    skipped: Vec<Finding>,
+    passed: u64,
+}
+
+fn findings(results: &Value, key: &str) -> Vec<Finding> {
+    results[key]
+        .as_array()
+        .map(|checks| {
+            checks
+                .iter()
+                .map(|c| Finding {
+                    id: c["check_id"].as_str().unwrap_or_default().to_string(),
+                    resource: c["resource"].as_str().unwrap_or_default().to_string(),
+                    reason: c["check_result"]["suppress_comment"]
+                        .as_str()
+                        .map(str::to_string),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn scan(env: &str) -> Scan {
+    let tree = compile(&inputs(env));
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(&tree, dir.path());
+    let out = Command::new(checkov())
+        .args(["--directory"])
+        .arg(dir.path())
+        .args([
+            "--framework",
+            "terraform",
+            "--skip-download",
+            "--compact",
+            "--output",
+            "json",
+        ])
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .output()
+        .expect("run checkov");
+    // checkov exits 1 when a check fails; the JSON is what counts.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "checkov printed no JSON ({e}); exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    // One framework gives one object; several give a list of them.
+    let report = match &json {
+        Value::Array(reports) => reports
+            .iter()
+            .find(|r| r["check_type"] == "terraform")
+            .expect("a terraform report")
+            .clone(),
+        other => other.clone(),
+    };
+    assert_eq!(
+        report["summary"]["parsing_errors"], 0,
+        "checkov could not parse generated/{env}: {report:#}"
+    );
+    let results = &report["results"];
+    Scan {
+        failed: findings(results, "failed_checks"),
+        skipped: findings(results, "skipped_checks"),
+        passed: report["summary"]["passed"].as_u64().unwrap_or(0),
+    }
+}
+
+fn check(env: &str) -> Scan {
+    let scan = scan(env);
+    assert!(scan.passed > 0, "checkov ran no check on {env}");
+    let failed: Vec<String> = scan
+        .failed
+        .iter()
+        .map(|f| format!("{} on {}", f.id, f.resource))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "checkov fails {} check(s) on {env}:\n  {}",
+        failed.len(),
+        failed.join("\n  ")
+    );
+
+    for s in &scan.skipped {
+        let reason = s.reason.as_deref().unwrap_or_default().trim();
+        assert!(
+            !reason.is_empty() && reason != "No comment provided",
+            "{env}: {} is skipped on {} without a reason; write `#checkov:skip={}:<why>`",
+            s.id,
+            s.resource,
+            s.id
+        );
+        assert!(
+            SKIPS.iter().any(|(id, _)| *id == s.id),
+            "{env}: {} is skipped on {} ({reason}) but is not in tests/checkov.rs SKIPS (the README's table)",
+            s.id,
+            s.resource
+        );
+    }
+    scan
+}
+
+#[test]
+fn prod_passes_checkov() {
+    let scan = check("prod");
+    for s in &scan.skipped {
+        assert!(
+            !DEV_ONLY.contains(&s.id.as_str()),
+            "prod skips {} on {}, which only dev may skip",
+            s.id,
+            s.resource
+        );
+    }
+}
+
+#[test]
+fn dev_passes_checkov() {
+    check("dev");
+}
+
+/// The table holds nothing stale: every listed check is skipped somewhere, and listed once.
+#[test]
+fn every_listed_skip_is_used() {
+    let mut used = BTreeSet::new();
+    for env in ["dev", "prod"] {
+        used.extend(scan(env).skipped.into_iter().map(|s| s.id));
+    }
+    let listed: BTreeSet<&str> = SKIPS.iter().map(|(id, _)| *id).collect();
+    assert_eq!(listed.len(), SKIPS.len(), "SKIPS lists a check twice");
+    let stale: Vec<&&str> = listed.iter().filter(|id| !used.contains(**id)).collect();
+    assert!(
+        stale.is_empty(),
+        "SKIPS lists checks that nothing skips any more: {stale:?}"
+    );
+}
