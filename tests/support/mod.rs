@@ -160,15 +160,7 @@ fn cli_config() -> Option<&'static Path> {
 
 /// Runs terraform in `dir` with the mirror configured; returns the output (never panics on exit code).
 pub fn tf(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(terraform());
-    cmd.args(args)
-        .current_dir(dir)
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1");
-    if let Some(rc) = cli_config() {
-        cmd.env("TF_CLI_CONFIG_FILE", rc);
-    }
-    cmd.output().expect("run terraform")
+    tf_env(dir, args, &[])
 }
 
 /// Runs terraform and panics with its output when it fails.
@@ -228,4 +220,26 @@ pub fn python_tool(name: &str, requirements: &[&str]) -> PathBuf {
     );
     std::fs::write(&stamp, wanted).expect("write stamp");
     bin
+}
+
+/// Like [`tf`], with extra environment variables for terraform and its providers (an emulator's endpoint and
+/// credentials, say). A variable given with an empty value is removed from terraform's environment instead,
+/// so that a developer's own `AWS_PROFILE` or session token cannot leak into a run.
+pub fn tf_env(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(terraform());
+    cmd.args(args)
+        .current_dir(dir)
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1");
+    if let Some(rc) = cli_config() {
+        cmd.env("TF_CLI_CONFIG_FILE", rc);
+    }
+    for (key, value) in envs {
+        if value.is_empty() {
+            cmd.env_remove(key);
+        } else {
+            cmd.env(key, value);
+        }
+    }
+    cmd.output().expect("run terraform")
 }
