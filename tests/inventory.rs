@@ -404,3 +404,47 @@ fn model_and_alarms_and_outputs() {
         assert!(tags.contains(t), "default_tags lacks {t}");
     }
 }
+
+/// `tfgen::addresses::AGENT_KEYED` (used for renames and diffs) must list every per-agent resource:
+/// those whose `for_each` is a module input built from `local.agents`, or another per-agent resource.
+#[test]
+fn every_per_agent_resource_is_listed_for_renames() {
+    let tree = support::compile(&support::inputs("prod"));
+    let p = Parsed::new(&tree);
+    let mut keyed: BTreeSet<String> = BTreeSet::new();
+    for (_, call) in p.blocks.iter().filter(|(f, b)| !f.contains('/') && b.identifier() == "module") {
+        let module = label(call, 0);
+        if attr_opt(call, "for_each").as_deref() == Some("local.agents") {
+            keyed.insert(format!("module.{module}"));
+            continue;
+        }
+        let inputs: Vec<String> = call
+            .body()
+            .attributes()
+            .filter(|a| {
+                let t = text(a.expr());
+                t.starts_with("{for name, agent in local.agents : name =>") || t.starts_with("{ for name, agent in local.agents : name =>")
+            })
+            .map(|a| format!("var.{}", a.key()))
+            .collect();
+        let dir = format!("modules/{module}/");
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (_, b) in p.blocks.iter().filter(|(f, b)| f.starts_with(&dir) && b.identifier() == "resource") {
+                let address = format!("module.{module}.{}.{}", label(b, 0), label(b, 1));
+                let Some(each) = attr_opt(b, "for_each") else { continue };
+                let local_keyed = keyed.iter().filter_map(|k| k.strip_prefix(&format!("module.{module}."))).any(|r| each.contains(r));
+                if (inputs.iter().any(|i| each.contains(i.as_str())) || local_keyed) && keyed.insert(address) {
+                    changed = true;
+                }
+            }
+        }
+    }
+    let listed: BTreeSet<String> = tfgen::addresses::AGENT_KEYED.iter().map(ToString::to_string).collect();
+    assert_eq!(keyed, listed, "update tfgen::addresses::AGENT_KEYED");
+}
+
+fn attr_opt(b: &Block, key: &str) -> Option<String> {
+    b.body().attributes().find(|a| a.key() == key).map(|a| text(a.expr()))
+}
