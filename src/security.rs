@@ -198,7 +198,7 @@ impl Checker<'_> {
             self.error(
                 v,
                 format!("prod turns off {what} (`[security] {field} = false`)"),
-                format!("{what} is required in prod: remove the line or set `{field} = true`; only dev may turn it off"),
+                format!("prod requires {what}: remove the line or set `{field} = true`; only dev may turn it off"),
             );
             return true;
         }
