@@ -28,11 +28,7 @@ fn main() {
             .arg(&target)
             .output()
             .unwrap();
-        assert!(
-            status.status.success(),
-            "{}",
-            String::from_utf8_lossy(&status.stderr)
-        );
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
         t.elapsed()
     };
     let first = run();
@@ -48,14 +44,16 @@ fn main() {
     );
 
     // In process, by number of agents.
-    let env = std::fs::read_to_string(root.join("environments/prod.toml")).unwrap().replace("[agents.supervisor]\n# The entry point takes every request first: let it scale further.\nmax_count = 6\n", "");
+    let env = std::fs::read_to_string(root.join("environments/prod.toml"))
+        .unwrap()
+        .replace(
+            "[agents.supervisor]\n# The entry point takes every request first: let it scale further.\nmax_count = 6\n",
+            "",
+        );
     let mut per_agent = Vec::new();
     for n in [25usize, 50, 100] {
         let inputs = Inputs::from_text("prod", &env, &agents(n), Overrides::default());
-        let tree = tfgen::compile(&inputs)
-            .map_err(|e| format!("{e:?}"))
-            .unwrap()
-            .tree;
+        let tree = tfgen::compile(&inputs).map_err(|e| format!("{e:?}")).unwrap().tree;
         let times: Vec<Duration> = (0..30)
             .map(|_| {
                 let t = Instant::now();

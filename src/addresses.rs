@@ -69,10 +69,7 @@ pub fn instances(tree: &Tree) -> Result<BTreeMap<String, String>> {
             .find(|a| a.key() == "source")
             .map(|a| expr_text(a.expr()));
         if let Some(source) = source {
-            let dir = source
-                .trim_matches('"')
-                .trim_start_matches("./")
-                .to_string();
+            let dir = source.trim_matches('"').trim_start_matches("./").to_string();
             calls.insert(name, dir);
         }
     }
@@ -142,9 +139,7 @@ pub fn moved_blocks(tree: &Tree) -> Result<Vec<(String, String)>> {
 }
 
 fn parse(tree: &Tree, path: &str) -> Result<Body> {
-    let text = tree
-        .get(path)
-        .with_context(|| format!("the tree has no {path}"))?;
+    let text = tree.get(path).with_context(|| format!("the tree has no {path}"))?;
     hcl::parse(text).with_context(|| format!("parsing {path}"))
 }
 
@@ -184,14 +179,8 @@ mod tests {
     #[test]
     fn recognises_stateful_addresses() {
         assert!(is_stateful("module.aurora.aws_rds_cluster.this"));
-        assert!(is_stateful(
-            "module.ecs[\"supervisor\"].aws_cloudwatch_log_group.this"
-        ));
-        assert!(is_stateful(
-            "module.ecr.aws_ecr_repository.this[\"supervisor\"]"
-        ));
-        assert!(!is_stateful(
-            "module.ecs[\"supervisor\"].aws_ecs_service.this"
-        ));
+        assert!(is_stateful("module.ecs[\"supervisor\"].aws_cloudwatch_log_group.this"));
+        assert!(is_stateful("module.ecr.aws_ecr_repository.this[\"supervisor\"]"));
+        assert!(!is_stateful("module.ecs[\"supervisor\"].aws_ecs_service.this"));
     }
 }

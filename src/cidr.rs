@@ -19,9 +19,7 @@ impl Ipv4Cidr {
         let (addr, prefix) = text
             .split_once('/')
             .ok_or("expected `a.b.c.d/prefix`, e.g. `10.0.0.0/16`")?;
-        let ip: Ipv4Addr = addr
-            .parse()
-            .map_err(|_| format!("`{addr}` is not an IPv4 address"))?;
+        let ip: Ipv4Addr = addr.parse().map_err(|_| format!("`{addr}` is not an IPv4 address"))?;
         let prefix: u8 = prefix
             .parse()
             .ok()
@@ -32,9 +30,7 @@ impl Ipv4Cidr {
             prefix,
         };
         if u32::from(ip) != cidr.addr {
-            return Err(format!(
-                "host bits are set; the network address is `{cidr}`"
-            ));
+            return Err(format!("host bits are set; the network address is `{cidr}`"));
         }
         Ok(cidr)
     }
@@ -99,11 +95,7 @@ mod tests {
 
     #[test]
     fn rejects_host_bits_and_garbage() {
-        assert!(
-            Ipv4Cidr::parse("10.0.0.1/16")
-                .unwrap_err()
-                .contains("10.0.0.0/16")
-        );
+        assert!(Ipv4Cidr::parse("10.0.0.1/16").unwrap_err().contains("10.0.0.0/16"));
         assert!(Ipv4Cidr::parse("10.0.0.0").is_err());
         assert!(Ipv4Cidr::parse("10.0.0.0/33").is_err());
         assert!(Ipv4Cidr::parse("300.0.0.0/8").is_err());

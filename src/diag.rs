@@ -133,14 +133,8 @@ impl Diagnostics {
     /// Errors first, then by file and position, so that output is stable and reads top to bottom.
     pub fn sorted(mut self) -> Self {
         self.0.sort_by(|a, b| {
-            let key = |d: &Diagnostic| {
-                d.location
-                    .as_ref()
-                    .map(|l| (l.file.name.clone(), l.span.start))
-            };
-            a.severity
-                .cmp(&b.severity)
-                .then_with(|| key(a).cmp(&key(b)))
+            let key = |d: &Diagnostic| d.location.as_ref().map(|l| (l.file.name.clone(), l.span.start));
+            a.severity.cmp(&b.severity).then_with(|| key(a).cmp(&key(b)))
         });
         self
     }
@@ -213,20 +207,12 @@ fn render_one(d: &Diagnostic, style: Style) -> String {
         Severity::Warning => ("warning", Paint::Warning),
     };
     let _ = writeln!(out, "{}: {}", style.paint(paint, label), d.summary);
-    let pad = " ".repeat(
-        d.location
-            .as_ref()
-            .map_or(1, |l| l.line_col().0.to_string().len()),
-    );
+    let pad = " ".repeat(d.location.as_ref().map_or(1, |l| l.line_col().0.to_string().len()));
     if let Some(loc) = &d.location {
         snippet(&mut out, loc, style, paint);
     }
     if let Some((loc, note)) = &d.related {
-        let _ = writeln!(
-            out,
-            "{pad} {} {note}: {loc}",
-            style.paint(Paint::Accent, "=")
-        );
+        let _ = writeln!(out, "{pad} {} {note}: {loc}", style.paint(Paint::Accent, "="));
     }
     if let Some(help) = &d.help {
         let _ = writeln!(out, "{pad} {} {help}", style.paint(Paint::Help, "= help:"));
@@ -243,23 +229,14 @@ fn snippet(out: &mut String, loc: &Location, style: Style, paint: Paint) {
     let bar = style.paint(Paint::Accent, "|");
     let _ = writeln!(out, "{pad}{} {loc}", style.paint(Paint::Accent, "-->"));
     let _ = writeln!(out, "{pad} {bar}");
-    let _ = writeln!(
-        out,
-        "{} {bar} {line}",
-        style.paint(Paint::Accent, &line_no.to_string())
-    );
+    let _ = writeln!(out, "{} {bar} {line}", style.paint(Paint::Accent, &line_no.to_string()));
     let line_chars = line.chars().count();
     let start = col.saturating_sub(1).min(line_chars);
     let span_text = text.get(loc.span.clone()).unwrap_or("");
     let first_line_len = span_text.lines().next().map_or(0, |s| s.chars().count());
     let width = first_line_len.clamp(1, (line_chars - start).max(1));
     let caret = "^".repeat(width);
-    let _ = writeln!(
-        out,
-        "{pad} {bar} {}{}",
-        " ".repeat(start),
-        style.paint(paint, &caret)
-    );
+    let _ = writeln!(out, "{pad} {bar} {}{}", " ".repeat(start), style.paint(paint, &caret));
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
@@ -270,10 +247,7 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 }
 
 /// The closest candidate to `word`, if any is close enough to be a useful "did you mean".
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))

@@ -26,17 +26,12 @@ impl FargateSize {
     pub fn new(cpu: i64, memory: i64) -> Result<Self, String> {
         let Some(&(cpu, min, max, step)) = TABLE.iter().find(|row| i64::from(row.0) == cpu) else {
             let cpus: Vec<String> = TABLE.iter().map(|row| row.0.to_string()).collect();
-            return Err(format!(
-                "Fargate CPU `{cpu}` is not one of {}",
-                cpus.join(", ")
-            ));
+            return Err(format!("Fargate CPU `{cpu}` is not one of {}", cpus.join(", ")));
         };
         let ok = if cpu == 256 {
             matches!(memory, 512 | 1024 | 2048)
         } else {
-            memory >= i64::from(min)
-                && memory <= i64::from(max)
-                && (memory - i64::from(min)) % i64::from(step) == 0
+            memory >= i64::from(min) && memory <= i64::from(max) && (memory - i64::from(min)) % i64::from(step) == 0
         };
         if !ok {
             return Err(format!(

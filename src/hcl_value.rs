@@ -107,8 +107,7 @@ pub fn write_string(out: &mut String, s: &str) {
 
 fn is_identifier(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !matches!(s, "true" | "false" | "null")
 }
 
@@ -137,22 +136,11 @@ mod tests {
 
     #[test]
     fn encoded_strings_parse_back_to_the_same_value() {
-        for s in [
-            "plain",
-            "q\"uote",
-            "back\\slash",
-            "tab\there",
-            "é ünïcode",
-            "new\nline",
-        ] {
+        for s in ["plain", "q\"uote", "back\\slash", "tab\there", "é ünïcode", "new\nline"] {
             let text = format!("x = {}\n", encode(&Value::from(s)).unwrap());
             let body: hcl::Body = hcl::from_str(&text).unwrap();
             let attr = body.attributes().next().unwrap();
-            assert_eq!(
-                attr.expr(),
-                &hcl::Expression::String(s.to_string()),
-                "{text}"
-            );
+            assert_eq!(attr.expr(), &hcl::Expression::String(s.to_string()), "{text}");
         }
         for s in ["${interp}", "%{ if x }"] {
             let text = format!("x = {}\n", encode(&Value::from(s)).unwrap());

@@ -14,8 +14,8 @@ use toml::de::{DeTable, DeValue};
 use crate::diag::{Diagnostic, Location, SourceFile, did_you_mean};
 use crate::security::SecuritySpec;
 use crate::spec::{
-    AgentOverride, AgentSpec, AgentsFile, AlarmsSpec, AlbSpec, BackendSpec, BedrockSpec,
-    DatabaseSpec, DeploymentSpec, EcrSpec, EnvSpec, NetworkSpec, S3BackendSpec,
+    AgentOverride, AgentSpec, AgentsFile, AlarmsSpec, AlbSpec, BackendSpec, BedrockSpec, DatabaseSpec, DeploymentSpec,
+    EcrSpec, EnvSpec, NetworkSpec, S3BackendSpec,
 };
 
 /// Which of the two spec files a table belongs to.
@@ -47,11 +47,7 @@ fn allowed(schema: Schema, path: &[&str]) -> Option<&'static [&'static str]> {
 }
 
 /// Every unknown key in `table`, as diagnostics pointing at the key.
-pub fn unknown_keys(
-    file: &Arc<SourceFile>,
-    table: &DeTable<'_>,
-    schema: Schema,
-) -> Vec<Diagnostic> {
+pub fn unknown_keys(file: &Arc<SourceFile>, table: &DeTable<'_>, schema: Schema) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     walk(file, table, schema, &mut Vec::new(), &mut out);
     out
@@ -76,10 +72,7 @@ fn walk<'a>(
                 format!(" in [{}]", path.join("."))
             };
             let help = match did_you_mean(name, allowed.iter().copied()) {
-                Some(best) => format!(
-                    "did you mean `{best}`? allowed keys: {}",
-                    allowed.join(", ")
-                ),
+                Some(best) => format!("did you mean `{best}`? allowed keys: {}", allowed.join(", ")),
                 None => format!("allowed keys: {}", allowed.join(", ")),
             };
             out.push(

@@ -60,9 +60,5 @@ pub fn compile(inputs: &Inputs) -> Result<Compiled, CompileError> {
     let (model, warnings) = check(inputs).map_err(CompileError::Spec)?;
     let tree = render::render(&model).map_err(CompileError::Internal)?;
     let tree = format::format_tree(tree).map_err(CompileError::Internal)?;
-    Ok(Compiled {
-        model,
-        tree,
-        warnings,
-    })
+    Ok(Compiled { model, tree, warnings })
 }

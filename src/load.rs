@@ -27,9 +27,7 @@ impl Overrides {
     /// Reads the overrides tfgen honours from the process environment. An empty value counts as unset.
     pub fn from_env() -> Self {
         Self {
-            bedrock_model_id: std::env::var("BEDROCK_MODEL_ID")
-                .ok()
-                .filter(|v| !v.trim().is_empty()),
+            bedrock_model_id: std::env::var("BEDROCK_MODEL_ID").ok().filter(|v| !v.trim().is_empty()),
         }
     }
 }
@@ -46,12 +44,7 @@ pub struct Inputs {
 
 impl Inputs {
     /// Builds inputs from in-memory text (tests, fuzzing) with the same display names as files on disk.
-    pub fn from_text(
-        env_name: &str,
-        env_text: &str,
-        agents_text: &str,
-        overrides: Overrides,
-    ) -> Self {
+    pub fn from_text(env_name: &str, env_text: &str, agents_text: &str, overrides: Overrides) -> Self {
         Self {
             env_name: env_name.to_string(),
             env: Arc::new(SourceFile {
@@ -85,12 +78,7 @@ pub fn load(root: &Path, env_name: &str, overrides: Overrides) -> Result<Inputs>
     }
     let env_text = read(&env_path)?;
     let agents_text = read(&dir.join(AGENTS_FILE))?;
-    Ok(Inputs::from_text(
-        env_name,
-        &env_text,
-        &agents_text,
-        overrides,
-    ))
+    Ok(Inputs::from_text(env_name, &env_text, &agents_text, overrides))
 }
 
 /// The environments that have a spec: every `*.toml` in `environments/` except the shared agents file.
@@ -98,11 +86,9 @@ pub fn list_environments(root: &Path) -> Result<Vec<String>> {
     let dir = root.join(ENVIRONMENTS_DIR);
     let mut names = Vec::new();
     for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path: PathBuf = entry
-            .with_context(|| format!("reading {}", dir.display()))?
-            .path();
-        let is_spec = path.extension().is_some_and(|e| e == "toml")
-            && path.file_name().is_some_and(|n| n != AGENTS_FILE);
+        let path: PathBuf = entry.with_context(|| format!("reading {}", dir.display()))?.path();
+        let is_spec =
+            path.extension().is_some_and(|e| e == "toml") && path.file_name().is_some_and(|n| n != AGENTS_FILE);
         if is_spec && let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
             names.push(stem.to_string());
         }

@@ -143,10 +143,7 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             print!("{}", diff::render_resources(&d.resources, stdout_style));
             Ok(exit::DIFFERS)
         }
-        Command::Check {
-            allow_destroy,
-            base,
-        } => {
+        Command::Check { allow_destroy, base } => {
             let mut code = exit::OK;
             for env in load::list_environments(&cli.root)? {
                 let Some(compiled) = compile(&cli.root, &env, overrides.clone(), style)? else {
@@ -160,9 +157,7 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                     println!("generated/{env}: up to date");
                 } else {
                     eprint!("{}", diff::render_stat(&stale));
-                    eprintln!(
-                        "generated/{env} is stale: run `tfgen render {env}` and commit the result"
-                    );
+                    eprintln!("generated/{env} is stale: run `tfgen render {env}` and commit the result");
                     code = code.max(exit::DIFFERS);
                 }
                 let mut destroyed: Vec<String> = stale
@@ -179,20 +174,11 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                             "generated/{env} since {rev}: {}",
                             diff::render_resources(&since.resources, style)
                         );
-                        destroyed.extend(
-                            since
-                                .resources
-                                .destroyed_stateful()
-                                .into_iter()
-                                .map(String::from),
-                        );
+                        destroyed.extend(since.resources.destroyed_stateful().into_iter().map(String::from));
                     }
                 }
                 if !destroyed.is_empty() && !allow_destroy {
-                    eprintln!(
-                        "generated/{env} destroys stateful resources: {}",
-                        destroyed.join(", ")
-                    );
+                    eprintln!("generated/{env} destroys stateful resources: {}", destroyed.join(", "));
                     eprintln!("if that is intended, re-run with --allow-destroy");
                     code = code.max(exit::DIFFERS);
                 }
@@ -253,12 +239,7 @@ fn no_color() -> bool {
 }
 
 /// Loads and compiles one environment; prints warnings, or the spec's errors (then `None`).
-fn compile(
-    root: &Path,
-    env: &str,
-    overrides: Overrides,
-    style: Style,
-) -> Result<Option<tfgen::Compiled>> {
+fn compile(root: &Path, env: &str, overrides: Overrides, style: Style) -> Result<Option<tfgen::Compiled>> {
     let inputs = load::load(root, env, overrides)?;
     match tfgen::compile(&inputs) {
         Ok(compiled) => {
@@ -269,9 +250,7 @@ fn compile(
             report(&diags, style);
             Ok(None)
         }
-        Err(CompileError::Internal(e)) => {
-            Err(e.context("internal error in tfgen (please report it)"))
-        }
+        Err(CompileError::Internal(e)) => Err(e.context("internal error in tfgen (please report it)")),
     }
 }
 

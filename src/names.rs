@@ -62,10 +62,7 @@ fn check_dns_label(name: &str, max: usize) -> Result<(), String> {
         return Err("must not be empty".into());
     }
     if name.len() > max {
-        return Err(format!(
-            "is {} characters long; the limit is {max}",
-            name.len()
-        ));
+        return Err(format!("is {} characters long; the limit is {max}", name.len()));
     }
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err("must start with a lowercase letter".into());

@@ -41,20 +41,11 @@ pub const PROFILE_GROUPS: [ProfileGroup; 3] = [
 /// Foundation models tfgen knows, with the profile geographies that offer them.
 /// A model not listed here is accepted with a warning: its profile availability cannot be checked.
 pub const KNOWN_MODELS: [(&str, &[&str]); 5] = [
-    (
-        "anthropic.claude-3-7-sonnet-20250219-v1:0",
-        &["us", "eu", "apac"],
-    ),
+    ("anthropic.claude-3-7-sonnet-20250219-v1:0", &["us", "eu", "apac"]),
     ("anthropic.claude-3-5-sonnet-20241022-v2:0", &["us", "apac"]),
-    (
-        "anthropic.claude-sonnet-4-20250514-v1:0",
-        &["us", "eu", "apac"],
-    ),
+    ("anthropic.claude-sonnet-4-20250514-v1:0", &["us", "eu", "apac"]),
     ("anthropic.claude-3-5-haiku-20241022-v1:0", &["us"]),
-    (
-        "anthropic.claude-3-haiku-20240307-v1:0",
-        &["us", "eu", "apac"],
-    ),
+    ("anthropic.claude-3-haiku-20240307-v1:0", &["us", "eu", "apac"]),
 ];
 
 /// A commercial AWS region and whether the RDS Data API is offered there for Aurora PostgreSQL.
@@ -205,10 +196,7 @@ pub fn split_profile(id: &str) -> Option<(&'static ProfileGroup, &str)> {
 
 /// The geographies known to offer a profile for `model`, or `None` when tfgen does not know the model.
 pub fn model_geographies(model: &str) -> Option<&'static [&'static str]> {
-    KNOWN_MODELS
-        .iter()
-        .find(|(m, _)| *m == model)
-        .map(|(_, g)| *g)
+    KNOWN_MODELS.iter().find(|(m, _)| *m == model).map(|(_, g)| *g)
 }
 
 /// The default engine version: Aurora PostgreSQL's long-term-support minor of major 15.
@@ -220,9 +208,8 @@ pub const DATA_API_MIN_VERSION: (u32, u32) = (15, 3);
 /// Aurora PostgreSQL versions that can be created today and support Serverless v2 and the Data API.
 /// 15.3 was the plan's choice; AWS no longer lets new clusters use it.
 pub const CREATABLE_ENGINE_VERSIONS: [&str; 24] = [
-    "13.18", "13.20", "13.21", "14.13", "14.15", "14.17", "14.18", "15.6", "15.7", "15.8", "15.10",
-    "15.12", "15.13", "15.14", "16.3", "16.4", "16.6", "16.8", "16.9", "16.10", "17.4", "17.5",
-    "17.6", "17.7",
+    "13.18", "13.20", "13.21", "14.13", "14.15", "14.17", "14.18", "15.6", "15.7", "15.8", "15.10", "15.12", "15.13",
+    "15.14", "16.3", "16.4", "16.6", "16.8", "16.9", "16.10", "17.4", "17.5", "17.6", "17.7",
 ];
 
 /// `"15.10"` → `(15, 10)`.
@@ -239,10 +226,7 @@ mod tests {
     fn regions_map_to_profile_groups() {
         assert_eq!(profile_group_for_region("eu-west-1").unwrap().prefix, "eu");
         assert_eq!(profile_group_for_region("us-east-1").unwrap().prefix, "us");
-        assert_eq!(
-            profile_group_for_region("ap-south-2").unwrap().prefix,
-            "apac"
-        );
+        assert_eq!(profile_group_for_region("ap-south-2").unwrap().prefix, "apac");
         assert!(profile_group_for_region("sa-east-1").is_none());
         for group in PROFILE_GROUPS {
             for r in group.regions {

@@ -70,9 +70,7 @@ fn build_environment() -> Result<Environment<'static>> {
 }
 
 fn templates() -> impl Iterator<Item = &'static include_dir::File<'static>> {
-    fn all(
-        dir: &'static Dir<'static>,
-    ) -> Box<dyn Iterator<Item = &'static include_dir::File<'static>>> {
+    fn all(dir: &'static Dir<'static>) -> Box<dyn Iterator<Item = &'static include_dir::File<'static>>> {
         Box::new(dir.files().chain(dir.dirs().flat_map(all)))
     }
     all(&TEMPLATES)
@@ -96,9 +94,7 @@ pub fn render(model: &Model) -> Result<Tree> {
                 .with_context(|| format!("rendering {path}"))?;
             (body, output_path(name))
         } else if path.ends_with(".tf") {
-            let text = file
-                .contents_utf8()
-                .with_context(|| format!("{path} is not UTF-8"))?;
+            let text = file.contents_utf8().with_context(|| format!("{path} is not UTF-8"))?;
             tree.verbatim.insert(output_path(&path));
             (text.to_string(), output_path(&path))
         } else {

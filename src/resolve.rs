@@ -139,8 +139,7 @@ mod tests {
 
     #[test]
     fn the_plans_layout_comes_from_a_slash_16() {
-        let (public, private) =
-            default_subnets(Ipv4Cidr::parse("10.0.0.0/16").unwrap(), 2).unwrap();
+        let (public, private) = default_subnets(Ipv4Cidr::parse("10.0.0.0/16").unwrap(), 2).unwrap();
         let show = |v: Vec<Ipv4Cidr>| v.iter().map(ToString::to_string).collect::<Vec<_>>();
         assert_eq!(show(public), ["10.0.1.0/24", "10.0.2.0/24"]);
         assert_eq!(show(private), ["10.0.10.0/24", "10.0.20.0/24"]);
@@ -148,8 +147,7 @@ mod tests {
 
     #[test]
     fn small_vpcs_pack_subnets() {
-        let (public, private) =
-            default_subnets(Ipv4Cidr::parse("10.0.0.0/24").unwrap(), 3).unwrap();
+        let (public, private) = default_subnets(Ipv4Cidr::parse("10.0.0.0/24").unwrap(), 3).unwrap();
         assert_eq!(public[0].to_string(), "10.0.0.0/28");
         assert_eq!(private[2].to_string(), "10.0.0.80/28");
         assert!(default_subnets(Ipv4Cidr::parse("10.0.0.0/28").unwrap(), 2).is_none());

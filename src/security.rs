@@ -85,8 +85,7 @@ impl Security {
 
 /// Retention periods CloudWatch Logs accepts (0, "never expire", is deliberately not offered).
 const LOG_RETENTION_CHOICES: &[i64] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
 /// Enhanced monitoring intervals RDS accepts; 0 turns it off.
@@ -99,11 +98,7 @@ const PROD_MIN_LOG_RETENTION_DAYS: u32 = 365;
 const PROD_MIN_BACKUP_RETENTION_DAYS: u32 = 7;
 
 /// Checks `[security]` against the environment's sizing and applies the defaults.
-pub fn validate(
-    spec: &SecuritySpec,
-    sizing: Sizing,
-    file: &Arc<SourceFile>,
-) -> (Security, Vec<Diagnostic>) {
+pub fn validate(spec: &SecuritySpec, sizing: Sizing, file: &Arc<SourceFile>) -> (Security, Vec<Diagnostic>) {
     let mut c = Checker {
         file,
         prod: sizing == Sizing::Prod,
@@ -130,18 +125,8 @@ pub fn validate(
             1..=3650,
             "alb_access_logs_expiration_days",
         ),
-        flow_logs: c.control(
-            spec.flow_logs.as_ref(),
-            d.flow_logs,
-            "flow_logs",
-            "VPC flow logs",
-        ),
-        kms: c.control(
-            spec.kms.as_ref(),
-            d.kms,
-            "kms",
-            "the customer-managed KMS key",
-        ),
+        flow_logs: c.control(spec.flow_logs.as_ref(), d.flow_logs, "flow_logs", "VPC flow logs"),
+        kms: c.control(spec.kms.as_ref(), d.kms, "kms", "the customer-managed KMS key"),
         log_retention_days: c.log_retention(spec.log_retention_days.as_ref(), d.log_retention_days),
         performance_insights: c.control(
             spec.performance_insights.as_ref(),
@@ -159,12 +144,9 @@ pub fn validate(
             "backup_plan",
             "the AWS Backup plan of the database",
         ),
-        backup_retention_days: c
-            .backup_retention(spec.backup_retention_days.as_ref(), d.backup_retention_days),
-        read_only_root_filesystem: c.read_only_root(
-            spec.read_only_root_filesystem.as_ref(),
-            d.read_only_root_filesystem,
-        ),
+        backup_retention_days: c.backup_retention(spec.backup_retention_days.as_ref(), d.backup_retention_days),
+        read_only_root_filesystem: c
+            .read_only_root(spec.read_only_root_filesystem.as_ref(), d.read_only_root_filesystem),
     };
     (security, c.diags)
 }
@@ -186,13 +168,7 @@ impl Checker<'_> {
     }
 
     /// An on/off control that prod may not turn off.
-    fn control(
-        &mut self,
-        v: Option<&Spanned<bool>>,
-        default: bool,
-        field: &str,
-        what: &str,
-    ) -> bool {
+    fn control(&mut self, v: Option<&Spanned<bool>>, default: bool, field: &str, what: &str) -> bool {
         let Some(v) = v else { return default };
         if self.prod && !*v.get_ref() {
             self.error(
@@ -205,13 +181,7 @@ impl Checker<'_> {
         *v.get_ref()
     }
 
-    fn days(
-        &mut self,
-        v: Option<&Spanned<i64>>,
-        default: u32,
-        range: RangeInclusive<i64>,
-        field: &str,
-    ) -> u32 {
+    fn days(&mut self, v: Option<&Spanned<i64>>, default: u32, range: RangeInclusive<i64>, field: &str) -> u32 {
         let Some(v) = v else { return default };
         let n = *v.get_ref();
         if !range.contains(&n) {
@@ -335,14 +305,7 @@ mod tests {
         for sizing in [Sizing::Dev, Sizing::Prod] {
             let (s, diags) = run(sizing, "");
             assert!(diags.is_empty(), "{diags:?}");
-            assert!(
-                s.waf
-                    && s.alb_access_logs
-                    && s.flow_logs
-                    && s.kms
-                    && s.performance_insights
-                    && s.backup_plan
-            );
+            assert!(s.waf && s.alb_access_logs && s.flow_logs && s.kms && s.performance_insights && s.backup_plan);
             assert!(s.read_only_root_filesystem);
             assert_eq!(s.enhanced_monitoring_interval, 60);
             assert_eq!(s.log_retention_days, 365);
@@ -357,14 +320,7 @@ mod tests {
                     enhanced_monitoring_interval = 0\nbackup_plan = false\nlog_retention_days = 30\nread_only_root_filesystem = false\n";
         let (s, diags) = run(Sizing::Dev, text);
         assert!(diags.is_empty(), "{diags:?}");
-        assert!(
-            !s.waf
-                && !s.alb_access_logs
-                && !s.flow_logs
-                && !s.kms
-                && !s.performance_insights
-                && !s.backup_plan
-        );
+        assert!(!s.waf && !s.alb_access_logs && !s.flow_logs && !s.kms && !s.performance_insights && !s.backup_plan);
         assert!(!s.read_only_root_filesystem);
         assert_eq!(s.enhanced_monitoring_interval, 0);
         assert_eq!(s.log_retention_days, 30);

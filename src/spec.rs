@@ -174,15 +174,10 @@ pub fn parse(inputs: &Inputs) -> Result<ParsedSpec, Diagnostics> {
 }
 
 /// Syntax errors (all of them), then unknown keys (all of them), then serde's first type error.
-fn parse_file<T: serde::de::DeserializeOwned>(
-    file: &Arc<SourceFile>,
-    schema: Schema,
-) -> Result<T, Diagnostics> {
+fn parse_file<T: serde::de::DeserializeOwned>(file: &Arc<SourceFile>, schema: Schema) -> Result<T, Diagnostics> {
     let (table, errors) = toml::de::DeTable::parse_recoverable(&file.text);
     if !errors.is_empty() {
-        return Err(Diagnostics(
-            errors.iter().map(|e| toml_diagnostic(file, e)).collect(),
-        ));
+        return Err(Diagnostics(errors.iter().map(|e| toml_diagnostic(file, e)).collect()));
     }
     let unknown = unknown_keys(file, table.get_ref(), schema);
     if !unknown.is_empty() {
@@ -208,25 +203,17 @@ fn describe_toml_error(message: &str) -> (String, String) {
         );
     }
     if let Some(rest) = message.strip_prefix("invalid type: ") {
-        let (found, expected) = rest
-            .split_once(", expected ")
-            .unwrap_or((rest, "another type"));
+        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
         let expected = match expected {
             "i64" => "a whole number",
             "f64" => "a number",
             "a boolean" => "`true` or `false`",
             other => other,
         };
-        return (
-            format!("wrong type: found {found}"),
-            format!("expected {expected}"),
-        );
+        return (format!("wrong type: found {found}"), format!("expected {expected}"));
     }
     if message.starts_with("unknown variant") {
-        return (
-            message.to_string(),
-            "use one of the listed values".to_string(),
-        );
+        return (message.to_string(), "use one of the listed values".to_string());
     }
     (
         format!("invalid TOML: {message}"),

@@ -67,8 +67,7 @@ pub const MAX_LISTENER_RULES: usize = 100;
 pub const MAX_PATHS_PER_AGENT: usize = 5;
 /// CloudWatch Logs accepts only these retention periods.
 pub const LOG_RETENTION_CHOICES: [i64; 22] = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
 /// A checked agent: typed values, environment overrides and sizing defaults applied.
@@ -123,10 +122,7 @@ pub struct ValidSpec {
 }
 
 /// Checks a parsed spec. On success also returns warnings (which never stop a render).
-pub fn validate(
-    parsed: &ParsedSpec,
-    inputs: &Inputs,
-) -> Result<(ValidSpec, Diagnostics), Diagnostics> {
+pub fn validate(parsed: &ParsedSpec, inputs: &Inputs) -> Result<(ValidSpec, Diagnostics), Diagnostics> {
     let mut c = Checker {
         env_file: Arc::clone(&inputs.env),
         agents_file: Arc::clone(&inputs.agents),
@@ -163,13 +159,7 @@ impl Checker {
         Some(Location::new(f, v.span()))
     }
 
-    fn error<T>(
-        &mut self,
-        file: File,
-        v: &Spanned<T>,
-        summary: impl Into<String>,
-        help: impl Into<String>,
-    ) {
+    fn error<T>(&mut self, file: File, v: &Spanned<T>, summary: impl Into<String>, help: impl Into<String>) {
         let d = Diagnostic::error(summary, self.at(file, v)).with_help(help);
         self.diags.push(d);
     }
@@ -180,11 +170,8 @@ impl Checker {
             Ok(env) => Some(env),
             Err(why) => {
                 self.diags.push(
-                    Diagnostic::error(
-                        format!("environment name `{}` {why}", inputs.env_name),
-                        None,
-                    )
-                    .with_help("rename the spec file, e.g. `environments/staging.toml`"),
+                    Diagnostic::error(format!("environment name `{}` {why}", inputs.env_name), None)
+                        .with_help("rename the spec file, e.g. `environments/staging.toml`"),
                 );
                 None
             }
@@ -195,12 +182,7 @@ impl Checker {
             "prod" => Some(Sizing::Prod),
             other => {
                 let help = suggest(other, ["dev", "prod"], "sizing is `dev` or `prod`");
-                self.error(
-                    File::Env,
-                    &spec.sizing,
-                    format!("unknown sizing `{other}`"),
-                    help,
-                );
+                self.error(File::Env, &spec.sizing, format!("unknown sizing `{other}`"), help);
                 None
             }
         };
@@ -222,14 +204,12 @@ impl Checker {
             .and_then(|arn| self.certificate(arn, region.as_deref()));
         if prod && spec.alb.certificate_arn.is_none() {
             self.diags.push(
-                Diagnostic::error(
-                    "prod has no HTTPS listener: `[alb] certificate_arn` is missing",
-                    None,
-                )
-                .with_help(format!(
-                    "add `[alb]` with `certificate_arn = \"arn:aws:acm:…\"` to {}",
-                    self.env_file.name
-                )),
+                Diagnostic::error("prod has no HTTPS listener: `[alb] certificate_arn` is missing", None).with_help(
+                    format!(
+                        "add `[alb]` with `certificate_arn = \"arn:aws:acm:…\"` to {}",
+                        self.env_file.name
+                    ),
+                ),
             );
         }
         let alb_deletion_protection = spec
@@ -250,15 +230,11 @@ impl Checker {
         }
         let alarm_email = spec.alarms.email.as_ref().and_then(|e| self.email(e));
         let ecr_replication_regions = self.replication(parsed, region.as_deref());
-        let (wait_for_steady_state, cpu_target_percent, log_retention_days) =
-            self.deployment(parsed);
+        let (wait_for_steady_state, cpu_target_percent, log_retention_days) = self.deployment(parsed);
         let backend = self.backend(parsed, env.as_ref(), region.as_deref());
         let agents = self.agents(parsed, &defaults);
-        let (security, security_diags) = crate::security::validate(
-            &spec.security,
-            sizing.unwrap_or(Sizing::Dev),
-            &self.env_file,
-        );
+        let (security, security_diags) =
+            crate::security::validate(&spec.security, sizing.unwrap_or(Sizing::Dev), &self.env_file);
         self.diags.0.extend(security_diags);
 
         if let Some(env) = &env {
@@ -298,20 +274,11 @@ impl Checker {
                 regions::REGIONS.iter().map(|r| r.name),
                 "use a commercial AWS region such as `eu-west-1`",
             );
-            self.error(
-                File::Env,
-                region,
-                format!("unknown AWS region `{name}`"),
-                help,
-            );
+            self.error(File::Env, region, format!("unknown AWS region `{name}`"), help);
             return None;
         };
         if !r.data_api {
-            let offered: Vec<&str> = regions::REGIONS
-                .iter()
-                .filter(|r| r.data_api)
-                .map(|r| r.name)
-                .collect();
+            let offered: Vec<&str> = regions::REGIONS.iter().filter(|r| r.data_api).map(|r| r.name).collect();
             self.error(
                 File::Env,
                 region,
@@ -380,12 +347,7 @@ impl Checker {
                     None
                 }
                 Err(why) => {
-                    self.error(
-                        File::Env,
-                        v,
-                        format!("invalid VPC CIDR `{}`", v.get_ref()),
-                        why,
-                    );
+                    self.error(File::Env, v, format!("invalid VPC CIDR `{}`", v.get_ref()), why);
                     None
                 }
             },
@@ -449,9 +411,7 @@ impl Checker {
             }
         };
         let explicit = match (explicit, vpc, az_count) {
-            (Some((public, private)), Some(vpc), Some(n)) => {
-                self.explicit_subnets(vpc, n, public, private)
-            }
+            (Some((public, private)), Some(vpc), Some(n)) => self.explicit_subnets(vpc, n, public, private),
             _ => None,
         };
         if explicit.is_none()
@@ -525,15 +485,12 @@ impl Checker {
                     }
                     Ok(c) => {
                         if let Some((first, first_at)) = seen.iter().find(|(s, _)| s.overlaps(c)) {
-                            let d = Diagnostic::error(
-                                format!("subnet {c} overlaps {first}"),
-                                self.at(File::Env, item),
-                            )
-                            .with_related(
-                                self.at(File::Env, first_at).expect("env location"),
-                                format!("{first} is defined first"),
-                            )
-                            .with_help("subnets of one VPC must not overlap");
+                            let d = Diagnostic::error(format!("subnet {c} overlaps {first}"), self.at(File::Env, item))
+                                .with_related(
+                                    self.at(File::Env, first_at).expect("env location"),
+                                    format!("{first} is defined first"),
+                                )
+                                .with_help("subnets of one VPC must not overlap");
                             self.diags.push(d);
                             ok = false;
                         }
@@ -549,12 +506,7 @@ impl Checker {
         ok.then_some((public, private))
     }
 
-    fn database(
-        &mut self,
-        parsed: &ParsedSpec,
-        defaults: &Defaults,
-        prod: bool,
-    ) -> Option<ValidDatabase> {
+    fn database(&mut self, parsed: &ParsedSpec, defaults: &Defaults, prod: bool) -> Option<ValidDatabase> {
         let db = &parsed.env.database;
         let mut ok = true;
         let engine_version = match &db.engine_version {
@@ -566,9 +518,7 @@ impl Checker {
                         self.error(
                             File::Env,
                             v,
-                            format!(
-                                "Aurora PostgreSQL {text} has no RDS Data API on Serverless v2"
-                            ),
+                            format!("Aurora PostgreSQL {text} has no RDS Data API on Serverless v2"),
                             format!(
                                 "use {} (the default, a long-term-support release) or later",
                                 regions::DEFAULT_ENGINE_VERSION
@@ -597,8 +547,7 @@ impl Checker {
                 text.clone()
             }
         };
-        let acu =
-            |v: &Option<Spanned<f64>>, default: f64| v.as_ref().map_or(default, |v| *v.get_ref());
+        let acu = |v: &Option<Spanned<f64>>, default: f64| v.as_ref().map_or(default, |v| *v.get_ref());
         let (min_acu, max_acu) = (acu(&db.min_acu, 0.5), acu(&db.max_acu, 4.0));
         for (label, v) in [("min_acu", &db.min_acu), ("max_acu", &db.max_acu)] {
             if let Some(v) = v {
@@ -687,7 +636,12 @@ impl Checker {
                     && n.chars()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
                 if !valid {
-                    self.error(File::Env, v, format!("`{n}` is not a valid PostgreSQL database name"), "lowercase letters, digits and `_`, starting with a letter, at most 63 characters");
+                    self.error(
+                        File::Env,
+                        v,
+                        format!("`{n}` is not a valid PostgreSQL database name"),
+                        "lowercase letters, digits and `_`, starting with a letter, at most 63 characters",
+                    );
                     ok = false;
                 }
                 n.clone()
@@ -720,12 +674,7 @@ impl Checker {
                 self.error(
                     File::Env,
                     n,
-                    format!(
-                        "{label} {} is outside {}-{}",
-                        n.get_ref(),
-                        range.start(),
-                        range.end()
-                    ),
+                    format!("{label} {} is outside {}-{}", n.get_ref(), range.start(), range.end()),
                     help,
                 );
                 None
@@ -748,9 +697,7 @@ impl Checker {
         };
         // Where to point: the spec's model line, else the region line.
         let at = match source {
-            ModelSource::Spec => spec_model
-                .map(|m| self.at(File::Env, m))
-                .unwrap_or_default(),
+            ModelSource::Spec => spec_model.map(|m| self.at(File::Env, m)).unwrap_or_default(),
             ModelSource::EnvVar => None,
             ModelSource::Default => self.at(File::Env, region_at),
         };
@@ -760,9 +707,7 @@ impl Checker {
         };
         let home = regions::profile_group_for_region(region);
         let (group, model) = match (regions::split_profile(&id), home) {
-            (Some((group, model)), Some(home)) if group.prefix == home.prefix => {
-                (group, model.to_string())
-            }
+            (Some((group, model)), Some(home)) if group.prefix == home.prefix => (group, model.to_string()),
             (Some((group, model)), _) => {
                 let help = match home {
                     Some(home) => format!(
@@ -791,8 +736,11 @@ impl Checker {
                     .flat_map(|g| g.regions.iter().copied())
                     .collect();
                 self.diags.push(
-                    Diagnostic::error(format!("no Bedrock cross-region inference profile for `{id}`{origin} in {region}"), at)
-                        .with_help(format!("deploy to a region with a profile: {}", all.join(", "))),
+                    Diagnostic::error(
+                        format!("no Bedrock cross-region inference profile for `{id}`{origin} in {region}"),
+                        at,
+                    )
+                    .with_help(format!("deploy to a region with a profile: {}", all.join(", "))),
                 );
                 return None;
             }
@@ -807,15 +755,30 @@ impl Checker {
         match regions::model_geographies(&model) {
             Some(geos) if !geos.contains(&group.prefix) => {
                 self.diags.push(
-                    Diagnostic::error(format!("`{model}`{origin} has no `{}.` inference profile, so it cannot run from {region}", group.prefix), at)
-                        .with_help(format!("it is offered in the {} geographies; pick another model or region", geos.join(", "))),
+                    Diagnostic::error(
+                        format!(
+                            "`{model}`{origin} has no `{}.` inference profile, so it cannot run from {region}",
+                            group.prefix
+                        ),
+                        at,
+                    )
+                    .with_help(format!(
+                        "it is offered in the {} geographies; pick another model or region",
+                        geos.join(", ")
+                    )),
                 );
                 return None;
             }
             Some(_) => {}
             None => self.diags.push(
-                Diagnostic::warning(format!("tfgen does not know the model `{model}`{origin}; its `{}.` profile is assumed to exist", group.prefix), at)
-                    .with_help("check `aws bedrock list-inference-profiles` in the region before applying"),
+                Diagnostic::warning(
+                    format!(
+                        "tfgen does not know the model `{model}`{origin}; its `{}.` profile is assumed to exist",
+                        group.prefix
+                    ),
+                    at,
+                )
+                .with_help("check `aws bedrock list-inference-profiles` in the region before applying"),
             ),
         }
         Some(Bedrock {
@@ -835,9 +798,9 @@ impl Checker {
             && parts[2] == "acm"
             && parts[4].len() == 12
             && parts[4].chars().all(|c| c.is_ascii_digit())
-            && parts[5].strip_prefix("certificate/").is_some_and(|id| {
-                id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-            });
+            && parts[5]
+                .strip_prefix("certificate/")
+                .is_some_and(|id| id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
         if !well_formed {
             self.error(
                 File::Env,
@@ -850,7 +813,14 @@ impl Checker {
         if let Some(region) = region
             && parts[3] != region
         {
-            self.error(File::Env, arn, format!("the certificate is in {}, the load balancer in {region}", parts[3]), format!("an ALB can only use an ACM certificate from its own region; request or import one in {region}"));
+            self.error(
+                File::Env,
+                arn,
+                format!("the certificate is in {}, the load balancer in {region}", parts[3]),
+                format!(
+                    "an ALB can only use an ACM certificate from its own region; request or import one in {region}"
+                ),
+            );
             return None;
         }
         Some(text.clone())
@@ -911,10 +881,7 @@ impl Checker {
                     format!("replication region `{name}` is listed twice"),
                     self.at(File::Env, r),
                 )
-                .with_related(
-                    self.at(File::Env, first).expect("location"),
-                    "first listed here",
-                )
+                .with_related(self.at(File::Env, first).expect("location"), "first listed here")
                 .with_help("list each region once");
                 self.diags.push(d);
             } else {
@@ -926,10 +893,7 @@ impl Checker {
 
     fn deployment(&mut self, parsed: &ParsedSpec) -> (bool, u32, u32) {
         let d = &parsed.env.deployment;
-        let wait = d
-            .wait_for_steady_state
-            .as_ref()
-            .is_some_and(|v| *v.get_ref());
+        let wait = d.wait_for_steady_state.as_ref().is_some_and(|v| *v.get_ref());
         let target = self
             .count(
                 d.cpu_target_percent.as_ref(),
@@ -941,9 +905,7 @@ impl Checker {
             .unwrap_or(70);
         let retention = match &d.log_retention_days {
             None => 30,
-            Some(v) if LOG_RETENTION_CHOICES.contains(v.get_ref()) => {
-                u32::try_from(*v.get_ref()).unwrap_or(30)
-            }
+            Some(v) if LOG_RETENTION_CHOICES.contains(v.get_ref()) => u32::try_from(*v.get_ref()).unwrap_or(30),
             Some(v) => {
                 let nearest = LOG_RETENTION_CHOICES
                     .iter()
@@ -962,12 +924,7 @@ impl Checker {
         (wait, target, retention)
     }
 
-    fn backend(
-        &mut self,
-        parsed: &ParsedSpec,
-        env: Option<&EnvName>,
-        region: Option<&str>,
-    ) -> Backend {
+    fn backend(&mut self, parsed: &ParsedSpec, env: Option<&EnvName>, region: Option<&str>) -> Backend {
         let Some(s3) = parsed.env.backend.as_ref().and_then(|b| b.s3.as_ref()) else {
             return Backend::Local;
         };
@@ -979,7 +936,12 @@ impl Checker {
             && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
             && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
         if !valid {
-            self.error(File::Env, &s3.bucket, format!("`{bucket}` is not a valid S3 bucket name"), "3-63 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit");
+            self.error(
+                File::Env,
+                &s3.bucket,
+                format!("`{bucket}` is not a valid S3 bucket name"),
+                "3-63 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit",
+            );
         }
         if let Some(r) = &s3.region
             && regions::region(r.get_ref()).is_none()
@@ -994,28 +956,21 @@ impl Checker {
         Backend::S3 {
             bucket: bucket.clone(),
             key: s3.key.as_ref().map_or_else(
-                || {
-                    format!(
-                        "tfgen/{}/terraform.tfstate",
-                        env.map_or("env", EnvName::as_str)
-                    )
-                },
+                || format!("tfgen/{}/terraform.tfstate", env.map_or("env", EnvName::as_str)),
                 |k| k.get_ref().clone(),
             ),
-            region: s3.region.as_ref().map_or_else(
-                || region.unwrap_or_default().to_string(),
-                |r| r.get_ref().clone(),
-            ),
+            region: s3
+                .region
+                .as_ref()
+                .map_or_else(|| region.unwrap_or_default().to_string(), |r| r.get_ref().clone()),
         }
     }
 
     fn agents(&mut self, parsed: &ParsedSpec, defaults: &Defaults) -> Vec<ValidAgent> {
         if parsed.agents.agents.is_empty() {
             self.diags.push(
-                Diagnostic::error("no agents are declared", None).with_help(format!(
-                    "declare at least one `[[agent]]` in {}",
-                    self.agents_file.name
-                )),
+                Diagnostic::error("no agents are declared", None)
+                    .with_help(format!("declare at least one `[[agent]]` in {}", self.agents_file.name)),
             );
         }
         let mut names: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
@@ -1053,22 +1008,21 @@ impl Checker {
                     p.get_ref().clone()
                 }
             };
-            let renamed_from =
-                agent
-                    .renamed_from
-                    .as_ref()
-                    .and_then(|r| match AgentName::new(r.get_ref()) {
-                        Ok(n) => Some(n),
-                        Err(why) => {
-                            self.error(
-                                File::Agents,
-                                r,
-                                format!("renamed_from `{}` {why}", r.get_ref()),
-                                "give the agent's previous name exactly as it was",
-                            );
-                            None
-                        }
-                    });
+            let renamed_from = agent
+                .renamed_from
+                .as_ref()
+                .and_then(|r| match AgentName::new(r.get_ref()) {
+                    Ok(n) => Some(n),
+                    Err(why) => {
+                        self.error(
+                            File::Agents,
+                            r,
+                            format!("renamed_from `{}` {why}", r.get_ref()),
+                            "give the agent's previous name exactly as it was",
+                        );
+                        None
+                    }
+                });
             let overrides = parsed
                 .env
                 .agents
@@ -1136,7 +1090,12 @@ impl Checker {
         let name = match AgentName::new(raw) {
             Ok(n) => Some(n),
             Err(why) => {
-                self.error(File::Agents, &agent.name, format!("agent name `{raw}` {why}"), "agent names become parts of AWS names: lowercase letters, digits and single hyphens");
+                self.error(
+                    File::Agents,
+                    &agent.name,
+                    format!("agent name `{raw}` {why}"),
+                    "agent names become parts of AWS names: lowercase letters, digits and single hyphens",
+                );
                 None
             }
         };
@@ -1145,10 +1104,7 @@ impl Checker {
                 format!("agent `{raw}` is declared twice"),
                 self.at(File::Agents, &agent.name),
             )
-            .with_related(
-                self.at(File::Agents, first).expect("location"),
-                "first declared here",
-            )
+            .with_related(self.at(File::Agents, first).expect("location"), "first declared here")
             .with_help("agent names must be unique; rename or remove one");
             self.diags.push(d);
             return None;
@@ -1157,11 +1113,7 @@ impl Checker {
         name
     }
 
-    fn agent_port<'p>(
-        &mut self,
-        agent: &'p AgentSpec,
-        seen: &mut BTreeMap<i64, &'p Spanned<i64>>,
-    ) -> Option<u16> {
+    fn agent_port<'p>(&mut self, agent: &'p AgentSpec, seen: &mut BTreeMap<i64, &'p Spanned<i64>>) -> Option<u16> {
         let p = *agent.port.get_ref();
         let Ok(port) = u16::try_from(p) else {
             self.error(
@@ -1190,10 +1142,7 @@ impl Checker {
                 format!("port {p} is used by two agents"),
                 self.at(File::Agents, &agent.port),
             )
-            .with_related(
-                self.at(File::Agents, first).expect("location"),
-                "first used here",
-            )
+            .with_related(self.at(File::Agents, first).expect("location"), "first used here")
             .with_help("give each agent its own port");
             self.diags.push(d);
             return None;
@@ -1240,10 +1189,7 @@ impl Checker {
                     format!("path pattern `{text}` is routed to two agents"),
                     self.at(File::Agents, p),
                 )
-                .with_related(
-                    self.at(File::Agents, first).expect("location"),
-                    "first routed here",
-                )
+                .with_related(self.at(File::Agents, first).expect("location"), "first routed here")
                 .with_help("each path pattern goes to one agent");
                 self.diags.push(d);
                 continue;
@@ -1268,8 +1214,7 @@ impl Checker {
         let size = match FargateSize::new(cpu, memory) {
             Ok(s) => Some(s),
             Err(why) => {
-                let cpu_is_wrong =
-                    FargateSize::new(cpu, 2 * cpu).is_err() && FargateSize::new(cpu, 2048).is_err();
+                let cpu_is_wrong = FargateSize::new(cpu, 2 * cpu).is_err() && FargateSize::new(cpu, 2048).is_err();
                 let at = if cpu_is_wrong {
                     o.cpu.as_ref().or(o.memory.as_ref())
                 } else {
@@ -1279,9 +1224,7 @@ impl Checker {
                     format!("invalid Fargate size: {why}"),
                     at.and_then(|a| self.at(File::Env, a)),
                 )
-                .with_help(
-                    "see the Fargate task CPU and memory table; e.g. cpu = 1024 with memory = 2048",
-                );
+                .with_help("see the Fargate task CPU and memory table; e.g. cpu = 1024 with memory = 2048");
                 self.diags.push(d);
                 None
             }
@@ -1318,15 +1261,10 @@ impl Checker {
         let ok = problem.is_none();
         if let Some((at, summary, help)) = problem {
             let location = at.and_then(|a| self.at(File::Env, a));
-            self.diags
-                .push(Diagnostic::error(summary, location).with_help(help));
+            self.diags.push(Diagnostic::error(summary, location).with_help(help));
         }
         let (desired, max) = (u32::try_from(desired).ok()?, u32::try_from(max).ok()?);
-        if ok {
-            size.map(|s| (s, desired, max))
-        } else {
-            None
-        }
+        if ok { size.map(|s| (s, desired, max)) } else { None }
     }
 
     fn derived_names(&mut self, env: &EnvName, agents: &[ValidAgent], parsed: &ParsedSpec) {

@@ -36,8 +36,7 @@ impl Tree {
             return Ok(tree);
         }
         for path in walk(dir)? {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
             if text.starts_with(HEADER_MARK) {
                 tree.insert(relative(dir, &path), text);
             }
@@ -93,10 +92,7 @@ pub fn write(tree: &Tree, out: &Path) -> Result<WriteReport> {
         std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
         staged.push((tmp, out.join(rel)));
     }
-    if let Some((_, dest)) = staged
-        .iter()
-        .find(|(_, dest)| dest.exists() && !is_generated(dest))
-    {
+    if let Some((_, dest)) = staged.iter().find(|(_, dest)| dest.exists() && !is_generated(dest)) {
         anyhow::bail!(
             "{} exists and was not written by tfgen; move it away (tfgen never overwrites hand-written files)",
             dest.display()
@@ -107,15 +103,13 @@ pub fn write(tree: &Tree, out: &Path) -> Result<WriteReport> {
         if let Some(dir) = dest.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        std::fs::rename(tmp, dest)
-            .with_context(|| format!("moving {} to {}", tmp.display(), dest.display()))?;
+        std::fs::rename(tmp, dest).with_context(|| format!("moving {} to {}", tmp.display(), dest.display()))?;
         report.written += 1;
     }
     for rel in existing.files.keys() {
         if !tree.files.contains_key(rel) {
             let path = out.join(rel);
-            std::fs::remove_file(&path)
-                .with_context(|| format!("removing stale {}", path.display()))?;
+            std::fs::remove_file(&path).with_context(|| format!("removing stale {}", path.display()))?;
             remove_empty_parents(out, &path);
             report.removed.push(rel.clone());
         }

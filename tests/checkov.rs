@@ -105,9 +105,7 @@ fn findings(results: &Value, key: &str) -> Vec<Finding> {
                 .map(|c| Finding {
                     id: c["check_id"].as_str().unwrap_or_default().to_string(),
                     resource: c["resource"].as_str().unwrap_or_default().to_string(),
-                    reason: c["check_result"]["suppress_comment"]
-                        .as_str()
-                        .map(str::to_string),
+                    reason: c["check_result"]["suppress_comment"].as_str().map(str::to_string),
                 })
                 .collect()
         })

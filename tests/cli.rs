@@ -17,11 +17,7 @@ impl Project {
         std::fs::create_dir_all(dir.path().join("environments")).unwrap();
         for entry in std::fs::read_dir(src).unwrap() {
             let entry = entry.unwrap();
-            std::fs::copy(
-                entry.path(),
-                dir.path().join("environments").join(entry.file_name()),
-            )
-            .unwrap();
+            std::fs::copy(entry.path(), dir.path().join("environments").join(entry.file_name())).unwrap();
         }
         Self { dir }
     }
@@ -102,11 +98,7 @@ fn render_writes_the_tree_and_is_idempotent() {
             && out.ends_with(" unchanged, 0 removed\n"),
         "{out}"
     );
-    assert_eq!(
-        before,
-        p.snapshot("generated/dev"),
-        "a second render changed bytes"
-    );
+    assert_eq!(before, p.snapshot("generated/dev"), "a second render changed bytes");
 }
 
 #[test]
@@ -187,22 +179,12 @@ fn unknown_environment_is_an_error_naming_the_known_ones() {
 #[test]
 fn colour_follows_the_flag_and_no_color() {
     let p = Project::new();
-    p.edit(
-        "environments/dev.toml",
-        "sizing = \"dev\"",
-        "sizing = \"prd\"",
-    );
+    p.edit("environments/dev.toml", "sizing = \"dev\"", "sizing = \"prd\"");
     let always = p.run(&["--color", "always", "validate", "dev"]);
-    assert!(
-        p.text(&always.stderr).contains('\x1b'),
-        "--color always has no colour"
-    );
+    assert!(p.text(&always.stderr).contains('\x1b'), "--color always has no colour");
     let auto = p.run_env(&["validate", "dev"], "NO_COLOR", "1");
     assert_eq!(code(&auto), 2);
-    assert!(
-        !p.text(&auto.stderr).contains('\x1b'),
-        "NO_COLOR still coloured"
-    );
+    assert!(!p.text(&auto.stderr).contains('\x1b'), "NO_COLOR still coloured");
     let never = p.run(&["--color", "never", "validate", "dev"]);
     assert!(!p.text(&never.stderr).contains('\x1b'));
     assert!(p.text(&never.stderr).contains("did you mean `prod`?"));
@@ -236,11 +218,7 @@ fn hand_written_files_survive_and_stale_generated_files_go() {
 
     let o = p.run(&["render", "dev"]);
     assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
-    assert!(
-        p.text(&o.stdout).contains("1 removed"),
-        "{}",
-        p.text(&o.stdout)
-    );
+    assert!(p.text(&o.stdout).contains("1 removed"), "{}", p.text(&o.stdout));
     for rel in keep {
         let text = std::fs::read_to_string(p.path(&format!("generated/dev/{rel}"))).unwrap();
         assert_eq!(text, format!("hand-written {rel}\n"), "{rel} was touched");
@@ -326,9 +304,7 @@ fn removing_an_agent_is_flagged_as_destroying_state() {
     assert_eq!(code(&p.run(&["render", "dev"])), 0);
     assert_eq!(code(&p.run(&["render", "prod"])), 0);
     let agents = std::fs::read_to_string(p.path("environments/agents.toml")).unwrap();
-    let cut = agents
-        .find("[[agent]]\nname = \"troubleshooting\"")
-        .unwrap();
+    let cut = agents.find("[[agent]]\nname = \"troubleshooting\"").unwrap();
     std::fs::write(p.path("environments/agents.toml"), &agents[..cut]).unwrap();
     let d = p.run(&["--color", "never", "diff", "dev", "--stat"]);
     let out = p.text(&d.stdout);
@@ -365,14 +341,8 @@ fn removing_an_agent_is_flagged_as_destroying_state() {
     assert_eq!(code(&p.run(&["render", "prod"])), 0);
     let guarded = p.run(&["check", "--base", "HEAD"]);
     assert_eq!(code(&guarded), 1, "{}", p.text(&guarded.stderr));
-    assert!(
-        p.text(&guarded.stderr)
-            .contains("re-run with --allow-destroy")
-    );
-    assert_eq!(
-        code(&p.run(&["check", "--base", "HEAD", "--allow-destroy"])),
-        0
-    );
+    assert!(p.text(&guarded.stderr).contains("re-run with --allow-destroy"));
+    assert_eq!(code(&p.run(&["check", "--base", "HEAD", "--allow-destroy"])), 0);
 }
 
 #[test]
@@ -390,7 +360,10 @@ fn renaming_an_agent_moves_state_instead_of_destroying_it() {
     assert!(!out.contains("WARNING"), "{out}");
     assert_eq!(code(&p.run(&["render", "dev"])), 0);
     let main = std::fs::read_to_string(p.path("generated/dev/main.tf")).unwrap();
-    assert!(main.contains("moved {\n  from = module.ecs[\"troubleshooting\"]\n  to   = module.ecs[\"tech-support\"]\n}"), "{main}");
+    assert!(
+        main.contains("moved {\n  from = module.ecs[\"troubleshooting\"]\n  to   = module.ecs[\"tech-support\"]\n}"),
+        "{main}"
+    );
     // The AWS names stay, so nothing is replaced.
     assert!(main.contains("\"dev-troubleshooting-cluster\""));
 }

@@ -34,12 +34,7 @@ fn invalid_fixtures_report_located_errors() {
         };
         assert!(diags.has_errors());
         for d in diags.iter() {
-            assert!(
-                d.help.is_some(),
-                "{}: `{}` has no help line",
-                path.display(),
-                d.summary
-            );
+            assert!(d.help.is_some(), "{}: `{}` has no help line", path.display(), d.summary);
         }
         insta::assert_snapshot!(diags.render(Style::Plain));
     });
@@ -70,10 +65,7 @@ fn duplicates_point_at_the_second_place_and_name_the_first() {
         .expect("duplicate reported");
     let (second, _) = dup.location.as_ref().unwrap().line_col();
     let (first_loc, note) = dup.related.as_ref().unwrap();
-    assert!(
-        second > first_loc.line_col().0,
-        "points at the second declaration"
-    );
+    assert!(second > first_loc.line_col().0, "points at the second declaration");
     assert_eq!(note, "first declared here");
 }
 

@@ -44,11 +44,7 @@ impl Parsed {
     fn root_block(&self, kind: &str, name: &str) -> &Block {
         self.blocks
             .iter()
-            .find(|(p, b)| {
-                !p.contains('/')
-                    && b.identifier() == kind
-                    && (name.is_empty() || label(b, 0) == name)
-            })
+            .find(|(p, b)| !p.contains('/') && b.identifier() == kind && (name.is_empty() || label(b, 0) == name))
             .map_or_else(|| panic!("no root {kind} {name}"), |(_, b)| b)
     }
 }
@@ -158,11 +154,7 @@ fn every_component_of_the_plan_is_present() {
         "aws_ecr_lifecycle_policy",
         "aws_ecr_replication_configuration",
     ];
-    let missing: Vec<&str> = wanted
-        .iter()
-        .copied()
-        .filter(|t| !types.contains(*t))
-        .collect();
+    let missing: Vec<&str> = wanted.iter().copied().filter(|t| !types.contains(*t)).collect();
     assert!(missing.is_empty(), "missing resource types: {missing:?}");
     for module in [
         "networking",
@@ -204,25 +196,15 @@ fn agents_follow_the_plan() {
         assert_eq!(field(a, "cluster_name"), format!("\"prod-{name}-cluster\""));
         assert_eq!(field(a, "service_name"), format!("\"prod-{name}-service\""));
         assert_eq!(field(a, "target_group_name"), format!("\"prod-{name}-tg\""));
-        assert_eq!(
-            field(a, "repository_name"),
-            format!("\"prod/{name}-agent\"")
-        );
-        assert_eq!(
-            field(a, "log_group_name"),
-            format!("\"/aws/ecs/prod/{name}\"")
-        );
+        assert_eq!(field(a, "repository_name"), format!("\"prod/{name}-agent\""));
+        assert_eq!(field(a, "log_group_name"), format!("\"/aws/ecs/prod/{name}\""));
         assert_eq!(field(a, "health_check_path"), "\"/health\"");
     }
     let dev = Parsed::new(&support::compile(&support::inputs("dev")));
     for (_, a) in agents(&dev) {
         // dev: 1 task of 0.5 vCPU / 1 GB
         assert_eq!(
-            (
-                field(&a, "cpu"),
-                field(&a, "memory"),
-                field(&a, "desired_count")
-            ),
+            (field(&a, "cpu"), field(&a, "memory"), field(&a, "desired_count")),
             ("512".into(), "1024".into(), "1".into())
         );
     }
@@ -233,10 +215,7 @@ fn network_database_and_alb_carry_the_plans_numbers() {
     let p = Parsed::new(&support::compile(&support::inputs("prod")));
     let net = p.root_block("module", "networking");
     assert_eq!(attr(net, "vpc_cidr"), "\"10.0.0.0/16\"");
-    assert_eq!(
-        attr(net, "public_subnet_cidrs"),
-        "[\"10.0.1.0/24\", \"10.0.2.0/24\"]"
-    );
+    assert_eq!(attr(net, "public_subnet_cidrs"), "[\"10.0.1.0/24\", \"10.0.2.0/24\"]");
     assert_eq!(
         attr(net, "private_subnet_cidrs"),
         "[\"10.0.10.0/24\", \"10.0.20.0/24\"]"
@@ -265,14 +244,8 @@ fn network_database_and_alb_carry_the_plans_numbers() {
     let alb = p.resource("aws_lb");
     assert_eq!(attr(alb, "internal"), "false");
     assert_eq!(attr(alb, "load_balancer_type"), "\"application\"");
-    assert_eq!(
-        attr(p.resource("aws_lb_target_group"), "target_type"),
-        "\"ip\""
-    );
-    assert!(
-        attr(p.root_block("module", "alb"), "certificate_arn")
-            .starts_with("\"arn:aws:acm:eu-west-1:")
-    );
+    assert_eq!(attr(p.resource("aws_lb_target_group"), "target_type"), "\"ip\"");
+    assert!(attr(p.root_block("module", "alb"), "certificate_arn").starts_with("\"arn:aws:acm:eu-west-1:"));
 }
 
 #[test]
@@ -290,10 +263,7 @@ fn services_deploy_as_the_plan_says() {
         "BEDROCK_MODEL_ID = local.bedrock_model_id",
         "AWS_DEFAULT_REGION = local.region",
     ] {
-        assert!(
-            env.contains(var),
-            "container environment lacks {var}: {env}"
-        );
+        assert!(env.contains(var), "container environment lacks {var}: {env}");
     }
     let secrets = attr(ecs, "secrets");
     assert!(
@@ -343,9 +313,7 @@ fn services_deploy_as_the_plan_says() {
 }
 
 fn tree_has(p: &Parsed, needle: &str) -> bool {
-    p.blocks
-        .iter()
-        .any(|(_, b)| format!("{b:?}").contains(needle))
+    p.blocks.iter().any(|(_, b)| format!("{b:?}").contains(needle))
 }
 
 #[test]
@@ -357,10 +325,7 @@ fn model_and_alarms_and_outputs() {
         .attributes()
         .find(|a| a.key() == "bedrock_model_id")
         .unwrap();
-    assert_eq!(
-        text(model.expr()),
-        "\"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\""
-    );
+    assert_eq!(text(model.expr()), "\"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\"");
     let iam = p.root_block("module", "iam");
     assert_eq!(
         attr(iam, "bedrock_destination_regions"),
@@ -412,7 +377,11 @@ fn every_per_agent_resource_is_listed_for_renames() {
     let tree = support::compile(&support::inputs("prod"));
     let p = Parsed::new(&tree);
     let mut keyed: BTreeSet<String> = BTreeSet::new();
-    for (_, call) in p.blocks.iter().filter(|(f, b)| !f.contains('/') && b.identifier() == "module") {
+    for (_, call) in p
+        .blocks
+        .iter()
+        .filter(|(f, b)| !f.contains('/') && b.identifier() == "module")
+    {
         let module = label(call, 0);
         if attr_opt(call, "for_each").as_deref() == Some("local.agents") {
             keyed.insert(format!("module.{module}"));
@@ -423,7 +392,8 @@ fn every_per_agent_resource_is_listed_for_renames() {
             .attributes()
             .filter(|a| {
                 let t = text(a.expr());
-                t.starts_with("{for name, agent in local.agents : name =>") || t.starts_with("{ for name, agent in local.agents : name =>")
+                t.starts_with("{for name, agent in local.agents : name =>")
+                    || t.starts_with("{ for name, agent in local.agents : name =>")
             })
             .map(|a| format!("var.{}", a.key()))
             .collect();
@@ -431,10 +401,17 @@ fn every_per_agent_resource_is_listed_for_renames() {
         let mut changed = true;
         while changed {
             changed = false;
-            for (_, b) in p.blocks.iter().filter(|(f, b)| f.starts_with(&dir) && b.identifier() == "resource") {
+            for (_, b) in p
+                .blocks
+                .iter()
+                .filter(|(f, b)| f.starts_with(&dir) && b.identifier() == "resource")
+            {
                 let address = format!("module.{module}.{}.{}", label(b, 0), label(b, 1));
                 let Some(each) = attr_opt(b, "for_each") else { continue };
-                let local_keyed = keyed.iter().filter_map(|k| k.strip_prefix(&format!("module.{module}."))).any(|r| each.contains(r));
+                let local_keyed = keyed
+                    .iter()
+                    .filter_map(|k| k.strip_prefix(&format!("module.{module}.")))
+                    .any(|r| each.contains(r));
                 if (inputs.iter().any(|i| each.contains(i.as_str())) || local_keyed) && keyed.insert(address) {
                     changed = true;
                 }

@@ -23,11 +23,7 @@ fn one_of(items: &'static [&'static str]) -> impl Strategy<Value = &'static str>
 }
 
 /// An optional `key = value` line: usually absent or valid, sometimes invalid.
-fn line(
-    key: &'static str,
-    valid: &'static [&'static str],
-    invalid: &'static [&'static str],
-) -> BoxedStrategy<String> {
+fn line(key: &'static str, valid: &'static [&'static str], invalid: &'static [&'static str]) -> BoxedStrategy<String> {
     prop_oneof![
         12 => Just(String::new()),
         7 => one_of(valid).prop_map(move |v| format!("{key} = {v}\n")),
@@ -54,28 +50,14 @@ fn env_spec() -> impl Strategy<Value = String> {
         line(
             "vpc_cidr",
             &["\"10.0.0.0/16\"", "\"10.0.0.0/24\"", "\"172.16.0.0/20\""],
-            &[
-                "\"10.0.0.0/27\"",
-                "\"10.0.0.1/16\"",
-                "\"x\"",
-                "\"10.0.0.0/8\"",
-            ],
+            &["\"10.0.0.0/27\"", "\"10.0.0.1/16\"", "\"x\"", "\"10.0.0.0/8\""],
         ),
-        line(
-            "az_count",
-            &["2", "3"],
-            &["1", "6", "0", "-4", "99999999999"],
-        ),
+        line("az_count", &["2", "3"], &["1", "6", "0", "-4", "99999999999"]),
         line("nat", &["\"single\"", "\"per-az\""], &["\"both\""]),
         line(
             "public_subnets",
             &["[\"10.0.1.0/24\", \"10.0.2.0/24\"]"],
-            &[
-                "[\"10.0.1.0/24\"]",
-                "[]",
-                "[\"10.0.0.0/16\", \"10.0.0.0/16\"]",
-                "[1]",
-            ],
+            &["[\"10.0.1.0/24\"]", "[]", "[\"10.0.0.0/16\", \"10.0.0.0/16\"]", "[1]"],
         ),
         line(
             "private_subnets",
@@ -101,30 +83,17 @@ fn env_spec() -> impl Strategy<Value = String> {
         line("instances", &["1", "2"], &["0", "17"]),
         line("backup_retention_days", &["7", "35"], &["0", "36"]),
         line("deletion_protection", &["true", "false"], &["\"no\""]),
-        line(
-            "database_name",
-            &["\"app\"", "\"_x1\""],
-            &["\"App-DB\"", "\"\""],
-        ),
+        line("database_name", &["\"app\"", "\"_x1\""], &["\"App-DB\"", "\"\""]),
     );
     let rest = (
         line(
             "model",
-            &[
-                "\"anthropic.claude-3-7-sonnet-20250219-v1:0\"",
-                "\"vendor.unknown-v9\"",
-            ],
-            &[
-                "\"us.anthropic.claude-3-7-sonnet-20250219-v1:0\"",
-                "\"x\"",
-                "\"apac.\"",
-            ],
+            &["\"anthropic.claude-3-7-sonnet-20250219-v1:0\"", "\"vendor.unknown-v9\""],
+            &["\"us.anthropic.claude-3-7-sonnet-20250219-v1:0\"", "\"x\"", "\"apac.\""],
         ),
         line(
             "certificate_arn",
-            &[
-                "\"arn:aws:acm:eu-west-1:123456789012:certificate/5f1c9f4e-8b0a-4c3e-9d2a-6e7f8a9b0c1d\"",
-            ],
+            &["\"arn:aws:acm:eu-west-1:123456789012:certificate/5f1c9f4e-8b0a-4c3e-9d2a-6e7f8a9b0c1d\""],
             &["\"arn\""],
         ),
         line("email", &["\"a@b.co\""], &["\"nope\"", "\"a@.b\""]),
@@ -199,18 +168,11 @@ fn exercise(env: &str, agents: &str) {
             assert!(checked.is_ok(), "compile succeeded where check failed");
             for (path, text) in &compiled.tree.files {
                 assert!(hcl::parse(text).is_ok(), "{path} does not parse");
-                assert_eq!(
-                    &tfgen::format::format_hcl(text),
-                    text,
-                    "{path} not canonical"
-                );
+                assert_eq!(&tfgen::format::format_hcl(text), text, "{path} not canonical");
             }
         }
         Err(tfgen::CompileError::Spec(diags)) => {
-            assert!(
-                checked.is_err(),
-                "check passed but compile reported spec errors"
-            );
+            assert!(checked.is_err(), "check passed but compile reported spec errors");
             assert!(diags.has_errors());
             let _ = diags.render(tfgen::diag::Style::Color);
         }
@@ -243,10 +205,7 @@ fn generated_specs_never_panic_and_valid_ones_render() {
         .unwrap();
     // The generator must reach the renderer often enough for "whatever validates renders" to mean something.
     let rendered = rendered.get();
-    eprintln!(
-        "{rendered} of {} generated specs validated and rendered",
-        cases(6_000)
-    );
+    eprintln!("{rendered} of {} generated specs validated and rendered", cases(6_000));
     assert!(
         rendered > cases(6_000) / 50,
         "only {rendered} generated specs were valid"
@@ -264,11 +223,7 @@ fn mutated_specs_never_panic() {
     let edit = (
         0usize..4000,
         0u8..4,
-        proptest::sample::select(
-            &[
-                "\"", "=", "[", "]", "\n", "#", "x", "0", ".", "{", "é", "\\", "-", " ",
-            ][..],
-        ),
+        proptest::sample::select(&["\"", "=", "[", "]", "\n", "#", "x", "0", ".", "{", "é", "\\", "-", " "][..]),
     );
     let strategy = (0usize..3, proptest::collection::vec(edit, 1..6));
     let mut runner = TestRunner::new(Config {
@@ -287,10 +242,7 @@ fn mutated_specs_never_panic() {
                 match op {
                     0 => text.insert_str(at, s),
                     1 => {
-                        let end = text[at..]
-                            .char_indices()
-                            .nth(3)
-                            .map_or(text.len(), |(i, _)| at + i);
+                        let end = text[at..].char_indices().nth(3).map_or(text.len(), |(i, _)| at + i);
                         text.replace_range(at..end, "");
                     }
                     _ => {

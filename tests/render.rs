@@ -37,10 +37,7 @@ fn assert_invariants(inputs: &Inputs, tree: &Tree) {
     let again = support::compile(inputs);
     assert_eq!(tree, &again, "rendering twice gave different bytes");
     for (path, text) in &tree.files {
-        assert!(
-            text.starts_with(HEADER_MARK),
-            "{path} lacks the generated header"
-        );
+        assert!(text.starts_with(HEADER_MARK), "{path} lacks the generated header");
         assert!(
             text.contains(&inputs.env.name),
             "{path}'s header does not name its spec"
@@ -109,11 +106,7 @@ fn bedrock_model_id_override_is_recorded() {
 
 #[test]
 fn region_picks_the_inference_profile() {
-    for (region, prefix) in [
-        ("us-west-2", "us"),
-        ("eu-north-1", "eu"),
-        ("ap-south-2", "apac"),
-    ] {
+    for (region, prefix) in [("us-west-2", "us"), ("eu-north-1", "eu"), ("ap-south-2", "apac")] {
         let mut inputs = support::inputs("dev");
         let text = inputs
             .env
@@ -122,9 +115,7 @@ fn region_picks_the_inference_profile() {
         inputs = Inputs::from_text("dev", &text, &inputs.agents.text, Overrides::default());
         let main = support::compile(&inputs).files["main.tf"].clone();
         assert!(
-            main.contains(&format!(
-                "\"{prefix}.anthropic.claude-3-7-sonnet-20250219-v1:0\""
-            )),
+            main.contains(&format!("\"{prefix}.anthropic.claude-3-7-sonnet-20250219-v1:0\"")),
             "{region}: {main}"
         );
     }

@@ -10,17 +10,11 @@ fn validate(inputs: &Inputs) {
     let tree = compile(inputs);
     let dir = tempfile::tempdir().unwrap();
     write_tree(&tree, dir.path());
-    tf_ok(
-        dir.path(),
-        &["init", "-backend=false", "-input=false", "-no-color"],
-    );
+    tf_ok(dir.path(), &["init", "-backend=false", "-input=false", "-no-color"]);
     let out = tf_ok(dir.path(), &["validate", "-no-color"]);
     assert!(out.contains("The configuration is valid"), "{out}");
     // `terraform fmt` must have nothing to change.
-    let fmt = tf(
-        dir.path(),
-        &["fmt", "-check", "-recursive", "-list=true", "-no-color"],
-    );
+    let fmt = tf(dir.path(), &["fmt", "-check", "-recursive", "-list=true", "-no-color"]);
     assert!(
         fmt.status.success(),
         "terraform fmt would change: {}{}",

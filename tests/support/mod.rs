@@ -92,9 +92,7 @@ pub fn provider_mirror() -> Option<PathBuf> {
                 );
                 return Some(dir);
             }
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
+            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
             let usual = [
                 home.join(".terraform.d/plugins"),
                 home.join(".local/share/terraform/plugins"),
@@ -127,9 +125,7 @@ fn search_mirror(start: &Path, depth: usize) -> Option<PathBuf> {
             };
             for e in entries.flatten() {
                 let p = e.path();
-                let skip = ["/proc", "/sys", "/dev", "/run"]
-                    .iter()
-                    .any(|s| p == Path::new(s));
+                let skip = ["/proc", "/sys", "/dev", "/run"].iter().any(|s| p == Path::new(s));
                 if !skip && e.file_type().is_ok_and(|t| t.is_dir()) {
                     next.push(p);
                 }
@@ -184,8 +180,7 @@ pub fn tf_ok(dir: &Path, args: &[&str]) -> String {
 /// (pinned `pkg==version` lines). Created on first use; reused while the pins are unchanged. Returns its
 /// `bin` directory. Panics with the fix when Python or the package index is unavailable.
 pub fn python_tool(name: &str, requirements: &[&str]) -> PathBuf {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     let dir = target.join("tfgen-tools").join(name);
     let bin = dir.join("bin");
     let stamp = dir.join("tfgen-requirements.txt");
@@ -195,10 +190,7 @@ pub fn python_tool(name: &str, requirements: &[&str]) -> PathBuf {
     }
     let _ = std::fs::remove_dir_all(&dir);
     let python = std::env::var("TFGEN_PYTHON").unwrap_or_else(|_| "python3".into());
-    let venv = Command::new(&python)
-        .args(["-m", "venv"])
-        .arg(&dir)
-        .output();
+    let venv = Command::new(&python).args(["-m", "venv"]).arg(&dir).output();
     match venv {
         Ok(o) if o.status.success() => {}
         other => panic!(
