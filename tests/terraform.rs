@@ -54,12 +54,15 @@ fn committed_trees_are_fmt_clean() {
 #[test]
 fn renamed_agent_moved_blocks_are_valid_terraform() {
     let base = inputs("dev");
-    let agents = base
-        .agents
-        .text
-        .replace("name = \"troubleshooting\"", "name = \"tech-support\"\nrenamed_from = \"troubleshooting\"");
+    let agents = base.agents.text.replace(
+        "name = \"troubleshooting\"",
+        "name = \"tech-support\"\nrenamed_from = \"troubleshooting\"",
+    );
     let renamed = Inputs::from_text("dev", &base.env.text, &agents, tfgen::load::Overrides::default());
     let tree = compile(&renamed);
-    assert_eq!(tfgen::addresses::moved_blocks(&tree).unwrap().len(), tfgen::addresses::AGENT_KEYED.len());
+    assert_eq!(
+        tfgen::addresses::moved_blocks(&tree).unwrap().len(),
+        tfgen::addresses::AGENT_KEYED.len()
+    );
     validate(&renamed);
 }

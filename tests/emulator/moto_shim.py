@@ -1,0 +1,288 @@
+"""Launches moto's server with the few fixes tfgen's emulator test needs (tests/emulator.rs).
+
+Run with the moto virtual environment's interpreter, taking moto_server's arguments:
+
+    python tests/emulator/moto_shim.py -H 127.0.0.1 -p 5000
+
+Each patch fills a gap between moto (pinned in tests/emulator.rs) and what the AWS provider expects from
+the real APIs; without it `terraform apply` hangs in retries or `plan` never converges. Every patch is
+test-only: the generated Terraform is never changed to suit the emulator. A patch whose target moved in a
+newer moto fails loudly here rather than silently doing nothing.
+"""
+
+import json
+import sys
+from urllib.parse import unquote
+
+import moto  # noqa: F401  (imported first so the backends below resolve)
+from moto.applicationautoscaling import models as aas_models
+from moto.applicationautoscaling import responses as aas_responses
+from moto.backup import responses as backup_responses
+from moto.backup import urls as backup_urls
+from moto.backup.exceptions import ResourceNotFoundException
+from moto.core.utils import utcnow
+from moto.moto_api._internal import mock_random as moto_random
+from moto.ec2.models import security_groups as ec2_security_groups
+from moto.ecs import responses as ecs_responses
+from moto.kms import responses as kms_responses
+from moto.rds import models as rds_models
+from moto.server import main
+
+
+# --- Application Auto Scaling: resource tags ---------------------------------------------------------
+# moto implements no ListTagsForResource / TagResource / UntagResource, and drops RegisterScalableTarget's
+# Tags. The provider reads tags after every create and read of aws_appautoscaling_target, and retries the
+# "not implemented" 500 for minutes. Tags are kept per scalable-target ARN on the backend.
+
+def _aas_tags(backend):
+    if not hasattr(backend, "_shim_tags"):
+        backend._shim_tags = {}
+    return backend._shim_tags
+
+
+_register = aas_responses.ApplicationAutoScalingResponse.register_scalable_target
+
+
+def register_scalable_target(self):
+    body = _register(self)
+    tags = self._get_param("Tags")
+    if tags:
+        backend = self.applicationautoscaling_backend
+        for target in backend._flatten_scalable_targets(self._get_param("ServiceNamespace")):
+            if target.resource_id == self._get_param("ResourceId"):
+                _aas_tags(backend).setdefault(target.arn, {}).update(tags)
+    return body
+
+
+def list_tags_for_resource(self):
+    arn = self._get_param("ResourceARN")
+    return json.dumps({"Tags": _aas_tags(self.applicationautoscaling_backend).get(arn, {})})
+
+
+def tag_resource(self):
+    arn = self._get_param("ResourceARN")
+    _aas_tags(self.applicationautoscaling_backend).setdefault(arn, {}).update(self._get_param("Tags") or {})
+    return "{}"
+
+
+def untag_resource(self):
+    tags = _aas_tags(self.applicationautoscaling_backend).get(self._get_param("ResourceARN"), {})
+    for key in self._get_param("TagKeys") or []:
+        tags.pop(key, None)
+    return "{}"
+
+
+for _name in ("register_scalable_target", "list_tags_for_resource", "tag_resource", "untag_resource"):
+    setattr(aas_responses.ApplicationAutoScalingResponse, _name, globals()[_name])
+assert hasattr(aas_models.ApplicationAutoscalingBackend, "_flatten_scalable_targets")
+
+
+# --- ECS: CreateService keeps every field it was given -------------------------------------------------
+# moto's CreateService drops fields it does not model (healthCheckGracePeriodSeconds,
+# availabilityZoneRebalancing, deploymentConfiguration, ...) and DescribeServices then omits them, so the
+# provider sees a change on every plan. UpdateService already stores any field as a snake_case attribute,
+# which moto's serializer reads back; CreateService now does the same for the fields moto left unset.
+
+_create_service = ecs_responses.EC2ContainerServiceResponse.create_service
+
+
+def create_service(self):
+    result = _create_service(self)
+    service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
+    for key, value in self._get_params().items():
+        attr = ecs_responses.camelcase_to_underscores(key)
+        if value is not None and getattr(service, attr, None) is None:
+            setattr(service, attr, value)
+    return result
+
+
+ecs_responses.EC2ContainerServiceResponse.create_service = create_service
+
+
+# --- RDS: the Data API on Aurora PostgreSQL provisioned / Serverless v2 -----------------------------
+# moto keeps EnableHttpEndpoint only for Serverless v1 engine versions and silently stores False
+# otherwise; AWS supports the Data API on Aurora PostgreSQL Serverless v2 and provisioned clusters.
+
+_http_endpoint = rds_models.DBCluster.enable_http_endpoint
+
+
+def _set_http_endpoint(self, val):
+    _http_endpoint.fset(self, val)
+    if val is not None and self.engine == "aurora-postgresql" and self.engine_mode == "provisioned":
+        self._enable_http_endpoint = val
+
+
+rds_models.DBCluster.enable_http_endpoint = property(_http_endpoint.fget, _set_http_endpoint)
+
+
+# --- RDS: no Serverless v1 scaling configuration on provisioned clusters ----------------------------
+# moto reports an empty ScalingConfigurationInfo for every cluster; AWS reports it only for engine_mode
+# "serverless". The provider reads the empty one as a scaling_configuration block and plans to change it.
+
+_scaling_info = rds_models.DBCluster.scaling_configuration_info
+
+
+def _scaling_configuration_info(self):
+    return _scaling_info.fget(self) if self.engine_mode == "serverless" else None
+
+
+rds_models.DBCluster.scaling_configuration_info = property(_scaling_configuration_info)
+
+
+# --- EC2: descriptions of security group rules that reference another group ---------------------------
+# DescribeSecurityGroupRules reads a rule's Description only from its CIDR range, so a rule whose peer is a
+# security group (UserIdGroupPairs[].Description) comes back without one: a perpetual diff on
+# aws_vpc_security_group_{ingress,egress}_rule.description.
+
+def _rule_description(self):
+    return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+
+
+assert isinstance(ec2_security_groups.SecurityGroupRule.description, property)
+ec2_security_groups.SecurityGroupRule.description = property(_rule_description)
+
+
+
+# --- AWS Backup: backup selections ---------------------------------------------------------------------
+# moto has backup plans and vaults but no selections (CreateBackupSelection answers "not implemented", which
+# the provider retries for minutes). Selections are kept per plan on the backend, echoing what was sent.
+
+def _selections(backend):
+    if not hasattr(backend, "_shim_selections"):
+        backend._shim_selections = {}
+    return backend._shim_selections
+
+
+def _plan_and_selection(path):
+    parts = [p for p in path.split("/plans/", 1)[1].split("/") if p]
+    # <plan id>/selections[/<selection id>]
+    return parts[0], (parts[2] if len(parts) > 2 else None)
+
+
+def create_backup_selection(self):
+    plan_id, _ = _plan_and_selection(self.path)
+    params = json.loads(self.body)
+    selection_id = str(moto_random.uuid4())
+    record = {
+        "SelectionId": selection_id,
+        "BackupPlanId": plan_id,
+        "CreationDate": utcnow().timestamp(),
+        "CreatorRequestId": params.get("CreatorRequestId"),
+        "BackupSelection": params["BackupSelection"],
+    }
+    _selections(self.backup_backend)[selection_id] = record
+    return json.dumps({k: record[k] for k in ("SelectionId", "BackupPlanId", "CreationDate", "CreatorRequestId")})
+
+
+def get_backup_selection(self):
+    plan_id, selection_id = _plan_and_selection(self.path)
+    record = _selections(self.backup_backend).get(selection_id)
+    if record is None or record["BackupPlanId"] != plan_id:
+        raise ResourceNotFoundException(msg=f"Failed reading Backup Selection {selection_id}")
+    return json.dumps(record)
+
+
+def delete_backup_selection(self):
+    _, selection_id = _plan_and_selection(self.path)
+    _selections(self.backup_backend).pop(selection_id, None)
+    return "{}"
+
+
+def list_backup_selections(self):
+    plan_id, _ = _plan_and_selection(self.path)
+    listed = [
+        {
+            "SelectionId": r["SelectionId"],
+            "SelectionName": r["BackupSelection"]["SelectionName"],
+            "BackupPlanId": r["BackupPlanId"],
+            "CreationDate": r["CreationDate"],
+            "IamRoleArn": r["BackupSelection"]["IamRoleArn"],
+        }
+        for r in _selections(self.backup_backend).values()
+        if r["BackupPlanId"] == plan_id
+    ]
+    return json.dumps({"BackupSelectionsList": listed})
+
+
+for _name in ("create_backup_selection", "get_backup_selection", "delete_backup_selection", "list_backup_selections"):
+    setattr(backup_responses.BackupResponse, _name, globals()[_name])
+
+
+
+# --- AWS Backup: ListTags ---------------------------------------------------------------------------------
+# moto takes the resource ARN from the second-to-last path segment, which is right only with a trailing
+# slash; the provider sends GET /tags/<arn> without one, so plans and vaults read back with no tags.
+
+def list_tags(self):
+    arn = unquote(self.path.split("/tags/", 1)[1].strip("/"))
+    return json.dumps({"Tags": self.backup_backend.list_tags(resource_arn=arn)})
+
+
+backup_responses.BackupResponse.list_tags = list_tags
+
+
+# --- RDS: Performance Insights on CreateDBInstance --------------------------------------------------------
+# moto drops EnablePerformanceInsights, PerformanceInsightsKMSKeyId and PerformanceInsightsRetentionPeriod,
+# so DescribeDBInstances reports them off: a perpetual diff on aws_rds_cluster_instance.
+
+_PERFORMANCE_INSIGHTS = {
+    "enable_performance_insights": "performance_insights_enabled",
+    "performance_insights_kms_key_id": "performance_insights_kms_key_id",
+    "performance_insights_retention_period": "performance_insights_retention_period",
+}
+_create_db_instance = rds_models.RDSBackend.create_db_instance
+
+
+def create_db_instance(self, db_kwargs):
+    database = _create_db_instance(self, dict(db_kwargs))
+    for request, attr in _PERFORMANCE_INSIGHTS.items():
+        if db_kwargs.get(request) is not None:
+            setattr(database, attr, db_kwargs[request])
+    return database
+
+
+rds_models.RDSBackend.create_db_instance = create_db_instance
+
+
+# --- KMS: key rotation period -----------------------------------------------------------------------------
+# moto ignores EnableKeyRotation's RotationPeriodInDays and GetKeyRotationStatus never reports one; AWS
+# reports the period (365 days unless set) while rotation is on.
+
+_enable_key_rotation = kms_responses.KmsResponse.enable_key_rotation
+_get_key_rotation_status = kms_responses.KmsResponse.get_key_rotation_status
+
+
+def enable_key_rotation(self):
+    body = _enable_key_rotation(self)
+    key = self.kms_backend.describe_key(self._get_param("KeyId"))
+    key._shim_rotation_period = self._get_param("RotationPeriodInDays") or 365
+    return body
+
+
+def get_key_rotation_status(self):
+    status = json.loads(_get_key_rotation_status(self))
+    if status.get("KeyRotationEnabled"):
+        key = self.kms_backend.describe_key(self._get_param("KeyId"))
+        status["RotationPeriodInDays"] = getattr(key, "_shim_rotation_period", 365)
+    return json.dumps(status)
+
+
+kms_responses.KmsResponse.enable_key_rotation = enable_key_rotation
+kms_responses.KmsResponse.get_key_rotation_status = get_key_rotation_status
+
+
+
+# --- AWS Backup: ListRecoveryPointsByBackupVault -----------------------------------------------------------
+# Not routed by moto (404 with an HTML body). The provider lists a vault's recovery points before deleting
+# it when force_destroy is set; the emulator never takes backups, so the list is always empty.
+
+def list_recovery_points_by_backup_vault(self):
+    return json.dumps({"RecoveryPoints": []})
+
+
+backup_responses.BackupResponse.list_recovery_points_by_backup_vault = list_recovery_points_by_backup_vault
+backup_urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$"] = backup_urls.response.dispatch
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
