@@ -199,6 +199,11 @@ pub fn model_geographies(model: &str) -> Option<&'static [&'static str]> {
     KNOWN_MODELS.iter().find(|(m, _)| *m == model).map(|(_, g)| *g)
 }
 
+/// The retention periods (days) CloudWatch Logs accepts.
+pub const LOG_RETENTION_CHOICES: [i64; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
 /// The default engine version: Aurora PostgreSQL's long-term-support minor of major 15.
 pub const DEFAULT_ENGINE_VERSION: &str = "15.10";
 

@@ -15,6 +15,7 @@ use toml::Spanned;
 
 use crate::diag::{Diagnostic, Location, SourceFile};
 use crate::model::Sizing;
+use crate::regions::LOG_RETENTION_CHOICES;
 
 /// `[security]` as written in the spec. Every field is optional; absent means the sizing's default.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -82,11 +83,6 @@ impl Security {
         }
     }
 }
-
-/// Retention periods CloudWatch Logs accepts (0, "never expire", is deliberately not offered).
-const LOG_RETENTION_CHOICES: &[i64] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
 
 /// Enhanced monitoring intervals RDS accepts; 0 turns it off.
 const MONITORING_INTERVALS: &[i64] = &[0, 1, 5, 10, 15, 30, 60];

@@ -68,10 +68,6 @@ pub const DEFAULT_CPU_TARGET_PERCENT: i64 = 70;
 pub const MAX_LISTENER_RULES: usize = 100;
 /// ALB allows at most five condition values per rule.
 pub const MAX_PATHS_PER_AGENT: usize = 5;
-/// CloudWatch Logs accepts only these retention periods.
-pub const LOG_RETENTION_CHOICES: [i64; 22] = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
 
 /// A checked agent: typed values, environment overrides and sizing defaults applied.
 #[derive(Debug, Clone)]

@@ -1,11 +1,11 @@
 //! Validate stage, environment settings: region, image tag, certificate, e-mail, ECR replication,
 //! deployment knobs and the state backend. Each check is local to its value.
 
-use super::{Checker, DEFAULT_CPU_TARGET_PERCENT, File, LOG_RETENTION_CHOICES, suggest};
+use super::{Checker, DEFAULT_CPU_TARGET_PERCENT, File, suggest};
 use crate::diag::Diagnostic;
 use crate::model::Backend;
 use crate::names::EnvName;
-use crate::regions;
+use crate::regions::{self, LOG_RETENTION_CHOICES};
 use crate::spec::{ParsedSpec, Spanned};
 
 impl Checker {
