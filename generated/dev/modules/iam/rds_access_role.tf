@@ -29,47 +29,13 @@ resource "aws_iam_role" "rds_access" {
 }
 
 data "aws_iam_policy_document" "rds_access" {
+  source_policy_documents = [data.aws_iam_policy_document.database_access.json]
+
   statement {
     sid       = "IamDatabaseAuth"
     effect    = "Allow"
     actions   = ["rds-db:connect"]
     resources = [local.db_user_arn]
-  }
-
-  statement {
-    sid       = "RdsDataApi"
-    effect    = "Allow"
-    actions   = local.rds_data_actions
-    resources = [var.db_cluster_arn]
-  }
-
-  dynamic "statement" {
-    for_each = length(local.task_secret_arns) > 0 ? [local.task_secret_arns] : []
-
-    content {
-      sid       = "ReadDatabaseSecrets"
-      effect    = "Allow"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = statement.value
-    }
-  }
-
-  # Those secrets are encrypted with the customer-managed key, if there is one.
-  dynamic "statement" {
-    for_each = length(var.kms_key_arns) > 0 && length(local.task_secret_arns) > 0 ? [var.kms_key_arns] : []
-
-    content {
-      sid       = "DecryptSecrets"
-      effect    = "Allow"
-      actions   = ["kms:Decrypt"]
-      resources = statement.value
-
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = [local.secretsmanager_endpoint]
-      }
-    }
   }
 }
 

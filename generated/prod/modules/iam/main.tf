@@ -75,3 +75,43 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
     }
   }
 }
+
+# What both the task role and the RDS access role need to use the database through the RDS Data API:
+# the API on this cluster, and the database secret (decrypted through Secrets Manager only).
+data "aws_iam_policy_document" "database_access" {
+  statement {
+    sid       = "RdsDataApi"
+    effect    = "Allow"
+    actions   = local.rds_data_actions
+    resources = [var.db_cluster_arn]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.task_secret_arns) > 0 ? [local.task_secret_arns] : []
+
+    content {
+      sid       = "ReadDatabaseSecrets"
+      effect    = "Allow"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = statement.value
+    }
+  }
+
+  # Those secrets are encrypted with the customer-managed key, if there is one.
+  dynamic "statement" {
+    for_each = length(var.kms_key_arns) > 0 && length(local.task_secret_arns) > 0 ? [var.kms_key_arns] : []
+
+    content {
+      sid       = "DecryptSecrets"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = statement.value
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.secretsmanager_endpoint]
+      }
+    }
+  }
+}

@@ -13,6 +13,8 @@ resource "aws_iam_role" "task" {
 }
 
 data "aws_iam_policy_document" "task" {
+  source_policy_documents = [data.aws_iam_policy_document.database_access.json]
+
   statement {
     sid    = "InvokeInferenceProfile"
     effect = "Allow"
@@ -39,51 +41,6 @@ data "aws_iam_policy_document" "task" {
       variable = "bedrock:InferenceProfileArn"
       values   = [local.bedrock_inference_profile_arn]
     }
-  }
-
-  statement {
-    sid       = "RdsDataApi"
-    effect    = "Allow"
-    actions   = local.rds_data_actions
-    resources = [var.db_cluster_arn]
-  }
-
-  dynamic "statement" {
-    for_each = length(local.task_secret_arns) > 0 ? [local.task_secret_arns] : []
-
-    content {
-      sid       = "ReadApplicationSecrets"
-      effect    = "Allow"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = statement.value
-    }
-  }
-
-  # Those secrets are encrypted with the customer-managed key, if there is one.
-  dynamic "statement" {
-    for_each = length(var.kms_key_arns) > 0 && length(local.task_secret_arns) > 0 ? [var.kms_key_arns] : []
-
-    content {
-      sid       = "DecryptSecrets"
-      effect    = "Allow"
-      actions   = ["kms:Decrypt"]
-      resources = statement.value
-
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = [local.secretsmanager_endpoint]
-      }
-    }
-  }
-
-  statement {
-    # The RDS access role's trust policy already names this role; granting it here as well keeps the permission
-    # visible from the caller's side and keeps working if the trust policy is ever widened to the account.
-    sid       = "AssumeRdsAccessRole"
-    effect    = "Allow"
-    actions   = ["sts:AssumeRole"]
-    resources = [aws_iam_role.rds_access.arn]
   }
 }
 
