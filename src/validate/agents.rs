@@ -146,13 +146,9 @@ impl Checker {
             }
         };
         if let Some(first) = seen.get(raw) {
-            let d = Diagnostic::error(
-                format!("agent `{raw}` is declared twice"),
-                self.at(File::Agents, &agent.name),
-            )
-            .with_related(self.at(File::Agents, first).expect("location"), "first declared here")
-            .with_help("agent names must be unique; rename or remove one");
-            self.diags.push(d);
+            let summary = format!("agent `{raw}` is declared twice");
+            let help = "agent names must be unique; rename or remove one";
+            self.duplicate(File::Agents, &agent.name, first, summary, "first declared here", help);
             return None;
         }
         seen.insert(raw.clone(), &agent.name);
@@ -188,13 +184,15 @@ impl Checker {
             return None;
         }
         if let Some(first) = seen.get(&p) {
-            let d = Diagnostic::error(
-                format!("port {p} is used by two agents"),
-                self.at(File::Agents, &agent.port),
-            )
-            .with_related(self.at(File::Agents, first).expect("location"), "first used here")
-            .with_help("give each agent its own port");
-            self.diags.push(d);
+            let summary = format!("port {p} is used by two agents");
+            self.duplicate(
+                File::Agents,
+                &agent.port,
+                first,
+                summary,
+                "first used here",
+                "give each agent its own port",
+            );
             return None;
         }
         seen.insert(p, &agent.port);
@@ -235,13 +233,15 @@ impl Checker {
                 continue;
             }
             if let Some(first) = seen.get(text) {
-                let d = Diagnostic::error(
-                    format!("path pattern `{text}` is routed to two agents"),
-                    self.at(File::Agents, p),
-                )
-                .with_related(self.at(File::Agents, first).expect("location"), "first routed here")
-                .with_help("each path pattern goes to one agent");
-                self.diags.push(d);
+                let summary = format!("path pattern `{text}` is routed to two agents");
+                self.duplicate(
+                    File::Agents,
+                    p,
+                    first,
+                    summary,
+                    "first routed here",
+                    "each path pattern goes to one agent",
+                );
                 continue;
             }
             seen.insert(text.clone(), p);

@@ -163,6 +163,26 @@ impl Checker {
         self.diags.push(d);
     }
 
+    /// A duplicate: the error points at the `second` place, and a note names the `first`.
+    pub(super) fn duplicate<T>(
+        &mut self,
+        file: File,
+        second: &Spanned<T>,
+        first: &Spanned<T>,
+        summary: impl Into<String>,
+        note: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        let first = match file {
+            File::Env => Location::new(&self.env_file, first.span()),
+            File::Agents => Location::new(&self.agents_file, first.span()),
+        };
+        let d = Diagnostic::error(summary, self.at(file, second))
+            .with_related(first, note)
+            .with_help(help);
+        self.diags.push(d);
+    }
+
     fn check(&mut self, parsed: &ParsedSpec, inputs: &Inputs) -> Option<ValidSpec> {
         let spec = &parsed.env;
         let env = match EnvName::new(&inputs.env_name) {

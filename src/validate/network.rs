@@ -3,7 +3,6 @@
 
 use super::{Checker, DEFAULT_AZ_COUNT, DEFAULT_VPC_CIDR, Defaults, File, suggest};
 use crate::cidr::Ipv4Cidr;
-use crate::diag::Diagnostic;
 use crate::resolve::default_subnets;
 use crate::spec::{ParsedSpec, Spanned};
 
@@ -173,13 +172,18 @@ impl Checker {
                     }
                     Ok(c) => {
                         if let Some((first, first_at)) = seen.iter().find(|(s, _)| s.overlaps(c)) {
-                            let d = Diagnostic::error(format!("subnet {c} overlaps {first}"), self.at(File::Env, item))
-                                .with_related(
-                                    self.at(File::Env, first_at).expect("env location"),
-                                    format!("{first} is defined first"),
-                                )
-                                .with_help("subnets of one VPC must not overlap");
-                            self.diags.push(d);
+                            let (summary, note) = (
+                                format!("subnet {c} overlaps {first}"),
+                                format!("{first} is defined first"),
+                            );
+                            self.duplicate(
+                                File::Env,
+                                item,
+                                first_at,
+                                summary,
+                                note,
+                                "subnets of one VPC must not overlap",
+                            );
                             ok = false;
                         }
                         seen.push((c, item));

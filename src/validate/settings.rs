@@ -2,7 +2,6 @@
 //! deployment knobs and the state backend. Each check is local to its value.
 
 use super::{Checker, DEFAULT_CPU_TARGET_PERCENT, File, suggest};
-use crate::diag::Diagnostic;
 use crate::model::Backend;
 use crate::names::EnvName;
 use crate::regions::{self, LOG_RETENTION_CHOICES};
@@ -151,13 +150,15 @@ impl Checker {
                     "replicate to another region for disaster recovery",
                 );
             } else if let Some((_, first)) = out.iter().find(|(n, _)| n == name) {
-                let d = Diagnostic::error(
-                    format!("replication region `{name}` is listed twice"),
-                    self.at(File::Env, r),
-                )
-                .with_related(self.at(File::Env, first).expect("location"), "first listed here")
-                .with_help("list each region once");
-                self.diags.push(d);
+                let summary = format!("replication region `{name}` is listed twice");
+                self.duplicate(
+                    File::Env,
+                    r,
+                    first,
+                    summary,
+                    "first listed here",
+                    "list each region once",
+                );
             } else {
                 out.push((name.clone(), r));
             }
