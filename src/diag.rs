@@ -1,6 +1,6 @@
 //! Diagnostics: spec problems as data (summary, location, help), and their rendering for a terminal.
 //!
-//! This module does not decide what is wrong with a spec; [`crate::spec`] and [`crate::validate`] do.
+//! This module does not decide what is wrong with a spec; [`crate::spec`] and [`crate::sections`] do.
 
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -54,9 +54,122 @@ impl std::fmt::Display for Location {
     }
 }
 
+/// Declares [`Code`] and its list of every variant, [`Code::ALL`], from one list.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// Which rule a diagnostic comes from: one variant per diagnostic tfgen can report. Internal: it is
+        /// never rendered, so output does not depend on it; tests use it to prove every rule has a fixture.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$name,)*];
+        }
+    };
+}
+
+codes! {
+    // Parse stage (spec.rs, keys.rs).
+    InvalidToml,
+    UnknownKey,
+    MissingKey,
+    WrongType,
+    // The environment itself.
+    EnvName,
+    UnknownSizing,
+    UnknownRegion,
+    RegionWithoutDataApi,
+    ImageTagInvalid,
+    ImageTagLatest,
+    // [network]
+    VpcCidrInvalid,
+    VpcPrefix,
+    SingleAz,
+    AzCount,
+    NatMode,
+    OneSubnetList,
+    VpcTooSmall,
+    SubnetCount,
+    SubnetCidrInvalid,
+    SubnetOutsideVpc,
+    SubnetTooSmall,
+    SubnetOverlap,
+    // [database]
+    EngineWithoutDataApi,
+    EngineNotCreatable,
+    AcuStep,
+    AcuRange,
+    AcuMinAboveMax,
+    DbInstances,
+    ProdSingleDbInstance,
+    DbBackupRetention,
+    ProdDatabaseUnprotected,
+    DatabaseName,
+    // [bedrock]
+    ProfileWrongGeography,
+    NoProfileInRegion,
+    NotAModelId,
+    ModelNotInGeography,
+    UnknownModel,
+    // [alb]
+    CertificateMalformed,
+    CertificateOtherRegion,
+    ProdWithoutCertificate,
+    ProdAlbUnprotected,
+    // [alarms]
+    EmailInvalid,
+    // [ecr]
+    ReplicationRegionUnknown,
+    ReplicationOwnRegion,
+    ReplicationDuplicate,
+    // [deployment]
+    CpuTargetPercent,
+    LogRetention,
+    // [backend]
+    BucketName,
+    BackendRegionUnknown,
+    // [security]
+    ProdControlOff,
+    SecurityDays,
+    SecurityLogRetention,
+    ProdLogRetentionShort,
+    MonitoringInterval,
+    ProdMonitoringOff,
+    ProdBackupRetentionShort,
+    ProdWritableRootFs,
+    // agents.toml and [agents.<name>]
+    NoAgents,
+    AgentName,
+    AgentDuplicate,
+    PortRange,
+    PortReserved,
+    PortDuplicate,
+    NoPaths,
+    TooManyPaths,
+    PathPattern,
+    PathDuplicate,
+    TooManyRules,
+    HealthCheckPath,
+    RenamedFromInvalid,
+    RenamedStillExists,
+    UnknownOverride,
+    FargateSize,
+    DesiredCountNegative,
+    DesiredCountTooHigh,
+    MaxCount,
+    DesiredAboveMax,
+    // Cross-section (resolve.rs).
+    DerivedNameTooLong,
+}
+
 /// A spec problem: what is wrong, where, and how to fix it.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
+    /// The rule that found it (not shown to users).
+    pub code: Code,
     pub severity: Severity,
     pub summary: String,
     pub location: Option<Location>,
@@ -66,8 +179,9 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(summary: impl Into<String>, location: Option<Location>) -> Self {
+    pub fn error(code: Code, summary: impl Into<String>, location: Option<Location>) -> Self {
         Self {
+            code,
             severity: Severity::Error,
             summary: summary.into(),
             location,
@@ -76,10 +190,10 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(summary: impl Into<String>, location: Option<Location>) -> Self {
+    pub fn warning(code: Code, summary: impl Into<String>, location: Option<Location>) -> Self {
         Self {
             severity: Severity::Warning,
-            ..Self::error(summary, location)
+            ..Self::error(code, summary, location)
         }
     }
 

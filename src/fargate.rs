@@ -1,6 +1,7 @@
 //! A validated Fargate task size (checked constructor against AWS's CPU/memory table).
 //!
-//! It does not pick defaults; [`crate::resolve`] does.
+//! It does not pick defaults: the sizing's are in [`crate::sections::defaults`], and
+//! [`crate::sections::agents`] applies them and the environment's overrides.
 
 use serde::Serialize;
 

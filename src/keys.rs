@@ -11,12 +11,18 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use toml::de::{DeTable, DeValue};
 
-use crate::diag::{Diagnostic, Location, SourceFile, did_you_mean};
-use crate::security::SecuritySpec;
-use crate::spec::{
-    AgentOverride, AgentSpec, AgentsFile, AlarmsSpec, AlbSpec, BackendSpec, BedrockSpec, DatabaseSpec, DeploymentSpec,
-    EcrSpec, EnvSpec, NetworkSpec, S3BackendSpec,
-};
+use crate::diag::{Code, Diagnostic, Location, SourceFile, did_you_mean};
+use crate::sections::agents::{AgentOverride, AgentSpec};
+use crate::sections::alarms::AlarmsSpec;
+use crate::sections::alb::AlbSpec;
+use crate::sections::backend::{BackendSpec, S3BackendSpec};
+use crate::sections::bedrock::BedrockSpec;
+use crate::sections::database::DatabaseSpec;
+use crate::sections::deployment::DeploymentSpec;
+use crate::sections::ecr::EcrSpec;
+use crate::sections::network::NetworkSpec;
+use crate::sections::security::SecuritySpec;
+use crate::spec::{AgentsFile, EnvSpec};
 
 /// Which of the two spec files a table belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +83,7 @@ fn walk<'a>(
             };
             out.push(
                 Diagnostic::error(
+                    Code::UnknownKey,
                     format!("unknown key `{name}`{at}"),
                     Some(Location::new(file, key.span())),
                 )

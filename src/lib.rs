@@ -3,9 +3,12 @@
 //! The pipeline is one pure function per stage; only [`load`] and [`vfs`] touch the disk:
 //!
 //! ```text
-//! load ─► spec::parse ─► validate ─► resolve ─► render ─► format ─► vfs (write or diff)
-//! Inputs    ParsedSpec    ValidSpec    Model      Tree      Tree
+//! load ─► spec::parse ─► sections::check (+ resolve) ─► render ─► format ─► vfs (write or diff)
+//! Inputs    ParsedSpec            Model                   Tree      Tree
 //! ```
+//!
+//! [`sections`] holds one module per spec section (raw type, checks, resolved type); [`resolve`] does the
+//! work that crosses sections (names, listener-rule priorities, moves).
 
 pub mod addresses;
 pub mod cidr;
@@ -21,9 +24,8 @@ pub mod names;
 pub mod regions;
 pub mod render;
 pub mod resolve;
-pub mod security;
+pub mod sections;
 pub mod spec;
-pub mod validate;
 pub mod vfs;
 
 use diag::Diagnostics;
@@ -48,16 +50,15 @@ pub enum CompileError {
     Internal(anyhow::Error),
 }
 
-/// Checks a spec without rendering it: parse → validate → resolve.
-pub fn check(inputs: &Inputs) -> Result<(Model, Diagnostics), Diagnostics> {
+/// What the `validate` command runs: parse → check every section → resolve, without rendering.
+pub fn validate_spec(inputs: &Inputs) -> Result<(Model, Diagnostics), Diagnostics> {
     let parsed = spec::parse(inputs)?;
-    let (valid, warnings) = validate::validate(&parsed, inputs)?;
-    Ok((resolve::resolve(&valid), warnings))
+    sections::check(&parsed, inputs)
 }
 
 /// Runs the whole pure pipeline for one environment: parse → validate → resolve → render → format.
 pub fn compile(inputs: &Inputs) -> Result<Compiled, CompileError> {
-    let (model, warnings) = check(inputs).map_err(CompileError::Spec)?;
+    let (model, warnings) = validate_spec(inputs).map_err(CompileError::Spec)?;
     let tree = render::render(&model).map_err(CompileError::Internal)?;
     let tree = format::format_tree(tree).map_err(CompileError::Internal)?;
     Ok(Compiled { model, tree, warnings })

@@ -194,7 +194,7 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             let mut code = exit::OK;
             for env in envs {
                 let inputs = load::load(&cli.root, &env, overrides.clone())?;
-                match tfgen::check(&inputs) {
+                match tfgen::validate_spec(&inputs) {
                     Ok((_, warnings)) => {
                         print_warnings(&warnings, style);
                         println!("{env}: ok");

@@ -1,6 +1,7 @@
 //! Validated names (checked constructors) and the one place AWS resource names are derived from them.
 //!
-//! This module does not know where a name came from; [`crate::validate`] turns failures into diagnostics.
+//! This module does not know where a name came from; [`crate::sections`] and [`crate::resolve`] turn
+//! failures into diagnostics.
 
 use std::fmt;
 
@@ -196,6 +197,15 @@ mod tests {
         assert!(AgentName::new("a--b").is_err());
         assert!(AgentName::new("a_b").is_err());
         assert!(AgentName::new(&"a".repeat(33)).is_err());
+    }
+
+    /// Why only agents' derived names are checked for length: any valid environment name fits.
+    #[test]
+    fn the_longest_environment_name_gives_names_within_limits() {
+        let env = EnvName::new(&"e".repeat(EnvName::MAX_LEN)).unwrap();
+        for (kind, name) in EnvNames::derive(&env).all() {
+            assert!(name.len() <= kind.limit(), "{name} exceeds {}", kind.limit());
+        }
     }
 
     #[test]

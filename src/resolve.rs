@@ -1,117 +1,70 @@
-//! Resolve stage: [`ValidSpec`] → [`Model`]. Derives names, subnets and rule priorities. Never fails:
-//! everything that could go wrong was checked by [`crate::validate`].
+//! Resolve stage: the work that crosses sections. Derives every AWS name once (from the environment's name
+//! and each agent's) and checks it against AWS's length limit, numbers the listener rules, and writes the
+//! state moves of renamed agents.
+//!
+//! Sections check and resolve their own values ([`crate::sections`]); this module judges nothing else.
 
 use crate::addresses::AGENT_KEYED;
-use crate::cidr::Ipv4Cidr;
-use crate::model::{Agent, Alb, Backend, Database, Deployment, Model, Move, Network, Sizing};
-use crate::names::{AgentNames, EnvNames};
-use crate::validate::ValidSpec;
+use crate::diag::{Code, Diagnostic};
+use crate::model::Move;
+use crate::names::{AgentNames, EnvName, EnvNames};
+use crate::sections::agents::{Agent, CheckedAgent};
+use crate::sections::context::{Checker, SpecFile};
 
-/// The plan's subnet layout, generalised: in a /16, public `x.x.1.0/24, x.x.2.0/24, …` and private
-/// `x.x.10.0/24, x.x.20.0/24, …`; in a smaller VPC, subnets 8 bits longer (at most /28), packed in order.
-/// `None` when the VPC is too small for `az_count` public and private subnets.
-pub fn default_subnets(vpc: Ipv4Cidr, az_count: u8) -> Option<(Vec<Ipv4Cidr>, Vec<Ipv4Cidr>)> {
-    let new_bits = 8u8.min(28u8.checked_sub(vpc.prefix())?);
-    let n = u32::from(az_count);
-    let plan_layout = new_bits == 8 && 10 * n < 256;
-    let (public, private): (Vec<_>, Vec<_>) = if plan_layout {
-        (
-            (1..=n).map(|i| vpc.subnet(8, i)).collect(),
-            (1..=n).map(|i| vpc.subnet(8, 10 * i)).collect(),
-        )
-    } else {
-        (
-            (0..n).map(|i| vpc.subnet(new_bits, i)).collect(),
-            (n..2 * n).map(|i| vpc.subnet(new_bits, i)).collect(),
-        )
-    };
-    Some((
-        public.into_iter().collect::<Option<_>>()?,
-        private.into_iter().collect::<Option<_>>()?,
-    ))
+/// The environment's names, its agents with their names and priorities, and the moves of renamed agents.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub names: EnvNames,
+    pub agents: Vec<Agent>,
+    pub moves: Vec<Move>,
 }
 
-/// Builds the model templates render from.
-pub fn resolve(spec: &ValidSpec) -> Model {
-    let (public_subnets, private_subnets) = spec
-        .explicit_subnets
-        .clone()
-        .or_else(|| default_subnets(spec.vpc_cidr, spec.az_count))
-        .expect("validate checked the VPC has room for its subnets");
-    let names = EnvNames::derive(&spec.env);
-    let agents: Vec<Agent> = spec
-        .agents
-        .iter()
+/// Listener-rule priorities go up in tens, in declaration order, leaving room to insert rules by hand.
+const PRIORITY_STEP: u32 = 10;
+
+/// Names every agent (reporting any name AWS would reject as too long), numbers their rules, and moves
+/// the state of renamed ones.
+pub fn resolve(cx: &mut Checker, env: &EnvName, checked: Vec<CheckedAgent>) -> Resolved {
+    // An environment name of at most `EnvName::MAX_LEN` characters always gives names within AWS's
+    // limits (see `names::tests`), so only the agents' names can be too long.
+    let names = EnvNames::derive(env);
+    let agents: Vec<Agent> = checked
+        .into_iter()
         .zip(1u32..)
-        .map(|(a, i)| {
-            let physical_name = a.renamed_from.clone().unwrap_or_else(|| a.name.clone());
-            Agent {
-                names: AgentNames::derive(&spec.env, physical_name.as_str()),
-                physical_name,
-                name: a.name.clone(),
-                renamed_from: a.renamed_from.clone(),
-                port: a.port,
-                paths: a.paths.clone(),
-                health_check_path: a.health_check_path.clone(),
-                size: a.size,
-                desired_count: a.desired_count,
-                max_count: a.max_count,
-                priority: i * 10,
-            }
+        .map(|(agent, i)| {
+            let agent_names = AgentNames::derive(env, agent.physical_name().as_str());
+            check_lengths(cx, &agent, &agent_names);
+            Agent::resolve(agent, agent_names, i * PRIORITY_STEP)
         })
         .collect();
-    let db = &spec.database;
-    Model {
-        env: spec.env.clone(),
-        spec_file: spec.spec_file.clone(),
-        region: spec.region.clone(),
-        sizing: spec.sizing,
-        image_tag: spec.image_tag.clone(),
-        network: Network {
-            vpc_cidr: spec.vpc_cidr,
-            az_count: spec.az_count,
-            single_nat_gateway: spec.single_nat_gateway,
-            public_subnets,
-            private_subnets,
-        },
-        database: Database {
-            cluster_identifier: names.db_cluster.clone(),
-            engine_version: db.engine_version.clone(),
-            database_name: db.database_name.clone(),
-            master_username: "multi_agent_admin".to_string(),
-            min_acu: db.min_acu,
-            max_acu: db.max_acu,
-            instances: db.instances,
-            backup_retention_days: db.backup_retention_days,
-            deletion_protection: db.deletion_protection,
-            final_snapshot: spec.sizing == Sizing::Prod,
-        },
-        bedrock: spec.bedrock.clone(),
-        alb: Alb {
-            name: names.alb.clone(),
-            certificate_arn: spec.certificate_arn.clone(),
-            deletion_protection: spec.alb_deletion_protection,
-        },
-        alarm_email: spec.alarm_email.clone(),
-        ecr_replication_regions: spec.ecr_replication_regions.clone(),
-        deployment: Deployment {
-            wait_for_steady_state: spec.wait_for_steady_state,
-            cpu_target_percent: spec.cpu_target_percent,
-            log_retention_days: spec.log_retention_days,
-            health_check_grace_period_seconds: 60,
-            minimum_healthy_percent: 50,
-            maximum_percent: 200,
-            timeout: "10m".to_string(),
-        },
-        terraform_required_version: match spec.backend {
-            Backend::Local => ">= 1.5".to_string(),
-            Backend::S3 { .. } => ">= 1.10".to_string(),
-        },
-        backend: spec.backend.clone(),
-        security: spec.security.clone(),
+    Resolved {
         names,
         moves: moves(&agents),
         agents,
+    }
+}
+
+fn check_lengths(cx: &mut Checker, agent: &CheckedAgent, names: &AgentNames) {
+    for (kind, name) in names.all() {
+        if name.len() > kind.limit() {
+            let at = cx.at_span(SpecFile::Agents, agent.name_span.clone());
+            cx.push(
+                Diagnostic::error(
+                    Code::DerivedNameTooLong,
+                    format!(
+                        "derived {} `{name}` is {} characters; AWS allows {}",
+                        kind.describe(),
+                        name.len(),
+                        kind.limit()
+                    ),
+                    Some(at),
+                )
+                .with_help(format!(
+                    "shorten the agent name by {} characters",
+                    name.len() - kind.limit()
+                )),
+            );
+        }
     }
 }
 
@@ -131,25 +84,4 @@ fn moves(agents: &[Agent]) -> Vec<Move> {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_plans_layout_comes_from_a_slash_16() {
-        let (public, private) = default_subnets(Ipv4Cidr::parse("10.0.0.0/16").unwrap(), 2).unwrap();
-        let show = |v: Vec<Ipv4Cidr>| v.iter().map(ToString::to_string).collect::<Vec<_>>();
-        assert_eq!(show(public), ["10.0.1.0/24", "10.0.2.0/24"]);
-        assert_eq!(show(private), ["10.0.10.0/24", "10.0.20.0/24"]);
-    }
-
-    #[test]
-    fn small_vpcs_pack_subnets() {
-        let (public, private) = default_subnets(Ipv4Cidr::parse("10.0.0.0/24").unwrap(), 3).unwrap();
-        assert_eq!(public[0].to_string(), "10.0.0.0/28");
-        assert_eq!(private[2].to_string(), "10.0.0.80/28");
-        assert!(default_subnets(Ipv4Cidr::parse("10.0.0.0/28").unwrap(), 2).is_none());
-    }
 }

@@ -1,7 +1,9 @@
-//! Parse stage: TOML text → raw spec types, exactly as written (no defaults applied, nothing derived).
+//! Parse stage: TOML text → the two spec files' raw types, exactly as written (no defaults applied,
+//! nothing derived).
 //!
-//! Every value a check may point at is [`Spanned`], so diagnostics can name its line and column.
-//! This module does not judge values; [`crate::validate`] does, and [`crate::resolve`] applies defaults.
+//! Each section's raw type lives with its checks in [`crate::sections`]; this module only assembles the
+//! files from them. Every value a check may point at is [`Spanned`], so diagnostics can name its line and
+//! column. This module does not judge values.
 
 use std::collections::BTreeMap;
 
@@ -10,9 +12,19 @@ pub use toml::Spanned;
 
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, Diagnostics, Location, SourceFile};
+use crate::diag::{Code, Diagnostic, Diagnostics, Location, SourceFile};
 use crate::keys::{Schema, unknown_keys};
 use crate::load::Inputs;
+use crate::sections::agents::{AgentOverride, AgentSpec};
+use crate::sections::alarms::AlarmsSpec;
+use crate::sections::alb::AlbSpec;
+use crate::sections::backend::BackendSpec;
+use crate::sections::bedrock::BedrockSpec;
+use crate::sections::database::DatabaseSpec;
+use crate::sections::deployment::DeploymentSpec;
+use crate::sections::ecr::EcrSpec;
+use crate::sections::network::NetworkSpec;
+use crate::sections::security::SecuritySpec;
 
 /// `environments/agents.toml`: the agents every environment deploys, declared once.
 #[derive(Debug, Clone, Deserialize)]
@@ -20,20 +32,6 @@ use crate::load::Inputs;
 pub struct AgentsFile {
     #[serde(rename = "agent", default)]
     pub agents: Vec<AgentSpec>,
-}
-
-/// One `[[agent]]` entry, as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgentSpec {
-    pub name: Spanned<String>,
-    pub port: Spanned<i64>,
-    /// ALB path patterns routed to this agent, e.g. `["/order/*"]`.
-    pub paths: Spanned<Vec<Spanned<String>>>,
-    pub health_check_path: Option<Spanned<String>>,
-    pub description: Option<String>,
-    /// The agent's previous name: its Terraform state is moved, its AWS names are kept.
-    pub renamed_from: Option<Spanned<String>>,
 }
 
 /// `environments/<env>.toml`: one environment, as written.
@@ -61,94 +59,10 @@ pub struct EnvSpec {
     pub deployment: DeploymentSpec,
     pub backend: Option<BackendSpec>,
     #[serde(default)]
-    pub security: crate::security::SecuritySpec,
+    pub security: SecuritySpec,
     /// Per-environment overrides of an agent's sizing, keyed by agent name.
     #[serde(default)]
     pub agents: BTreeMap<Spanned<String>, AgentOverride>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NetworkSpec {
-    pub vpc_cidr: Option<Spanned<String>>,
-    pub az_count: Option<Spanned<i64>>,
-    /// `single` (one NAT gateway) or `per-az` (one in each AZ).
-    pub nat: Option<Spanned<String>>,
-    pub public_subnets: Option<Spanned<Vec<Spanned<String>>>>,
-    pub private_subnets: Option<Spanned<Vec<Spanned<String>>>>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatabaseSpec {
-    pub engine_version: Option<Spanned<String>>,
-    pub min_acu: Option<Spanned<f64>>,
-    pub max_acu: Option<Spanned<f64>>,
-    pub instances: Option<Spanned<i64>>,
-    pub backup_retention_days: Option<Spanned<i64>>,
-    pub deletion_protection: Option<Spanned<bool>>,
-    pub database_name: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BedrockSpec {
-    /// A foundation model ID (`anthropic.…`) or a cross-region inference profile ID (`eu.anthropic.…`).
-    pub model: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlbSpec {
-    pub certificate_arn: Option<Spanned<String>>,
-    pub deletion_protection: Option<Spanned<bool>>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlarmsSpec {
-    pub email: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EcrSpec {
-    /// Regions that receive a copy of every image pushed to this environment's repositories.
-    pub replication_regions: Option<Spanned<Vec<Spanned<String>>>>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeploymentSpec {
-    /// Make `terraform apply` wait (up to the 10-minute deployment timeout) until every service is stable.
-    pub wait_for_steady_state: Option<Spanned<bool>>,
-    pub cpu_target_percent: Option<Spanned<i64>>,
-    pub log_retention_days: Option<Spanned<i64>>,
-}
-
-/// Where Terraform keeps state. Absent: local state next to the generated files.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BackendSpec {
-    pub s3: Option<S3BackendSpec>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct S3BackendSpec {
-    pub bucket: Spanned<String>,
-    pub key: Option<Spanned<String>>,
-    pub region: Option<Spanned<String>>,
-}
-
-/// An environment's override of one shared agent's sizing.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgentOverride {
-    pub cpu: Option<Spanned<i64>>,
-    pub memory: Option<Spanned<i64>>,
-    pub desired_count: Option<Spanned<i64>>,
-    pub max_count: Option<Spanned<i64>>,
 }
 
 /// Both spec files of one environment, parsed.
@@ -188,16 +102,18 @@ fn parse_file<T: serde::de::DeserializeOwned>(file: &Arc<SourceFile>, schema: Sc
 
 fn toml_diagnostic(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
     let location = e.span().map(|span| Location::new(file, span));
-    let (summary, help) = describe_toml_error(e.message());
-    Diagnostic::error(summary, location).with_help(help)
+    let (code, summary, help) = describe_toml_error(e.message());
+    Diagnostic::error(code, summary, location).with_help(help)
 }
 
-/// Turns serde/toml messages into a summary and a help line.
-fn describe_toml_error(message: &str) -> (String, String) {
+/// Turns serde/toml messages into a summary and a help line. (The spec has no enums, so serde's
+/// "unknown variant" cannot occur: names such as `sizing` are strings, checked with a "did you mean".)
+fn describe_toml_error(message: &str) -> (Code, String, String) {
     let message = message.trim();
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.trim_end_matches('`');
         return (
+            Code::MissingKey,
             format!("missing required key `{field}`"),
             format!("add `{field} = …` to this table"),
         );
@@ -210,12 +126,14 @@ fn describe_toml_error(message: &str) -> (String, String) {
             "a boolean" => "`true` or `false`",
             other => other,
         };
-        return (format!("wrong type: found {found}"), format!("expected {expected}"));
-    }
-    if message.starts_with("unknown variant") {
-        return (message.to_string(), "use one of the listed values".to_string());
+        return (
+            Code::WrongType,
+            format!("wrong type: found {found}"),
+            format!("expected {expected}"),
+        );
     }
     (
+        Code::InvalidToml,
         format!("invalid TOML: {message}"),
         "fix the syntax here; see https://toml.io for the format".to_string(),
     )

@@ -162,7 +162,7 @@ fn agents_file() -> impl Strategy<Value = String> {
 /// Runs the pipeline; panics (failing the property) only on a tfgen bug.
 fn exercise(env: &str, agents: &str) {
     let inputs = Inputs::from_text("dev", env, agents, Overrides::default());
-    let checked = tfgen::check(&inputs);
+    let checked = tfgen::validate_spec(&inputs);
     match tfgen::compile(&inputs) {
         Ok(compiled) => {
             assert!(checked.is_ok(), "compile succeeded where check failed");
@@ -197,7 +197,7 @@ fn generated_specs_never_panic_and_valid_ones_render() {
             let agents = agents.unwrap_or_else(|| shared.clone());
             exercise(&env, &agents);
             let inputs = Inputs::from_text("dev", &env, &agents, Overrides::default());
-            if tfgen::check(&inputs).is_ok() {
+            if tfgen::validate_spec(&inputs).is_ok() {
                 rendered.set(rendered.get() + 1);
             }
             Ok(())

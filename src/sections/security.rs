@@ -1,21 +1,22 @@
-//! Security controls of an environment (`[security]` in the spec): raw type, resolved type, checks.
+//! `[security]`: the environment's security controls. Raw form, checks, resolved form.
 //!
 //! Prod-sized environments may not turn off prod-critical controls; dev may, with safe defaults.
-//! This module neither parses TOML nor renders; it is called by [`crate::validate`].
+//! This module neither parses TOML nor renders.
 //!
 //! Every control is on by default for both sizings: none of them costs enough to justify a weaker dev
 //! default (the largest items are the WAF web ACL, a few dollars a month, and the KMS key, one dollar).
 //! Only retention periods differ by sizing.
 
 use std::ops::RangeInclusive;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use toml::Spanned;
 
-use crate::diag::{Diagnostic, Location, SourceFile};
+use super::context::{Checker, SpecFile};
+use super::defaults::Defaults;
+use crate::diag::{Code, Diagnostic};
 use crate::model::Sizing;
 use crate::regions::LOG_RETENTION_CHOICES;
+use crate::spec::Spanned;
 
 /// `[security]` as written in the spec. Every field is optional; absent means the sizing's default.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -67,18 +68,18 @@ pub struct Security {
 impl Security {
     /// The defaults of a sizing, before the spec is applied.
     pub fn defaults(sizing: Sizing) -> Self {
-        let prod = sizing == Sizing::Prod;
+        let sized = Defaults::for_sizing(sizing);
         Self {
             waf: true,
             alb_access_logs: true,
-            alb_access_logs_expiration_days: if prod { 365 } else { 90 },
+            alb_access_logs_expiration_days: sized.alb_access_logs_expiration_days,
             flow_logs: true,
             kms: true,
             log_retention_days: 365,
             performance_insights: true,
             enhanced_monitoring_interval: 60,
             backup_plan: true,
-            backup_retention_days: if prod { 35 } else { 7 },
+            backup_retention_days: sized.backup_plan_retention_days,
             read_only_root_filesystem: true,
         }
     }
@@ -93,16 +94,16 @@ const PROD_MIN_LOG_RETENTION_DAYS: u32 = 365;
 /// The shortest AWS Backup retention prod accepts.
 const PROD_MIN_BACKUP_RETENTION_DAYS: u32 = 7;
 
-/// Checks `[security]` against the environment's sizing and applies the defaults.
-pub fn validate(spec: &SecuritySpec, sizing: Sizing, file: &Arc<SourceFile>) -> (Security, Vec<Diagnostic>) {
-    let mut c = Checker {
-        file,
+/// Checks `[security]` against the environment's sizing and applies the defaults. A rejected value
+/// leaves the control at its default; the error stops the compile anyway.
+pub fn check(cx: &mut Checker, spec: &SecuritySpec, sizing: Sizing) -> Security {
+    let mut c = Controls {
+        cx,
         prod: sizing == Sizing::Prod,
-        diags: Vec::new(),
     };
     let d = Security::defaults(sizing);
 
-    let security = Security {
+    Security {
         waf: c.control(
             spec.waf.as_ref(),
             d.waf,
@@ -143,24 +144,18 @@ pub fn validate(spec: &SecuritySpec, sizing: Sizing, file: &Arc<SourceFile>) -> 
         backup_retention_days: c.backup_retention(spec.backup_retention_days.as_ref(), d.backup_retention_days),
         read_only_root_filesystem: c
             .read_only_root(spec.read_only_root_filesystem.as_ref(), d.read_only_root_filesystem),
-    };
-    (security, c.diags)
-}
-
-struct Checker<'a> {
-    file: &'a Arc<SourceFile>,
-    prod: bool,
-    diags: Vec<Diagnostic>,
-}
-
-impl Checker<'_> {
-    fn at<T>(&self, v: &Spanned<T>) -> Location {
-        Location::new(self.file, v.span())
     }
+}
 
-    fn error<T>(&mut self, v: &Spanned<T>, summary: impl Into<String>, help: impl Into<String>) {
-        self.diags
-            .push(Diagnostic::error(summary, Some(self.at(v))).with_help(help));
+/// The checking context, with the sizing's strictness.
+struct Controls<'a> {
+    cx: &'a mut Checker,
+    prod: bool,
+}
+
+impl Controls<'_> {
+    fn error<T>(&mut self, code: Code, v: &Spanned<T>, summary: impl Into<String>, help: impl Into<String>) {
+        self.cx.error(code, SpecFile::Env, v, summary, help);
     }
 
     /// An on/off control that prod may not turn off.
@@ -168,6 +163,7 @@ impl Checker<'_> {
         let Some(v) = v else { return default };
         if self.prod && !*v.get_ref() {
             self.error(
+                Code::ProdControlOff,
                 v,
                 format!("prod turns off {what} (`[security] {field} = false`)"),
                 format!("prod requires {what}: remove the line or set `{field} = true`; only dev may turn it off"),
@@ -182,6 +178,7 @@ impl Checker<'_> {
         let n = *v.get_ref();
         if !range.contains(&n) {
             self.error(
+                Code::SecurityDays,
                 v,
                 format!("`{field}` is {n} days"),
                 format!(
@@ -205,6 +202,7 @@ impl Checker<'_> {
                 .copied()
                 .unwrap_or(365);
             self.error(
+                Code::SecurityLogRetention,
                 v,
                 format!("CloudWatch Logs has no {n}-day retention"),
                 format!("the nearest allowed value is {nearest}"),
@@ -214,6 +212,7 @@ impl Checker<'_> {
         let days = u32::try_from(n).unwrap_or(default);
         if self.prod && days < PROD_MIN_LOG_RETENTION_DAYS {
             self.error(
+                Code::ProdLogRetentionShort,
                 v,
                 format!("prod keeps its flow, WAF and database logs only {days} days"),
                 format!("prod keeps security and audit logs at least {PROD_MIN_LOG_RETENTION_DAYS} days; remove the line or raise it"),
@@ -228,6 +227,7 @@ impl Checker<'_> {
         let n = *v.get_ref();
         if !MONITORING_INTERVALS.contains(&n) {
             self.error(
+                Code::MonitoringInterval,
                 v,
                 format!("RDS has no {n}-second enhanced monitoring interval"),
                 "use 0 (off), 1, 5, 10, 15, 30 or 60",
@@ -236,6 +236,7 @@ impl Checker<'_> {
         }
         if self.prod && n == 0 {
             self.error(
+                Code::ProdMonitoringOff,
                 v,
                 "prod turns off Aurora enhanced monitoring (`[security] enhanced_monitoring_interval = 0`)",
                 "enhanced monitoring is required in prod: remove the line or use 1, 5, 10, 15, 30 or 60; only dev may turn it off",
@@ -252,6 +253,7 @@ impl Checker<'_> {
             && days < PROD_MIN_BACKUP_RETENTION_DAYS
         {
             self.error(
+                Code::ProdBackupRetentionShort,
                 v,
                 format!("prod keeps database backups only {days} days"),
                 format!("prod keeps AWS Backup recovery points at least {PROD_MIN_BACKUP_RETENTION_DAYS} days"),
@@ -265,8 +267,14 @@ impl Checker<'_> {
     fn read_only_root(&mut self, v: Option<&Spanned<bool>>, default: bool) -> bool {
         let Some(v) = v else { return default };
         if self.prod && !*v.get_ref() {
-            self.diags.push(
-                Diagnostic::warning("prod containers get a writable root file system", Some(self.at(v))).with_help(
+            let at = self.cx.at(SpecFile::Env, v);
+            self.cx.push(
+                Diagnostic::warning(
+                    Code::ProdWritableRootFs,
+                    "prod containers get a writable root file system",
+                    Some(at),
+                )
+                .with_help(
                     "a writable root file system lets an intruder modify the image's binaries; prefer making the application write only to /tmp",
                 ),
             );
@@ -281,11 +289,15 @@ mod tests {
 
     fn run(sizing: Sizing, toml_text: &str) -> (Security, Vec<Diagnostic>) {
         let spec: SecuritySpec = toml::from_str(toml_text).expect("parse [security]");
-        let file = Arc::new(SourceFile {
-            name: "env.toml".into(),
-            text: toml_text.into(),
-        });
-        validate(&spec, sizing, &file)
+        let file = |name: &str, text: &str| {
+            std::sync::Arc::new(crate::diag::SourceFile {
+                name: name.into(),
+                text: text.into(),
+            })
+        };
+        let mut cx = Checker::new(&file("env.toml", toml_text), &file("agents.toml", ""));
+        let security = check(&mut cx, &spec, sizing);
+        (security, cx.finish().0)
     }
 
     fn errors(diags: &[Diagnostic]) -> Vec<&str> {

@@ -1,0 +1,433 @@
+//! Agents: `[[agent]]` in agents.toml (name, port, ALB paths, health check, rename) and each environment's
+//! `[agents.<name>]` sizing overrides. Raw forms, checks, and the resolved [`Agent`].
+//!
+//! Names, listener-rule priorities and state moves cross sections; [`crate::resolve`] derives them.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use super::context::{Checker, SpecFile, suggest};
+use super::defaults::Defaults;
+use crate::diag::{Code, Diagnostic};
+use crate::fargate::FargateSize;
+use crate::names::{AgentName, AgentNames};
+use crate::spec::Spanned;
+
+pub const DEFAULT_HEALTH_CHECK_PATH: &str = "/health";
+/// ALB's default quota of rules per listener (excluding the default rule).
+pub const MAX_LISTENER_RULES: usize = 100;
+/// ALB allows at most five condition values per rule.
+pub const MAX_PATHS_PER_AGENT: usize = 5;
+
+/// One `[[agent]]` entry, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSpec {
+    pub name: Spanned<String>,
+    pub port: Spanned<i64>,
+    /// ALB path patterns routed to this agent, e.g. `["/order/*"]`.
+    pub paths: Spanned<Vec<Spanned<String>>>,
+    pub health_check_path: Option<Spanned<String>>,
+    pub description: Option<String>,
+    /// The agent's previous name: its Terraform state is moved, its AWS names are kept.
+    pub renamed_from: Option<Spanned<String>>,
+}
+
+/// An environment's override of one shared agent's sizing (`[agents.<name>]`), as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentOverride {
+    pub cpu: Option<Spanned<i64>>,
+    pub memory: Option<Spanned<i64>>,
+    pub desired_count: Option<Spanned<i64>>,
+    pub max_count: Option<Spanned<i64>>,
+}
+
+/// A checked agent: typed values, environment overrides and sizing defaults applied; not yet named.
+#[derive(Debug, Clone)]
+pub struct CheckedAgent {
+    pub name: AgentName,
+    /// Where the name is written in agents.toml, for checks of the names derived from it.
+    pub name_span: Range<usize>,
+    pub renamed_from: Option<AgentName>,
+    pub port: u16,
+    pub paths: Vec<String>,
+    pub health_check_path: String,
+    pub size: FargateSize,
+    pub desired_count: u32,
+    pub max_count: u32,
+}
+
+impl CheckedAgent {
+    /// The name AWS resources are called by: the old one after a rename, so nothing is replaced.
+    pub fn physical_name(&self) -> &AgentName {
+        self.renamed_from.as_ref().unwrap_or(&self.name)
+    }
+}
+
+/// One agent, resolved for one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Agent {
+    pub name: AgentName,
+    /// The name the agent had before a rename; its Terraform state is moved from there.
+    pub renamed_from: Option<AgentName>,
+    /// The name that AWS resources are called by: the old one after a rename, so nothing is replaced.
+    pub physical_name: AgentName,
+    pub port: u16,
+    pub paths: Vec<String>,
+    pub health_check_path: String,
+    pub size: FargateSize,
+    pub desired_count: u32,
+    pub max_count: u32,
+    /// ALB listener-rule priority, in declaration order.
+    pub priority: u32,
+    pub names: AgentNames,
+}
+
+impl Agent {
+    /// The checked agent with its derived names and its listener-rule priority.
+    pub fn resolve(agent: CheckedAgent, names: AgentNames, priority: u32) -> Self {
+        Self {
+            physical_name: agent.physical_name().clone(),
+            name: agent.name,
+            renamed_from: agent.renamed_from,
+            port: agent.port,
+            paths: agent.paths,
+            health_check_path: agent.health_check_path,
+            size: agent.size,
+            desired_count: agent.desired_count,
+            max_count: agent.max_count,
+            priority,
+            names,
+        }
+    }
+}
+
+/// Checks every declared agent and the environment's overrides of them.
+pub fn check(
+    cx: &mut Checker,
+    declared: &[AgentSpec],
+    overrides: &BTreeMap<Spanned<String>, AgentOverride>,
+    defaults: &Defaults,
+) -> Vec<CheckedAgent> {
+    if declared.is_empty() {
+        let help = format!("declare at least one `[[agent]]` in {}", cx.agents_file_name());
+        cx.push(Diagnostic::error(Code::NoAgents, "no agents are declared", None).with_help(help));
+    }
+    let mut names: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
+    let mut ports: BTreeMap<i64, &Spanned<i64>> = BTreeMap::new();
+    let mut paths: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
+    let mut out: Vec<(CheckedAgent, Option<&Spanned<String>>)> = Vec::new();
+    let mut rules = 0;
+    for agent in declared {
+        let name = agent_name(cx, agent, &mut names);
+        let port = agent_port(cx, agent, &mut ports);
+        let agent_paths = agent_paths(cx, agent, &mut paths);
+        rules += usize::from(!agent_paths.is_empty());
+        if rules == MAX_LISTENER_RULES + 1 {
+            cx.error(
+                Code::TooManyRules,
+                SpecFile::Agents,
+                &agent.paths,
+                format!(
+                    "this agent's path rule is the {}st on one listener; an ALB allows {MAX_LISTENER_RULES} by default",
+                    MAX_LISTENER_RULES + 1
+                ),
+                "merge agents' paths, or ask AWS for a quota increase and split the agents over two load balancers",
+            );
+        }
+        let health = match &agent.health_check_path {
+            None => DEFAULT_HEALTH_CHECK_PATH.to_string(),
+            Some(p) => {
+                if !p.get_ref().starts_with('/')
+                    || p.get_ref().len() > 1024
+                    || p.get_ref().contains(char::is_whitespace)
+                {
+                    cx.error(
+                        Code::HealthCheckPath,
+                        SpecFile::Agents,
+                        p,
+                        format!("health check path `{}` is not a URL path", p.get_ref()),
+                        "start it with `/`, e.g. `/health`",
+                    );
+                }
+                p.get_ref().clone()
+            }
+        };
+        let renamed_from = agent
+            .renamed_from
+            .as_ref()
+            .and_then(|r| match AgentName::new(r.get_ref()) {
+                Ok(n) => Some(n),
+                Err(why) => {
+                    cx.error(
+                        Code::RenamedFromInvalid,
+                        SpecFile::Agents,
+                        r,
+                        format!("renamed_from `{}` {why}", r.get_ref()),
+                        "give the agent's previous name exactly as it was",
+                    );
+                    None
+                }
+            });
+        let sized = overrides
+            .iter()
+            .find(|(k, _)| k.get_ref() == agent.name.get_ref())
+            .map(|(_, v)| v);
+        let sizing = agent_sizing(cx, sized, defaults);
+        if let (Some(name), Some(port), Some((size, desired, max))) = (name, port, sizing) {
+            let checked = CheckedAgent {
+                name,
+                name_span: agent.name.span(),
+                renamed_from,
+                port,
+                paths: agent_paths,
+                health_check_path: health,
+                size,
+                desired_count: desired,
+                max_count: max,
+            };
+            out.push((checked, agent.renamed_from.as_ref()));
+        }
+    }
+    for key in overrides.keys() {
+        if !names.contains_key(key.get_ref()) {
+            let help = suggest(
+                key.get_ref(),
+                names.keys().map(String::as_str),
+                "override only agents that agents.toml declares",
+            );
+            cx.error(
+                Code::UnknownOverride,
+                SpecFile::Env,
+                key,
+                format!("`{}` is not a declared agent", key.get_ref()),
+                help,
+            );
+        }
+    }
+    for (agent, renamed_at) in &out {
+        if let (Some(old), Some(at)) = (&agent.renamed_from, renamed_at)
+            && names.contains_key(old.as_str())
+        {
+            cx.error(
+                Code::RenamedStillExists,
+                SpecFile::Agents,
+                *at,
+                format!("`{old}` is renamed, but an agent named `{old}` still exists"),
+                "remove `renamed_from`, or remove the other agent",
+            );
+        }
+    }
+    out.into_iter().map(|(agent, _)| agent).collect()
+}
+
+fn agent_name<'p>(
+    cx: &mut Checker,
+    agent: &'p AgentSpec,
+    seen: &mut BTreeMap<String, &'p Spanned<String>>,
+) -> Option<AgentName> {
+    let raw = agent.name.get_ref();
+    let name = match AgentName::new(raw) {
+        Ok(n) => Some(n),
+        Err(why) => {
+            cx.error(
+                Code::AgentName,
+                SpecFile::Agents,
+                &agent.name,
+                format!("agent name `{raw}` {why}"),
+                "agent names become parts of AWS names: lowercase letters, digits and single hyphens",
+            );
+            None
+        }
+    };
+    if let Some(first) = seen.get(raw) {
+        let summary = format!("agent `{raw}` is declared twice");
+        let help = "agent names must be unique; rename or remove one";
+        cx.duplicate(
+            Code::AgentDuplicate,
+            SpecFile::Agents,
+            &agent.name,
+            first,
+            summary,
+            "first declared here",
+            help,
+        );
+        return None;
+    }
+    seen.insert(raw.clone(), &agent.name);
+    name
+}
+
+fn agent_port<'p>(cx: &mut Checker, agent: &'p AgentSpec, seen: &mut BTreeMap<i64, &'p Spanned<i64>>) -> Option<u16> {
+    let p = *agent.port.get_ref();
+    let Ok(port) = u16::try_from(p) else {
+        cx.error(
+            Code::PortRange,
+            SpecFile::Agents,
+            &agent.port,
+            format!("port {p} is outside 1-65535"),
+            "the plan's agents use 8000-8004",
+        );
+        return None;
+    };
+    if port == 0 || port == 5432 {
+        cx.error(
+            Code::PortReserved,
+            SpecFile::Agents,
+            &agent.port,
+            format!("port {p} cannot be an agent port"),
+            if port == 0 {
+                "use 1-65535"
+            } else {
+                "5432 is the database port"
+            },
+        );
+        return None;
+    }
+    if let Some(first) = seen.get(&p) {
+        let summary = format!("port {p} is used by two agents");
+        cx.duplicate(
+            Code::PortDuplicate,
+            SpecFile::Agents,
+            &agent.port,
+            first,
+            summary,
+            "first used here",
+            "give each agent its own port",
+        );
+        return None;
+    }
+    seen.insert(p, &agent.port);
+    Some(port)
+}
+
+fn agent_paths<'p>(
+    cx: &mut Checker,
+    agent: &'p AgentSpec,
+    seen: &mut BTreeMap<String, &'p Spanned<String>>,
+) -> Vec<String> {
+    let list = agent.paths.get_ref();
+    if list.is_empty() {
+        cx.error(
+            Code::NoPaths,
+            SpecFile::Agents,
+            &agent.paths,
+            format!("agent `{}` has no paths", agent.name.get_ref()),
+            "route at least one path pattern to it, e.g. `[\"/order/*\"]`",
+        );
+    }
+    if list.len() > MAX_PATHS_PER_AGENT {
+        cx.error(
+            Code::TooManyPaths,
+            SpecFile::Agents,
+            &agent.paths,
+            format!(
+                "{} path patterns in one rule; an ALB rule takes at most {MAX_PATHS_PER_AGENT}",
+                list.len()
+            ),
+            "use wildcards to cover several paths with one pattern",
+        );
+    }
+    let mut out = Vec::new();
+    for p in list {
+        let text = p.get_ref();
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "_-.$/~\"'@:+&*?".contains(c);
+        if !text.starts_with('/') || text.len() > 128 || !text.chars().all(allowed) {
+            cx.error(
+                Code::PathPattern,
+                SpecFile::Agents,
+                p,
+                format!("`{text}` is not a path pattern an ALB accepts"),
+                "start with `/`, at most 128 characters of A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & and the wildcards * and ?",
+            );
+            continue;
+        }
+        if let Some(first) = seen.get(text) {
+            let summary = format!("path pattern `{text}` is routed to two agents");
+            cx.duplicate(
+                Code::PathDuplicate,
+                SpecFile::Agents,
+                p,
+                first,
+                summary,
+                "first routed here",
+                "each path pattern goes to one agent",
+            );
+            continue;
+        }
+        seen.insert(text.clone(), p);
+        out.push(text.clone());
+    }
+    out
+}
+
+fn agent_sizing(cx: &mut Checker, o: Option<&AgentOverride>, defaults: &Defaults) -> Option<(FargateSize, u32, u32)> {
+    let get = |v: Option<&Spanned<i64>>, d: i64| v.map_or(d, |v| *v.get_ref());
+    let o = o.cloned().unwrap_or_default();
+    let (cpu, memory) = (
+        get(o.cpu.as_ref(), defaults.cpu),
+        get(o.memory.as_ref(), defaults.memory),
+    );
+    let size = match FargateSize::new(cpu, memory) {
+        Ok(s) => Some(s),
+        Err(why) => {
+            let cpu_is_wrong = FargateSize::new(cpu, 2 * cpu).is_err() && FargateSize::new(cpu, 2048).is_err();
+            let at = if cpu_is_wrong {
+                o.cpu.as_ref().or(o.memory.as_ref())
+            } else {
+                o.memory.as_ref().or(o.cpu.as_ref())
+            };
+            let d = Diagnostic::error(
+                Code::FargateSize,
+                format!("invalid Fargate size: {why}"),
+                at.map(|a| cx.at(SpecFile::Env, a)),
+            )
+            .with_help("see the Fargate task CPU and memory table; e.g. cpu = 1024 with memory = 2048");
+            cx.push(d);
+            None
+        }
+    };
+    let desired = get(o.desired_count.as_ref(), defaults.desired_count);
+    let max = get(o.max_count.as_ref(), defaults.max_count.max(desired));
+    let problem = if desired < 0 {
+        Some((
+            Code::DesiredCountNegative,
+            o.desired_count.as_ref(),
+            format!("desired_count {desired} is negative"),
+            "use 0 to stop an agent, or a positive count",
+        ))
+    } else if desired > 1000 {
+        Some((
+            Code::DesiredCountTooHigh,
+            o.desired_count.as_ref(),
+            format!("desired_count {desired} is above 1000"),
+            "ECS runs at most 1000 tasks per service by default",
+        ))
+    } else if !(1..=1000).contains(&max) {
+        Some((
+            Code::MaxCount,
+            o.max_count.as_ref(),
+            format!("max_count {max} is outside 1-1000"),
+            "autoscaling needs a maximum between 1 and 1000",
+        ))
+    } else if desired > max {
+        Some((
+            Code::DesiredAboveMax,
+            o.desired_count.as_ref().or(o.max_count.as_ref()),
+            format!("desired_count {desired} is above max_count {max}"),
+            "autoscaling runs between desired_count and max_count; raise max_count",
+        ))
+    } else {
+        None
+    };
+    let ok = problem.is_none();
+    if let Some((code, at, summary, help)) = problem {
+        let location = at.map(|a| cx.at(SpecFile::Env, a));
+        cx.push(Diagnostic::error(code, summary, location).with_help(help));
+    }
+    let (desired, max) = (u32::try_from(desired).ok()?, u32::try_from(max).ok()?);
+    if ok { size.map(|s| (s, desired, max)) } else { None }
+}

@@ -1,0 +1,56 @@
+//! `[alarms]`: where CloudWatch alarms are sent. Raw form, checks, resolved form.
+//!
+//! The alarms themselves are in the `monitoring` module's template; this module only checks the address.
+
+use serde::{Deserialize, Serialize};
+
+use super::context::{Checker, SpecFile};
+use crate::diag::Code;
+use crate::spec::Spanned;
+
+/// `[alarms]` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmsSpec {
+    pub email: Option<Spanned<String>>,
+}
+
+/// Alarm delivery, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alarms {
+    /// Subscribed to the alarm topic; absent: alarms go to the topic only.
+    pub email: Option<String>,
+}
+
+pub fn check(cx: &mut Checker, alarms: &AlarmsSpec) -> Option<Alarms> {
+    let email = match &alarms.email {
+        None => None,
+        Some(e) => Some(email(cx, e)?),
+    };
+    Some(Alarms { email })
+}
+
+fn email(cx: &mut Checker, email: &Spanned<String>) -> Option<String> {
+    let e = email.get_ref();
+    let valid = e.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && !domain.starts_with('.')
+            && domain.contains('.')
+            && !domain.ends_with('.')
+            && !e.contains(char::is_whitespace)
+            && domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+    });
+    if !valid {
+        cx.error(
+            Code::EmailInvalid,
+            SpecFile::Env,
+            email,
+            format!("`{e}` is not an e-mail address"),
+            "e.g. `platform-oncall@example.com`",
+        );
+        return None;
+    }
+    Some(e.clone())
+}

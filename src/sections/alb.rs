@@ -1,0 +1,114 @@
+//! `[alb]`: the internet-facing Application Load Balancer in front of the agents. HTTPS certificate (its
+//! form and region), deletion protection. Raw form, checks, resolved form.
+//!
+//! Listener rules and their priorities cross into the agents' section; [`crate::resolve`] assigns them.
+
+use serde::{Deserialize, Serialize};
+
+use super::context::{Checker, SpecFile};
+use super::defaults::Defaults;
+use crate::diag::{Code, Diagnostic};
+use crate::spec::Spanned;
+
+/// `[alb]` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlbSpec {
+    pub certificate_arn: Option<Spanned<String>>,
+    pub deletion_protection: Option<Spanned<bool>>,
+}
+
+/// The load balancer, resolved. Its name is derived ([`crate::names::EnvNames`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alb {
+    /// Absent: an HTTP listener only (dev); prod requires one.
+    pub certificate_arn: Option<String>,
+    pub deletion_protection: bool,
+}
+
+/// Checks `[alb]`; `region` is the environment's, when it is valid.
+pub fn check(cx: &mut Checker, alb: &AlbSpec, defaults: &Defaults, prod: bool, region: Option<&str>) -> Option<Alb> {
+    let mut ok = true;
+    let certificate_arn = match &alb.certificate_arn {
+        None => None,
+        Some(arn) => {
+            let checked = certificate(cx, arn, region);
+            ok &= checked.is_some();
+            checked
+        }
+    };
+    if prod && alb.certificate_arn.is_none() {
+        let help = format!(
+            "add `[alb]` with `certificate_arn = \"arn:aws:acm:…\"` to {}",
+            cx.env_file_name()
+        );
+        cx.push(
+            Diagnostic::error(
+                Code::ProdWithoutCertificate,
+                "prod has no HTTPS listener: `[alb] certificate_arn` is missing",
+                None,
+            )
+            .with_help(help),
+        );
+        ok = false;
+    }
+    let deletion_protection = alb
+        .deletion_protection
+        .as_ref()
+        .map_or(defaults.deletion_protection, |v| *v.get_ref());
+    if prod
+        && let Some(v) = &alb.deletion_protection
+        && !v.get_ref()
+    {
+        cx.error(
+            Code::ProdAlbUnprotected,
+            SpecFile::Env,
+            v,
+            "prod turns off the load balancer's deletion protection",
+            "remove the line or set it to `true`; only dev may turn it off",
+        );
+        ok = false;
+    }
+    ok.then_some(Alb {
+        certificate_arn,
+        deletion_protection,
+    })
+}
+
+/// An ACM certificate ARN in the load balancer's region.
+fn certificate(cx: &mut Checker, arn: &Spanned<String>, region: Option<&str>) -> Option<String> {
+    let text = arn.get_ref();
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let well_formed = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "acm"
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("certificate/")
+            .is_some_and(|id| id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
+    if !well_formed {
+        cx.error(
+            Code::CertificateMalformed,
+            SpecFile::Env,
+            arn,
+            "malformed ACM certificate ARN",
+            "expected `arn:aws:acm:<region>:<12-digit account>:certificate/<uuid>`",
+        );
+        return None;
+    }
+    if let Some(region) = region
+        && parts[3] != region
+    {
+        cx.error(
+            Code::CertificateOtherRegion,
+            SpecFile::Env,
+            arn,
+            format!("the certificate is in {}, the load balancer in {region}", parts[3]),
+            format!("an ALB can only use an ACM certificate from its own region; request or import one in {region}"),
+        );
+        return None;
+    }
+    Some(text.clone())
+}

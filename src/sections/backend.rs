@@ -1,0 +1,104 @@
+//! `[backend]`: where Terraform keeps state. Local (the default) or an S3 bucket. Raw form, checks,
+//! resolved form. It creates no bucket: the state bucket exists before the environment does.
+
+use serde::{Deserialize, Serialize};
+
+use super::context::{Checker, SpecFile};
+use crate::diag::Code;
+use crate::names::EnvName;
+use crate::regions;
+use crate::spec::Spanned;
+
+/// Where Terraform keeps state, as written. Absent: local state next to the generated files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendSpec {
+    pub s3: Option<S3BackendSpec>,
+}
+
+/// `[backend.s3]` as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3BackendSpec {
+    pub bucket: Spanned<String>,
+    pub key: Option<Spanned<String>>,
+    pub region: Option<Spanned<String>>,
+}
+
+/// The state backend, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Backend {
+    /// `terraform.tfstate` next to the generated files: works with no set-up.
+    Local,
+    S3 {
+        bucket: String,
+        key: String,
+        region: String,
+    },
+}
+
+impl Backend {
+    /// The Terraform versions the backend works with: S3's native locking needs 1.10.
+    pub fn terraform_required_version(&self) -> &'static str {
+        match self {
+            Backend::Local => ">= 1.5",
+            Backend::S3 { .. } => ">= 1.10",
+        }
+    }
+}
+
+/// Checks `[backend]`; the key defaults to one per environment, the region to the environment's.
+pub fn check(
+    cx: &mut Checker,
+    backend: Option<&BackendSpec>,
+    env: Option<&EnvName>,
+    region: Option<&str>,
+) -> Option<Backend> {
+    let Some(s3) = backend.and_then(|b| b.s3.as_ref()) else {
+        return Some(Backend::Local);
+    };
+    let mut ok = true;
+    let bucket = s3.bucket.get_ref();
+    let valid = (3..=63).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.'))
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !valid {
+        cx.error(
+            Code::BucketName,
+            SpecFile::Env,
+            &s3.bucket,
+            format!("`{bucket}` is not a valid S3 bucket name"),
+            "3-63 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit",
+        );
+        ok = false;
+    }
+    if let Some(r) = &s3.region
+        && regions::region(r.get_ref()).is_none()
+    {
+        cx.error(
+            Code::BackendRegionUnknown,
+            SpecFile::Env,
+            r,
+            format!("unknown AWS region `{}`", r.get_ref()),
+            "the region of the state bucket",
+        );
+        ok = false;
+    }
+    let key = match &s3.key {
+        Some(k) => k.get_ref().clone(),
+        None => format!("tfgen/{}/terraform.tfstate", env?),
+    };
+    let region = match &s3.region {
+        Some(r) => r.get_ref().clone(),
+        None => region?.to_string(),
+    };
+    ok.then(|| Backend::S3 {
+        bucket: bucket.clone(),
+        key,
+        region,
+    })
+}

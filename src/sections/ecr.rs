@@ -1,0 +1,78 @@
+//! `[ecr]`: the agents' image repositories. Cross-region replication targets. Raw form, checks, resolved
+//! form. Repository names are derived ([`crate::names::AgentNames`]), not checked here.
+
+use serde::{Deserialize, Serialize};
+
+use super::context::{Checker, SpecFile, suggest};
+use crate::diag::Code;
+use crate::regions;
+use crate::spec::Spanned;
+
+/// `[ecr]` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcrSpec {
+    /// Regions that receive a copy of every image pushed to this environment's repositories.
+    pub replication_regions: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// Repositories' settings, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ecr {
+    /// Other regions, each once; empty: no replication.
+    pub replication_regions: Vec<String>,
+}
+
+/// Checks `[ecr]`; `region` is the environment's, when it is valid.
+pub fn check(cx: &mut Checker, ecr: &EcrSpec, region: Option<&str>) -> Option<Ecr> {
+    let Some(list) = &ecr.replication_regions else {
+        return Some(Ecr {
+            replication_regions: Vec::new(),
+        });
+    };
+    let mut ok = true;
+    let mut out: Vec<(String, &Spanned<String>)> = Vec::new();
+    for r in list.get_ref() {
+        let name = r.get_ref();
+        if regions::region(name).is_none() {
+            let help = suggest(name, regions::REGIONS.iter().map(|r| r.name), "");
+            cx.error(
+                Code::ReplicationRegionUnknown,
+                SpecFile::Env,
+                r,
+                format!("unknown replication region `{name}`"),
+                if help.is_empty() {
+                    "use a commercial AWS region".to_string()
+                } else {
+                    help
+                },
+            );
+            ok = false;
+        } else if Some(name.as_str()) == region {
+            cx.error(
+                Code::ReplicationOwnRegion,
+                SpecFile::Env,
+                r,
+                format!("`{name}` is this environment's own region"),
+                "replicate to another region for disaster recovery",
+            );
+            ok = false;
+        } else if let Some((_, first)) = out.iter().find(|(n, _)| n == name) {
+            cx.duplicate(
+                Code::ReplicationDuplicate,
+                SpecFile::Env,
+                r,
+                first,
+                format!("replication region `{name}` is listed twice"),
+                "first listed here",
+                "list each region once",
+            );
+            ok = false;
+        } else {
+            out.push((name.clone(), r));
+        }
+    }
+    ok.then(|| Ecr {
+        replication_regions: out.into_iter().map(|(n, _)| n).collect(),
+    })
+}

@@ -1,0 +1,94 @@
+//! Validate stage: one module per spec section, each with its raw serde type, its checks and its resolved
+//! type side by side, and [`check`], which runs them all and assembles the [`Model`].
+//!
+//! Every section checks its own values into its resolved form through one [`Checker`]; checks run to the
+//! end and collect every diagnostic before failing once. Work that crosses sections (names, listener-rule
+//! priorities, moves) is [`crate::resolve`]'s. Nothing here renders or touches the disk.
+//!
+//! To add a per-environment field: declare it in the section's raw type, check it and carry it into the
+//! section's resolved type (same file), then read it in the templates.
+
+pub mod agents;
+pub mod alarms;
+pub mod alb;
+pub mod backend;
+pub mod bedrock;
+pub mod context;
+pub mod database;
+pub mod defaults;
+pub mod deployment;
+pub mod ecr;
+pub mod environment;
+pub mod network;
+pub mod security;
+
+use context::Checker;
+use defaults::Defaults;
+
+use crate::diag::Diagnostics;
+use crate::load::Inputs;
+use crate::model::{Model, Sizing};
+use crate::spec::ParsedSpec;
+
+/// Checks every section of a parsed spec and resolves it into the model. On success also returns the
+/// warnings (which never stop a render); on failure, every problem found.
+pub fn check(parsed: &ParsedSpec, inputs: &Inputs) -> Result<(Model, Diagnostics), Diagnostics> {
+    let mut cx = Checker::new(&inputs.env, &inputs.agents);
+    let model = check_all(&mut cx, parsed, inputs);
+    let has_errors = cx.has_errors();
+    let diags = cx.finish();
+    match model {
+        Some(model) if !has_errors => Ok((model, diags)),
+        _ => Err(diags),
+    }
+}
+
+/// Runs every section's checks (all of them, even after a failure), then the cross-section resolve.
+fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<Model> {
+    let spec = &parsed.env;
+    let env = environment::env_name(cx, &inputs.env_name);
+    let sizing = environment::sizing(cx, &spec.sizing);
+    // An unknown sizing is an error already; dev's defaults let the other checks go on meanwhile.
+    let defaults = Defaults::for_sizing(sizing.unwrap_or(Sizing::Dev));
+    let prod = sizing == Some(Sizing::Prod);
+    let region = environment::region(cx, &spec.region);
+    let image_tag = environment::image_tag(cx, &spec.image_tag);
+
+    let network = network::check(cx, &spec.network, &defaults, prod);
+    let database = database::check(cx, &spec.database, &defaults, prod);
+    let bedrock = region.as_deref().and_then(|r| {
+        let env_var = inputs.overrides.bedrock_model_id.as_deref();
+        bedrock::check(cx, &spec.bedrock, env_var, r, &spec.region)
+    });
+    let alb = alb::check(cx, &spec.alb, &defaults, prod, region.as_deref());
+    let alarms = alarms::check(cx, &spec.alarms);
+    let ecr = ecr::check(cx, &spec.ecr, region.as_deref());
+    let deployment = deployment::check(cx, &spec.deployment);
+    let backend = backend::check(cx, spec.backend.as_ref(), env.as_ref(), region.as_deref());
+    let agents = agents::check(cx, &parsed.agents.agents, &spec.agents, &defaults);
+    let security = security::check(cx, &spec.security, sizing.unwrap_or(Sizing::Dev));
+
+    let env = env?;
+    let resolved = crate::resolve::resolve(cx, &env, agents);
+    let backend = backend?;
+    Some(Model {
+        env,
+        spec_file: cx.env_file_name().to_string(),
+        region: region?,
+        sizing: sizing?,
+        image_tag: image_tag?,
+        names: resolved.names,
+        network: network?,
+        database: database?,
+        bedrock: bedrock?,
+        alb: alb?,
+        alarms: alarms?,
+        ecr: ecr?,
+        deployment: deployment?,
+        terraform_required_version: backend.terraform_required_version().to_string(),
+        backend,
+        security,
+        agents: resolved.agents,
+        moves: resolved.moves,
+    })
+}

@@ -1,0 +1,292 @@
+//! `[network]`: VPC CIDR and prefix, AZ count, NAT mode, and the subnets (written, inside the VPC and not
+//! overlapping, or laid out from the VPC CIDR the plan's way). Raw form, checks and resolved form.
+//!
+//! It creates no security groups or routes; those are in the `networking` module's templates.
+
+use serde::{Deserialize, Serialize};
+
+use super::context::{Checker, SpecFile, suggest};
+use super::defaults::Defaults;
+use crate::cidr::Ipv4Cidr;
+use crate::diag::Code;
+use crate::spec::Spanned;
+
+/// The plan's VPC.
+pub const DEFAULT_VPC_CIDR: &str = "10.0.0.0/16";
+/// The plan's two availability zones.
+pub const DEFAULT_AZ_COUNT: u8 = 2;
+
+/// `[network]` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    pub vpc_cidr: Option<Spanned<String>>,
+    pub az_count: Option<Spanned<i64>>,
+    /// `single` (one NAT gateway) or `per-az` (one in each AZ).
+    pub nat: Option<Spanned<String>>,
+    pub public_subnets: Option<Spanned<Vec<Spanned<String>>>>,
+    pub private_subnets: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// The network, resolved: one public and one private subnet per AZ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Network {
+    pub vpc_cidr: Ipv4Cidr,
+    pub az_count: u8,
+    pub single_nat_gateway: bool,
+    pub public_subnets: Vec<Ipv4Cidr>,
+    pub private_subnets: Vec<Ipv4Cidr>,
+}
+
+/// Checks `[network]` and lays out its subnets.
+pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: bool) -> Option<Network> {
+    let vpc = match &net.vpc_cidr {
+        None => Ipv4Cidr::parse(DEFAULT_VPC_CIDR).ok(),
+        Some(v) => match Ipv4Cidr::parse(v.get_ref()) {
+            Ok(c) if (16..=28).contains(&c.prefix()) => Some(c),
+            Ok(c) => {
+                cx.error(
+                    Code::VpcPrefix,
+                    SpecFile::Env,
+                    v,
+                    format!("VPC prefix /{} is outside /16-/28", c.prefix()),
+                    "AWS VPCs are between /16 (65,536 addresses) and /28 (16)",
+                );
+                None
+            }
+            Err(why) => {
+                cx.error(
+                    Code::VpcCidrInvalid,
+                    SpecFile::Env,
+                    v,
+                    format!("invalid VPC CIDR `{}`", v.get_ref()),
+                    why,
+                );
+                None
+            }
+        },
+    };
+    let az_count = match &net.az_count {
+        None => Some(DEFAULT_AZ_COUNT),
+        Some(n) if (2..=6).contains(n.get_ref()) => u8::try_from(*n.get_ref()).ok(),
+        Some(n) if *n.get_ref() == 1 => {
+            let why = if prod {
+                "prod's Multi-AZ database and load balancer need"
+            } else {
+                "an ALB and an Aurora subnet group need"
+            };
+            cx.error(
+                Code::SingleAz,
+                SpecFile::Env,
+                n,
+                "one availability zone is not enough",
+                format!("{why} at least 2 AZs; set `az_count = 2`"),
+            );
+            None
+        }
+        Some(n) => {
+            cx.error(
+                Code::AzCount,
+                SpecFile::Env,
+                n,
+                format!("az_count {} is outside 2-6", n.get_ref()),
+                "use 2 (the plan) or 3",
+            );
+            None
+        }
+    };
+    let single_nat_gateway = match &net.nat {
+        None => defaults.single_nat_gateway,
+        Some(v) => match v.get_ref().as_str() {
+            "single" => true,
+            "per-az" => false,
+            other => {
+                let help = suggest(
+                    other,
+                    ["single", "per-az"],
+                    "`single` (one NAT gateway) or `per-az` (one per AZ)",
+                );
+                cx.error(
+                    Code::NatMode,
+                    SpecFile::Env,
+                    v,
+                    format!("unknown NAT mode `{other}`"),
+                    help,
+                );
+                defaults.single_nat_gateway
+            }
+        },
+    };
+
+    let written = match (&net.public_subnets, &net.private_subnets) {
+        (None, None) => None,
+        (Some(public), Some(private)) => Some((public, private)),
+        (Some(one), None) | (None, Some(one)) => {
+            cx.error(
+                Code::OneSubnetList,
+                SpecFile::Env,
+                one,
+                "only one of `public_subnets` and `private_subnets` is set",
+                "set both, or neither to derive the plan's layout from the VPC CIDR",
+            );
+            None
+        }
+    };
+    let (vpc, az_count) = (vpc?, az_count?);
+    let subnets = if let Some((public, private)) = written {
+        explicit_subnets(cx, vpc, az_count, public, private)
+    } else if net.public_subnets.is_some() {
+        None
+    } else {
+        // (With only `private_subnets` written, this still reports a VPC too small for the layout.)
+        let laid_out = default_subnets(vpc, az_count);
+        if laid_out.is_none()
+            && let Some(v) = &net.vpc_cidr
+        {
+            cx.error(
+                Code::VpcTooSmall,
+                SpecFile::Env,
+                v,
+                format!("VPC {vpc} is too small for {az_count} public and {az_count} private subnets"),
+                "use a larger VPC (e.g. a /16) or list `public_subnets` and `private_subnets`",
+            );
+        }
+        laid_out
+    };
+    let (public_subnets, private_subnets) = subnets?;
+    Some(Network {
+        vpc_cidr: vpc,
+        az_count,
+        single_nat_gateway,
+        public_subnets,
+        private_subnets,
+    })
+}
+
+/// Subnets as written: one per AZ in each list, inside the VPC, at most /28, none overlapping another.
+fn explicit_subnets(
+    cx: &mut Checker,
+    vpc: Ipv4Cidr,
+    az_count: u8,
+    public: &Spanned<Vec<Spanned<String>>>,
+    private: &Spanned<Vec<Spanned<String>>>,
+) -> Option<(Vec<Ipv4Cidr>, Vec<Ipv4Cidr>)> {
+    let mut seen: Vec<(Ipv4Cidr, &Spanned<String>)> = Vec::new();
+    let mut ok = true;
+    let mut lists = Vec::new();
+    for (label, list) in [("public_subnets", public), ("private_subnets", private)] {
+        if list.get_ref().len() != usize::from(az_count) {
+            cx.error(
+                Code::SubnetCount,
+                SpecFile::Env,
+                list,
+                format!(
+                    "`{label}` lists {} subnets for {az_count} availability zones",
+                    list.get_ref().len()
+                ),
+                "list exactly one subnet per AZ",
+            );
+            ok = false;
+        }
+        let mut out = Vec::new();
+        for item in list.get_ref() {
+            match Ipv4Cidr::parse(item.get_ref()) {
+                Err(why) => {
+                    cx.error(
+                        Code::SubnetCidrInvalid,
+                        SpecFile::Env,
+                        item,
+                        format!("invalid subnet CIDR `{}`", item.get_ref()),
+                        why,
+                    );
+                    ok = false;
+                }
+                Ok(c) if !vpc.contains(c) => {
+                    cx.error(
+                        Code::SubnetOutsideVpc,
+                        SpecFile::Env,
+                        item,
+                        format!("subnet {c} is outside the VPC {vpc}"),
+                        format!("pick a block inside {vpc}"),
+                    );
+                    ok = false;
+                }
+                Ok(c) if c.prefix() > 28 => {
+                    cx.error(
+                        Code::SubnetTooSmall,
+                        SpecFile::Env,
+                        item,
+                        format!("subnet {c} is smaller than /28"),
+                        "AWS subnets are /16 to /28",
+                    );
+                    ok = false;
+                }
+                Ok(c) => {
+                    if let Some((first, first_at)) = seen.iter().find(|(s, _)| s.overlaps(c)) {
+                        cx.duplicate(
+                            Code::SubnetOverlap,
+                            SpecFile::Env,
+                            item,
+                            first_at,
+                            format!("subnet {c} overlaps {first}"),
+                            format!("{first} is defined first"),
+                            "subnets of one VPC must not overlap",
+                        );
+                        ok = false;
+                    }
+                    seen.push((c, item));
+                    out.push(c);
+                }
+            }
+        }
+        lists.push(out);
+    }
+    let private = lists.pop()?;
+    let public = lists.pop()?;
+    ok.then_some((public, private))
+}
+
+/// The plan's subnet layout, generalised: in a /16, public `x.x.1.0/24, x.x.2.0/24, …` and private
+/// `x.x.10.0/24, x.x.20.0/24, …`; in a smaller VPC, subnets 8 bits longer (at most /28), packed in order.
+/// `None` when the VPC is too small for `az_count` public and private subnets.
+pub fn default_subnets(vpc: Ipv4Cidr, az_count: u8) -> Option<(Vec<Ipv4Cidr>, Vec<Ipv4Cidr>)> {
+    let new_bits = 8u8.min(28u8.checked_sub(vpc.prefix())?);
+    let n = u32::from(az_count);
+    let plan_layout = new_bits == 8 && 10 * n < 256;
+    let (public, private): (Vec<_>, Vec<_>) = if plan_layout {
+        (
+            (1..=n).map(|i| vpc.subnet(8, i)).collect(),
+            (1..=n).map(|i| vpc.subnet(8, 10 * i)).collect(),
+        )
+    } else {
+        (
+            (0..n).map(|i| vpc.subnet(new_bits, i)).collect(),
+            (n..2 * n).map(|i| vpc.subnet(new_bits, i)).collect(),
+        )
+    };
+    Some((
+        public.into_iter().collect::<Option<_>>()?,
+        private.into_iter().collect::<Option<_>>()?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plans_layout_comes_from_a_slash_16() {
+        let (public, private) = default_subnets(Ipv4Cidr::parse("10.0.0.0/16").unwrap(), 2).unwrap();
+        let show = |v: Vec<Ipv4Cidr>| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(show(public), ["10.0.1.0/24", "10.0.2.0/24"]);
+        assert_eq!(show(private), ["10.0.10.0/24", "10.0.20.0/24"]);
+    }
+
+    #[test]
+    fn small_vpcs_pack_subnets() {
+        let (public, private) = default_subnets(Ipv4Cidr::parse("10.0.0.0/24").unwrap(), 3).unwrap();
+        assert_eq!(public[0].to_string(), "10.0.0.0/28");
+        assert_eq!(private[2].to_string(), "10.0.0.80/28");
+        assert!(default_subnets(Ipv4Cidr::parse("10.0.0.0/28").unwrap(), 2).is_none());
+    }
+}
