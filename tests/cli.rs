@@ -381,3 +381,40 @@ fn git(p: &Project, args: &[&str]) {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// `cargo fast` (the README's edit-test loop, an alias in `.cargo/config.toml`) runs the unit tests and
+/// every test suite except the slow ones, so a new suite is either in the loop or named slow here.
+#[test]
+fn the_fast_loop_runs_every_quick_suite() {
+    const SLOW: [&str; 4] = ["properties", "terraform", "checkov", "emulator"];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config: toml::Table = std::fs::read_to_string(root.join(".cargo/config.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let args: Vec<&str> = config["alias"]["fast"]
+        .as_array()
+        .expect("`fast` is a list of arguments")
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(args[..2], ["test", "--lib"], "{args:?}");
+    let mut fast: Vec<&str> = args[2..]
+        .chunks(2)
+        .map(|pair| {
+            assert_eq!(pair[0], "--test", "{args:?}");
+            pair[1]
+        })
+        .collect();
+    fast.sort_unstable();
+    let mut quick: Vec<String> = std::fs::read_dir(root.join("tests"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".rs").map(str::to_string)
+        })
+        .filter(|name| !SLOW.contains(&name.as_str()))
+        .collect();
+    quick.sort_unstable();
+    assert_eq!(fast, quick, "update the `fast` alias in .cargo/config.toml");
+}

@@ -2,23 +2,58 @@
 //! snapshotted exactly as a user sees them (file:line:column, the line, a caret, a help line).
 //!
 //! A fixture is an environment spec; text after a `# --- agents.toml ---` line replaces the shared
-//! agents file. Every fixture is checked as the environment `test`.
+//! agents file. Every fixture is checked as the environment `test`, unless its first line is
+//! `# environment: <name>` (the name a spec file's name would give). Specs in `fixtures/warnings/`
+//! compile, and their warnings are snapshotted the same way.
+//!
+//! `every_diagnostic_has_a_fixture` fails when a diagnostic the code can report (a `tfgen::diag::Code`)
+//! is produced by no fixture.
 
 mod support;
 
-use tfgen::diag::Style;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use tfgen::diag::{Code, Diagnostics, Style};
 use tfgen::load::{Inputs, Overrides};
 
 const AGENTS_MARK: &str = "# --- agents.toml ---\n";
+const ENV_MARK: &str = "# environment: ";
 
-fn fixture(path: &std::path::Path) -> Inputs {
+fn fixture(path: &Path) -> Inputs {
     let text = std::fs::read_to_string(path).unwrap();
     let shared = std::fs::read_to_string(support::root().join("environments/agents.toml")).unwrap();
+    let env_name = text
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix(ENV_MARK))
+        .unwrap_or("test")
+        .trim()
+        .to_string();
     let (env, agents) = match text.split_once(AGENTS_MARK) {
         Some((env, agents)) => (env.to_string(), agents.to_string()),
         None => (text, shared),
     };
-    Inputs::from_text("test", &env, &agents, Overrides::default())
+    Inputs::from_text(&env_name, &env, &agents, Overrides::default())
+}
+
+fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(support::root().join("tests/fixtures").join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// A fixture's diagnostics: the errors of an invalid spec, or the warnings of one that compiles.
+fn diagnostics(path: &Path) -> Diagnostics {
+    match tfgen::compile(&fixture(path)) {
+        Ok(compiled) => compiled.warnings,
+        Err(tfgen::CompileError::Spec(d)) => d,
+        Err(tfgen::CompileError::Internal(e)) => panic!("internal error on {}: {e:#}", path.display()),
+    }
 }
 
 #[test]
@@ -38,6 +73,74 @@ fn invalid_fixtures_report_located_errors() {
         }
         insta::assert_snapshot!(diags.render(Style::Plain));
     });
+}
+
+#[test]
+fn warning_fixtures_compile_and_report_located_warnings() {
+    insta::glob!("fixtures/warnings/*.toml", |path| {
+        let inputs = fixture(path);
+        let warnings = match tfgen::compile(&inputs) {
+            Ok(compiled) => compiled.warnings,
+            Err(tfgen::CompileError::Spec(d)) => {
+                panic!("{} should compile:\n{}", path.display(), d.render(Style::Plain))
+            }
+            Err(tfgen::CompileError::Internal(e)) => panic!("internal error on {}: {e:#}", path.display()),
+        };
+        assert!(!warnings.is_empty(), "{} has no warning", path.display());
+        for d in warnings.iter() {
+            assert!(d.help.is_some(), "{}: `{}` has no help line", path.display(), d.summary);
+        }
+        insta::assert_snapshot!(warnings.render(Style::Plain));
+    });
+}
+
+#[test]
+fn every_diagnostic_has_a_fixture() {
+    let mut seen = BTreeSet::new();
+    for path in fixtures("invalid").into_iter().chain(fixtures("warnings")) {
+        seen.extend(diagnostics(&path).iter().map(|d| d.code));
+    }
+    let missing: Vec<Code> = Code::ALL.iter().copied().filter(|c| !seen.contains(c)).collect();
+    assert!(
+        missing.is_empty(),
+        "no fixture under tests/fixtures/invalid or tests/fixtures/warnings produces {missing:?}"
+    );
+}
+
+/// One code per diagnostic: each is reported from exactly one place in `src/`, so a new diagnostic needs
+/// a new code, and with it a fixture.
+#[test]
+fn every_code_is_reported_from_one_place() {
+    fn sources(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("src/diag.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path, text));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(&support::root().join("src"), &mut files);
+    for code in Code::ALL {
+        let needle = format!("Code::{code:?}");
+        let uses: usize = files
+            .iter()
+            .map(|(_, text)| {
+                text.match_indices(&needle)
+                    .filter(|(i, _)| {
+                        !text[i + needle.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                    })
+                    .count()
+            })
+            .sum();
+        assert_eq!(
+            uses, 1,
+            "`{needle}` is used {uses} times in src/; give each diagnostic its own code"
+        );
+    }
 }
 
 #[test]
