@@ -54,116 +54,46 @@ impl std::fmt::Display for Location {
     }
 }
 
-/// Declares [`Code`] and its list of every variant, [`Code::ALL`], from one list.
-macro_rules! codes {
-    ($($(#[$doc:meta])* $name:ident,)*) => {
-        /// Which rule a diagnostic comes from: one variant per diagnostic tfgen can report. Internal: it is
-        /// never rendered, so output does not depend on it; tests use it to prove every rule has a fixture.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Code {
+/// Which rule a diagnostic comes from: the module that reports it, and the rule's name there. Internal:
+/// never rendered, so output does not depend on it; tests use it to prove that every rule has a fixture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code {
+    /// e.g. `tfgen::sections::alb`
+    pub module: &'static str,
+    /// e.g. `CertificateMalformed`
+    pub rule: &'static str,
+}
+
+/// Declares a module's diagnostics: `rules! { pub enum Rule { A, B } }` gives the enum, its list of
+/// every variant (`Rule::ALL`), and the conversion into a [`Code`] that names the module. Each module that
+/// reports diagnostics declares its own, so adding one touches only that module.
+macro_rules! rules {
+    ($(#[$meta:meta])* $vis:vis enum $ty:ident { $($(#[$doc:meta])* $name:ident,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $ty {
             $($(#[$doc])* $name,)*
         }
 
-        impl Code {
-            /// Every code, in declaration order.
-            pub const ALL: &'static [Code] = &[$(Code::$name,)*];
+        impl $ty {
+            /// Every rule of this module.
+            pub const ALL: &'static [$ty] = &[$($ty::$name,)*];
+        }
+
+        impl From<$ty> for $crate::diag::Code {
+            fn from(rule: $ty) -> Self {
+                let rule = match rule {
+                    $($ty::$name => stringify!($name),)*
+                };
+                $crate::diag::Code {
+                    module: module_path!(),
+                    rule,
+                }
+            }
         }
     };
 }
-
-codes! {
-    // Parse stage (spec.rs, keys.rs).
-    InvalidToml,
-    UnknownKey,
-    MissingKey,
-    WrongType,
-    // The environment itself.
-    EnvName,
-    UnknownSizing,
-    UnknownRegion,
-    RegionWithoutDataApi,
-    ImageTagInvalid,
-    ImageTagLatest,
-    // [network]
-    VpcCidrInvalid,
-    VpcPrefix,
-    SingleAz,
-    AzCount,
-    NatMode,
-    OneSubnetList,
-    VpcTooSmall,
-    SubnetCount,
-    SubnetCidrInvalid,
-    SubnetOutsideVpc,
-    SubnetTooSmall,
-    SubnetOverlap,
-    // [database]
-    EngineWithoutDataApi,
-    EngineNotCreatable,
-    AcuStep,
-    AcuRange,
-    AcuMinAboveMax,
-    DbInstances,
-    ProdSingleDbInstance,
-    DbBackupRetention,
-    ProdDatabaseUnprotected,
-    DatabaseName,
-    // [bedrock]
-    ProfileWrongGeography,
-    NoProfileInRegion,
-    NotAModelId,
-    ModelNotInGeography,
-    UnknownModel,
-    // [alb]
-    CertificateMalformed,
-    CertificateOtherRegion,
-    ProdWithoutCertificate,
-    ProdAlbUnprotected,
-    // [alarms]
-    EmailInvalid,
-    // [ecr]
-    ReplicationRegionUnknown,
-    ReplicationOwnRegion,
-    ReplicationDuplicate,
-    // [deployment]
-    CpuTargetPercent,
-    LogRetention,
-    // [backend]
-    BucketName,
-    BackendRegionUnknown,
-    // [security]
-    ProdControlOff,
-    SecurityDays,
-    SecurityLogRetention,
-    ProdLogRetentionShort,
-    MonitoringInterval,
-    ProdMonitoringOff,
-    ProdBackupRetentionShort,
-    ProdWritableRootFs,
-    // agents.toml and [agents.<name>]
-    NoAgents,
-    AgentName,
-    AgentDuplicate,
-    PortRange,
-    PortReserved,
-    PortDuplicate,
-    NoPaths,
-    TooManyPaths,
-    PathPattern,
-    PathDuplicate,
-    TooManyRules,
-    HealthCheckPath,
-    RenamedFromInvalid,
-    RenamedStillExists,
-    UnknownOverride,
-    FargateSize,
-    DesiredCountNegative,
-    DesiredCountTooHigh,
-    MaxCount,
-    DesiredAboveMax,
-    // Cross-section (resolve.rs).
-    DerivedNameTooLong,
-}
+pub(crate) use rules;
 
 /// A spec problem: what is wrong, where, and how to fix it.
 #[derive(Debug, Clone)]
@@ -179,9 +109,9 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: Code, summary: impl Into<String>, location: Option<Location>) -> Self {
+    pub fn error(code: impl Into<Code>, summary: impl Into<String>, location: Option<Location>) -> Self {
         Self {
-            code,
+            code: code.into(),
             severity: Severity::Error,
             summary: summary.into(),
             location,
@@ -190,7 +120,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(code: Code, summary: impl Into<String>, location: Option<Location>) -> Self {
+    pub fn warning(code: impl Into<Code>, summary: impl Into<String>, location: Option<Location>) -> Self {
         Self {
             severity: Severity::Warning,
             ..Self::error(code, summary, location)

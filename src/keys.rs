@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use toml::de::{DeTable, DeValue};
 
-use crate::diag::{Code, Diagnostic, Location, SourceFile, did_you_mean};
+use crate::diag::{Diagnostic, Location, SourceFile, did_you_mean, rules};
 use crate::sections::agents::{AgentOverride, AgentSpec};
 use crate::sections::alarms::AlarmsSpec;
 use crate::sections::alb::AlbSpec;
@@ -23,6 +23,13 @@ use crate::sections::ecr::EcrSpec;
 use crate::sections::network::NetworkSpec;
 use crate::sections::security::SecuritySpec;
 use crate::spec::{AgentsFile, EnvSpec};
+
+rules! {
+    /// The diagnostics this module reports (unknown keys).
+    pub enum Rule {
+        UnknownKey,
+    }
+}
 
 /// Which of the two spec files a table belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +90,7 @@ fn walk<'a>(
             };
             out.push(
                 Diagnostic::error(
-                    Code::UnknownKey,
+                    Rule::UnknownKey,
                     format!("unknown key `{name}`{at}"),
                     Some(Location::new(file, key.span())),
                 )

@@ -56,6 +56,31 @@ pub fn validate_spec(inputs: &Inputs) -> Result<(Model, Diagnostics), Diagnostic
     sections::check(&parsed, inputs)
 }
 
+/// Every diagnostic tfgen can report, one [`diag::Code`] each: the rules of every module that reports
+/// any. Tests prove that each has a fixture.
+pub fn diagnostic_codes() -> Vec<diag::Code> {
+    fn add<R: Copy + Into<diag::Code>>(out: &mut Vec<diag::Code>, rules: &[R]) {
+        out.extend(rules.iter().map(|&rule| rule.into()));
+    }
+    use sections::{agents, alarms, alb, backend, bedrock, database, deployment, ecr, environment, network, security};
+    let mut out = Vec::new();
+    add(&mut out, spec::Rule::ALL);
+    add(&mut out, keys::Rule::ALL);
+    add(&mut out, environment::Rule::ALL);
+    add(&mut out, network::Rule::ALL);
+    add(&mut out, database::Rule::ALL);
+    add(&mut out, bedrock::Rule::ALL);
+    add(&mut out, alb::Rule::ALL);
+    add(&mut out, alarms::Rule::ALL);
+    add(&mut out, ecr::Rule::ALL);
+    add(&mut out, deployment::Rule::ALL);
+    add(&mut out, backend::Rule::ALL);
+    add(&mut out, security::Rule::ALL);
+    add(&mut out, agents::Rule::ALL);
+    add(&mut out, resolve::Rule::ALL);
+    out
+}
+
 /// Runs the whole pure pipeline for one environment: parse → validate → resolve → render → format.
 pub fn compile(inputs: &Inputs) -> Result<Compiled, CompileError> {
     let (model, warnings) = validate_spec(inputs).map_err(CompileError::Spec)?;

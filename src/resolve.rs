@@ -5,11 +5,18 @@
 //! Sections check and resolve their own values ([`crate::sections`]); this module judges nothing else.
 
 use crate::addresses::AGENT_KEYED;
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Diagnostic, rules};
 use crate::model::Move;
 use crate::names::{AgentNames, EnvName, EnvNames};
 use crate::sections::agents::{Agent, CheckedAgent};
 use crate::sections::context::{Checker, SpecFile};
+
+rules! {
+    /// The diagnostics this module reports (names derived from several sections).
+    pub enum Rule {
+        DerivedNameTooLong,
+    }
+}
 
 /// The environment's names, its agents with their names and priorities, and the moves of renamed agents.
 #[derive(Debug, Clone)]
@@ -50,7 +57,7 @@ fn check_lengths(cx: &mut Checker, agent: &CheckedAgent, names: &AgentNames) {
             let at = cx.at_span(SpecFile::Agents, agent.name_span.clone());
             cx.push(
                 Diagnostic::error(
-                    Code::DerivedNameTooLong,
+                    Rule::DerivedNameTooLong,
                     format!(
                         "derived {} `{name}` is {} characters; AWS allows {}",
                         kind.describe(),

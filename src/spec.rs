@@ -12,7 +12,7 @@ pub use toml::Spanned;
 
 use std::sync::Arc;
 
-use crate::diag::{Code, Diagnostic, Diagnostics, Location, SourceFile};
+use crate::diag::{Diagnostic, Diagnostics, Location, SourceFile, rules};
 use crate::keys::{Schema, unknown_keys};
 use crate::load::Inputs;
 use crate::sections::agents::{AgentOverride, AgentSpec};
@@ -25,6 +25,15 @@ use crate::sections::deployment::DeploymentSpec;
 use crate::sections::ecr::EcrSpec;
 use crate::sections::network::NetworkSpec;
 use crate::sections::security::SecuritySpec;
+
+rules! {
+    /// The diagnostics this module reports (TOML syntax and types).
+    pub enum Rule {
+        MissingKey,
+        WrongType,
+        InvalidToml,
+    }
+}
 
 /// `environments/agents.toml`: the agents every environment deploys, declared once.
 #[derive(Debug, Clone, Deserialize)]
@@ -108,12 +117,12 @@ fn toml_diagnostic(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
 
 /// Turns serde/toml messages into a summary and a help line. (The spec has no enums, so serde's
 /// "unknown variant" cannot occur: names such as `sizing` are strings, checked with a "did you mean".)
-fn describe_toml_error(message: &str) -> (Code, String, String) {
+fn describe_toml_error(message: &str) -> (Rule, String, String) {
     let message = message.trim();
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.trim_end_matches('`');
         return (
-            Code::MissingKey,
+            Rule::MissingKey,
             format!("missing required key `{field}`"),
             format!("add `{field} = …` to this table"),
         );
@@ -127,13 +136,13 @@ fn describe_toml_error(message: &str) -> (Code, String, String) {
             other => other,
         };
         return (
-            Code::WrongType,
+            Rule::WrongType,
             format!("wrong type: found {found}"),
             format!("expected {expected}"),
         );
     }
     (
-        Code::InvalidToml,
+        Rule::InvalidToml,
         format!("invalid TOML: {message}"),
         "fix the syntax here; see https://toml.io for the format".to_string(),
     )

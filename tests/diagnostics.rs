@@ -6,8 +6,8 @@
 //! `# environment: <name>` (the name a spec file's name would give). Specs in `fixtures/warnings/`
 //! compile, and their warnings are snapshotted the same way.
 //!
-//! `every_diagnostic_has_a_fixture` fails when a diagnostic the code can report (a `tfgen::diag::Code`)
-//! is produced by no fixture.
+//! `every_diagnostic_has_a_fixture` fails when a diagnostic the code can report (one of
+//! `tfgen::diagnostic_codes()`) is produced by no fixture.
 
 mod support;
 
@@ -100,46 +100,74 @@ fn every_diagnostic_has_a_fixture() {
     for path in fixtures("invalid").into_iter().chain(fixtures("warnings")) {
         seen.extend(diagnostics(&path).iter().map(|d| d.code));
     }
-    let missing: Vec<Code> = Code::ALL.iter().copied().filter(|c| !seen.contains(c)).collect();
+    let missing: Vec<String> = tfgen::diagnostic_codes()
+        .into_iter()
+        .filter(|c| !seen.contains(c))
+        .map(|c| format!("{}::Rule::{}", c.module, c.rule))
+        .collect();
     assert!(
         missing.is_empty(),
-        "no fixture under tests/fixtures/invalid or tests/fixtures/warnings produces {missing:?}"
+        "no fixture under tests/fixtures/invalid or tests/fixtures/warnings reports {missing:?}"
     );
 }
 
-/// One code per diagnostic: each is reported from exactly one place in `src/`, so a new diagnostic needs
-/// a new code, and with it a fixture.
+/// One code per diagnostic: each rule is reported from exactly one place in its module, so a new
+/// diagnostic needs a new rule, and with it a fixture; and every `Rule::…` in `src/` is listed by
+/// `tfgen::diagnostic_codes()`, so no module's rules escape the check above.
 #[test]
-fn every_code_is_reported_from_one_place() {
+fn every_rule_is_reported_from_one_place() {
     fn sources(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 sources(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("src/diag.rs") {
+            } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(&path).unwrap();
                 out.push((path, text));
             }
         }
     }
-    let mut files = Vec::new();
-    sources(&support::root().join("src"), &mut files);
-    for code in Code::ALL {
-        let needle = format!("Code::{code:?}");
-        let uses: usize = files
-            .iter()
-            .map(|(_, text)| {
-                text.match_indices(&needle)
-                    .filter(|(i, _)| {
-                        !text[i + needle.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-                    })
-                    .count()
+    /// The rule names used as `Rule::<name>` in `text`.
+    fn uses(text: &str) -> Vec<&str> {
+        text.match_indices("Rule::")
+            .map(|(i, m)| {
+                let rest = &text[i + m.len()..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                &rest[..end]
             })
-            .sum();
+            .filter(|name| name.starts_with(|c: char| c.is_ascii_uppercase()) && *name != "ALL")
+            .collect()
+    }
+    let src = support::root().join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let codes: Vec<Code> = tfgen::diagnostic_codes();
+    for code in &codes {
+        let rel = code.module.strip_prefix("tfgen::").unwrap().replace("::", "/");
+        let file = [src.join(format!("{rel}.rs")), src.join(rel).join("mod.rs")]
+            .into_iter()
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("no source file for {}", code.module));
+        let text = std::fs::read_to_string(&file).unwrap();
+        let n = uses(&text).iter().filter(|name| **name == code.rule).count();
         assert_eq!(
-            uses, 1,
-            "`{needle}` is used {uses} times in src/; give each diagnostic its own code"
+            n,
+            1,
+            "`Rule::{}` is reported {n} times in {}; give each diagnostic its own rule",
+            code.rule,
+            file.display()
         );
+    }
+    for (path, text) in &files {
+        for name in uses(text) {
+            assert!(
+                codes.iter().any(|c| c.rule == name),
+                "{}: `Rule::{name}` is not in tfgen::diagnostic_codes()",
+                path.display()
+            );
+        }
     }
 }
 

@@ -10,10 +10,36 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile, suggest};
 use super::defaults::Defaults;
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Diagnostic, rules};
 use crate::fargate::FargateSize;
 use crate::names::{AgentName, AgentNames};
 use crate::spec::Spanned;
+
+rules! {
+    /// The diagnostics this module reports (the agents and their overrides).
+    pub enum Rule {
+        NoAgents,
+        TooManyRules,
+        HealthCheckPath,
+        RenamedFromInvalid,
+        UnknownOverride,
+        RenamedStillExists,
+        AgentName,
+        AgentDuplicate,
+        PortRange,
+        PortReserved,
+        PortDuplicate,
+        NoPaths,
+        TooManyPaths,
+        PathPattern,
+        PathDuplicate,
+        FargateSize,
+        DesiredCountNegative,
+        DesiredCountTooHigh,
+        MaxCount,
+        DesiredAboveMax,
+    }
+}
 
 pub const DEFAULT_HEALTH_CHECK_PATH: &str = "/health";
 /// ALB's default quota of rules per listener (excluding the default rule).
@@ -114,7 +140,7 @@ pub fn check(
 ) -> Vec<CheckedAgent> {
     if declared.is_empty() {
         let help = format!("declare at least one `[[agent]]` in {}", cx.agents_file_name());
-        cx.push(Diagnostic::error(Code::NoAgents, "no agents are declared", None).with_help(help));
+        cx.push(Diagnostic::error(Rule::NoAgents, "no agents are declared", None).with_help(help));
     }
     let mut names: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
     let mut ports: BTreeMap<i64, &Spanned<i64>> = BTreeMap::new();
@@ -128,7 +154,7 @@ pub fn check(
         rules += usize::from(!agent_paths.is_empty());
         if rules == MAX_LISTENER_RULES + 1 {
             cx.error(
-                Code::TooManyRules,
+                Rule::TooManyRules,
                 SpecFile::Agents,
                 &agent.paths,
                 format!(
@@ -146,7 +172,7 @@ pub fn check(
                     || p.get_ref().contains(char::is_whitespace)
                 {
                     cx.error(
-                        Code::HealthCheckPath,
+                        Rule::HealthCheckPath,
                         SpecFile::Agents,
                         p,
                         format!("health check path `{}` is not a URL path", p.get_ref()),
@@ -163,7 +189,7 @@ pub fn check(
                 Ok(n) => Some(n),
                 Err(why) => {
                     cx.error(
-                        Code::RenamedFromInvalid,
+                        Rule::RenamedFromInvalid,
                         SpecFile::Agents,
                         r,
                         format!("renamed_from `{}` {why}", r.get_ref()),
@@ -200,7 +226,7 @@ pub fn check(
                 "override only agents that agents.toml declares",
             );
             cx.error(
-                Code::UnknownOverride,
+                Rule::UnknownOverride,
                 SpecFile::Env,
                 key,
                 format!("`{}` is not a declared agent", key.get_ref()),
@@ -213,7 +239,7 @@ pub fn check(
             && names.contains_key(old.as_str())
         {
             cx.error(
-                Code::RenamedStillExists,
+                Rule::RenamedStillExists,
                 SpecFile::Agents,
                 *at,
                 format!("`{old}` is renamed, but an agent named `{old}` still exists"),
@@ -234,7 +260,7 @@ fn agent_name<'p>(
         Ok(n) => Some(n),
         Err(why) => {
             cx.error(
-                Code::AgentName,
+                Rule::AgentName,
                 SpecFile::Agents,
                 &agent.name,
                 format!("agent name `{raw}` {why}"),
@@ -247,7 +273,7 @@ fn agent_name<'p>(
         let summary = format!("agent `{raw}` is declared twice");
         let help = "agent names must be unique; rename or remove one";
         cx.duplicate(
-            Code::AgentDuplicate,
+            Rule::AgentDuplicate,
             SpecFile::Agents,
             &agent.name,
             first,
@@ -265,7 +291,7 @@ fn agent_port<'p>(cx: &mut Checker, agent: &'p AgentSpec, seen: &mut BTreeMap<i6
     let p = *agent.port.get_ref();
     let Ok(port) = u16::try_from(p) else {
         cx.error(
-            Code::PortRange,
+            Rule::PortRange,
             SpecFile::Agents,
             &agent.port,
             format!("port {p} is outside 1-65535"),
@@ -275,7 +301,7 @@ fn agent_port<'p>(cx: &mut Checker, agent: &'p AgentSpec, seen: &mut BTreeMap<i6
     };
     if port == 0 || port == 5432 {
         cx.error(
-            Code::PortReserved,
+            Rule::PortReserved,
             SpecFile::Agents,
             &agent.port,
             format!("port {p} cannot be an agent port"),
@@ -290,7 +316,7 @@ fn agent_port<'p>(cx: &mut Checker, agent: &'p AgentSpec, seen: &mut BTreeMap<i6
     if let Some(first) = seen.get(&p) {
         let summary = format!("port {p} is used by two agents");
         cx.duplicate(
-            Code::PortDuplicate,
+            Rule::PortDuplicate,
             SpecFile::Agents,
             &agent.port,
             first,
@@ -312,7 +338,7 @@ fn agent_paths<'p>(
     let list = agent.paths.get_ref();
     if list.is_empty() {
         cx.error(
-            Code::NoPaths,
+            Rule::NoPaths,
             SpecFile::Agents,
             &agent.paths,
             format!("agent `{}` has no paths", agent.name.get_ref()),
@@ -321,7 +347,7 @@ fn agent_paths<'p>(
     }
     if list.len() > MAX_PATHS_PER_AGENT {
         cx.error(
-            Code::TooManyPaths,
+            Rule::TooManyPaths,
             SpecFile::Agents,
             &agent.paths,
             format!(
@@ -337,7 +363,7 @@ fn agent_paths<'p>(
         let allowed = |c: char| c.is_ascii_alphanumeric() || "_-.$/~\"'@:+&*?".contains(c);
         if !text.starts_with('/') || text.len() > 128 || !text.chars().all(allowed) {
             cx.error(
-                Code::PathPattern,
+                Rule::PathPattern,
                 SpecFile::Agents,
                 p,
                 format!("`{text}` is not a path pattern an ALB accepts"),
@@ -348,7 +374,7 @@ fn agent_paths<'p>(
         if let Some(first) = seen.get(text) {
             let summary = format!("path pattern `{text}` is routed to two agents");
             cx.duplicate(
-                Code::PathDuplicate,
+                Rule::PathDuplicate,
                 SpecFile::Agents,
                 p,
                 first,
@@ -381,7 +407,7 @@ fn agent_sizing(cx: &mut Checker, o: Option<&AgentOverride>, defaults: &Defaults
                 o.memory.as_ref().or(o.cpu.as_ref())
             };
             let d = Diagnostic::error(
-                Code::FargateSize,
+                Rule::FargateSize,
                 format!("invalid Fargate size: {why}"),
                 at.map(|a| cx.at(SpecFile::Env, a)),
             )
@@ -394,28 +420,28 @@ fn agent_sizing(cx: &mut Checker, o: Option<&AgentOverride>, defaults: &Defaults
     let max = get(o.max_count.as_ref(), defaults.max_count.max(desired));
     let problem = if desired < 0 {
         Some((
-            Code::DesiredCountNegative,
+            Rule::DesiredCountNegative,
             o.desired_count.as_ref(),
             format!("desired_count {desired} is negative"),
             "use 0 to stop an agent, or a positive count",
         ))
     } else if desired > 1000 {
         Some((
-            Code::DesiredCountTooHigh,
+            Rule::DesiredCountTooHigh,
             o.desired_count.as_ref(),
             format!("desired_count {desired} is above 1000"),
             "ECS runs at most 1000 tasks per service by default",
         ))
     } else if !(1..=1000).contains(&max) {
         Some((
-            Code::MaxCount,
+            Rule::MaxCount,
             o.max_count.as_ref(),
             format!("max_count {max} is outside 1-1000"),
             "autoscaling needs a maximum between 1 and 1000",
         ))
     } else if desired > max {
         Some((
-            Code::DesiredAboveMax,
+            Rule::DesiredAboveMax,
             o.desired_count.as_ref().or(o.max_count.as_ref()),
             format!("desired_count {desired} is above max_count {max}"),
             "autoscaling runs between desired_count and max_count; raise max_count",

@@ -5,8 +5,15 @@
 use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
-use crate::diag::Code;
+use crate::diag::rules;
 use crate::spec::Spanned;
+
+rules! {
+    /// The diagnostics this module reports (`[alarms]`).
+    pub enum Rule {
+        EmailInvalid,
+    }
+}
 
 /// `[alarms]` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -44,7 +51,7 @@ fn email(cx: &mut Checker, email: &Spanned<String>) -> Option<String> {
     });
     if !valid {
         cx.error(
-            Code::EmailInvalid,
+            Rule::EmailInvalid,
             SpecFile::Env,
             email,
             format!("`{e}` is not an e-mail address"),

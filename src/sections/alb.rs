@@ -7,8 +7,18 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
 use super::defaults::Defaults;
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Diagnostic, rules};
 use crate::spec::Spanned;
+
+rules! {
+    /// The diagnostics this module reports (`[alb]`).
+    pub enum Rule {
+        ProdWithoutCertificate,
+        ProdAlbUnprotected,
+        CertificateMalformed,
+        CertificateOtherRegion,
+    }
+}
 
 /// `[alb]` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -44,7 +54,7 @@ pub fn check(cx: &mut Checker, alb: &AlbSpec, defaults: &Defaults, prod: bool, r
         );
         cx.push(
             Diagnostic::error(
-                Code::ProdWithoutCertificate,
+                Rule::ProdWithoutCertificate,
                 "prod has no HTTPS listener: `[alb] certificate_arn` is missing",
                 None,
             )
@@ -61,7 +71,7 @@ pub fn check(cx: &mut Checker, alb: &AlbSpec, defaults: &Defaults, prod: bool, r
         && !v.get_ref()
     {
         cx.error(
-            Code::ProdAlbUnprotected,
+            Rule::ProdAlbUnprotected,
             SpecFile::Env,
             v,
             "prod turns off the load balancer's deletion protection",
@@ -90,7 +100,7 @@ fn certificate(cx: &mut Checker, arn: &Spanned<String>, region: Option<&str>) ->
             .is_some_and(|id| id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
     if !well_formed {
         cx.error(
-            Code::CertificateMalformed,
+            Rule::CertificateMalformed,
             SpecFile::Env,
             arn,
             "malformed ACM certificate ARN",
@@ -102,7 +112,7 @@ fn certificate(cx: &mut Checker, arn: &Spanned<String>, region: Option<&str>) ->
         && parts[3] != region
     {
         cx.error(
-            Code::CertificateOtherRegion,
+            Rule::CertificateOtherRegion,
             SpecFile::Env,
             arn,
             format!("the certificate is in {}, the load balancer in {region}", parts[3]),

@@ -4,10 +4,18 @@
 use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
-use crate::diag::Code;
+use crate::diag::rules;
 use crate::names::EnvName;
 use crate::regions;
 use crate::spec::Spanned;
+
+rules! {
+    /// The diagnostics this module reports (`[backend]`).
+    pub enum Rule {
+        BucketName,
+        BackendRegionUnknown,
+    }
+}
 
 /// Where Terraform keeps state, as written. Absent: local state next to the generated files.
 #[derive(Debug, Clone, Deserialize)]
@@ -68,7 +76,7 @@ pub fn check(
         && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
     if !valid {
         cx.error(
-            Code::BucketName,
+            Rule::BucketName,
             SpecFile::Env,
             &s3.bucket,
             format!("`{bucket}` is not a valid S3 bucket name"),
@@ -80,7 +88,7 @@ pub fn check(
         && regions::region(r.get_ref()).is_none()
     {
         cx.error(
-            Code::BackendRegionUnknown,
+            Rule::BackendRegionUnknown,
             SpecFile::Env,
             r,
             format!("unknown AWS region `{}`", r.get_ref()),

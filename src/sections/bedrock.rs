@@ -5,9 +5,20 @@
 use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Diagnostic, rules};
 use crate::regions;
 use crate::spec::Spanned;
+
+rules! {
+    /// The diagnostics this module reports (`[bedrock]`).
+    pub enum Rule {
+        ProfileWrongGeography,
+        NoProfileInRegion,
+        NotAModelId,
+        ModelNotInGeography,
+        UnknownModel,
+    }
+}
 
 /// `[bedrock]` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -82,7 +93,7 @@ pub fn check(
             };
             cx.push(
                 Diagnostic::error(
-                    Code::ProfileWrongGeography,
+                    Rule::ProfileWrongGeography,
                     format!("Bedrock profile `{id}`{origin} cannot be invoked from {region}"),
                     at,
                 )
@@ -98,7 +109,7 @@ pub fn check(
                 .collect();
             cx.push(
                 Diagnostic::error(
-                    Code::NoProfileInRegion,
+                    Rule::NoProfileInRegion,
                     format!("no Bedrock cross-region inference profile for `{id}`{origin} in {region}"),
                     at,
                 )
@@ -110,7 +121,7 @@ pub fn check(
     if !model.contains('.') || model.contains(char::is_whitespace) {
         cx.push(
             Diagnostic::error(
-                Code::NotAModelId,
+                Rule::NotAModelId,
                 format!("`{id}`{origin} is not a Bedrock model ID"),
                 at,
             )
@@ -122,7 +133,7 @@ pub fn check(
         Some(geos) if !geos.contains(&group.prefix) => {
             cx.push(
                 Diagnostic::error(
-                    Code::ModelNotInGeography,
+                    Rule::ModelNotInGeography,
                     format!(
                         "`{model}`{origin} has no `{}.` inference profile, so it cannot run from {region}",
                         group.prefix
@@ -139,7 +150,7 @@ pub fn check(
         Some(_) => {}
         None => cx.push(
             Diagnostic::warning(
-                Code::UnknownModel,
+                Rule::UnknownModel,
                 format!(
                     "tfgen does not know the model `{model}`{origin}; its `{}.` profile is assumed to exist",
                     group.prefix

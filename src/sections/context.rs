@@ -65,7 +65,7 @@ impl Checker {
     /// An error pointing at `v`.
     pub fn error<T>(
         &mut self,
-        code: Code,
+        code: impl Into<Code>,
         file: SpecFile,
         v: &Spanned<T>,
         summary: impl Into<String>,
@@ -79,7 +79,7 @@ impl Checker {
     #[allow(clippy::too_many_arguments)]
     pub fn duplicate<T>(
         &mut self,
-        code: Code,
+        code: impl Into<Code>,
         file: SpecFile,
         second: &Spanned<T>,
         first: &Spanned<T>,
@@ -96,7 +96,7 @@ impl Checker {
     /// A whole number of the environment file in `range`, or `default` when absent.
     pub fn count(
         &mut self,
-        code: Code,
+        code: impl Into<Code>,
         v: Option<&Spanned<i64>>,
         default: u32,
         range: RangeInclusive<i64>,

@@ -8,9 +8,25 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile, suggest};
 use super::defaults::Defaults;
-use crate::diag::Code;
+use crate::diag::rules;
 use crate::regions;
 use crate::spec::Spanned;
+
+rules! {
+    /// The diagnostics this module reports (`[database]`).
+    pub enum Rule {
+        EngineWithoutDataApi,
+        EngineNotCreatable,
+        AcuStep,
+        AcuRange,
+        AcuMinAboveMax,
+        DbInstances,
+        ProdSingleDbInstance,
+        DbBackupRetention,
+        ProdDatabaseUnprotected,
+        DatabaseName,
+    }
+}
 
 pub const DEFAULT_DATABASE_NAME: &str = "multi_agent";
 pub const DEFAULT_MIN_ACU: f64 = 0.5;
@@ -57,7 +73,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
             match regions::parse_version(text) {
                 Some(parsed) if parsed < regions::DATA_API_MIN_VERSION => {
                     cx.error(
-                        Code::EngineWithoutDataApi,
+                        Rule::EngineWithoutDataApi,
                         SpecFile::Env,
                         v,
                         format!("Aurora PostgreSQL {text} has no RDS Data API on Serverless v2"),
@@ -71,7 +87,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
                 _ if !regions::CREATABLE_ENGINE_VERSIONS.contains(&text.as_str()) => {
                     let help = suggest(text, regions::CREATABLE_ENGINE_VERSIONS, "");
                     cx.error(
-                        Code::EngineNotCreatable,
+                        Rule::EngineNotCreatable,
                         SpecFile::Env,
                         v,
                         format!("Aurora PostgreSQL {text} cannot be created"),
@@ -97,7 +113,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
             let x = *v.get_ref();
             if !(x * 2.0).fract().eq(&0.0) || !x.is_finite() {
                 cx.error(
-                    Code::AcuStep,
+                    Rule::AcuStep,
                     SpecFile::Env,
                     v,
                     format!("{label} {x} is not a multiple of 0.5"),
@@ -106,7 +122,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
                 ok = false;
             } else if !(0.5..=256.0).contains(&x) {
                 cx.error(
-                    Code::AcuRange,
+                    Rule::AcuRange,
                     SpecFile::Env,
                     v,
                     format!("{label} {x} is outside 0.5-256 ACU"),
@@ -121,7 +137,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
         && let Some(at) = db.min_acu.as_ref().or(db.max_acu.as_ref())
     {
         cx.error(
-            Code::AcuMinAboveMax,
+            Rule::AcuMinAboveMax,
             SpecFile::Env,
             at,
             format!("min_acu {min_acu} is above max_acu {max_acu}"),
@@ -130,7 +146,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
         ok = false;
     }
     let instances = cx.count(
-        Code::DbInstances,
+        Rule::DbInstances,
         db.instances.as_ref(),
         defaults.db_instances,
         1..=16,
@@ -142,7 +158,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
         && n < 2
     {
         cx.error(
-            Code::ProdSingleDbInstance,
+            Rule::ProdSingleDbInstance,
             SpecFile::Env,
             v,
             "prod needs a writer and a reader in two AZs",
@@ -151,7 +167,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
         ok = false;
     }
     let backup = cx.count(
-        Code::DbBackupRetention,
+        Rule::DbBackupRetention,
         db.backup_retention_days.as_ref(),
         DEFAULT_BACKUP_RETENTION_DAYS,
         1..=35,
@@ -167,7 +183,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
         && !v.get_ref()
     {
         cx.error(
-            Code::ProdDatabaseUnprotected,
+            Rule::ProdDatabaseUnprotected,
             SpecFile::Env,
             v,
             "prod turns off the database's deletion protection",
@@ -185,7 +201,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !valid {
                 cx.error(
-                    Code::DatabaseName,
+                    Rule::DatabaseName,
                     SpecFile::Env,
                     v,
                     format!("`{n}` is not a valid PostgreSQL database name"),

@@ -4,9 +4,17 @@
 use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
-use crate::diag::Code;
+use crate::diag::rules;
 use crate::regions::LOG_RETENTION_CHOICES;
 use crate::spec::Spanned;
+
+rules! {
+    /// The diagnostics this module reports (`[deployment]`).
+    pub enum Rule {
+        CpuTargetPercent,
+        LogRetention,
+    }
+}
 
 pub const DEFAULT_CPU_TARGET_PERCENT: u32 = 70;
 pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 30;
@@ -36,7 +44,7 @@ pub struct Deployment {
 pub fn check(cx: &mut Checker, d: &DeploymentSpec) -> Option<Deployment> {
     let wait_for_steady_state = d.wait_for_steady_state.as_ref().is_some_and(|v| *v.get_ref());
     let cpu_target_percent = cx.count(
-        Code::CpuTargetPercent,
+        Rule::CpuTargetPercent,
         d.cpu_target_percent.as_ref(),
         DEFAULT_CPU_TARGET_PERCENT,
         1..=100,
@@ -53,7 +61,7 @@ pub fn check(cx: &mut Checker, d: &DeploymentSpec) -> Option<Deployment> {
                 .copied()
                 .unwrap_or_default();
             cx.error(
-                Code::LogRetention,
+                Rule::LogRetention,
                 SpecFile::Env,
                 v,
                 format!("CloudWatch Logs has no {}-day retention", v.get_ref()),

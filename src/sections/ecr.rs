@@ -4,9 +4,18 @@
 use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile, suggest};
-use crate::diag::Code;
+use crate::diag::rules;
 use crate::regions;
 use crate::spec::Spanned;
+
+rules! {
+    /// The diagnostics this module reports (`[ecr]`).
+    pub enum Rule {
+        ReplicationRegionUnknown,
+        ReplicationOwnRegion,
+        ReplicationDuplicate,
+    }
+}
 
 /// `[ecr]` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -37,7 +46,7 @@ pub fn check(cx: &mut Checker, ecr: &EcrSpec, region: Option<&str>) -> Option<Ec
         if regions::region(name).is_none() {
             let help = suggest(name, regions::REGIONS.iter().map(|r| r.name), "");
             cx.error(
-                Code::ReplicationRegionUnknown,
+                Rule::ReplicationRegionUnknown,
                 SpecFile::Env,
                 r,
                 format!("unknown replication region `{name}`"),
@@ -50,7 +59,7 @@ pub fn check(cx: &mut Checker, ecr: &EcrSpec, region: Option<&str>) -> Option<Ec
             ok = false;
         } else if Some(name.as_str()) == region {
             cx.error(
-                Code::ReplicationOwnRegion,
+                Rule::ReplicationOwnRegion,
                 SpecFile::Env,
                 r,
                 format!("`{name}` is this environment's own region"),
@@ -59,7 +68,7 @@ pub fn check(cx: &mut Checker, ecr: &EcrSpec, region: Option<&str>) -> Option<Ec
             ok = false;
         } else if let Some((_, first)) = out.iter().find(|(n, _)| n == name) {
             cx.duplicate(
-                Code::ReplicationDuplicate,
+                Rule::ReplicationDuplicate,
                 SpecFile::Env,
                 r,
                 first,

@@ -4,11 +4,23 @@
 //! It knows nothing of the sections below them.
 
 use super::context::{Checker, SpecFile, suggest};
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Diagnostic, rules};
 use crate::model::Sizing;
 use crate::names::EnvName;
 use crate::regions;
 use crate::spec::Spanned;
+
+rules! {
+    /// The diagnostics this module reports (the environment's own keys).
+    pub enum Rule {
+        EnvName,
+        UnknownSizing,
+        UnknownRegion,
+        RegionWithoutDataApi,
+        ImageTagInvalid,
+        ImageTagLatest,
+    }
+}
 
 /// The environment name, which comes from the spec file's name, not from its contents.
 pub fn env_name(cx: &mut Checker, name: &str) -> Option<EnvName> {
@@ -16,7 +28,7 @@ pub fn env_name(cx: &mut Checker, name: &str) -> Option<EnvName> {
         Ok(env) => Some(env),
         Err(why) => {
             cx.push(
-                Diagnostic::error(Code::EnvName, format!("environment name `{name}` {why}"), None)
+                Diagnostic::error(Rule::EnvName, format!("environment name `{name}` {why}"), None)
                     .with_help("rename the spec file, e.g. `environments/staging.toml`"),
             );
             None
@@ -31,7 +43,7 @@ pub fn sizing(cx: &mut Checker, sizing: &Spanned<String>) -> Option<Sizing> {
         other => {
             let help = suggest(other, ["dev", "prod"], "sizing is `dev` or `prod`");
             cx.error(
-                Code::UnknownSizing,
+                Rule::UnknownSizing,
                 SpecFile::Env,
                 sizing,
                 format!("unknown sizing `{other}`"),
@@ -51,7 +63,7 @@ pub fn region(cx: &mut Checker, region: &Spanned<String>) -> Option<String> {
             "use a commercial AWS region such as `eu-west-1`",
         );
         cx.error(
-            Code::UnknownRegion,
+            Rule::UnknownRegion,
             SpecFile::Env,
             region,
             format!("unknown AWS region `{name}`"),
@@ -62,7 +74,7 @@ pub fn region(cx: &mut Checker, region: &Spanned<String>) -> Option<String> {
     if !r.data_api {
         let offered: Vec<&str> = regions::REGIONS.iter().filter(|r| r.data_api).map(|r| r.name).collect();
         cx.error(
-            Code::RegionWithoutDataApi,
+            Rule::RegionWithoutDataApi,
             SpecFile::Env,
             region,
             format!("the RDS Data API for Aurora PostgreSQL is not offered in `{name}`"),
@@ -84,7 +96,7 @@ pub fn image_tag(cx: &mut Checker, tag: &Spanned<String>) -> Option<String> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if !ok {
         cx.error(
-            Code::ImageTagInvalid,
+            Rule::ImageTagInvalid,
             SpecFile::Env,
             tag,
             format!("`{t}` is not a valid image tag"),
@@ -94,7 +106,7 @@ pub fn image_tag(cx: &mut Checker, tag: &Spanned<String>) -> Option<String> {
     }
     if t == "latest" {
         cx.error(
-            Code::ImageTagLatest,
+            Rule::ImageTagLatest,
             SpecFile::Env,
             tag,
             "`latest` cannot be deployed: ECR tags are immutable",

@@ -8,8 +8,26 @@ use serde::{Deserialize, Serialize};
 use super::context::{Checker, SpecFile, suggest};
 use super::defaults::Defaults;
 use crate::cidr::Ipv4Cidr;
-use crate::diag::Code;
+use crate::diag::rules;
 use crate::spec::Spanned;
+
+rules! {
+    /// The diagnostics this module reports (`[network]`).
+    pub enum Rule {
+        VpcPrefix,
+        VpcCidrInvalid,
+        SingleAz,
+        AzCount,
+        NatMode,
+        OneSubnetList,
+        VpcTooSmall,
+        SubnetCount,
+        SubnetCidrInvalid,
+        SubnetOutsideVpc,
+        SubnetTooSmall,
+        SubnetOverlap,
+    }
+}
 
 /// The plan's VPC.
 pub const DEFAULT_VPC_CIDR: &str = "10.0.0.0/16";
@@ -46,7 +64,7 @@ pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: boo
             Ok(c) if (16..=28).contains(&c.prefix()) => Some(c),
             Ok(c) => {
                 cx.error(
-                    Code::VpcPrefix,
+                    Rule::VpcPrefix,
                     SpecFile::Env,
                     v,
                     format!("VPC prefix /{} is outside /16-/28", c.prefix()),
@@ -56,7 +74,7 @@ pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: boo
             }
             Err(why) => {
                 cx.error(
-                    Code::VpcCidrInvalid,
+                    Rule::VpcCidrInvalid,
                     SpecFile::Env,
                     v,
                     format!("invalid VPC CIDR `{}`", v.get_ref()),
@@ -76,7 +94,7 @@ pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: boo
                 "an ALB and an Aurora subnet group need"
             };
             cx.error(
-                Code::SingleAz,
+                Rule::SingleAz,
                 SpecFile::Env,
                 n,
                 "one availability zone is not enough",
@@ -86,7 +104,7 @@ pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: boo
         }
         Some(n) => {
             cx.error(
-                Code::AzCount,
+                Rule::AzCount,
                 SpecFile::Env,
                 n,
                 format!("az_count {} is outside 2-6", n.get_ref()),
@@ -107,7 +125,7 @@ pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: boo
                     "`single` (one NAT gateway) or `per-az` (one per AZ)",
                 );
                 cx.error(
-                    Code::NatMode,
+                    Rule::NatMode,
                     SpecFile::Env,
                     v,
                     format!("unknown NAT mode `{other}`"),
@@ -123,7 +141,7 @@ pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: boo
         (Some(public), Some(private)) => Some((public, private)),
         (Some(one), None) | (None, Some(one)) => {
             cx.error(
-                Code::OneSubnetList,
+                Rule::OneSubnetList,
                 SpecFile::Env,
                 one,
                 "only one of `public_subnets` and `private_subnets` is set",
@@ -144,7 +162,7 @@ pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: boo
             && let Some(v) = &net.vpc_cidr
         {
             cx.error(
-                Code::VpcTooSmall,
+                Rule::VpcTooSmall,
                 SpecFile::Env,
                 v,
                 format!("VPC {vpc} is too small for {az_count} public and {az_count} private subnets"),
@@ -177,7 +195,7 @@ fn explicit_subnets(
     for (label, list) in [("public_subnets", public), ("private_subnets", private)] {
         if list.get_ref().len() != usize::from(az_count) {
             cx.error(
-                Code::SubnetCount,
+                Rule::SubnetCount,
                 SpecFile::Env,
                 list,
                 format!(
@@ -193,7 +211,7 @@ fn explicit_subnets(
             match Ipv4Cidr::parse(item.get_ref()) {
                 Err(why) => {
                     cx.error(
-                        Code::SubnetCidrInvalid,
+                        Rule::SubnetCidrInvalid,
                         SpecFile::Env,
                         item,
                         format!("invalid subnet CIDR `{}`", item.get_ref()),
@@ -203,7 +221,7 @@ fn explicit_subnets(
                 }
                 Ok(c) if !vpc.contains(c) => {
                     cx.error(
-                        Code::SubnetOutsideVpc,
+                        Rule::SubnetOutsideVpc,
                         SpecFile::Env,
                         item,
                         format!("subnet {c} is outside the VPC {vpc}"),
@@ -213,7 +231,7 @@ fn explicit_subnets(
                 }
                 Ok(c) if c.prefix() > 28 => {
                     cx.error(
-                        Code::SubnetTooSmall,
+                        Rule::SubnetTooSmall,
                         SpecFile::Env,
                         item,
                         format!("subnet {c} is smaller than /28"),
@@ -224,7 +242,7 @@ fn explicit_subnets(
                 Ok(c) => {
                     if let Some((first, first_at)) = seen.iter().find(|(s, _)| s.overlaps(c)) {
                         cx.duplicate(
-                            Code::SubnetOverlap,
+                            Rule::SubnetOverlap,
                             SpecFile::Env,
                             item,
                             first_at,

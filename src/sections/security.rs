@@ -13,10 +13,24 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
 use super::defaults::Defaults;
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Diagnostic, rules};
 use crate::model::Sizing;
 use crate::regions::LOG_RETENTION_CHOICES;
 use crate::spec::Spanned;
+
+rules! {
+    /// The diagnostics this module reports (`[security]`).
+    pub enum Rule {
+        ProdControlOff,
+        SecurityDays,
+        SecurityLogRetention,
+        ProdLogRetentionShort,
+        MonitoringInterval,
+        ProdMonitoringOff,
+        ProdBackupRetentionShort,
+        ProdWritableRootFs,
+    }
+}
 
 /// `[security]` as written in the spec. Every field is optional; absent means the sizing's default.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -154,7 +168,7 @@ struct Controls<'a> {
 }
 
 impl Controls<'_> {
-    fn error<T>(&mut self, code: Code, v: &Spanned<T>, summary: impl Into<String>, help: impl Into<String>) {
+    fn error<T>(&mut self, code: Rule, v: &Spanned<T>, summary: impl Into<String>, help: impl Into<String>) {
         self.cx.error(code, SpecFile::Env, v, summary, help);
     }
 
@@ -163,7 +177,7 @@ impl Controls<'_> {
         let Some(v) = v else { return default };
         if self.prod && !*v.get_ref() {
             self.error(
-                Code::ProdControlOff,
+                Rule::ProdControlOff,
                 v,
                 format!("prod turns off {what} (`[security] {field} = false`)"),
                 format!("prod requires {what}: remove the line or set `{field} = true`; only dev may turn it off"),
@@ -178,7 +192,7 @@ impl Controls<'_> {
         let n = *v.get_ref();
         if !range.contains(&n) {
             self.error(
-                Code::SecurityDays,
+                Rule::SecurityDays,
                 v,
                 format!("`{field}` is {n} days"),
                 format!(
@@ -202,7 +216,7 @@ impl Controls<'_> {
                 .copied()
                 .unwrap_or(365);
             self.error(
-                Code::SecurityLogRetention,
+                Rule::SecurityLogRetention,
                 v,
                 format!("CloudWatch Logs has no {n}-day retention"),
                 format!("the nearest allowed value is {nearest}"),
@@ -212,7 +226,7 @@ impl Controls<'_> {
         let days = u32::try_from(n).unwrap_or(default);
         if self.prod && days < PROD_MIN_LOG_RETENTION_DAYS {
             self.error(
-                Code::ProdLogRetentionShort,
+                Rule::ProdLogRetentionShort,
                 v,
                 format!("prod keeps its flow, WAF and database logs only {days} days"),
                 format!("prod keeps security and audit logs at least {PROD_MIN_LOG_RETENTION_DAYS} days; remove the line or raise it"),
@@ -227,7 +241,7 @@ impl Controls<'_> {
         let n = *v.get_ref();
         if !MONITORING_INTERVALS.contains(&n) {
             self.error(
-                Code::MonitoringInterval,
+                Rule::MonitoringInterval,
                 v,
                 format!("RDS has no {n}-second enhanced monitoring interval"),
                 "use 0 (off), 1, 5, 10, 15, 30 or 60",
@@ -236,7 +250,7 @@ impl Controls<'_> {
         }
         if self.prod && n == 0 {
             self.error(
-                Code::ProdMonitoringOff,
+                Rule::ProdMonitoringOff,
                 v,
                 "prod turns off Aurora enhanced monitoring (`[security] enhanced_monitoring_interval = 0`)",
                 "enhanced monitoring is required in prod: remove the line or use 1, 5, 10, 15, 30 or 60; only dev may turn it off",
@@ -253,7 +267,7 @@ impl Controls<'_> {
             && days < PROD_MIN_BACKUP_RETENTION_DAYS
         {
             self.error(
-                Code::ProdBackupRetentionShort,
+                Rule::ProdBackupRetentionShort,
                 v,
                 format!("prod keeps database backups only {days} days"),
                 format!("prod keeps AWS Backup recovery points at least {PROD_MIN_BACKUP_RETENTION_DAYS} days"),
@@ -270,7 +284,7 @@ impl Controls<'_> {
             let at = self.cx.at(SpecFile::Env, v);
             self.cx.push(
                 Diagnostic::warning(
-                    Code::ProdWritableRootFs,
+                    Rule::ProdWritableRootFs,
                     "prod containers get a writable root file system",
                     Some(at),
                 )
