@@ -204,6 +204,7 @@ module "alb" {
   security_group_id   = module.networking.alb_security_group_id
   certificate_arn     = null
   deletion_protection = false
+  idle_timeout        = 300
   access_logs_enabled = true
   access_logs_bucket  = module.access_logs.bucket
   # A WAF web ACL with AWS managed rule groups, logged to CloudWatch Logs.

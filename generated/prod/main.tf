@@ -202,6 +202,7 @@ module "alb" {
   security_group_id   = module.networking.alb_security_group_id
   certificate_arn     = "arn:aws:acm:eu-west-1:123456789012:certificate/5f1c9f4e-8b0a-4c3e-9d2a-6e7f8a9b0c1d"
   deletion_protection = true
+  idle_timeout        = 300
   access_logs_enabled = true
   access_logs_bucket  = module.access_logs.bucket
   # A WAF web ACL with AWS managed rule groups, logged to CloudWatch Logs.

@@ -52,8 +52,7 @@ variable "deletion_protection" {
 
 variable "idle_timeout" {
   type        = number
-  description = "Seconds a connection may stay idle before the load balancer closes it (raise it for long streamed agent responses)."
-  default     = 60
+  description = "Seconds a connection may stay idle before the load balancer closes it; long enough for a streamed agent response (the spec's [alb] idle_timeout_seconds, default 300)."
 
   validation {
     condition     = var.idle_timeout >= 1 && var.idle_timeout <= 4000 && floor(var.idle_timeout) == var.idle_timeout

@@ -1,5 +1,5 @@
 //! `[alb]`: the internet-facing Application Load Balancer in front of the agents. HTTPS certificate (its
-//! form and region), deletion protection. Raw form, checks, resolved form.
+//! form and region), deletion protection, idle timeout. Raw form, checks, resolved form.
 //!
 //! Listener rules and their priorities cross into the agents' section; [`crate::resolve`] assigns them.
 
@@ -17,8 +17,12 @@ rules! {
         ProdAlbUnprotected,
         CertificateMalformed,
         CertificateOtherRegion,
+        IdleTimeout,
     }
 }
+
+/// Long enough for a streamed model answer with pauses; AWS's own default, 60 seconds, can cut one off.
+pub const DEFAULT_IDLE_TIMEOUT_SECONDS: u32 = 300;
 
 /// `[alb]` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -26,6 +30,8 @@ rules! {
 pub struct AlbSpec {
     pub certificate_arn: Option<Spanned<String>>,
     pub deletion_protection: Option<Spanned<bool>>,
+    /// Seconds a connection may stay idle before the load balancer closes it.
+    pub idle_timeout_seconds: Option<Spanned<i64>>,
 }
 
 /// The load balancer, resolved. Its name is derived ([`crate::names::EnvNames`]).
@@ -34,6 +40,7 @@ pub struct Alb {
     /// Absent: an HTTP listener only (dev); prod requires one.
     pub certificate_arn: Option<String>,
     pub deletion_protection: bool,
+    pub idle_timeout_seconds: u32,
 }
 
 /// Checks `[alb]`; `region` is the environment's, when it is valid.
@@ -79,9 +86,18 @@ pub fn check(cx: &mut Checker, alb: &AlbSpec, defaults: &Defaults, prod: bool, r
         );
         ok = false;
     }
+    let idle_timeout_seconds = cx.count(
+        Rule::IdleTimeout,
+        alb.idle_timeout_seconds.as_ref(),
+        DEFAULT_IDLE_TIMEOUT_SECONDS,
+        1..=4000,
+        "idle_timeout_seconds",
+        "an ALB's idle timeout is 1 to 4000 seconds",
+    );
     ok.then_some(Alb {
         certificate_arn,
         deletion_protection,
+        idle_timeout_seconds: idle_timeout_seconds?,
     })
 }
 
