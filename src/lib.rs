@@ -21,6 +21,7 @@ pub mod names;
 pub mod regions;
 pub mod render;
 pub mod resolve;
+pub mod scaffold;
 pub mod security;
 pub mod spec;
 pub mod validate;

@@ -208,7 +208,10 @@ pub fn fit(name: &str, limit: usize) -> std::borrow::Cow<'_, str> {
     if name.len() <= limit {
         return std::borrow::Cow::Borrowed(name);
     }
-    assert!(limit > HASH_DIGITS + 1, "a name limit of {limit} leaves no room for a hash suffix");
+    assert!(
+        limit > HASH_DIGITS + 1,
+        "a name limit of {limit} leaves no room for a hash suffix"
+    );
     let mut keep = limit - HASH_DIGITS - 1;
     while !name.is_char_boundary(keep) {
         keep -= 1;
@@ -262,7 +265,10 @@ mod tests {
         assert_eq!(short, fit(name, 32), "deterministic");
         // A trailing hyphen of the cut is dropped, so the result never has `--`.
         let cut_at_hyphen = fit("qa-eu-west-1-order-management-tg", 22);
-        assert!(cut_at_hyphen.starts_with("qa-eu-west-1-") && !cut_at_hyphen.contains("--"), "{cut_at_hyphen}");
+        assert!(
+            cut_at_hyphen.starts_with("qa-eu-west-1-") && !cut_at_hyphen.contains("--"),
+            "{cut_at_hyphen}"
+        );
         assert_eq!(cut_at_hyphen.len(), 21);
     }
 
@@ -270,7 +276,13 @@ mod tests {
     fn shortened_names_stay_distinct_valid_and_within_limits() {
         let longest = "e".repeat(EnvName::MAX_LEN);
         let envs = ["staging", "qa-eu-west-1", "integration-testing1", longest.as_str()];
-        let agents = ["supervisor", "order-management", "product-recommendation", "personalization", "troubleshooting"];
+        let agents = [
+            "supervisor",
+            "order-management",
+            "product-recommendation",
+            "personalization",
+            "troubleshooting",
+        ];
         let mut seen = std::collections::BTreeSet::new();
         for env in envs {
             for agent in agents {
