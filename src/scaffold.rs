@@ -42,7 +42,10 @@ mod tests {
     fn the_workflow_pins_this_version() {
         let files = files();
         let (_, workflow) = files.iter().find(|(p, _)| *p == WORKFLOW_PATH).unwrap();
-        assert!(!workflow.contains("{{"), "placeholder left in the workflow");
+        assert!(
+            !workflow.contains(VERSION_PLACEHOLDER),
+            "placeholder left in the workflow"
+        );
         assert!(workflow.contains(&format!("TFGEN_VERSION: \"{}\"", env!("CARGO_PKG_VERSION"))));
     }
 }
