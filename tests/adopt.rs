@@ -231,27 +231,95 @@ fn workflow_steps(workflow: &str) -> (Yaml, Vec<(String, Option<String>)>) {
     (doc, steps)
 }
 
-/// The README's adoption steps, in an empty directory with the built binary: `init`, then `render --all`
-/// from a subdirectory, then every step of the scaffolded CI workflow except installing tfgen and the
-/// runner setup (checkout, cache, Terraform), with the real AWS provider.
-#[test]
-fn init_then_render_all_from_a_subdirectory_then_the_ci_workflow_passes() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("infrastructure");
+/// The shell block of the README's "Adopt tfgen" section, as lines.
+fn readme_adoption_commands() -> Vec<String> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("\n## Adopt tfgen\n")
+        .nth(1)
+        .expect("README has an Adopt tfgen section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .expect("a sh block")
+        .split("```")
+        .next()
+        .unwrap();
+    block.lines().map(String::from).collect()
+}
 
-    let o = tfgen(dir.path(), &["init", "infrastructure"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+/// The README's adoption steps, in an empty directory with the built binary (all but installing tfgen,
+/// whose pinned version is checked): `init`, `render --all`, commit. Then commands from subdirectories,
+/// and every step of the scaffolded CI workflow except installing tfgen and the runner setup (checkout,
+/// cache, Terraform), with the real AWS provider, as on a push and as on a pull request.
+#[test]
+fn the_readme_adoption_steps_then_the_ci_workflow_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_tfgen")).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let bash = |cwd: &Path, script: &str, base_ref: Option<&str>| -> Output {
+        let mut cmd = Command::new("bash");
+        cmd.args(["-euo", "pipefail", "-c", script])
+            .current_dir(cwd)
+            .env("PATH", &path)
+            .env_remove("BEDROCK_MODEL_ID")
+            .env("NO_COLOR", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1");
+        match base_ref {
+            Some(base) => cmd.env("GITHUB_BASE_REF", base),
+            None => cmd.env_remove("GITHUB_BASE_REF"),
+        };
+        if let Some(rc) = support::cli_config() {
+            cmd.env("TF_CLI_CONFIG_FILE", rc);
+        }
+        cmd.output().unwrap()
+    };
+
+    let commands = readme_adoption_commands();
+    let (install, rest) = commands.split_first().unwrap();
+    assert_eq!(
+        install,
+        &format!(
+            "cargo install --locked --git \"$TFGEN_REPOSITORY\" --tag v{} tfgen",
+            env!("CARGO_PKG_VERSION")
+        ),
+        "the README installs this version"
+    );
+    let o = bash(dir.path(), &rest.join("\n"), None);
+    assert!(o.status.success(), "the README's commands failed:\n{}", text(&o));
+    let repo = dir.path().join("infrastructure");
     for (path, content) in scaffold::files() {
         assert_eq!(std::fs::read_to_string(repo.join(path)).unwrap(), content, "{path}");
     }
+    assert!(
+        text(&o).contains("rendered prod into ./generated/prod: 56 files written"),
+        "{}",
+        text(&o)
+    );
+    let o = bash(&repo, "git status --porcelain", None);
+    assert_eq!(
+        text(&o),
+        "",
+        "the commit left files out (or .gitignore lets Terraform files in)"
+    );
 
-    let o = tfgen(&repo.join("environments"), &["render", "--all"]);
+    // From a subdirectory.
+    let o = tfgen(&repo.join("environments"), &["diff", "--all"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
-        "rendered dev into ../generated/dev: 56 files written, 0 unchanged, 0 removed\n\
-         rendered prod into ../generated/prod: 56 files written, 0 unchanged, 0 removed\n"
+        "../generated/dev: no changes\n../generated/prod: no changes\n"
     );
+    let o = tfgen(&repo.join("generated/prod/modules"), &["render", "--all"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("rendered dev into ../../../generated/dev: 0 files written"));
 
     let workflow = std::fs::read_to_string(repo.join(scaffold::WORKFLOW_PATH)).unwrap();
     let (doc, steps) = workflow_steps(&workflow);
@@ -260,49 +328,90 @@ fn init_then_render_all_from_a_subdirectory_then_the_ci_workflow_passes() {
         Some(env!("CARGO_PKG_VERSION")),
         "CI installs the version that wrote it"
     );
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_tfgen")).parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
-    let mut ran = Vec::new();
-    for (name, run) in &steps {
-        let Some(script) = run else {
-            continue;
-        };
-        if name == "Install tfgen" {
-            assert!(
-                script.contains("cargo install --locked --git \"$TFGEN_REPOSITORY\" --tag \"v$TFGEN_VERSION\" tfgen"),
-                "{script}"
-            );
-            continue;
-        }
-        support::terraform();
-        let mut cmd = Command::new("bash");
-        cmd.args(["-euo", "pipefail", "-c", script])
-            .current_dir(&repo)
-            .env("PATH", &path)
-            .env_remove("GITHUB_BASE_REF")
-            .env_remove("BEDROCK_MODEL_ID")
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1");
-        if let Some(rc) = support::cli_config() {
-            cmd.env("TF_CLI_CONFIG_FILE", rc);
-        }
-        let o = cmd.output().unwrap();
-        assert!(o.status.success(), "workflow step `{name}` failed:\n{}", text(&o));
-        ran.push(name.clone());
-    }
+    assert_eq!(doc["on"]["push"]["branches"][0].as_str(), Some("main"));
+    assert!(!doc["on"]["pull_request"].is_badvalue());
+    let names: Vec<&str> = steps.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
-        ran,
+        names,
         [
+            "actions/checkout@v4",
+            "Cache tfgen",
+            "Install tfgen",
+            "hashicorp/setup-terraform@v3",
             "The specs are valid",
             "The committed Terraform is up to date and destroys nothing stateful",
             "terraform fmt and validate"
         ]
     );
-    // Both trees were validated: `init` left its lock file in each.
+    for (name, run) in &steps[4..] {
+        support::terraform();
+        let o = bash(&repo, run.as_deref().unwrap(), None);
+        assert!(o.status.success(), "workflow step `{name}` failed:\n{}", text(&o));
+    }
+    let install = steps[2].1.as_deref().unwrap();
+    assert_eq!(
+        install,
+        "cargo install --locked --git \"$TFGEN_REPOSITORY\" --tag \"v$TFGEN_VERSION\" tfgen"
+    );
+    // Both trees were validated: `terraform init` left its lock file in each.
     for env in ["dev", "prod"] {
         assert!(
             repo.join(format!("generated/{env}/.terraform.lock.hcl")).is_file(),
             "{env}"
         );
+    }
+    // `.gitignore` keeps Terraform's local files out of git (the lock file is meant to be committed).
+    for junk in [
+        "generated/dev/terraform.tfstate",
+        "generated/dev/terraform.tfstate.backup",
+        "generated/dev/prod.tfplan",
+        "generated/dev/crash.log",
+    ] {
+        std::fs::write(repo.join(junk), "x").unwrap();
+    }
+    let o = bash(&repo, "git status --porcelain --untracked-files=all", None);
+    let untracked: Vec<&str> = std::str::from_utf8(&o.stdout).unwrap().lines().collect();
+    assert_eq!(
+        untracked,
+        [
+            "?? generated/dev/.terraform.lock.hcl",
+            "?? generated/prod/.terraform.lock.hcl"
+        ]
+    );
+    // As on a pull request: compares with the base branch too.
+    let o = bash(&repo, "git update-ref refs/remotes/origin/main HEAD", None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = bash(&repo, steps[5].1.as_deref().unwrap(), Some("main"));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("generated/prod since origin/main"), "{}", text(&o));
+}
+
+/// The README's "add a sixth agent" example, pasted at the end of `agents.toml`, renders every environment.
+#[test]
+fn the_readmes_sixth_agent_pastes_cleanly() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let example = readme
+        .split("sixth agent, add one `[[agent]]` entry:")
+        .nth(1)
+        .expect("the README's sixth-agent example")
+        .split("```toml\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let agents = format!("{}\n{example}", scaffold_file("environments/agents.toml"));
+    for env in ["dev", "prod"] {
+        let inputs = Inputs::from_text(
+            env,
+            &scaffold_file(&format!("environments/{env}.toml")),
+            &agents,
+            Overrides::default(),
+        );
+        let compiled = tfgen::compile(&inputs).unwrap_or_else(|e| match e {
+            tfgen::CompileError::Spec(d) => panic!("{env}:\n{}", d.render(tfgen::diag::Style::Plain)),
+            tfgen::CompileError::Internal(e) => panic!("{e:#}"),
+        });
+        assert_eq!(compiled.model.agents.len(), 6);
     }
 }
