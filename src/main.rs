@@ -107,19 +107,27 @@ enum Command {
         #[arg(long, conflicts_with = "env")]
         all: bool,
     },
-    /// Start a new infrastructure repository: `environments/` (the plan's five agents, dev and prod), a
-    /// `.gitignore` for Terraform's local files, and a CI workflow. Never overwrites a file.
+    /// Start a new infrastructure repository (specs, `.gitignore`, CI workflow); never overwrites a file.
+    ///
+    /// Writes `environments/agents.toml` (the plan's five agents), `environments/dev.toml` and
+    /// `environments/prod.toml` (every optional key commented out with its default), a `.gitignore` for
+    /// Terraform's local files, and `.github/workflows/infrastructure.yml`. When any of them exists, lists
+    /// them and writes nothing.
     Init {
         /// Directory to create the repository in (created if missing).
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
-    /// Print a shell completion script, e.g. `tfgen completions bash > ~/.local/share/bash-completion/completions/tfgen`.
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    ///
+    /// For example: `tfgen completions bash > ~/.local/share/bash-completion/completions/tfgen`.
     Completions {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
-    /// Print tfgen's man page (roff), e.g. `tfgen man > ~/.local/share/man/man1/tfgen.1`.
+    /// Print tfgen's man page (roff).
+    ///
+    /// For example: `tfgen man > ~/.local/share/man/man1/tfgen.1`.
     Man,
 }
 

@@ -1,7 +1,9 @@
-//! Validated names (checked constructors) and the one place AWS resource names are derived from them.
+//! Validated names (checked constructors), the one place AWS resource names are derived from them, and
+//! [`fit`], which shortens a derived name that exceeds its AWS limit.
 //!
 //! This module does not know where a name came from; [`crate::validate`] turns failures into diagnostics.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -204,9 +206,9 @@ const HASH_DIGITS: usize = 8;
 /// is not cryptographic, and needs not be: the names are not secrets, only distinct.
 ///
 /// `limit` must leave room for the suffix and one character of the name (at least 10).
-pub fn fit(name: &str, limit: usize) -> std::borrow::Cow<'_, str> {
+pub fn fit(name: &str, limit: usize) -> Cow<'_, str> {
     if name.len() <= limit {
-        return std::borrow::Cow::Borrowed(name);
+        return Cow::Borrowed(name);
     }
     assert!(
         limit > HASH_DIGITS + 1,
@@ -217,7 +219,7 @@ pub fn fit(name: &str, limit: usize) -> std::borrow::Cow<'_, str> {
         keep -= 1;
     }
     let head = name[..keep].trim_end_matches(['-', '_', '/', '.']);
-    std::borrow::Cow::Owned(format!("{head}-{:08x}", fnv1a_32(name.as_bytes())))
+    Cow::Owned(format!("{head}-{:08x}", fnv1a_32(name.as_bytes())))
 }
 
 /// The 32-bit FNV-1a hash (<http://www.isthe.com/chongo/tech/comp/fnv/>).
@@ -250,7 +252,7 @@ mod tests {
             (&"a".repeat(32), 32),
         ] {
             let fitted = fit(name, limit);
-            assert!(matches!(fitted, std::borrow::Cow::Borrowed(_)), "{name}");
+            assert!(matches!(fitted, Cow::Borrowed(_)), "{name}");
             assert_eq!(fitted, name);
         }
     }

@@ -580,10 +580,7 @@ fn completions_and_man_page_come_from_the_command_line_definition() {
     let o = p.run(&["man"]);
     assert_eq!(code(&o), 0);
     let page = String::from_utf8(o.stdout).unwrap();
-    assert!(
-        page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH tfgen 1"),
-        "{page}"
-    );
+    assert!(page.contains("\n.TH tfgen 1 "), "{page}");
     for word in ["tfgen\\-render", "tfgen\\-init", "\\-\\-root"] {
         assert!(page.contains(word), "the man page lacks {word}");
     }
