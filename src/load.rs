@@ -145,10 +145,12 @@ mod tests {
     }
 
     #[test]
-    fn no_root_without_an_environments_directory() {
+    fn a_file_named_environments_is_not_a_root() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("environments"), "a file, not a directory").unwrap();
-        // Ancestors of a temporary directory (`/tmp`, `/`) hold no `environments/` either.
-        assert_eq!(find_root(tmp.path()), None);
+        // The search goes on upwards, past the file: to whatever the parent finds, one level further up
+        // (normally nothing: the temporary directory's ancestors hold no `environments/`).
+        let from_parent = find_root(tmp.path().parent().unwrap());
+        assert_eq!(find_root(tmp.path()), from_parent.map(|r| Path::new("..").join(r)));
     }
 }
