@@ -173,6 +173,26 @@ impl Diagnostics {
         self.0.extend(other.0);
     }
 
+    /// Leaves out the diagnostics located in a file named `shared` (such as `agents.toml`, which every
+    /// environment reads) that are recorded in `seen`, and records the rest, so that a run over several
+    /// environments shows each problem of a shared file once.
+    #[must_use]
+    pub fn without_repeats(self, seen: &mut std::collections::BTreeSet<String>, shared: &str) -> Self {
+        Self(
+            self.0
+                .into_iter()
+                .filter(|d| {
+                    let in_shared = d.location.as_ref().is_some_and(|l| {
+                        std::path::Path::new(&l.file.name)
+                            .file_name()
+                            .is_some_and(|n| n == shared)
+                    });
+                    !in_shared || seen.insert(render_one(d, Style::Plain))
+                })
+                .collect(),
+        )
+    }
+
     #[must_use]
     /// Errors first, then by file and position, so that output is stable and reads top to bottom.
     pub fn sorted(mut self) -> Self {
@@ -298,4 +318,54 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    rules! {
+        enum Probe {
+            Any,
+        }
+    }
+
+    fn file(name: &str) -> Arc<SourceFile> {
+        Arc::new(SourceFile {
+            name: name.into(),
+            text: "port = 1\n".into(),
+        })
+    }
+
+    #[test]
+    fn problems_in_a_shared_file_are_kept_once_per_run() {
+        assert_eq!(Probe::ALL.len(), 1);
+        let agents = file("environments/agents.toml");
+        let in_agents = Diagnostic::error(Probe::Any, "bad port", Some(Location::new(&agents, 7..8)));
+        let per_env = |env: &str| {
+            Diagnostics(vec![
+                in_agents.clone(),
+                Diagnostic::error(
+                    Probe::Any,
+                    "bad region",
+                    Some(Location::new(&file(&format!("environments/{env}.toml")), 0..4)),
+                ),
+                Diagnostic::error(Probe::Any, "unlocated", None),
+            ])
+        };
+        let mut seen = BTreeSet::new();
+        let dev = per_env("dev").without_repeats(&mut seen, "agents.toml");
+        let prod = per_env("prod").without_repeats(&mut seen, "agents.toml");
+        let summaries = |d: &Diagnostics| d.iter().map(|d| d.summary.clone()).collect::<Vec<_>>();
+        assert_eq!(summaries(&dev), ["bad port", "bad region", "unlocated"]);
+        assert_eq!(summaries(&prod), ["bad region", "unlocated"]);
+        // A different problem at the same place is not a repeat.
+        let other = Diagnostics(vec![Diagnostic::error(
+            Probe::Any,
+            "port taken",
+            Some(Location::new(&agents, 7..8)),
+        )]);
+        assert_eq!(other.without_repeats(&mut seen, "agents.toml").len(), 1);
+    }
 }

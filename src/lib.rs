@@ -24,6 +24,7 @@ pub mod names;
 pub mod regions;
 pub mod render;
 pub mod resolve;
+pub mod scaffold;
 pub mod sections;
 pub mod spec;
 pub mod vfs;

@@ -81,6 +81,25 @@ pub fn load(root: &Path, env_name: &str, overrides: Overrides) -> Result<Inputs>
     Ok(Inputs::from_text(env_name, &env_text, &agents_text, overrides))
 }
 
+/// The project root for a command run in `cwd`: the nearest of `cwd` and its ancestors that holds an
+/// [`ENVIRONMENTS_DIR`] directory (as git looks for `.git` and cargo for `Cargo.toml`). It is returned
+/// relative to `cwd` (`.`, `..`, `../..`), so that paths printed from it read as the user would type them.
+/// `None` when no ancestor has one.
+pub fn find_root(cwd: &Path) -> Option<PathBuf> {
+    let mut relative = PathBuf::from(".");
+    for (depth, dir) in cwd.ancestors().enumerate() {
+        if dir.join(ENVIRONMENTS_DIR).is_dir() {
+            return Some(relative);
+        }
+        relative = if depth == 0 {
+            PathBuf::from("..")
+        } else {
+            relative.join("..")
+        };
+    }
+    None
+}
+
 /// The environments that have a spec: every `*.toml` in `environments/` except the shared agents file.
 pub fn list_environments(root: &Path) -> Result<Vec<String>> {
     let dir = root.join(ENVIRONMENTS_DIR);
@@ -99,4 +118,39 @@ pub fn list_environments(root: &Path) -> Result<Vec<String>> {
 
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_is_the_nearest_directory_holding_environments() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("environments")).unwrap();
+        std::fs::create_dir_all(root.join("generated/dev/modules")).unwrap();
+        assert_eq!(find_root(root), Some(PathBuf::from(".")));
+        assert_eq!(find_root(&root.join("environments")), Some(PathBuf::from("..")));
+        assert_eq!(
+            find_root(&root.join("generated/dev/modules")),
+            Some(PathBuf::from("../../.."))
+        );
+        // A nested project wins over the outer one, as with git.
+        std::fs::create_dir_all(root.join("generated/dev/environments")).unwrap();
+        assert_eq!(
+            find_root(&root.join("generated/dev/modules")),
+            Some(PathBuf::from(".."))
+        );
+    }
+
+    #[test]
+    fn a_file_named_environments_is_not_a_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("environments"), "a file, not a directory").unwrap();
+        // The search goes on upwards, past the file: to whatever the parent finds, one level further up
+        // (normally nothing: the temporary directory's ancestors hold no `environments/`).
+        let from_parent = find_root(tmp.path().parent().unwrap());
+        assert_eq!(find_root(tmp.path()), from_parent.map(|r| Path::new("..").join(r)));
+    }
 }

@@ -1,16 +1,17 @@
 //! The `tfgen` command line: the outer edge. Reads the disk and the process environment, runs the pure
 //! pipeline from the library, prints, and maps outcomes to exit codes. No compilation logic lives here.
 
+use std::collections::BTreeSet;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 use tfgen::diag::{Diagnostics, Style};
 use tfgen::load::{self, Overrides};
-use tfgen::{CompileError, diff, vfs};
+use tfgen::{CompileError, diff, scaffold, vfs};
 
 /// Exit codes, shared by every command (like `terraform plan -detailed-exitcode`).
 mod exit {
@@ -26,8 +27,12 @@ mod exit {
 #[derive(Debug, Parser)]
 #[command(name = "tfgen", version, about, long_about = None)]
 struct Cli {
-    /// Project root holding `environments/` (default: the current directory).
-    #[arg(long, global = true, default_value = ".")]
+    /// Project root holding `environments/` (default: the nearest directory, from the current one upwards,
+    /// that holds `environments/`).
+    #[arg(long = "root", global = true, value_name = "DIR")]
+    root_arg: Option<PathBuf>,
+    /// The project root in use: `--root`, or the one found from the current directory (see [`project_root`]).
+    #[arg(skip)]
     root: PathBuf,
     /// Colour output: `auto` (on a terminal, unless NO_COLOR is set), `always` or `never`.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -58,7 +63,12 @@ impl ColorChoice {
 enum Command {
     /// Render `environments/<ENV>.toml` into a Terraform root module (default `generated/<ENV>/`).
     Render {
-        env: String,
+        /// Environment to render (its spec is `environments/<ENV>.toml`); omit with `--all`.
+        #[arg(required_unless_present = "all")]
+        env: Option<String>,
+        /// Render every environment under `environments/` into its `generated/<ENV>/`.
+        #[arg(long, conflicts_with_all = ["env", "out"])]
+        all: bool,
         /// Output directory.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -66,7 +76,13 @@ enum Command {
     /// Show what `render` would change: a unified diff per file and the resources added, changed, removed.
     /// Exit 0 when identical, 1 when different, 2 on error.
     Diff {
-        env: String,
+        /// Environment to compare (its spec is `environments/<ENV>.toml`); omit with `--all`.
+        #[arg(required_unless_present = "all")]
+        env: Option<String>,
+        /// Compare every environment under `environments/` with its `generated/<ENV>/`; exits with the
+        /// highest code of any of them.
+        #[arg(long, conflicts_with_all = ["env", "out"])]
+        all: bool,
         /// Directory to compare with (default `generated/<ENV>`).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -87,16 +103,49 @@ enum Command {
     Validate {
         /// Environment to check; omit with `--all`.
         env: Option<String>,
-        /// Check every environment under `environments/`.
+        /// Check every environment under `environments/`; a problem in `agents.toml` is shown once.
         #[arg(long, conflicts_with = "env")]
         all: bool,
     },
+    /// Start a new infrastructure repository (specs, `.gitignore`, CI workflow); never overwrites a file.
+    ///
+    /// Writes `environments/agents.toml` (the plan's five agents), `environments/dev.toml` and
+    /// `environments/prod.toml` (every optional key commented out with its default), a `.gitignore` for
+    /// Terraform's local files, and `.github/workflows/infrastructure.yml`. When any of them exists, lists
+    /// them and writes nothing.
+    Init {
+        /// Directory to create the repository in (created if missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    ///
+    /// For example: `tfgen completions bash > ~/.local/share/bash-completion/completions/tfgen`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print tfgen's man page (roff).
+    ///
+    /// For example: `tfgen man > ~/.local/share/man/man1/tfgen.1`.
+    Man,
+}
+
+impl Command {
+    /// Whether the command works on a project (and so needs its root).
+    fn needs_root(&self) -> bool {
+        !matches!(self, Command::Init { .. } | Command::Completions { .. } | Command::Man)
+    }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     let style = cli.color.style(std::io::stderr().is_terminal());
-    match run(&cli, style) {
+    let result = project_root(&cli).and_then(|root| {
+        cli.root = root;
+        run(&cli, style)
+    });
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -108,40 +157,40 @@ fn main() -> ExitCode {
 fn run(cli: &Cli, style: Style) -> Result<u8> {
     let overrides = Overrides::from_env();
     match &cli.command {
-        Command::Render { env, out } => {
-            let Some(compiled) = compile(&cli.root, env, overrides, style)? else {
-                return Ok(exit::ERROR);
-            };
-            let out = out.clone().unwrap_or_else(|| default_out(&cli.root, env));
-            let r = vfs::write(&compiled.tree, &out)?;
-            println!(
-                "rendered {env} into {}: {} files written, {} unchanged, {} removed",
-                out.display(),
-                r.written,
-                r.unchanged,
-                r.removed.len()
-            );
+        Command::Render { env, all, out } => {
+            let mut code = exit::OK;
+            let mut seen = BTreeSet::new();
+            for env in selected_envs(&cli.root, env.as_ref(), *all)? {
+                code = code.max(render_one(cli, &env, out.as_deref(), &overrides, style, &mut seen)?);
+            }
+            Ok(code)
+        }
+        Command::Diff { env, all, out, stat } => {
+            let mut code = exit::OK;
+            let mut seen = BTreeSet::new();
+            for env in selected_envs(&cli.root, env.as_ref(), *all)? {
+                code = code.max(diff_one(
+                    cli,
+                    &env,
+                    out.as_deref(),
+                    *stat,
+                    &overrides,
+                    style,
+                    &mut seen,
+                )?);
+            }
+            Ok(code)
+        }
+        Command::Init { dir } => init(dir),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "tfgen", &mut std::io::stdout());
             Ok(exit::OK)
         }
-        Command::Diff { env, out, stat } => {
-            let Some(compiled) = compile(&cli.root, env, overrides, style)? else {
-                return Ok(exit::ERROR);
-            };
-            let out = out.clone().unwrap_or_else(|| default_out(&cli.root, env));
-            let on_disk = vfs::Tree::read_generated(&out)?;
-            let d = diff::diff(&on_disk, &compiled.tree, &out.display().to_string())?;
-            if d.is_empty() {
-                println!("{}: no changes", out.display());
-                return Ok(exit::OK);
-            }
-            let stdout_style = cli.color.style(std::io::stdout().is_terminal());
-            if *stat {
-                print!("{}", diff::render_stat(&d));
-            } else {
-                print!("{}", diff::render_patch(&d, stdout_style));
-            }
-            print!("{}", diff::render_resources(&d.resources, stdout_style));
-            Ok(exit::DIFFERS)
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .context("writing the man page")?;
+            Ok(exit::OK)
         }
         Command::Check { allow_destroy, base } => {
             let mut code = exit::OK;
@@ -192,14 +241,15 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                 (None, false) => anyhow::bail!("name an environment, or pass --all"),
             };
             let mut code = exit::OK;
+            let mut seen = BTreeSet::new();
             for env in envs {
                 let inputs = load::load(&cli.root, &env, overrides.clone())?;
                 match tfgen::validate_spec(&inputs) {
                     Ok((_, warnings)) => {
-                        print_warnings(&warnings, style);
+                        print_warnings(&warnings.without_repeats(&mut seen, load::AGENTS_FILE), style);
                         println!("{env}: ok");
                     }
-                    Err(diags) => code = code.max(report(&diags, style)),
+                    Err(diags) => code = code.max(report_once(&env, diags, style, &mut seen)),
                 }
             }
             Ok(code)
@@ -240,14 +290,29 @@ fn no_color() -> bool {
 
 /// Loads and compiles one environment; prints warnings, or the spec's errors (then `None`).
 fn compile(root: &Path, env: &str, overrides: Overrides, style: Style) -> Result<Option<tfgen::Compiled>> {
+    compile_once(root, env, overrides, style, &mut BTreeSet::new())
+}
+
+/// [`compile`], leaving out diagnostics in `agents.toml` that an earlier environment of this run (recorded
+/// in `seen`) already printed.
+fn compile_once(
+    root: &Path,
+    env: &str,
+    overrides: Overrides,
+    style: Style,
+    seen: &mut BTreeSet<String>,
+) -> Result<Option<tfgen::Compiled>> {
     let inputs = load::load(root, env, overrides)?;
     match tfgen::compile(&inputs) {
         Ok(compiled) => {
-            print_warnings(&compiled.warnings, style);
+            print_warnings(
+                &compiled.warnings.clone().without_repeats(seen, load::AGENTS_FILE),
+                style,
+            );
             Ok(Some(compiled))
         }
         Err(CompileError::Spec(diags)) => {
-            report(&diags, style);
+            report_once(env, diags, style, seen);
             Ok(None)
         }
         Err(CompileError::Internal(e)) => Err(e.context("internal error in tfgen (please report it)")),
@@ -266,5 +331,191 @@ fn report(diags: &Diagnostics, style: Style) -> u8 {
 fn print_warnings(diags: &Diagnostics, style: Style) {
     if !diags.is_empty() {
         eprint!("{}", diags.render(style));
+    }
+}
+
+/// The project root: `--root` when given (it must hold `environments/`), otherwise the nearest directory
+/// from the current one upwards that holds `environments/`. Commands that need no project get `.`.
+fn project_root(cli: &Cli) -> Result<PathBuf> {
+    if !cli.command.needs_root() {
+        return Ok(PathBuf::from("."));
+    }
+    let envs = load::ENVIRONMENTS_DIR;
+    if let Some(root) = &cli.root_arg {
+        anyhow::ensure!(
+            root.join(envs).is_dir(),
+            "{} holds no `{envs}/` directory\nhelp: run `tfgen init {}` to start a tfgen repository there",
+            root.display(),
+            root.display()
+        );
+        return Ok(root.clone());
+    }
+    let cwd = std::env::current_dir().context("finding the current directory")?;
+    load::find_root(&cwd).with_context(|| {
+        format!(
+            "no `{envs}/` directory in {} or any directory above it, so this is not a tfgen repository\n\
+             help: run `tfgen init` to start one here, or pass `--root DIR`",
+            cwd.display()
+        )
+    })
+}
+
+/// The environments a command works on: the one named, or with `--all` every one that has a spec.
+fn selected_envs(root: &Path, env: Option<&String>, all: bool) -> Result<Vec<String>> {
+    if let Some(env) = env {
+        return Ok(vec![env.clone()]);
+    }
+    anyhow::ensure!(all, "name an environment, or pass --all");
+    let envs = load::list_environments(root)?;
+    anyhow::ensure!(
+        !envs.is_empty(),
+        "no environment specs in {}",
+        root.join(load::ENVIRONMENTS_DIR).display()
+    );
+    Ok(envs)
+}
+
+/// `render` for one environment.
+fn render_one(
+    cli: &Cli,
+    env: &str,
+    out: Option<&Path>,
+    overrides: &Overrides,
+    style: Style,
+    seen: &mut BTreeSet<String>,
+) -> Result<u8> {
+    let Some(compiled) = compile_once(&cli.root, env, overrides.clone(), style, seen)? else {
+        return Ok(exit::ERROR);
+    };
+    let out = out.map_or_else(|| default_out(&cli.root, env), Path::to_path_buf);
+    let r = vfs::write(&compiled.tree, &out)?;
+    println!(
+        "rendered {env} into {}: {} files written, {} unchanged, {} removed",
+        out.display(),
+        r.written,
+        r.unchanged,
+        r.removed.len()
+    );
+    Ok(exit::OK)
+}
+
+/// `diff` for one environment.
+fn diff_one(
+    cli: &Cli,
+    env: &str,
+    out: Option<&Path>,
+    stat: bool,
+    overrides: &Overrides,
+    style: Style,
+    seen: &mut BTreeSet<String>,
+) -> Result<u8> {
+    let Some(compiled) = compile_once(&cli.root, env, overrides.clone(), style, seen)? else {
+        return Ok(exit::ERROR);
+    };
+    let out = out.map_or_else(|| default_out(&cli.root, env), Path::to_path_buf);
+    let on_disk = vfs::Tree::read_generated(&out)?;
+    let d = diff::diff(&on_disk, &compiled.tree, &out.display().to_string())?;
+    if d.is_empty() {
+        println!("{}: no changes", out.display());
+        return Ok(exit::OK);
+    }
+    let stdout_style = cli.color.style(std::io::stdout().is_terminal());
+    if stat {
+        print!("{}", diff::render_stat(&d));
+    } else {
+        print!("{}", diff::render_patch(&d, stdout_style));
+    }
+    print!("{}", diff::render_resources(&d.resources, stdout_style));
+    Ok(exit::DIFFERS)
+}
+
+/// Prints an environment's errors, except those in `agents.toml` already printed for another one.
+fn report_once(env: &str, diags: Diagnostics, style: Style, seen: &mut BTreeSet<String>) -> u8 {
+    let fresh = diags.without_repeats(seen, load::AGENTS_FILE);
+    if fresh.has_errors() {
+        report(&fresh, style)
+    } else {
+        print_warnings(&fresh, style);
+        eprintln!("{env}: fails with the {} problems shown above", load::AGENTS_FILE);
+        exit::ERROR
+    }
+}
+
+/// `tfgen init DIR`: writes the scaffold, or nothing at all when any of its files already exists.
+fn init(dir: &Path) -> Result<u8> {
+    let files = scaffold::files();
+    let existing: Vec<&str> = files
+        .iter()
+        .map(|(path, _)| *path)
+        .filter(|path| dir.join(path).symlink_metadata().is_ok())
+        .collect();
+    if !existing.is_empty() {
+        eprintln!("error: {} already has files tfgen init would write:", dir.display());
+        for path in &existing {
+            eprintln!("  {path}");
+        }
+        eprintln!("nothing was written; move them away, or run `tfgen init` in another directory");
+        return Ok(exit::ERROR);
+    }
+    for (path, text) in &files {
+        let target = dir.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)
+            .with_context(|| format!("creating {}", target.display()))?;
+        std::io::Write::write_all(&mut file, text.as_bytes())
+            .with_context(|| format!("writing {}", target.display()))?;
+        println!("created {}", target.display());
+    }
+    println!(
+        "\nnext:\n  \
+         1. edit environments/*.toml; prod.toml's certificate_arn is a placeholder to replace before applying\n  \
+         2. tfgen render --all\n  \
+         3. commit environments/, generated/, .gitignore and .github/\n  \
+         4. set TFGEN_REPOSITORY in {} to the tfgen repository CI installs from",
+        scaffold::WORKFLOW_PATH
+    );
+    Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every subcommand and every argument has help text: `--help`, completions and the man page show it.
+    #[test]
+    fn every_argument_and_subcommand_is_described() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+                let sub_path = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                    missing.push(sub_path.clone());
+                }
+                walk(sub, &sub_path, missing);
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut missing = Vec::new();
+        walk(&cmd, "tfgen", &mut missing);
+        assert!(missing.is_empty(), "no help text for: {}", missing.join(", "));
+        // The walk sees what it should: a known subcommand and argument, and the generated `help` ones.
+        let render = cmd.find_subcommand("render").unwrap();
+        assert!(render.get_arguments().any(|a| a.get_id() == "all"));
+        assert!(cmd.get_subcommands().any(|s| s.get_name() == "help"));
+    }
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -1,8 +1,10 @@
-//! Validated names (checked constructors) and the one place AWS resource names are derived from them.
+//! Validated names (checked constructors), the one place AWS resource names are derived from them, and
+//! [`fit`], which shortens a derived name that exceeds its AWS limit.
 //!
 //! This module does not know where a name came from; [`crate::sections`] and [`crate::resolve`] turn
 //! failures into diagnostics.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -35,12 +37,17 @@ impl fmt::Display for AgentName {
 }
 
 /// An environment's name (`dev`, `prod`, `staging`): the prefix that keeps environments apart in one account.
+///
+/// At most [`EnvName::MAX_LEN`] characters. Derived names that would exceed an AWS limit are shortened by
+/// [`fit`]; the longest derived name tfgen keeps whole, the ALB access-log bucket
+/// `<env>-alb-logs-<account>-<region>` (37 characters besides the environment, with a 14-character region),
+/// still fits S3's 63 with 24.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct EnvName(String);
 
 impl EnvName {
-    pub const MAX_LEN: usize = 12;
+    pub const MAX_LEN: usize = 24;
 
     pub fn new(name: &str) -> Result<Self, String> {
         check_dns_label(name, Self::MAX_LEN)?;
@@ -169,10 +176,11 @@ pub struct EnvNames {
 
 impl EnvNames {
     pub fn derive(env: &EnvName) -> Self {
+        let name = |kind: NameKind, full: String| fit(&full, kind.limit()).into_owned();
         Self {
-            alb: format!("{env}-multi-agent-alb"),
-            db_cluster: format!("{env}-multi-agent-db"),
-            execution_role: format!("{env}-multi-agent-ecs-execution"),
+            alb: name(NameKind::LoadBalancer, format!("{env}-multi-agent-alb")),
+            db_cluster: name(NameKind::DbCluster, format!("{env}-multi-agent-db")),
+            execution_role: name(NameKind::IamRole, format!("{env}-multi-agent-ecs-execution")),
         }
     }
 
@@ -185,9 +193,120 @@ impl EnvNames {
     }
 }
 
+/// Hex digits of the hash [`fit`] appends: 32 bits, so two long names of one kind collide with a
+/// chance of about one in four billion per pair.
+const HASH_DIGITS: usize = 8;
+
+/// `name` if it is at most `limit` bytes long (unchanged, so that names that fit stay byte-identical and
+/// nothing already deployed is replaced); otherwise its first `limit - 9` bytes (without a trailing `-`),
+/// `-`, and 8 hex digits of the FNV-1a hash of the whole name. The result is deterministic, at most
+/// `limit` long, and keeps to the characters of the name (plus lowercase hex digits and `-`).
+///
+/// Why FNV-1a, written here: the suffix becomes part of AWS resource names, so it must never change
+/// between tfgen builds or Rust releases. `std`'s `DefaultHasher` promises no such stability, and FNV-1a
+/// is a fixed, published algorithm (a few lines, with official test vectors) that needs no dependency. It
+/// is not cryptographic, and needs not be: the names are not secrets, only distinct.
+///
+/// `limit` must leave room for the suffix and one character of the name (at least 10).
+pub fn fit(name: &str, limit: usize) -> Cow<'_, str> {
+    if name.len() <= limit {
+        return Cow::Borrowed(name);
+    }
+    assert!(
+        limit > HASH_DIGITS + 1,
+        "a name limit of {limit} leaves no room for a hash suffix"
+    );
+    let mut keep = limit - HASH_DIGITS - 1;
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    let head = name[..keep].trim_end_matches(['-', '_', '/', '.']);
+    Cow::Owned(format!("{head}-{:08x}", fnv1a_32(name.as_bytes())))
+}
+
+/// The 32-bit FNV-1a hash (<http://www.isthe.com/chongo/tech/comp/fnv/>).
+pub fn fnv1a_32(bytes: &[u8]) -> u32 {
+    const OFFSET_BASIS: u32 = 0x811c_9dc5;
+    const PRIME: u32 = 0x0100_0193;
+    bytes
+        .iter()
+        .fold(OFFSET_BASIS, |hash, &b| (hash ^ u32::from(b)).wrapping_mul(PRIME))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fnv1a_matches_the_published_test_vectors() {
+        assert_eq!(fnv1a_32(b""), 0x811c_9dc5);
+        assert_eq!(fnv1a_32(b"a"), 0xe40c_292c);
+        assert_eq!(fnv1a_32(b"foobar"), 0xbf9c_f968);
+    }
+
+    #[test]
+    fn names_that_fit_are_unchanged() {
+        for (name, limit) in [
+            ("prod-order-management-tg", 32),
+            ("prod-multi-agent-alb", 32),
+            ("dev-product-recommendation-tg", 32),
+            ("", 32),
+            (&"a".repeat(32), 32),
+        ] {
+            let fitted = fit(name, limit);
+            assert!(matches!(fitted, Cow::Borrowed(_)), "{name}");
+            assert_eq!(fitted, name);
+        }
+    }
+
+    #[test]
+    fn long_names_are_cut_to_the_limit_with_a_stable_hash_suffix() {
+        let name = "staging-product-recommendation-tg";
+        assert_eq!(name.len(), 33);
+        let short = fit(name, 32);
+        assert_eq!(short, "staging-product-recomme-0e048242");
+        assert_eq!(short.len(), 32);
+        assert_eq!(short, fit(name, 32), "deterministic");
+        // A trailing hyphen of the cut is dropped, so the result never has `--`.
+        let cut_at_hyphen = fit("qa-eu-west-1-order-management-tg", 22);
+        assert!(
+            cut_at_hyphen.starts_with("qa-eu-west-1-") && !cut_at_hyphen.contains("--"),
+            "{cut_at_hyphen}"
+        );
+        assert_eq!(cut_at_hyphen.len(), 21);
+    }
+
+    #[test]
+    fn shortened_names_stay_distinct_valid_and_within_limits() {
+        let longest = "e".repeat(EnvName::MAX_LEN);
+        let envs = ["staging", "qa-eu-west-1", "integration-testing1", longest.as_str()];
+        let agents = [
+            "supervisor",
+            "order-management",
+            "product-recommendation",
+            "personalization",
+            "troubleshooting",
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for env in envs {
+            for agent in agents {
+                for limit in [32, 63, 64] {
+                    let full = format!("{env}-{agent}-tg");
+                    let short = fit(&full, limit);
+                    assert!(short.len() <= limit, "{short}");
+                    assert!(check_dns_label(&short, limit).is_ok(), "{short}");
+                    assert!(seen.insert((limit, short.into_owned())), "{full} collides at {limit}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn twenty_character_environment_names_are_valid() {
+        assert!(EnvName::new("integration-testing1").is_ok());
+        assert!(EnvName::new(&"e".repeat(EnvName::MAX_LEN)).is_ok());
+        assert!(EnvName::new(&"e".repeat(EnvName::MAX_LEN + 1)).is_err());
+    }
 
     #[test]
     fn agent_names_follow_aws_rules() {
@@ -199,7 +318,7 @@ mod tests {
         assert!(AgentName::new(&"a".repeat(33)).is_err());
     }
 
-    /// Why only agents' derived names are checked for length: any valid environment name fits.
+    /// Why only agents' derived names are checked for length: the environment's own are fitted.
     #[test]
     fn the_longest_environment_name_gives_names_within_limits() {
         let env = EnvName::new(&"e".repeat(EnvName::MAX_LEN)).unwrap();

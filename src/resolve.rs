@@ -32,8 +32,7 @@ const PRIORITY_STEP: u32 = 10;
 /// Names every agent (reporting any name AWS would reject as too long), numbers their rules, and moves
 /// the state of renamed ones.
 pub fn resolve(cx: &mut Checker, env: &EnvName, checked: Vec<CheckedAgent>) -> Resolved {
-    // An environment name of at most `EnvName::MAX_LEN` characters always gives names within AWS's
-    // limits (see `names::tests`), so only the agents' names can be too long.
+    // The environment's own names are fitted to AWS's limits (`names::fit`); agents' names are checked.
     let names = EnvNames::derive(env);
     let agents: Vec<Agent> = checked
         .into_iter()

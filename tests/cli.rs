@@ -386,7 +386,7 @@ fn git(p: &Project, args: &[&str]) {
 /// every test suite except the slow ones, so a new suite is either in the loop or named slow here.
 #[test]
 fn the_fast_loop_runs_every_quick_suite() {
-    const SLOW: [&str; 4] = ["properties", "terraform", "checkov", "emulator"];
+    const SLOW: [&str; 5] = ["adopt", "properties", "terraform", "checkov", "emulator"];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config: toml::Table = std::fs::read_to_string(root.join(".cargo/config.toml"))
         .unwrap()
@@ -417,4 +417,216 @@ fn the_fast_loop_runs_every_quick_suite() {
         .collect();
     quick.sort_unstable();
     assert_eq!(fast, quick, "update the `fast` alias in .cargo/config.toml");
+}
+
+/// Runs the binary in `cwd` (a path relative to the project), without `--root`.
+fn run_in(p: &Project, cwd: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tfgen"))
+        .current_dir(p.path(cwd))
+        .args(args)
+        .env_remove("BEDROCK_MODEL_ID")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_command_finds_the_root_from_a_subdirectory() {
+    let p = Project::new();
+    let o = run_in(&p, "environments", &["render", "--all"]);
+    assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+    assert!(
+        p.text(&o.stdout)
+            .starts_with("rendered dev into ../generated/dev: 56 files written")
+    );
+    let deep = "generated/dev/modules/ecs";
+    for (args, expected) in [
+        (&["validate", "dev"][..], "dev: ok\n"),
+        (&["diff", "dev"], "../../../../generated/dev: no changes\n"),
+        (
+            &["render", "dev"],
+            "rendered dev into ../../../../generated/dev: 0 files written",
+        ),
+        (&["check"], "generated/dev: up to date\n"),
+    ] {
+        let o = run_in(&p, deep, args);
+        assert_eq!(code(&o), 0, "{args:?}: {}", p.text(&o.stderr));
+        assert!(
+            p.text(&o.stdout).starts_with(expected),
+            "{args:?}: {}",
+            p.text(&o.stdout)
+        );
+    }
+}
+
+#[test]
+fn outside_a_repository_the_error_says_so_and_suggests_init() {
+    let empty = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tfgen"))
+        .current_dir(empty.path())
+        .args(["render", "dev"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    let err = String::from_utf8_lossy(&o.stderr).replace(&*empty.path().to_string_lossy(), "[DIR]");
+    insta::assert_snapshot!(err, @r"
+    error: no `environments/` directory in [DIR] or any directory above it, so this is not a tfgen repository
+    help: run `tfgen init` to start one here, or pass `--root DIR`
+    ");
+    let o = Command::new(env!("CARGO_BIN_EXE_tfgen"))
+        .args(["--root"])
+        .arg(empty.path())
+        .args(["validate", "--all"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    let err = String::from_utf8_lossy(&o.stderr).replace(&*empty.path().to_string_lossy(), "[DIR]");
+    insta::assert_snapshot!(err, @r"
+    error: [DIR] holds no `environments/` directory
+    help: run `tfgen init [DIR]` to start a tfgen repository there
+    ");
+}
+
+#[test]
+fn init_refuses_to_overwrite_and_then_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("environments")).unwrap();
+    std::fs::write(dir.path().join("environments/dev.toml"), "mine").unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "mine too").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tfgen"))
+        .arg("init")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    let err = String::from_utf8_lossy(&o.stderr).replace(&*dir.path().to_string_lossy(), "[DIR]");
+    insta::assert_snapshot!(err, @r"
+    error: [DIR] already has files tfgen init would write:
+      environments/dev.toml
+      .gitignore
+    nothing was written; move them away, or run `tfgen init` in another directory
+    ");
+    let mut left: Vec<String> = std::fs::read_dir(dir.path().join("environments"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["dev.toml"]);
+    assert!(!dir.path().join(".github").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
+        "mine too"
+    );
+}
+
+#[test]
+fn render_and_diff_all_cover_every_environment_with_the_highest_exit_code() {
+    let p = Project::new();
+    let o = p.run(&["render", "--all"]);
+    assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+    assert!(p.path("generated/dev/main.tf").is_file() && p.path("generated/prod/main.tf").is_file());
+    let o = p.run(&["diff", "--all"]);
+    assert_eq!(code(&o), 0);
+    insta::assert_snapshot!(p.text(&o.stdout), @r"
+    [ROOT]/generated/dev: no changes
+    [ROOT]/generated/prod: no changes
+    ");
+    p.edit("environments/dev.toml", "max_acu = 4", "max_acu = 8");
+    let o = p.run(&["diff", "--all", "--stat"]);
+    assert_eq!(code(&o), 1, "{}", p.text(&o.stderr));
+    let out = p.text(&o.stdout);
+    assert!(
+        out.starts_with(" main.tf | modified +1 -1\n") && out.ends_with("[ROOT]/generated/prod: no changes\n"),
+        "{out}"
+    );
+    p.edit("environments/prod.toml", "instances = 2", "instances = 1");
+    assert_eq!(code(&p.run(&["diff", "--all"])), 2, "an error outranks a difference");
+    let o = p.run(&["render", "--all"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        p.text(&o.stdout)
+            .starts_with("rendered dev into [ROOT]/generated/dev: 1 files written")
+    );
+    // Naming an environment and --all together, or neither, is a usage error.
+    assert_eq!(code(&p.run(&["render"])), 2);
+    assert_eq!(code(&p.run(&["render", "dev", "--all"])), 2);
+    assert_eq!(code(&p.run(&["diff", "--all", "--out", "x"])), 2);
+}
+
+#[test]
+fn validate_all_reports_a_problem_in_agents_toml_once() {
+    let p = Project::new();
+    p.edit("environments/agents.toml", "port = 8004", "port = 5432");
+    let o = p.run(&["validate", "--all"]);
+    assert_eq!(code(&o), 2);
+    insta::assert_snapshot!(p.text(&o.stderr), @r"
+    error: port 5432 cannot be an agent port
+      --> environments/agents.toml:38:8
+       |
+    38 | port = 5432
+       |        ^^^^
+       = help: 5432 is the database port
+
+    error: 1 error; nothing was written
+    prod: fails with the agents.toml problems shown above
+    ");
+    // An environment's own problems are still shown, after the shared one.
+    p.edit("environments/prod.toml", "instances = 2", "instances = 1");
+    let o = p.run(&["validate", "--all"]);
+    assert_eq!(code(&o), 2);
+    insta::assert_snapshot!(p.text(&o.stderr), @r"
+    error: port 5432 cannot be an agent port
+      --> environments/agents.toml:38:8
+       |
+    38 | port = 5432
+       |        ^^^^
+       = help: 5432 is the database port
+
+    error: 1 error; nothing was written
+    error: prod needs a writer and a reader in two AZs
+      --> environments/prod.toml:16:13
+       |
+    16 | instances = 1
+       |             ^
+       = help: set `instances = 2` or more (the plan's Multi-AZ)
+
+    error: 1 error; nothing was written
+    ");
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_command_line_definition() {
+    let p = Project::new();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = p.run(&["completions", shell]);
+        assert_eq!(code(&o), 0, "{shell}");
+        let script = String::from_utf8(o.stdout).unwrap();
+        for word in ["render", "init", "completions", "all", "root"] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let bash = p.run(&["completions", "bash"]).stdout;
+    std::fs::write(p.path("tfgen.bash"), &bash).unwrap();
+    let syntax = Command::new("bash")
+        .arg("-n")
+        .arg(p.path("tfgen.bash"))
+        .output()
+        .unwrap();
+    assert!(syntax.status.success(), "{}", String::from_utf8_lossy(&syntax.stderr));
+
+    let o = p.run(&["man"]);
+    assert_eq!(code(&o), 0);
+    let page = String::from_utf8(o.stdout).unwrap();
+    assert!(page.contains("\n.TH tfgen 1 "), "{page}");
+    for word in ["tfgen\\-render", "tfgen\\-init", "\\-\\-root"] {
+        assert!(page.contains(word), "the man page lacks {word}");
+    }
+    // Works outside any project.
+    let empty = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tfgen"))
+        .current_dir(empty.path())
+        .arg("man")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0);
 }

@@ -138,7 +138,7 @@ fn search_mirror(start: &Path, depth: usize) -> Option<PathBuf> {
 }
 
 /// A Terraform CLI config that installs the AWS provider from the mirror (one file for the whole run).
-fn cli_config() -> Option<&'static Path> {
+pub fn cli_config() -> Option<&'static Path> {
     static RC: OnceLock<Option<tempfile::NamedTempFile>> = OnceLock::new();
     RC.get_or_init(|| {
         let mirror = provider_mirror()?;
