@@ -207,3 +207,56 @@ pub fn make_parents(out: &Path, rel: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_tf_paths_are_tfgens() {
+        assert!(is_owned_name("main.tf") && is_owned_name("modules/ecs/main.tf"));
+        for foreign in [
+            "plan.tfplan",
+            "terraform.tfstate",
+            ".terraform.lock.hcl",
+            "x.auto.tfvars",
+            ".hidden.tf",
+        ] {
+            assert!(!is_owned_name(foreign), "{foreign}");
+        }
+        assert!(check_writable_name("modules/ecs/main.tf").is_ok());
+        for bad in [
+            "../main.tf",
+            "/main.tf",
+            "a//main.tf",
+            ".tfgen/main.tf",
+            "a\tb.tf",
+            "plan.tfplan",
+            "",
+        ] {
+            assert!(check_writable_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn inspect_sees_symlinks_and_foreign_files_without_following_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        std::fs::create_dir(out.join("real")).unwrap();
+        std::os::unix::fs::symlink(out.join("real"), out.join("modules")).unwrap();
+        std::fs::write(out.join("real/main.tf"), format!("{HEADER_MARK}\n")).unwrap();
+        std::fs::write(out.join("mine.tf"), "# mine\n").unwrap();
+        std::fs::write(out.join("ours.tf"), format!("{HEADER_MARK} x\n")).unwrap();
+        assert_eq!(inspect(out, "new/main.tf").unwrap(), Slot::Free);
+        assert_eq!(
+            inspect(out, "real/main.tf").unwrap(),
+            Slot::Generated(format!("{HEADER_MARK}\n"))
+        );
+        assert!(matches!(inspect(out, "modules/main.tf").unwrap(), Slot::Foreign(why) if why.contains("symlink")));
+        assert!(matches!(inspect(out, "mine.tf").unwrap(), Slot::Foreign(why) if why.contains("not written")));
+        assert!(make_parents(out, "modules/x/main.tf").is_err());
+        assert!(!out.join("real/x").exists());
+        let found: Vec<String> = candidates(out).unwrap().into_iter().map(|(rel, _)| rel).collect();
+        assert_eq!(found, ["mine.tf", "ours.tf", "real/main.tf"]);
+    }
+}
