@@ -50,7 +50,25 @@ pub enum Recovery {
 }
 
 /// Applies `changes` to `out` atomically (the directory's lock must be held and [`recover`] run first).
+/// A failure before the commit point (a full disk while staging) removes the staging state again.
 pub fn commit(out: &Path, changes: &Changes) -> Result<()> {
+    let steps = match prepare(out, changes) {
+        Ok(steps) => steps,
+        Err(e) => {
+            let _ = discard(out);
+            return Err(e);
+        }
+    };
+    let state = out.join(STATE_DIR);
+    // The commit point: before this rename the old tree stands, after it the new one will.
+    rename(&state.join(JOURNAL), &state.join(COMMITTED))?;
+    sync_dir(&state)?;
+    apply(out, &steps)?;
+    finish(out)
+}
+
+/// Stages the new files and writes the journal, all durably; touches nothing outside `.tfgen/`.
+fn prepare(out: &Path, changes: &Changes) -> Result<Vec<Step>> {
     let state = out.join(STATE_DIR);
     let stage = state.join(STAGE);
     create_dir(&state)?;
@@ -69,11 +87,7 @@ pub fn commit(out: &Path, changes: &Changes) -> Result<()> {
     sync_dir(&stage)?;
     write_durably(&state.join(JOURNAL), encode(&steps).as_bytes())?;
     sync_dir(&state)?;
-    // The commit point: before this rename the old tree stands, after it the new one will.
-    rename(&state.join(JOURNAL), &state.join(COMMITTED))?;
-    sync_dir(&state)?;
-    apply(out, &steps)?;
-    finish(out)
+    Ok(steps)
 }
 
 /// Completes or discards whatever transaction an interrupted tfgen left in `out` (lock held).
