@@ -276,6 +276,9 @@ fn git_tree(root: &Path, rev: &str, dir: &str) -> Result<vfs::Tree> {
     };
     let mut tree = vfs::Tree::default();
     for path in git(&["ls-tree", "-r", "--name-only", rev, "--", dir])?.lines() {
+        if !vfs::owned::is_owned_name(path) {
+            continue;
+        }
         let text = git(&["show", &format!("{rev}:{path}")])?;
         if text.starts_with(vfs::HEADER_MARK) {
             tree.insert(path.trim_start_matches(dir).trim_start_matches('/'), text);

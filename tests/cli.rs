@@ -47,6 +47,28 @@ impl Project {
             .unwrap()
     }
 
+    /// Like [`Project::run`], but fails the test instead of hanging when tfgen runs for 30 seconds.
+    fn run_with_timeout(&self, args: &[&str]) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tfgen"))
+            .arg("--root")
+            .arg(self.dir.path())
+            .args(args)
+            .env_remove("BEDROCK_MODEL_ID")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("tfgen {args:?} hung");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        child.wait_with_output().unwrap()
+    }
+
     fn edit(&self, rel: &str, from: &str, to: &str) {
         let path = self.path(rel);
         let text = std::fs::read_to_string(&path).unwrap();
@@ -69,6 +91,39 @@ impl Project {
         let mut out = BTreeMap::new();
         walk(&self.path(rel), &mut out);
         out
+    }
+
+    /// Every entry under `rel` by name and kind, without opening anything (FIFOs, symlinks included).
+    fn snapshot_names(&self, rel: &str) -> BTreeMap<PathBuf, String> {
+        fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                let ty = std::fs::symlink_metadata(&p).unwrap().file_type();
+                if ty.is_dir() {
+                    walk(&p, out);
+                }
+                out.insert(p, format!("{ty:?}"));
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(&self.path(rel), &mut out);
+        out
+    }
+
+    /// Every entry under `rel`: regular files with their bytes, anything else by kind; symlinks not followed.
+    fn snapshot_files(&self, rel: &str) -> BTreeMap<PathBuf, Vec<u8>> {
+        self.snapshot_names(rel)
+            .into_iter()
+            .map(|(p, kind)| {
+                let meta = std::fs::symlink_metadata(&p).unwrap();
+                let bytes = if meta.file_type().is_file() {
+                    std::fs::read(&p).unwrap()
+                } else {
+                    kind.into_bytes()
+                };
+                (p, bytes)
+            })
+            .collect()
     }
 
     /// Output with the temporary directory replaced by `[ROOT]`.
@@ -386,7 +441,7 @@ fn git(p: &Project, args: &[&str]) {
 /// every test suite except the slow ones, so a new suite is either in the loop or named slow here.
 #[test]
 fn the_fast_loop_runs_every_quick_suite() {
-    const SLOW: [&str; 5] = ["adopt", "properties", "terraform", "checkov", "emulator"];
+    const SLOW: [&str; 6] = ["adopt", "interrupt", "properties", "terraform", "checkov", "emulator"];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config: toml::Table = std::fs::read_to_string(root.join(".cargo/config.toml"))
         .unwrap()
@@ -629,4 +684,186 @@ fn completions_and_man_page_come_from_the_command_line_definition() {
         .output()
         .unwrap();
     assert_eq!(code(&o), 0);
+}
+
+/// `terraform plan -out plan.tfplan` leaves a binary file in the output directory (the README's deploy steps).
+#[test]
+fn render_and_diff_work_beside_a_binary_plan_file() {
+    let p = Project::new();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    let plan: Vec<u8> = (0..4096u32).map(|i| u8::try_from(i * 7 % 256).unwrap()).collect();
+    assert!(String::from_utf8(plan.clone()).is_err());
+    std::fs::write(p.path("generated/dev/plan.tfplan"), &plan).unwrap();
+    std::fs::write(p.path("generated/dev/binary.tf"), &plan).unwrap();
+    let diff = p.run(&["diff", "dev"]);
+    assert_eq!(code(&diff), 0, "{}", p.text(&diff.stderr));
+    p.edit(
+        "environments/dev.toml",
+        "image_tag = \"0.1.0\"",
+        "image_tag = \"0.2.0\"",
+    );
+    let diff = p.run(&["diff", "dev"]);
+    assert_eq!(code(&diff), 1, "{}", p.text(&diff.stderr));
+    let render = p.run(&["render", "dev"]);
+    assert_eq!(code(&render), 0, "{}", p.text(&render.stderr));
+    assert_eq!(code(&p.run(&["render", "prod"])), 0);
+    let check = p.run(&["check"]);
+    assert_eq!(code(&check), 0, "{}", p.text(&check.stderr));
+    assert_eq!(std::fs::read(p.path("generated/dev/plan.tfplan")).unwrap(), plan);
+    assert_eq!(std::fs::read(p.path("generated/dev/binary.tf")).unwrap(), plan);
+}
+
+fn mkfifo(path: &Path) {
+    let o = Command::new("mkfifo").arg(path).output().unwrap();
+    assert!(o.status.success(), "mkfifo: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn a_fifo_named_like_a_generated_file_is_an_error_not_a_hang() {
+    let p = Project::new();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    p.edit(
+        "environments/dev.toml",
+        "image_tag = \"0.1.0\"",
+        "image_tag = \"0.2.0\"",
+    );
+    std::fs::remove_file(p.path("generated/dev/versions.tf")).unwrap();
+    mkfifo(&p.path("generated/dev/versions.tf"));
+    mkfifo(&p.path("generated/dev/other-pipe"));
+    let before_files = p.snapshot_files("generated/dev");
+
+    let render = p.run_with_timeout(&["render", "dev"]);
+    assert_eq!(code(&render), 2);
+    let err = p.text(&render.stderr);
+    assert!(
+        err.contains("[ROOT]/generated/dev/versions.tf is a FIFO, not a file tfgen wrote"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(
+        before_files,
+        p.snapshot_files("generated/dev"),
+        "a refused render changed files"
+    );
+    // Reading skips the FIFO without opening it.
+    assert_eq!(code(&p.run_with_timeout(&["diff", "dev", "--stat"])), 1);
+
+    // A FIFO with a name tfgen never writes is simply left alone.
+    std::fs::remove_file(p.path("generated/dev/versions.tf")).unwrap();
+    let render = p.run_with_timeout(&["render", "dev"]);
+    assert_eq!(code(&render), 0, "{}", p.text(&render.stderr));
+    assert!(p.path("generated/dev/versions.tf").is_file());
+    let pipe = std::fs::symlink_metadata(p.path("generated/dev/other-pipe")).unwrap();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&pipe.file_type()));
+}
+
+#[test]
+fn a_symlinked_modules_directory_receives_nothing() {
+    let p = Project::new();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    let elsewhere = p.path("elsewhere");
+    std::fs::rename(p.path("generated/dev/modules"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, p.path("generated/dev/modules")).unwrap();
+    p.edit(
+        "environments/dev.toml",
+        "image_tag = \"0.1.0\"",
+        "image_tag = \"0.2.0\"",
+    );
+    let outside = p.snapshot("elsewhere");
+    let inside = p.snapshot_files("generated/dev");
+
+    let render = p.run(&["render", "dev"]);
+    assert_eq!(code(&render), 2);
+    let err = p.text(&render.stderr);
+    assert!(
+        err.contains("[ROOT]/generated/dev/modules is a symlink, not a directory"),
+        "{err}"
+    );
+    assert_eq!(outside, p.snapshot("elsewhere"), "render wrote through the symlink");
+    assert_eq!(
+        inside,
+        p.snapshot_files("generated/dev"),
+        "a refused render changed files"
+    );
+    // Reading does not follow it either: the modules are missing from what `diff` sees.
+    let diff = p.run(&["diff", "dev", "--stat"]);
+    assert_eq!(code(&diff), 1);
+    assert!(
+        p.text(&diff.stdout).contains("modules/ecs/main.tf"),
+        "{}",
+        p.text(&diff.stdout)
+    );
+}
+
+#[test]
+fn a_symlinked_file_is_never_written_through() {
+    let p = Project::new();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    let target = p.path("mine.tf");
+    std::fs::copy(p.path("generated/dev/main.tf"), &target).unwrap();
+    std::fs::remove_file(p.path("generated/dev/main.tf")).unwrap();
+    std::os::unix::fs::symlink(&target, p.path("generated/dev/main.tf")).unwrap();
+    p.edit(
+        "environments/dev.toml",
+        "image_tag = \"0.1.0\"",
+        "image_tag = \"0.2.0\"",
+    );
+    let outside = std::fs::read(&target).unwrap();
+    let inside = p.snapshot_files("generated/dev");
+
+    let render = p.run(&["render", "dev"]);
+    assert_eq!(code(&render), 2);
+    let err = p.text(&render.stderr);
+    assert!(
+        err.contains("[ROOT]/generated/dev/main.tf is a symlink, not a file tfgen wrote"),
+        "{err}"
+    );
+    assert_eq!(outside, std::fs::read(&target).unwrap());
+    assert_eq!(inside, p.snapshot_files("generated/dev"));
+}
+
+#[test]
+fn foreign_files_where_tfgen_writes_stop_the_render_before_anything_changes() {
+    let p = Project::new();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    p.edit(
+        "environments/dev.toml",
+        "image_tag = \"0.1.0\"",
+        "image_tag = \"0.2.0\"",
+    );
+    p.edit(
+        "environments/dev.toml",
+        "region = \"eu-west-1\"",
+        "region = \"us-east-1\"",
+    );
+    std::fs::write(p.path("generated/dev/providers.tf"), "# mine\n").unwrap();
+    std::fs::remove_file(p.path("generated/dev/outputs.tf")).unwrap();
+    std::fs::create_dir(p.path("generated/dev/outputs.tf")).unwrap();
+    let before = p.snapshot_files("generated/dev");
+
+    let render = p.run(&["render", "dev"]);
+    assert_eq!(code(&render), 2);
+    let err = p.text(&render.stderr);
+    assert!(
+        err.contains("[ROOT]/generated/dev/providers.tf exists and was not written by tfgen"),
+        "{err}"
+    );
+    assert!(err.contains("[ROOT]/generated/dev/outputs.tf is a directory"), "{err}");
+    assert_eq!(
+        before,
+        p.snapshot_files("generated/dev"),
+        "main.tf or another file was replaced"
+    );
+    assert!(!p.path("generated/dev/.tfgen").exists());
+}
+
+#[test]
+fn staging_folders_of_older_versions_are_removed() {
+    let p = Project::new();
+    let old = p.path("generated/.tfgen-stage-AbC123/modules/ecs");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(old.join("main.tf"), "# Generated by tfgen\n").unwrap();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    assert!(!p.path("generated/.tfgen-stage-AbC123").exists());
+    assert!(!p.path("generated/dev/.tfgen").exists());
 }
