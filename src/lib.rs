@@ -8,6 +8,8 @@
 //! ```
 
 pub mod addresses;
+pub mod aws;
+pub mod check;
 pub mod cidr;
 pub mod diag;
 pub mod diff;
@@ -18,6 +20,7 @@ pub mod keys;
 pub mod load;
 pub mod model;
 pub mod names;
+pub mod predict;
 pub mod regions;
 pub mod render;
 pub mod resolve;

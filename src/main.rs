@@ -5,12 +5,12 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use tfgen::diag::{Diagnostics, Style};
 use tfgen::load::{self, Overrides};
-use tfgen::{CompileError, diff, vfs};
+use tfgen::{CompileError, check, diff, vfs};
 
 /// Exit codes, shared by every command (like `terraform plan -detailed-exitcode`).
 mod exit {
@@ -73,6 +73,9 @@ enum Command {
         /// One line per file instead of the full diff.
         #[arg(long)]
         stat: bool,
+        /// Print the files and the predicted resource actions as JSON instead.
+        #[arg(long, conflicts_with = "stat")]
+        json: bool,
     },
     /// Fail when any committed `generated/<env>` is stale, or a change destroys a stateful resource.
     Check {
@@ -82,6 +85,9 @@ enum Command {
         /// Also compare the committed trees with those at this git revision (e.g. the PR's base).
         #[arg(long, value_name = "REV")]
         base: Option<String>,
+        /// Print the report as JSON on stdout (diagnostics still go to stderr).
+        #[arg(long)]
+        json: bool,
     },
     /// Check a spec (parse, validate, resolve) without writing anything.
     Validate {
@@ -123,16 +129,22 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             );
             Ok(exit::OK)
         }
-        Command::Diff { env, out, stat } => {
+        Command::Diff { env, out, stat, json } => {
             let Some(compiled) = compile(&cli.root, env, overrides, style)? else {
                 return Ok(exit::ERROR);
             };
             let out = out.clone().unwrap_or_else(|| default_out(&cli.root, env));
             let on_disk = vfs::Tree::read_generated(&out)?;
-            let d = diff::diff(&on_disk, &compiled.tree, &out.display().to_string())?;
+            let dir = out.display().to_string();
+            let d = diff::diff(&on_disk, &compiled.tree, &dir)?;
+            let code = if d.is_empty() { exit::OK } else { exit::DIFFERS };
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&diff::to_json(&d, &dir))?);
+                return Ok(code);
+            }
             if d.is_empty() {
                 println!("{}: no changes", out.display());
-                return Ok(exit::OK);
+                return Ok(code);
             }
             let stdout_style = cli.color.style(std::io::stdout().is_terminal());
             if *stat {
@@ -141,49 +153,37 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                 print!("{}", diff::render_patch(&d, stdout_style));
             }
             print!("{}", diff::render_resources(&d.resources, stdout_style));
-            Ok(exit::DIFFERS)
+            Ok(code)
         }
-        Command::Check { allow_destroy, base } => {
-            let mut code = exit::OK;
-            for env in load::list_environments(&cli.root)? {
-                let Some(compiled) = compile(&cli.root, &env, overrides.clone(), style)? else {
-                    code = exit::ERROR;
-                    continue;
-                };
-                let dir = default_out(&cli.root, &env);
-                let committed = vfs::Tree::read_generated(&dir)?;
-                let stale = diff::diff(&committed, &compiled.tree, &dir.display().to_string())?;
-                if stale.is_empty() {
-                    println!("generated/{env}: up to date");
-                } else {
-                    eprint!("{}", diff::render_stat(&stale));
-                    eprintln!("generated/{env} is stale: run `tfgen render {env}` and commit the result");
-                    code = code.max(exit::DIFFERS);
-                }
-                let mut destroyed: Vec<String> = stale
-                    .resources
-                    .destroyed_stateful()
-                    .into_iter()
-                    .map(String::from)
-                    .collect();
-                if let Some(rev) = base {
-                    let before = git_tree(&cli.root, rev, &format!("generated/{env}"))?;
-                    if !before.files.is_empty() {
-                        let since = diff::diff(&before, &committed, &format!("generated/{env}"))?;
-                        print!(
-                            "generated/{env} since {rev}: {}",
-                            diff::render_resources(&since.resources, style)
-                        );
-                        destroyed.extend(since.resources.destroyed_stateful().into_iter().map(String::from));
+        Command::Check {
+            allow_destroy,
+            base,
+            json,
+        } => {
+            let options = check::Options {
+                allow_destroy: *allow_destroy,
+                base: base.clone(),
+                overrides,
+            };
+            let report = check::run(&cli.root, &options)?;
+            if *json {
+                for env in &report.environments {
+                    print_warnings(&env.warnings, style);
+                    if let Some(diags) = &env.errors {
+                        report_diags(diags, style);
                     }
                 }
-                if !destroyed.is_empty() && !allow_destroy {
-                    eprintln!("generated/{env} destroys stateful resources: {}", destroyed.join(", "));
-                    eprintln!("if that is intended, re-run with --allow-destroy");
-                    code = code.max(exit::DIFFERS);
-                }
+                println!("{}", serde_json::to_string_pretty(&check_json(&report))?);
+            } else {
+                print_check(&report, style);
             }
-            Ok(code)
+            Ok(if report.has_errors() {
+                exit::ERROR
+            } else if report.fails() {
+                exit::DIFFERS
+            } else {
+                exit::OK
+            })
         }
         Command::Validate { env, all } => {
             let envs = match (env, all) {
@@ -199,7 +199,7 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                         print_warnings(&warnings, style);
                         println!("{env}: ok");
                     }
-                    Err(diags) => code = code.max(report(&diags, style)),
+                    Err(diags) => code = code.max(report_diags(&diags, style)),
                 }
             }
             Ok(code)
@@ -207,31 +207,60 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
     }
 }
 
-/// The files under `dir` at git revision `rev` that carry tfgen's header (empty when `dir` did not exist).
-fn git_tree(root: &Path, rev: &str, dir: &str) -> Result<vfs::Tree> {
-    let git = |args: &[&str]| -> Result<String> {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(args)
-            .output()
-            .with_context(|| format!("running git {}", args.join(" ")))?;
-        anyhow::ensure!(
-            out.status.success(),
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    };
-    let mut tree = vfs::Tree::default();
-    for path in git(&["ls-tree", "-r", "--name-only", rev, "--", dir])?.lines() {
-        let text = git(&["show", &format!("{rev}:{path}")])?;
-        if text.starts_with(vfs::HEADER_MARK) {
-            tree.insert(path.trim_start_matches(dir).trim_start_matches('/'), text);
+/// The check report for people: up-to-date lines on stdout, problems on stderr.
+fn print_check(report: &check::CheckReport, style: Style) {
+    for env in &report.environments {
+        print_warnings(&env.warnings, style);
+        if let Some(diags) = &env.errors {
+            report_diags(diags, style);
+            continue;
+        }
+        let name = &env.env;
+        if env.is_stale() {
+            eprint!("{}", diff::render_stat(&env.stale));
+            eprintln!("generated/{name} is stale: run `tfgen render {name}` and commit the result");
+        } else {
+            println!("generated/{name}: up to date");
+        }
+        if let (Some(since), Some(rev)) = (&env.since_base, &report.base) {
+            print!(
+                "generated/{name} since {rev}: {}",
+                diff::render_resources(&since.resources, style)
+            );
+        }
+        if report.blocks_destroy(env) {
+            eprintln!(
+                "generated/{name} destroys or replaces stateful resources: {}",
+                env.destroyed.join(", ")
+            );
+            eprintln!("if that is intended, re-run with --allow-destroy");
         }
     }
-    Ok(tree)
+}
+
+/// The check report for CI bots (`check --json`).
+fn check_json(report: &check::CheckReport) -> serde_json::Value {
+    let envs: Vec<serde_json::Value> = report
+        .environments
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "environment": e.env,
+                "spec_errors": e.errors.is_some(),
+                "stale": e.is_stale(),
+                "diff": diff::to_json(&e.stale, &e.dir),
+                "since_base": e.since_base.as_ref().map(|d| diff::to_json(d, &e.dir)),
+                "destroyed_stateful": e.destroyed,
+                "destroy_blocked": report.blocks_destroy(e),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "passed": !report.has_errors() && !report.fails(),
+        "base": report.base,
+        "allow_destroy": report.allow_destroy,
+        "environments": envs,
+    })
 }
 
 fn no_color() -> bool {
@@ -247,7 +276,7 @@ fn compile(root: &Path, env: &str, overrides: Overrides, style: Style) -> Result
             Ok(Some(compiled))
         }
         Err(CompileError::Spec(diags)) => {
-            report(&diags, style);
+            report_diags(&diags, style);
             Ok(None)
         }
         Err(CompileError::Internal(e)) => Err(e.context("internal error in tfgen (please report it)")),
@@ -258,7 +287,7 @@ fn default_out(root: &Path, env: &str) -> PathBuf {
     root.join("generated").join(env)
 }
 
-fn report(diags: &Diagnostics, style: Style) -> u8 {
+fn report_diags(diags: &Diagnostics, style: Style) -> u8 {
     eprint!("{}", diags.render(style));
     exit::ERROR
 }

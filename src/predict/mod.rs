@@ -1,0 +1,214 @@
+//! Predicts what `terraform plan` does to each resource instance when a generated tree replaces another:
+//! create, update in place, replace, delete, or move (possibly with an update or a replacement).
+//!
+//! Both trees are evaluated ([`eval`]) into per-instance attribute values; an instance whose values differ
+//! is replaced when a differing path is force-new for its type ([`crate::aws::provider`]), else updated.
+//! A replacement makes the instance's computed attributes unknown again, so the new tree is evaluated
+//! again with it marked replaced until nothing more changes (cascades). It reads no state: it assumes the
+//! old tree was applied and nothing drifted, and it does not model provider configuration changes.
+
+mod eval;
+mod funcs;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::addresses;
+use crate::aws::provider;
+use crate::vfs::Tree;
+
+pub use eval::{Instance, Unknowns, evaluate};
+
+/// What Terraform plans for one resource instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    Update,
+    Replace,
+    Delete,
+    /// Nothing changes (reported only for moved instances).
+    NoOp,
+}
+
+impl Action {
+    /// The sign the human summary uses.
+    pub fn sign(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+            Action::NoOp => ">",
+        }
+    }
+}
+
+/// One resource instance that the plan touches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceChange {
+    pub address: String,
+    pub action: Action,
+    /// Its address in the old tree, when a `moved` block carries it over.
+    pub moved_from: Option<String>,
+    /// Its type keeps data (databases, repositories, secrets, logs, keys, buckets, backups).
+    pub stateful: bool,
+    /// The changed attributes that force the replacement (empty unless `action` is `replace`).
+    pub forces_replacement: Vec<String>,
+    /// Every changed attribute path (empty for creates and deletes).
+    pub changed_attributes: Vec<String>,
+}
+
+impl ResourceChange {
+    /// Does applying this lose the data of a stateful resource?
+    pub fn destroys_state(&self) -> bool {
+        self.stateful && matches!(self.action, Action::Delete | Action::Replace)
+    }
+}
+
+/// Every instance the plan would touch (including moves with no other change), sorted by address.
+pub fn predict(old: &Tree, new: &Tree) -> Result<Vec<ResourceChange>> {
+    let none = BTreeMap::new();
+    let nothing = BTreeSet::new();
+    let before = evaluate(
+        old,
+        Unknowns {
+            identity: &none,
+            replaced: &nothing,
+        },
+    )?;
+    let identity = moved_identities(new, &before)?;
+    let mut replaced = BTreeSet::new();
+    loop {
+        let after = evaluate(
+            new,
+            Unknowns {
+                identity: &identity,
+                replaced: &replaced,
+            },
+        )?;
+        let changes = compare(&before, &after, &identity);
+        let now: BTreeSet<String> = changes
+            .iter()
+            .filter(|c| c.action == Action::Replace)
+            .map(|c| c.address.clone())
+            .collect();
+        if now.is_subset(&replaced) {
+            return Ok(changes);
+        }
+        replaced.extend(now);
+    }
+}
+
+/// New address → old address, for every new instance that a `moved` block carries over from an old one.
+fn moved_identities(new: &Tree, before: &BTreeMap<String, Instance>) -> Result<BTreeMap<String, String>> {
+    let moves = addresses::moved_blocks(new)?;
+    let after = evaluate(
+        new,
+        Unknowns {
+            identity: &BTreeMap::new(),
+            replaced: &BTreeSet::new(),
+        },
+    )?;
+    let mut out = BTreeMap::new();
+    for address in after.keys() {
+        if before.contains_key(address) {
+            continue;
+        }
+        let from = moves
+            .iter()
+            .find(|(_, to)| covers(to, address))
+            .map(|(from, to)| format!("{from}{}", &address[to.len()..]))
+            .filter(|old| before.contains_key(old));
+        if let Some(from) = from {
+            out.insert(address.clone(), from);
+        }
+    }
+    Ok(out)
+}
+
+/// Does a `moved` target (`module.ecs["a"]`) cover this address (`module.ecs["a"].aws_x.y`)?
+fn covers(target: &str, address: &str) -> bool {
+    address == target
+        || address
+            .strip_prefix(target)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+fn compare(
+    before: &BTreeMap<String, Instance>,
+    after: &BTreeMap<String, Instance>,
+    identity: &BTreeMap<String, String>,
+) -> Vec<ResourceChange> {
+    let mut out = Vec::new();
+    let mut carried: BTreeSet<&str> = BTreeSet::new();
+    for (address, new) in after {
+        let moved_from = identity.get(address);
+        let old_address = moved_from.map_or(address.as_str(), String::as_str);
+        let stateful = addresses::is_stateful(address);
+        let Some(old) = before.get(old_address) else {
+            out.push(ResourceChange {
+                address: address.clone(),
+                action: Action::Create,
+                moved_from: None,
+                stateful,
+                forces_replacement: Vec::new(),
+                changed_attributes: Vec::new(),
+            });
+            continue;
+        };
+        carried.insert(old_address);
+        let paths: BTreeSet<&String> = old.attrs.keys().chain(new.attrs.keys()).collect();
+        let changed: Vec<String> = paths
+            .into_iter()
+            .filter(|p| old.attrs.get(*p) != new.attrs.get(*p))
+            .filter(|p| !ignored(&new.ignore_changes, p))
+            .cloned()
+            .collect();
+        let forces: Vec<String> = changed
+            .iter()
+            .filter(|p| provider::forces_replacement(&new.resource_type, p))
+            .cloned()
+            .collect();
+        let action = if !forces.is_empty() {
+            Action::Replace
+        } else if !changed.is_empty() {
+            Action::Update
+        } else {
+            Action::NoOp
+        };
+        if action != Action::NoOp || moved_from.is_some() {
+            out.push(ResourceChange {
+                address: address.clone(),
+                action,
+                moved_from: moved_from.cloned(),
+                stateful,
+                forces_replacement: forces,
+                changed_attributes: changed,
+            });
+        }
+    }
+    for address in before.keys() {
+        if !after.contains_key(address) && !carried.contains(address.as_str()) {
+            out.push(ResourceChange {
+                address: address.clone(),
+                action: Action::Delete,
+                moved_from: None,
+                stateful: addresses::is_stateful(address),
+                forces_replacement: Vec::new(),
+                changed_attributes: Vec::new(),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.address.cmp(&b.address));
+    out
+}
+
+/// Is `path` under one of the `ignore_changes` entries (`desired_count`, `tags["x"]` not supported)?
+fn ignored(ignore: &[String], path: &str) -> bool {
+    ignore
+        .iter()
+        .any(|i| path == i || path.strip_prefix(i.as_str()).is_some_and(|r| r.starts_with('.')))
+}
