@@ -133,6 +133,7 @@ fn resource_changes(old: &Tree, new: &Tree) -> Result<Vec<ResourceChange>> {
             predict::Unknowns {
                 identity: &BTreeMap::new(),
                 replaced: &BTreeSet::new(),
+                changed: &BTreeSet::new(),
             },
         )?;
         Ok(instances

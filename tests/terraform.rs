@@ -83,6 +83,7 @@ fn force_new_table_covers_generated_types_and_matches_the_provider_schema() {
             tfgen::predict::Unknowns {
                 identity: &none,
                 replaced: &nothing,
+                changed: &nothing,
             },
         )
         .unwrap();

@@ -40,6 +40,20 @@ pub struct Unknowns<'a> {
     pub identity: &'a BTreeMap<String, String>,
     /// Addresses (in this tree) planned for replacement: their computed attributes are new unknowns.
     pub replaced: &'a BTreeSet<String>,
+    /// Addresses (in this tree) with any planned change: a data source that refers to one of them
+    /// directly (or through `depends_on`) is read only at apply, so all its attributes are unknown.
+    pub changed: &'a BTreeSet<String>,
+}
+
+impl<'a> Unknowns<'a> {
+    /// A tree evaluated on its own: nothing moved, replaced or changed.
+    pub fn none(identity: &'a BTreeMap<String, String>, nothing: &'a BTreeSet<String>) -> Self {
+        Unknowns {
+            identity,
+            replaced: nothing,
+            changed: nothing,
+        }
+    }
 }
 
 /// Arguments of a resource or data block that are Terraform meta-arguments, not provider attributes.
@@ -240,6 +254,7 @@ impl Run<'_> {
             _ => format!("{prefix}{rtype}.{name}"),
         };
         let instances = repetition(block, &ctx).with_context(|| base.clone())?;
+        let deferred = kind == "data" && self.refers_to_changed(block, prefix);
         let mut values: Vec<(Option<Value>, Value)> = Vec::new();
         for (key, each) in instances {
             let mut ctx = ctx.clone();
@@ -263,7 +278,7 @@ impl Run<'_> {
             }
             let value = match kind {
                 "module" => self.call(block, &address, &ctx)?,
-                _ => self.instance(module, block, &address, &ctx)?,
+                _ => self.instance(module, block, &address, &ctx, deferred)?,
             };
             values.push((key, value));
         }
@@ -319,7 +334,29 @@ impl Run<'_> {
     }
 
     /// One resource or data instance: records a managed one; returns what expressions may read of it.
-    fn instance(&mut self, module: &Module, block: &Block, address: &str, ctx: &Context<'_>) -> Result<Value> {
+    /// Does a data block refer to a managed resource of its module that has planned changes?
+    fn refers_to_changed(&self, block: &Block, prefix: &str) -> bool {
+        let text = hcl::format::to_string(block).unwrap_or_default();
+        references(&text)
+            .into_iter()
+            .filter(|r| !r.starts_with("data.") && !r.starts_with("local.") && !r.starts_with("module."))
+            .any(|r| {
+                let base = format!("{prefix}{r}");
+                self.unknowns.changed.iter().any(|a| {
+                    a.strip_prefix(&base)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('['))
+                })
+            })
+    }
+
+    fn instance(
+        &mut self,
+        module: &Module,
+        block: &Block,
+        address: &str,
+        ctx: &Context<'_>,
+        deferred: bool,
+    ) -> Result<Value> {
         let rtype = label(block, 0);
         let mut attrs = BTreeMap::new();
         let mut ignore_changes = Vec::new();
@@ -328,7 +365,8 @@ impl Run<'_> {
         let marker = if data {
             let mut h = DefaultHasher::new();
             format!("{attrs:?}").hash(&mut h);
-            format!("data:{:x}", h.finish())
+            let read = if deferred { " (read at apply)" } else { "" };
+            format!("data:{:x}{read}", h.finish())
         } else {
             let identity = self.unknowns.identity.get(address).map_or(address, String::as_str);
             let replaced = if self.unknowns.replaced.contains(address) {

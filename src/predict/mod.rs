@@ -3,8 +3,9 @@
 //!
 //! Both trees are evaluated ([`eval`]) into per-instance attribute values; an instance whose values differ
 //! is replaced when a differing path is force-new for its type ([`crate::aws::provider`]), else updated.
-//! A replacement makes the instance's computed attributes unknown again, so the new tree is evaluated
-//! again with it marked replaced until nothing more changes (cascades). It reads no state: it assumes the
+//! A replacement makes the instance's computed attributes unknown again, and any change defers the read
+//! of data sources that refer to the instance (their results become unknown), so the new tree is
+//! evaluated again with those marked until nothing more changes (cascades). It reads no state: it assumes the
 //! old tree was applied and nothing drifted, and it does not model provider configuration changes.
 
 mod eval;
@@ -70,48 +71,39 @@ impl ResourceChange {
 
 /// Every instance the plan would touch (including moves with no other change), sorted by address.
 pub fn predict(old: &Tree, new: &Tree) -> Result<Vec<ResourceChange>> {
-    let none = BTreeMap::new();
     let nothing = BTreeSet::new();
-    let before = evaluate(
-        old,
-        Unknowns {
-            identity: &none,
-            replaced: &nothing,
-        },
-    )?;
+    let before = evaluate(old, Unknowns::none(&BTreeMap::new(), &nothing))?;
     let identity = moved_identities(new, &before)?;
-    let mut replaced = BTreeSet::new();
+    let (mut replaced, mut changed) = (BTreeSet::new(), BTreeSet::new());
     loop {
-        let after = evaluate(
-            new,
-            Unknowns {
-                identity: &identity,
-                replaced: &replaced,
-            },
-        )?;
+        let unknowns = Unknowns {
+            identity: &identity,
+            replaced: &replaced,
+            changed: &changed,
+        };
+        let after = evaluate(new, unknowns)?;
         let changes = compare(&before, &after, &identity);
-        let now: BTreeSet<String> = changes
-            .iter()
-            .filter(|c| c.action == Action::Replace)
-            .map(|c| c.address.clone())
-            .collect();
-        if now.is_subset(&replaced) {
+        let with = |keep: fn(Action) -> bool| -> BTreeSet<String> {
+            changes
+                .iter()
+                .filter(|c| keep(c.action))
+                .map(|c| c.address.clone())
+                .collect()
+        };
+        let now_replaced = with(|a| a == Action::Replace);
+        let now_changed = with(|a| matches!(a, Action::Create | Action::Update | Action::Replace));
+        if now_replaced.is_subset(&replaced) && now_changed.is_subset(&changed) {
             return Ok(changes);
         }
-        replaced.extend(now);
+        replaced.extend(now_replaced);
+        changed.extend(now_changed);
     }
 }
 
 /// New address → old address, for every new instance that a `moved` block carries over from an old one.
 fn moved_identities(new: &Tree, before: &BTreeMap<String, Instance>) -> Result<BTreeMap<String, String>> {
     let moves = addresses::moved_blocks(new)?;
-    let after = evaluate(
-        new,
-        Unknowns {
-            identity: &BTreeMap::new(),
-            replaced: &BTreeSet::new(),
-        },
-    )?;
+    let after = evaluate(new, Unknowns::none(&BTreeMap::new(), &BTreeSet::new()))?;
     let mut out = BTreeMap::new();
     for address in after.keys() {
         if before.contains_key(address) {
