@@ -102,6 +102,8 @@ struct Module {
     /// Every `.name` that appears in the module's text: the attributes its expressions may read; `true`
     /// when it is indexed, like the computed block `master_user_secret[0]`.
     attr_names: BTreeMap<String, bool>,
+    /// Locals and blocks in dependency order.
+    order: Vec<Step>,
 }
 
 impl Module {
@@ -140,6 +142,7 @@ impl Module {
                 }
             }
         }
+        m.order = evaluation_order(&m, dir)?;
         Ok(m)
     }
 }
@@ -155,14 +158,30 @@ struct State {
 }
 
 impl State {
-    fn context(&self) -> Context<'static> {
+    /// An evaluation context with what `deps` (keys like `local.x`, `aws_t.n`) name, or everything.
+    fn context(&self, deps: Option<&BTreeSet<String>>) -> Context<'static> {
+        let wanted = |key: String| deps.is_none_or(|d| d.contains(&key));
+        let pick = |map: &Map<String, Value>, prefix: &str| -> Value {
+            Value::Object(
+                map.iter()
+                    .filter(|(k, _)| wanted(format!("{prefix}{k}")))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
+        };
         let mut ctx = functions();
         ctx.declare_var("var", Value::Object(self.vars.clone()));
-        ctx.declare_var("local", Value::Object(self.locals.clone()));
-        ctx.declare_var("data", Value::Object(self.data.clone()));
-        ctx.declare_var("module", Value::Object(self.modules.clone()));
+        ctx.declare_var("local", pick(&self.locals, "local."));
+        ctx.declare_var("module", pick(&self.modules, "module."));
+        let mut data = Map::new();
+        for (rtype, by_name) in &self.data {
+            if let Value::Object(by_name) = by_name {
+                data.insert(rtype.clone(), pick(by_name, &format!("data.{rtype}.")));
+            }
+        }
+        ctx.declare_var("data", Value::Object(data));
         for (rtype, by_name) in &self.resources {
-            ctx.declare_var(rtype.as_str(), Value::Object(by_name.clone()));
+            ctx.declare_var(rtype.as_str(), pick(by_name, &format!("{rtype}.")));
         }
         ctx
     }
@@ -189,48 +208,23 @@ impl Run<'_> {
                 st.vars.insert(name.clone(), v.unwrap_or(Value::Null));
             }
         }
-        // Locals, resources, data sources and module calls, evaluated in dependency order.
-        let mut pending: Vec<(String, Node<'_>, BTreeSet<String>)> = Vec::new();
-        for (name, expr) in &module.locals {
-            let text = hcl::format::to_string(expr).unwrap_or_default();
-            pending.push((format!("local.{name}"), Node::Local(name, expr), references(&text)));
-        }
-        for block in &module.blocks {
-            let key = match block.identifier() {
-                "data" => format!("data.{}.{}", label(block, 0), label(block, 1)),
-                "module" => format!("module.{}", label(block, 0)),
-                _ => format!("{}.{}", label(block, 0), label(block, 1)),
-            };
-            let text = hcl::format::to_string(block).unwrap_or_default();
-            pending.push((key, Node::Block(block), references(&text)));
-        }
-        let keys: BTreeSet<String> = pending.iter().map(|(k, _, _)| k.clone()).collect();
-        for (key, _, deps) in &mut pending {
-            deps.retain(|d| d != key && keys.contains(d));
-        }
-        let mut done: BTreeSet<String> = BTreeSet::new();
-        while !pending.is_empty() {
-            let Some(i) = pending.iter().position(|(_, _, deps)| deps.is_subset(&done)) else {
-                bail!(
-                    "{prefix}: cannot order {}",
-                    pending
-                        .iter()
-                        .map(|(k, _, _)| k.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            };
-            let (key, node, _) = pending.remove(i);
-            match node {
-                Node::Local(name, expr) => {
-                    let v = eval(expr, &st.context()).with_context(|| format!("{prefix}local.{name}"))?;
-                    st.locals.insert(name.to_string(), v);
+        for step in &module.order {
+            match step.node {
+                Node::Local(i) => {
+                    let (name, expr) = &module.locals[i];
+                    let v =
+                        eval(expr, &st.context(Some(&step.deps))).with_context(|| format!("{prefix}local.{name}"))?;
+                    st.locals.insert(name.clone(), v);
                 }
-                Node::Block(block) => self.block(module, block, prefix, &mut st)?,
+                Node::Block(i) => {
+                    let block = &module.blocks[i];
+                    let deferred = block.identifier() == "data" && self.any_changed(&step.deps, prefix);
+                    let ctx = st.context(Some(&step.deps));
+                    self.block(module, block, prefix, &mut st, &ctx, deferred)?;
+                }
             }
-            done.insert(key);
         }
-        let ctx = st.context();
+        let ctx = st.context(None);
         let mut outputs = Map::new();
         for (name, expr) in &module.outputs {
             let v = eval(expr, &ctx).with_context(|| format!("{prefix}output.{name}"))?;
@@ -239,8 +233,15 @@ impl Run<'_> {
         Ok(Value::Object(outputs))
     }
 
-    fn block(&mut self, module: &Module, block: &Block, prefix: &str, st: &mut State) -> Result<()> {
-        let ctx = st.context();
+    fn block(
+        &mut self,
+        module: &Module,
+        block: &Block,
+        prefix: &str,
+        st: &mut State,
+        ctx: &Context<'_>,
+        deferred: bool,
+    ) -> Result<()> {
         let kind = block.identifier();
         let name = if kind == "module" {
             label(block, 0)
@@ -253,8 +254,7 @@ impl Run<'_> {
             "data" => format!("{prefix}data.{rtype}.{name}"),
             _ => format!("{prefix}{rtype}.{name}"),
         };
-        let instances = repetition(block, &ctx).with_context(|| base.clone())?;
-        let deferred = kind == "data" && self.refers_to_changed(block, prefix);
+        let instances = repetition(block, ctx).with_context(|| base.clone())?;
         let mut values: Vec<(Option<Value>, Value)> = Vec::new();
         for (key, each) in instances {
             let mut ctx = ctx.clone();
@@ -333,12 +333,10 @@ impl Run<'_> {
         self.module(module, &format!("{address}."), vars)
     }
 
-    /// One resource or data instance: records a managed one; returns what expressions may read of it.
-    /// Does a data block refer to a managed resource of its module that has planned changes?
-    fn refers_to_changed(&self, block: &Block, prefix: &str) -> bool {
-        let text = hcl::format::to_string(block).unwrap_or_default();
-        references(&text)
-            .into_iter()
+    /// Does any of these references (of a block in the module at `prefix`) name a managed resource
+    /// with planned changes?
+    fn any_changed(&self, deps: &BTreeSet<String>, prefix: &str) -> bool {
+        deps.iter()
             .filter(|r| !r.starts_with("data.") && !r.starts_with("local.") && !r.starts_with("module."))
             .any(|r| {
                 let base = format!("{prefix}{r}");
@@ -349,6 +347,7 @@ impl Run<'_> {
             })
     }
 
+    /// One resource or data instance: records a managed one; returns what expressions may read of it.
     fn instance(
         &mut self,
         module: &Module,
@@ -432,9 +431,65 @@ impl Run<'_> {
     }
 }
 
-enum Node<'a> {
-    Local(&'a str, &'a Expression),
-    Block(&'a Block),
+/// A local or a block of a module, by index.
+#[derive(Debug, Clone, Copy)]
+enum Node {
+    Local(usize),
+    Block(usize),
+}
+
+/// One node of a module, with the nodes of the same module it refers to.
+#[derive(Debug)]
+struct Step {
+    node: Node,
+    deps: BTreeSet<String>,
+}
+
+/// The module's locals and blocks in an order where each comes after everything it refers to.
+fn evaluation_order(m: &Module, dir: &str) -> Result<Vec<Step>> {
+    let mut pending: Vec<(String, Step)> = Vec::new();
+    for (i, (name, expr)) in m.locals.iter().enumerate() {
+        let text = hcl::format::to_string(expr).unwrap_or_default();
+        let deps = references(&text);
+        pending.push((
+            format!("local.{name}"),
+            Step {
+                node: Node::Local(i),
+                deps,
+            },
+        ));
+    }
+    for (i, block) in m.blocks.iter().enumerate() {
+        let key = match block.identifier() {
+            "data" => format!("data.{}.{}", label(block, 0), label(block, 1)),
+            "module" => format!("module.{}", label(block, 0)),
+            _ => format!("{}.{}", label(block, 0), label(block, 1)),
+        };
+        let deps = references(&hcl::format::to_string(block).unwrap_or_default());
+        pending.push((
+            key,
+            Step {
+                node: Node::Block(i),
+                deps,
+            },
+        ));
+    }
+    let keys: BTreeSet<String> = pending.iter().map(|(k, _)| k.clone()).collect();
+    for (key, step) in &mut pending {
+        step.deps.retain(|d| d != key && keys.contains(d));
+    }
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut order = Vec::new();
+    while !pending.is_empty() {
+        let Some(i) = pending.iter().position(|(_, s)| s.deps.is_subset(&done)) else {
+            let left: Vec<&str> = pending.iter().map(|(k, _)| k.as_str()).collect();
+            bail!("module `{dir}`: cannot order {}", left.join(", "));
+        };
+        let (key, step) = pending.remove(i);
+        done.insert(key);
+        order.push(step);
+    }
+    Ok(order)
 }
 
 /// `Some("for_each")` or `Some("count")` when the block is repeated.

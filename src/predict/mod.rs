@@ -204,3 +204,174 @@ fn ignored(ignore: &[String], path: &str) -> bool {
         .iter()
         .any(|i| path == i || path.strip_prefix(i.as_str()).is_some_and(|r| r.starts_with('.')))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A root module calling `./modules/app` once per agent, like tfgen's trees.
+    fn tree(image: &str, name_suffix: &str, count: u32, extra_root: &str) -> Tree {
+        let mut t = Tree::default();
+        t.insert(
+            "main.tf",
+            format!(
+                r#"
+locals {{
+  tag    = "{image}"
+  agents = {{ "a" = {{ cpu = 256 }}, "b" = {{ cpu = 512 }} }}
+}}
+
+resource "aws_ecs_cluster" "shared" {{
+  name = "shared{name_suffix}"
+}}
+
+module "app" {{
+  source   = "./modules/app"
+  for_each = local.agents
+
+  name    = each.key
+  cpu     = each.value.cpu
+  image   = "repo:${{local.tag}}"
+  cluster = aws_ecs_cluster.shared.arn
+  copies  = {count}
+}}
+{extra_root}
+"#
+            ),
+        );
+        t.insert(
+            "modules/app/main.tf",
+            r#"
+variable "name" {}
+variable "cpu" {}
+variable "image" {}
+variable "cluster" {}
+variable "copies" {}
+
+locals {
+  containers = [{ name = var.name, image = var.image }]
+}
+
+resource "aws_ecs_task_definition" "this" {
+  family                = var.name
+  cpu                   = var.cpu
+  container_definitions = jsonencode(local.containers)
+}
+
+resource "aws_ecs_service" "this" {
+  name            = var.name
+  cluster         = var.cluster
+  task_definition = aws_ecs_task_definition.this.arn
+  desired_count   = var.copies
+
+  lifecycle {
+    ignore_changes = [desired_count]
+  }
+}
+
+resource "aws_cloudwatch_log_group" "extra" {
+  count = var.copies
+  name  = "${var.name}-${count.index}"
+}
+"#,
+        );
+        t
+    }
+
+    fn actions(old: &Tree, new: &Tree) -> Vec<(String, Action, Option<String>)> {
+        predict(old, new)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.address, c.action, c.moved_from))
+            .collect()
+    }
+
+    fn row(address: &str, action: Action) -> (String, Action, Option<String>) {
+        (address.to_string(), action, None)
+    }
+
+    #[test]
+    fn identical_trees_plan_nothing() {
+        let t = tree("1", "", 1, "");
+        assert!(predict(&t, &t).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_root_local_reaches_resources_through_module_inputs_and_cascades() {
+        // The image reaches container_definitions (force-new) through a module argument, a variable and a
+        // local; the replaced task definition's ARN is unknown, so the service is updated in place.
+        let got = actions(&tree("1", "", 1, ""), &tree("2", "", 1, ""));
+        assert_eq!(
+            got,
+            vec![
+                row("module.app[\"a\"].aws_ecs_service.this", Action::Update),
+                row("module.app[\"a\"].aws_ecs_task_definition.this", Action::Replace),
+                row("module.app[\"b\"].aws_ecs_service.this", Action::Update),
+                row("module.app[\"b\"].aws_ecs_task_definition.this", Action::Replace),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_replaced_resource_forces_replacement_where_a_force_new_attribute_reads_it() {
+        // The shared cluster's name is force-new; each service's `cluster` (force-new) reads its ARN.
+        let changes = predict(&tree("1", "", 1, ""), &tree("1", "-2", 1, "")).unwrap();
+        let service = changes
+            .iter()
+            .find(|c| c.address == "module.app[\"a\"].aws_ecs_service.this")
+            .unwrap();
+        assert_eq!(service.action, Action::Replace);
+        assert_eq!(service.forces_replacement, vec!["cluster".to_string()]);
+        assert_eq!(changes.iter().filter(|c| c.action == Action::Replace).count(), 3);
+    }
+
+    #[test]
+    fn count_changes_create_and_delete_instances_and_ignore_changes_is_respected() {
+        let got = actions(&tree("1", "", 1, ""), &tree("1", "", 2, ""));
+        assert_eq!(
+            got,
+            vec![
+                row("module.app[\"a\"].aws_cloudwatch_log_group.extra[1]", Action::Create),
+                row("module.app[\"b\"].aws_cloudwatch_log_group.extra[1]", Action::Create),
+            ]
+        );
+        let back = predict(&tree("1", "", 2, ""), &tree("1", "", 1, "")).unwrap();
+        assert!(
+            back.iter().all(|c| c.action == Action::Delete && c.stateful),
+            "{back:?}"
+        );
+    }
+
+    #[test]
+    fn moved_blocks_carry_state_and_report_where_from() {
+        let old = tree("1", "", 1, "");
+        let mut new = tree(
+            "1",
+            "",
+            1,
+            "moved {\n  from = aws_ecs_cluster.shared\n  to   = aws_ecs_cluster.main\n}\n",
+        );
+        let main = new.files.get_mut("main.tf").unwrap();
+        *main = main.replace("\"aws_ecs_cluster\" \"shared\"", "\"aws_ecs_cluster\" \"main\"");
+        *main = main.replace("aws_ecs_cluster.shared.arn", "aws_ecs_cluster.main.arn");
+        assert_eq!(
+            actions(&old, &new),
+            vec![(
+                "aws_ecs_cluster.main".to_string(),
+                Action::NoOp,
+                Some("aws_ecs_cluster.shared".to_string())
+            )]
+        );
+        // Without the moved block, the old cluster goes and a new one comes, replacing the services.
+        let main = new.files.get_mut("main.tf").unwrap();
+        let cut = main.find("moved {").unwrap();
+        main.truncate(cut);
+        let got = actions(&old, &new);
+        assert!(got.contains(&row("aws_ecs_cluster.main", Action::Create)), "{got:?}");
+        assert!(got.contains(&row("aws_ecs_cluster.shared", Action::Delete)), "{got:?}");
+        assert!(
+            got.contains(&row("module.app[\"a\"].aws_ecs_service.this", Action::Replace)),
+            "{got:?}"
+        );
+    }
+}
