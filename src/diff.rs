@@ -36,6 +36,9 @@ pub struct FileChange {
 pub struct ResourceSummary {
     /// Every instance the plan touches, moves included, sorted by address.
     pub changes: Vec<ResourceChange>,
+    /// The provider configuration (`providers.tf`: region, default tags) changed, which the prediction
+    /// does not model.
+    pub provider_changed: bool,
 }
 
 impl ResourceSummary {
@@ -121,6 +124,7 @@ pub fn diff(old: &Tree, new: &Tree, prefix: &str) -> Result<TreeDiff> {
     }
     let resources = ResourceSummary {
         changes: resource_changes(old, new)?,
+        provider_changed: old.get("main.tf").is_some() && old.get("providers.tf") != new.get("providers.tf"),
     };
     Ok(TreeDiff { files, resources })
 }
@@ -184,6 +188,7 @@ pub fn to_json(diff: &TreeDiff, dir: &str) -> serde_json::Value {
             "replace": r.count(Action::Replace),
             "delete": r.count(Action::Delete),
             "moved": r.moved(),
+            "provider_changed": r.provider_changed,
             "destroyed_stateful": r.destroyed_stateful(),
             "changes": r.changes,
         },
@@ -276,6 +281,12 @@ pub fn render_resources(summary: &ResourceSummary, style: Style) -> String {
             }
             let _ = writeln!(out, "{line}");
         }
+    }
+    if summary.provider_changed {
+        let _ = writeln!(
+            out,
+            "note: providers.tf changed (region or default tags); this summary does not model provider changes, so read `terraform plan`"
+        );
     }
     let stateful = summary.destroyed_stateful();
     if !stateful.is_empty() {

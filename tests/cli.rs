@@ -503,6 +503,28 @@ fn diff_json_lists_files_and_predicted_actions() {
     assert_eq!(service["action"], "update");
     assert_eq!(service["changed_attributes"], serde_json::json!(["task_definition"]));
 
+    assert_eq!(r["provider_changed"], false);
+
+    // A region change is not modelled; the summary says so instead of guessing.
+    p.edit(
+        "environments/dev.toml",
+        "region = \"eu-west-1\"",
+        "region = \"eu-central-1\"",
+    );
+    let moved = p.run(&["--color", "never", "diff", "dev", "--stat"]);
+    assert!(
+        p.text(&moved.stdout).contains(
+            "note: providers.tf changed (region or default tags); this summary does not model provider changes"
+        ),
+        "{}",
+        p.text(&moved.stdout)
+    );
+    p.edit(
+        "environments/dev.toml",
+        "region = \"eu-central-1\"",
+        "region = \"eu-west-1\"",
+    );
+
     assert_eq!(code(&p.run(&["render", "dev"])), 0);
     let same = p.run(&["diff", "dev", "--json"]);
     assert_eq!(code(&same), 0);

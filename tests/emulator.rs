@@ -331,6 +331,10 @@ fn corpus(moto: &Moto) -> Vec<Case> {
                 "deletion_protection = false\ndatabase_name = \"agents\"",
             )],
         ),
+        case(
+            "[database] engine_version (major upgrade)",
+            vec![Env("engine_version = \"15.10\"", "engine_version = \"16.6\"")],
+        ),
         case("[database] max_acu", vec![Env("max_acu = 4", "max_acu = 8")]),
         case("[database] min_acu", vec![Env("min_acu = 0.5", "min_acu = 1")]),
         case("[database] instances", vec![Env("instances = 1", "instances = 2")]),
