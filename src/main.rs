@@ -63,7 +63,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Show what `render` would change: a unified diff per file and the resources added, changed, removed.
+    /// Show what `render` would change: a unified diff per file, and what `terraform plan` would do to each
+    /// resource instance (create, update, replace, delete, move).
     /// Exit 0 when identical, 1 when different, 2 on error.
     Diff {
         env: String,
@@ -77,9 +78,10 @@ enum Command {
         #[arg(long, conflicts_with = "stat")]
         json: bool,
     },
-    /// Fail when any committed `generated/<env>` is stale, or a change destroys a stateful resource.
+    /// Fail when any committed `generated/<env>` is stale, or a change destroys or replaces a stateful resource.
     Check {
-        /// Accept changes that destroy databases, repositories, secrets, log groups, keys or buckets.
+        /// Accept changes that destroy or replace databases, repositories, secrets, log groups, keys, buckets or
+        /// backup vaults.
         #[arg(long)]
         allow_destroy: bool,
         /// Also compare the committed trees with those at this git revision (e.g. the PR's base).
