@@ -496,6 +496,10 @@ fn diff_json_lists_files_and_predicted_actions() {
     assert_eq!(task["stateful"], false);
     assert_eq!(task["moved_from"], serde_json::Value::Null);
     assert_eq!(task["forces_replacement"], serde_json::json!(["container_definitions"]));
+    assert_eq!(task["changed_attributes"], serde_json::json!(["container_definitions"]));
+    assert_eq!(r["moved"], 0);
+    assert_eq!(r["destroyed_stateful"], serde_json::json!([]));
+    assert_eq!(json["directory"], format!("{}/generated/dev", p.dir.path().display()));
     let service = changes
         .iter()
         .find(|c| c["address"] == "module.ecs[\"supervisor\"].aws_ecs_service.this")
