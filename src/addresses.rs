@@ -1,12 +1,10 @@
 //! Terraform resource addresses of a generated tree, per instance, read back with hcl-rs.
 //!
-//! Used by `tfgen diff` (what would Terraform add, change or destroy) and by renames (which addresses
-//! need `moved` blocks). It reads text only; it knows nothing about specs.
-
-use std::collections::BTreeMap;
+//! Used by renames (which addresses need `moved` blocks) and by the plan prediction (which instances
+//! are stateful, where `moved` blocks carry state). It reads text only; it knows nothing about specs.
 
 use anyhow::{Context as _, Result};
-use hcl::{Block, BlockLabel, Body, Expression};
+use hcl::{Body, Expression};
 
 use crate::vfs::Tree;
 
@@ -25,7 +23,7 @@ pub const AGENT_KEYED: [&str; 9] = [
 ];
 
 /// Resource types whose destruction loses data or breaks what depends on them.
-pub const STATEFUL_TYPES: [&str; 7] = [
+pub const STATEFUL_TYPES: [&str; 8] = [
     "aws_rds_cluster",
     "aws_rds_cluster_instance",
     "aws_ecr_repository",
@@ -33,6 +31,7 @@ pub const STATEFUL_TYPES: [&str; 7] = [
     "aws_cloudwatch_log_group",
     "aws_kms_key",
     "aws_s3_bucket",
+    "aws_backup_vault",
 ];
 
 /// `module.ecr.aws_ecr_repository.this["supervisor"]` → is it a stateful resource type?
@@ -50,73 +49,6 @@ fn resource_type(address: &str) -> Option<&str> {
         rest = &after[name_and_key.len()..];
     }
     rest.split('.').next().filter(|s| !s.is_empty())
-}
-
-/// Every resource instance address of a tree → a fingerprint of its configuration.
-///
-/// Instances of agent-keyed resources are expanded with the agents of the root's `local.agents`, and
-/// each one's fingerprint includes that agent's entry, so a one-agent change shows on that agent only.
-/// Other `for_each`/`count` resources appear once, with `[*]`.
-pub fn instances(tree: &Tree) -> Result<BTreeMap<String, String>> {
-    let root = parse(tree, "main.tf")?;
-    let agents = agents_local(&root);
-    let mut calls: BTreeMap<String, String> = BTreeMap::new();
-    for block in root.blocks().filter(|b| b.identifier() == "module") {
-        let name = label(block, 0);
-        let source = block
-            .body()
-            .attributes()
-            .find(|a| a.key() == "source")
-            .map(|a| expr_text(a.expr()));
-        if let Some(source) = source {
-            let dir = source.trim_matches('"').trim_start_matches("./").to_string();
-            calls.insert(name, dir);
-        }
-    }
-    let mut out = BTreeMap::new();
-    for (path, text) in &tree.files {
-        if !path.ends_with(".tf") {
-            continue;
-        }
-        let module = calls
-            .iter()
-            .find(|(_, dir)| path.starts_with(&format!("{dir}/")))
-            .map(|(n, _)| n.clone());
-        let is_root = !path.contains('/');
-        if !is_root && module.is_none() {
-            continue;
-        }
-        let body: Body = hcl::parse(text).with_context(|| format!("parsing {path}"))?;
-        for block in body.blocks().filter(|b| b.identifier() == "resource") {
-            let base = format!("{}.{}", label(block, 0), label(block, 1));
-            let repeated = block
-                .body()
-                .attributes()
-                .any(|a| a.key() == "for_each" || a.key() == "count");
-            let fingerprint = format!("{block:?}");
-            let module_prefix = module.as_ref().map(|m| format!("module.{m}"));
-            let full = match &module_prefix {
-                Some(p) => format!("{p}.{base}"),
-                None => base.clone(),
-            };
-            let module_keyed = module_prefix
-                .as_ref()
-                .is_some_and(|p| AGENT_KEYED.contains(&p.as_str()));
-            if module_keyed || (repeated && AGENT_KEYED.contains(&full.as_str())) {
-                for (key, entry) in &agents {
-                    let address = match (&module_prefix, module_keyed) {
-                        (Some(p), true) => format!("{p}[\"{key}\"].{base}"),
-                        _ => format!("{full}[\"{key}\"]"),
-                    };
-                    out.insert(address, format!("{fingerprint}{entry}"));
-                }
-            } else {
-                let address = if repeated { format!("{full}[*]") } else { full };
-                out.insert(address, fingerprint);
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// The `moved` blocks a tree declares, as (from, to) address text.
@@ -141,30 +73,6 @@ pub fn moved_blocks(tree: &Tree) -> Result<Vec<(String, String)>> {
 fn parse(tree: &Tree, path: &str) -> Result<Body> {
     let text = tree.get(path).with_context(|| format!("the tree has no {path}"))?;
     hcl::parse(text).with_context(|| format!("parsing {path}"))
-}
-
-fn label(block: &Block, i: usize) -> String {
-    match block.labels().get(i) {
-        Some(BlockLabel::String(s)) => s.clone(),
-        Some(BlockLabel::Identifier(id)) => id.to_string(),
-        None => String::new(),
-    }
-}
-
-/// `local.agents` of the root module: agent name → its entry, as text.
-fn agents_local(root: &Body) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for locals in root.blocks().filter(|b| b.identifier() == "locals") {
-        for attr in locals.body().attributes().filter(|a| a.key() == "agents") {
-            if let Expression::Object(object) = attr.expr() {
-                for (key, value) in object {
-                    let key = key.to_string().trim_matches('"').to_string();
-                    out.insert(key, format!("{value:?}"));
-                }
-            }
-        }
-    }
-    out
 }
 
 /// An expression as HCL text (addresses in `moved`, `source` strings).

@@ -2,7 +2,7 @@
 //!
 //! A pure function of two trees (on disk, rendered); it neither reads nor writes files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use anyhow::Result;
@@ -10,6 +10,7 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::addresses;
 use crate::diag::Style;
+use crate::predict::{self, Action, ResourceChange};
 use crate::vfs::Tree;
 
 /// How one file changes.
@@ -30,23 +31,36 @@ pub struct FileChange {
     pub unified: String,
 }
 
-/// Resource instances Terraform would add, change or destroy, as far as the configuration tells.
+/// What `terraform plan` would do to each resource instance, as predicted by [`predict`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceSummary {
-    pub added: Vec<String>,
-    pub changed: Vec<String>,
-    pub removed: Vec<String>,
-    /// `from` addresses that a `moved` block carries over: removed in name only.
-    pub moved: Vec<(String, String)>,
+    /// Every instance the plan touches, moves included, sorted by address.
+    pub changes: Vec<ResourceChange>,
+    /// The provider configuration (`providers.tf`: region, default tags) changed, which the prediction
+    /// does not model.
+    pub provider_changed: bool,
+    /// Why no resource actions could be predicted (the tree on disk cannot be evaluated, e.g. a module
+    /// it calls is missing), in which case `changes` is empty.
+    pub unpredictable: Option<String>,
 }
 
 impl ResourceSummary {
-    /// Removed stateful resources (databases, repositories, secrets, logs, keys, buckets).
+    /// How many instances get `action` (moves with no other change count as [`Action::NoOp`]).
+    pub fn count(&self, action: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == action).count()
+    }
+
+    /// Instances that keep their state under a new address.
+    pub fn moved(&self) -> usize {
+        self.changes.iter().filter(|c| c.moved_from.is_some()).count()
+    }
+
+    /// Stateful instances that are deleted or replaced: their data is lost.
     pub fn destroyed_stateful(&self) -> Vec<&str> {
-        self.removed
+        self.changes
             .iter()
-            .map(String::as_str)
-            .filter(|a| addresses::is_stateful(a))
+            .filter(|c| c.destroys_state())
+            .map(|c| c.address.as_str())
             .collect()
     }
 }
@@ -111,55 +125,93 @@ pub fn diff(old: &Tree, new: &Tree, prefix: &str) -> Result<TreeDiff> {
             unified,
         });
     }
-    let resources = if old.get("main.tf").is_some() && new.get("main.tf").is_some() {
-        resource_summary(old, new)?
-    } else {
-        ResourceSummary {
-            added: addresses::instances(new)
-                .map(|m| m.into_keys().collect())
-                .unwrap_or_default(),
-            ..ResourceSummary::default()
+    let provider_changed = old.get("main.tf").is_some() && old.get("providers.tf") != new.get("providers.tf");
+    // The tree on disk may be incomplete (a module it calls is missing): the file diff still stands, but
+    // no resource action can be predicted. The rendered tree always evaluates; a failure there is a bug.
+    let resources = match resource_changes(old, new) {
+        Ok(changes) => ResourceSummary {
+            changes,
+            provider_changed,
+            unpredictable: None,
+        },
+        Err(e) => {
+            let (identity, nothing) = (BTreeMap::new(), BTreeSet::new());
+            predict::evaluate(new, predict::Unknowns::none(&identity, &nothing))?;
+            ResourceSummary {
+                changes: Vec::new(),
+                provider_changed,
+                unpredictable: Some(format!("{e:#}")),
+            }
         }
     };
     Ok(TreeDiff { files, resources })
 }
 
-fn resource_summary(old: &Tree, new: &Tree) -> Result<ResourceSummary> {
-    let (before, after) = (addresses::instances(old)?, addresses::instances(new)?);
-    let moves = addresses::moved_blocks(new)?;
-    let mut summary = ResourceSummary::default();
-    for (address, fingerprint) in &after {
-        match before.get(address) {
-            None => {
-                let moved_from = moves
-                    .iter()
-                    .find(|(_, to)| covers(to, address))
-                    .map(|(from, to)| rebase(address, to, from))
-                    .filter(|old| before.contains_key(old));
-                match moved_from {
-                    Some(old) => summary.moved.push((old, address.clone())),
-                    None => summary.added.push(address.clone()),
-                }
-            }
-            Some(old) if old != fingerprint => summary.changed.push(address.clone()),
-            Some(_) => {}
-        }
+fn resource_changes(old: &Tree, new: &Tree) -> Result<Vec<ResourceChange>> {
+    let (had, has) = (old.get("main.tf").is_some(), new.get("main.tf").is_some());
+    let all = |tree: &Tree, action: Action| -> Result<Vec<ResourceChange>> {
+        let instances = predict::evaluate(
+            tree,
+            predict::Unknowns {
+                identity: &BTreeMap::new(),
+                replaced: &BTreeSet::new(),
+                changed: &BTreeSet::new(),
+            },
+        )?;
+        Ok(instances
+            .into_keys()
+            .map(|address| ResourceChange {
+                stateful: addresses::is_stateful(&address),
+                address,
+                action,
+                moved_from: None,
+                forces_replacement: Vec::new(),
+                changed_attributes: Vec::new(),
+            })
+            .collect())
+    };
+    match (had, has) {
+        (true, true) => predict::predict(old, new),
+        (false, true) => all(new, Action::Create),
+        (true, false) => all(old, Action::Delete),
+        (false, false) => Ok(Vec::new()),
     }
-    for address in before.keys() {
-        if !after.contains_key(address) && !summary.moved.iter().any(|(from, _)| from == address) {
-            summary.removed.push(address.clone());
-        }
-    }
-    Ok(summary)
 }
 
-/// Does a `moved` target (`module.ecs["a"]`) cover this address (`module.ecs["a"].aws_x.y`)?
-fn covers(target: &str, address: &str) -> bool {
-    address == target || address.starts_with(&format!("{target}."))
-}
-
-fn rebase(address: &str, to: &str, from: &str) -> String {
-    format!("{from}{}", &address[to.len()..])
+/// The machine-readable form of a diff (`tfgen diff --json`, and each environment of `check --json`).
+pub fn to_json(diff: &TreeDiff, dir: &str) -> serde_json::Value {
+    let files: Vec<serde_json::Value> = diff
+        .files
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "path": f.path,
+                "status": match f.status {
+                    FileStatus::Added => "added",
+                    FileStatus::Removed => "removed",
+                    FileStatus::Modified => "modified",
+                },
+                "insertions": f.insertions,
+                "deletions": f.deletions,
+            })
+        })
+        .collect();
+    let r = &diff.resources;
+    serde_json::json!({
+        "directory": dir,
+        "files": files,
+        "resources": {
+            "create": r.count(Action::Create),
+            "update": r.count(Action::Update),
+            "replace": r.count(Action::Replace),
+            "delete": r.count(Action::Delete),
+            "moved": r.moved(),
+            "provider_changed": r.provider_changed,
+            "unpredictable": r.unpredictable,
+            "destroyed_stateful": r.destroyed_stateful(),
+            "changes": r.changes,
+        },
+    })
 }
 
 /// The unified diff of every file, coloured on request.
@@ -213,36 +265,57 @@ pub fn render_stat(diff: &TreeDiff) -> String {
     out
 }
 
-/// The resource summary (`+3 ~1 -0`), each address, and a loud warning for destroyed stateful ones.
+/// The resource summary (`+3 ~1 -/+1 -0 (moved 15)`), each address (replacements with the attributes
+/// that force them), and a loud warning for stateful resources that are replaced or destroyed.
 pub fn render_resources(summary: &ResourceSummary, style: Style) -> String {
     let mut out = String::new();
+    let moved = summary.moved();
     let _ = writeln!(
         out,
-        "resources: +{} ~{} -{}{}",
-        summary.added.len(),
-        summary.changed.len(),
-        summary.removed.len(),
-        if summary.moved.is_empty() {
+        "resources: +{} ~{} -/+{} -{}{}",
+        summary.count(Action::Create),
+        summary.count(Action::Update),
+        summary.count(Action::Replace),
+        summary.count(Action::Delete),
+        if moved == 0 {
             String::new()
         } else {
-            format!(" (moved {})", summary.moved.len())
+            format!(" (moved {moved})")
         }
     );
-    for a in &summary.added {
-        let _ = writeln!(out, "  + {a}");
+    for action in [
+        Action::Create,
+        Action::Update,
+        Action::Replace,
+        Action::NoOp,
+        Action::Delete,
+    ] {
+        for c in summary.changes.iter().filter(|c| c.action == action) {
+            let mut line = format!("  {} {}", action.sign(), c.address);
+            if let Some(from) = &c.moved_from {
+                let _ = write!(line, " (moved from {from})");
+            }
+            if !c.forces_replacement.is_empty() {
+                let _ = write!(line, " (forces replacement: {})", c.forces_replacement.join(", "));
+            }
+            let _ = writeln!(out, "{line}");
+        }
     }
-    for a in &summary.changed {
-        let _ = writeln!(out, "  ~ {a}");
+    if let Some(why) = &summary.unpredictable {
+        let _ = writeln!(
+            out,
+            "note: no resource actions predicted: the tree on disk cannot be evaluated ({why}); read `terraform plan`"
+        );
     }
-    for (from, to) in &summary.moved {
-        let _ = writeln!(out, "  > {from} -> {to}");
-    }
-    for a in &summary.removed {
-        let _ = writeln!(out, "  - {a}");
+    if summary.provider_changed {
+        let _ = writeln!(
+            out,
+            "note: providers.tf changed (region or default tags); this summary does not model provider changes, so read `terraform plan`"
+        );
     }
     let stateful = summary.destroyed_stateful();
     if !stateful.is_empty() {
-        let banner = "WARNING: this change destroys stateful resources; their data is lost:";
+        let banner = "WARNING: this change destroys or replaces stateful resources; their data is lost:";
         let banner = if style == Style::Color {
             format!("\x1b[1;31m{banner}\x1b[0m")
         } else {

@@ -11,6 +11,8 @@
 //! work that crosses sections (names, listener-rule priorities, moves).
 
 pub mod addresses;
+pub mod aws;
+pub mod check;
 pub mod cidr;
 pub mod diag;
 pub mod diff;
@@ -21,6 +23,7 @@ pub mod keys;
 pub mod load;
 pub mod model;
 pub mod names;
+pub mod predict;
 pub mod regions;
 pub mod render;
 pub mod resolve;

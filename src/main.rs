@@ -11,7 +11,7 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 
 use tfgen::diag::{Diagnostics, Style};
 use tfgen::load::{self, Overrides};
-use tfgen::{CompileError, diff, scaffold, vfs};
+use tfgen::{CompileError, check, diff, scaffold, vfs};
 
 /// Exit codes, shared by every command (like `terraform plan -detailed-exitcode`).
 mod exit {
@@ -73,7 +73,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Show what `render` would change: a unified diff per file and the resources added, changed, removed.
+    /// Show what `render` would change: a unified diff per file, and what `terraform plan` would do to each
+    /// resource instance (create, update, replace, delete, move).
     /// Exit 0 when identical, 1 when different, 2 on error.
     Diff {
         /// Environment to compare (its spec is `environments/<ENV>.toml`); omit with `--all`.
@@ -89,15 +90,22 @@ enum Command {
         /// One line per file instead of the full diff.
         #[arg(long)]
         stat: bool,
+        /// Print the files and the predicted resource actions as JSON instead.
+        #[arg(long, conflicts_with_all = ["stat", "all"])]
+        json: bool,
     },
-    /// Fail when any committed `generated/<env>` is stale, or a change destroys a stateful resource.
+    /// Fail when any committed `generated/<env>` is stale, or a change destroys or replaces a stateful resource.
     Check {
-        /// Accept changes that destroy databases, repositories, secrets, log groups, keys or buckets.
+        /// Accept changes that destroy or replace databases, repositories, secrets, log groups, keys, buckets or
+        /// backup vaults.
         #[arg(long)]
         allow_destroy: bool,
         /// Also compare the committed trees with those at this git revision (e.g. the PR's base).
         #[arg(long, value_name = "REV")]
         base: Option<String>,
+        /// Print the report as JSON on stdout (diagnostics still go to stderr).
+        #[arg(long)]
+        json: bool,
     },
     /// Check a spec (parse, validate, resolve) without writing anything.
     Validate {
@@ -165,7 +173,13 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             }
             Ok(code)
         }
-        Command::Diff { env, all, out, stat } => {
+        Command::Diff {
+            env,
+            all,
+            out,
+            stat,
+            json,
+        } => {
             let mut code = exit::OK;
             let mut seen = BTreeSet::new();
             for env in selected_envs(&cli.root, env.as_ref(), *all)? {
@@ -174,6 +188,7 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                     &env,
                     out.as_deref(),
                     *stat,
+                    *json,
                     &overrides,
                     style,
                     &mut seen,
@@ -192,47 +207,35 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                 .context("writing the man page")?;
             Ok(exit::OK)
         }
-        Command::Check { allow_destroy, base } => {
-            let mut code = exit::OK;
-            for env in load::list_environments(&cli.root)? {
-                let Some(compiled) = compile(&cli.root, &env, overrides.clone(), style)? else {
-                    code = exit::ERROR;
-                    continue;
-                };
-                let dir = default_out(&cli.root, &env);
-                let committed = vfs::Tree::read_generated(&dir)?;
-                let stale = diff::diff(&committed, &compiled.tree, &dir.display().to_string())?;
-                if stale.is_empty() {
-                    println!("generated/{env}: up to date");
-                } else {
-                    eprint!("{}", diff::render_stat(&stale));
-                    eprintln!("generated/{env} is stale: run `tfgen render {env}` and commit the result");
-                    code = code.max(exit::DIFFERS);
-                }
-                let mut destroyed: Vec<String> = stale
-                    .resources
-                    .destroyed_stateful()
-                    .into_iter()
-                    .map(String::from)
-                    .collect();
-                if let Some(rev) = base {
-                    let before = git_tree(&cli.root, rev, &format!("generated/{env}"))?;
-                    if !before.files.is_empty() {
-                        let since = diff::diff(&before, &committed, &format!("generated/{env}"))?;
-                        print!(
-                            "generated/{env} since {rev}: {}",
-                            diff::render_resources(&since.resources, style)
-                        );
-                        destroyed.extend(since.resources.destroyed_stateful().into_iter().map(String::from));
+        Command::Check {
+            allow_destroy,
+            base,
+            json,
+        } => {
+            let options = check::Options {
+                allow_destroy: *allow_destroy,
+                base: base.clone(),
+                overrides,
+            };
+            let report = check::run(&cli.root, &options)?;
+            if *json {
+                for env in &report.environments {
+                    print_warnings(&env.warnings, style);
+                    if let Some(diags) = &env.errors {
+                        report_diags(diags, style);
                     }
                 }
-                if !destroyed.is_empty() && !allow_destroy {
-                    eprintln!("generated/{env} destroys stateful resources: {}", destroyed.join(", "));
-                    eprintln!("if that is intended, re-run with --allow-destroy");
-                    code = code.max(exit::DIFFERS);
-                }
+                println!("{}", serde_json::to_string_pretty(&check_json(&report))?);
+            } else {
+                print_check(&report, style);
             }
-            Ok(code)
+            Ok(if report.has_errors() {
+                exit::ERROR
+            } else if report.fails() {
+                exit::DIFFERS
+            } else {
+                exit::OK
+            })
         }
         Command::Validate { env, all } => {
             let envs = match (env, all) {
@@ -257,47 +260,68 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
     }
 }
 
-/// The files under `dir` at git revision `rev` that carry tfgen's header (empty when `dir` did not exist).
-fn git_tree(root: &Path, rev: &str, dir: &str) -> Result<vfs::Tree> {
-    let git = |args: &[&str]| -> Result<String> {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(args)
-            .output()
-            .with_context(|| format!("running git {}", args.join(" ")))?;
-        anyhow::ensure!(
-            out.status.success(),
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    };
-    let mut tree = vfs::Tree::default();
-    for path in git(&["ls-tree", "-r", "--name-only", rev, "--", dir])?.lines() {
-        if !vfs::owned::is_owned_name(path) {
+/// The check report for people: up-to-date lines on stdout, problems on stderr.
+fn print_check(report: &check::CheckReport, style: Style) {
+    for env in &report.environments {
+        print_warnings(&env.warnings, style);
+        if let Some(diags) = &env.errors {
+            report_diags(diags, style);
             continue;
         }
-        let text = git(&["show", &format!("{rev}:{path}")])?;
-        if text.starts_with(vfs::HEADER_MARK) {
-            tree.insert(path.trim_start_matches(dir).trim_start_matches('/'), text);
+        let name = &env.env;
+        if env.is_stale() {
+            eprint!("{}", diff::render_stat(&env.stale));
+            eprintln!("generated/{name} is stale: run `tfgen render {name}` and commit the result");
+        } else {
+            println!("generated/{name}: up to date");
+        }
+        if let (Some(since), Some(rev)) = (&env.since_base, &report.base) {
+            print!(
+                "generated/{name} since {rev}: {}",
+                diff::render_resources(&since.resources, style)
+            );
+        }
+        if report.blocks_destroy(env) {
+            eprintln!(
+                "generated/{name} destroys or replaces stateful resources: {}",
+                env.destroyed.join(", ")
+            );
+            eprintln!("if that is intended, re-run with --allow-destroy");
         }
     }
-    Ok(tree)
+}
+
+/// The check report for CI bots (`check --json`).
+fn check_json(report: &check::CheckReport) -> serde_json::Value {
+    let envs: Vec<serde_json::Value> = report
+        .environments
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "environment": e.env,
+                "spec_errors": e.errors.is_some(),
+                "stale": e.is_stale(),
+                "diff": diff::to_json(&e.stale, &e.dir),
+                "since_base": e.since_base.as_ref().map(|d| diff::to_json(d, &e.dir)),
+                "destroyed_stateful": e.destroyed,
+                "destroy_blocked": report.blocks_destroy(e),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "passed": !report.has_errors() && !report.fails(),
+        "base": report.base,
+        "allow_destroy": report.allow_destroy,
+        "environments": envs,
+    })
 }
 
 fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
-/// Loads and compiles one environment; prints warnings, or the spec's errors (then `None`).
-fn compile(root: &Path, env: &str, overrides: Overrides, style: Style) -> Result<Option<tfgen::Compiled>> {
-    compile_once(root, env, overrides, style, &mut BTreeSet::new())
-}
-
-/// [`compile`], leaving out diagnostics in `agents.toml` that an earlier environment of this run (recorded
-/// in `seen`) already printed.
+/// Loads and compiles one environment; prints warnings, or the spec's errors (then `None`), leaving out
+/// diagnostics in `agents.toml` that an earlier environment of this run (recorded in `seen`) already printed.
 fn compile_once(
     root: &Path,
     env: &str,
@@ -326,7 +350,7 @@ fn default_out(root: &Path, env: &str) -> PathBuf {
     root.join("generated").join(env)
 }
 
-fn report(diags: &Diagnostics, style: Style) -> u8 {
+fn report_diags(diags: &Diagnostics, style: Style) -> u8 {
     eprint!("{}", diags.render(style));
     exit::ERROR
 }
@@ -403,11 +427,13 @@ fn render_one(
 }
 
 /// `diff` for one environment.
+#[allow(clippy::too_many_arguments)] // one per `diff` option, passed straight through
 fn diff_one(
     cli: &Cli,
     env: &str,
     out: Option<&Path>,
     stat: bool,
+    json: bool,
     overrides: &Overrides,
     style: Style,
     seen: &mut BTreeSet<String>,
@@ -417,7 +443,12 @@ fn diff_one(
     };
     let out = out.map_or_else(|| default_out(&cli.root, env), Path::to_path_buf);
     let on_disk = vfs::Tree::read_generated(&out)?;
-    let d = diff::diff(&on_disk, &compiled.tree, &out.display().to_string())?;
+    let dir = out.display().to_string();
+    let d = diff::diff(&on_disk, &compiled.tree, &dir)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&diff::to_json(&d, &dir))?);
+        return Ok(if d.is_empty() { exit::OK } else { exit::DIFFERS });
+    }
     if d.is_empty() {
         println!("{}: no changes", out.display());
         return Ok(exit::OK);
@@ -436,7 +467,7 @@ fn diff_one(
 fn report_once(env: &str, diags: Diagnostics, style: Style, seen: &mut BTreeSet<String>) -> u8 {
     let fresh = diags.without_repeats(seen, load::AGENTS_FILE);
     if fresh.has_errors() {
-        report(&fresh, style)
+        report_diags(&fresh, style)
     } else {
         print_warnings(&fresh, style);
         eprintln!("{env}: fails with the {} problems shown above", load::AGENTS_FILE);

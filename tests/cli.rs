@@ -325,12 +325,13 @@ fn diff_reports_changes_with_exit_codes() {
         "{out}"
     );
     assert!(out.contains("--- a/[ROOT]/generated/dev/main.tf"), "{out}");
-    assert!(out.contains("resources: +0 ~0 -0"), "{out}");
+    assert!(out.contains("resources: +0 ~1 -/+0 -0"), "{out}");
     let stat = p.run(&["diff", "dev", "--stat"]);
     insta::assert_snapshot!(p.text(&stat.stdout), @r"
      main.tf | modified +1 -1
      1 file changed, +1 -1
-    resources: +0 ~0 -0
+    resources: +0 ~1 -/+0 -0
+      ~ module.aurora.aws_rds_cluster.this
     ");
 }
 
@@ -364,7 +365,7 @@ fn removing_an_agent_is_flagged_as_destroying_state() {
     let d = p.run(&["--color", "never", "diff", "dev", "--stat"]);
     let out = p.text(&d.stdout);
     assert!(
-        out.contains("WARNING: this change destroys stateful resources"),
+        out.contains("WARNING: this change destroys or replaces stateful resources"),
         "{out}"
     );
     assert!(
@@ -411,7 +412,19 @@ fn renaming_an_agent_moves_state_instead_of_destroying_it() {
     );
     let d = p.run(&["--color", "never", "diff", "dev", "--stat"]);
     let out = p.text(&d.stdout);
-    assert!(out.contains("resources: +0 ~0 -0 (moved 15)"), "{out}");
+    // Every per-agent instance keeps its state; only what embeds the agent's key changes: the task
+    // definition (container name, AGENT_NAME) and the alarms' names are replaced, none of them stateful.
+    assert!(out.contains("resources: +0 ~2 -/+4 -0 (moved 15)"), "{out}");
+    assert!(
+        out.contains(
+            "  -/+ module.ecs[\"tech-support\"].aws_ecs_task_definition.this (moved from module.ecs[\"troubleshooting\"].aws_ecs_task_definition.this) (forces replacement: container_definitions)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("  > module.ecr.aws_ecr_repository.this[\"tech-support\"] (moved from module.ecr.aws_ecr_repository.this[\"troubleshooting\"])"),
+        "{out}"
+    );
     assert!(!out.contains("WARNING"), "{out}");
     assert_eq!(code(&p.run(&["render", "dev"])), 0);
     let main = std::fs::read_to_string(p.path("generated/dev/main.tf")).unwrap();
@@ -421,6 +434,211 @@ fn renaming_an_agent_moves_state_instead_of_destroying_it() {
     );
     // The AWS names stay, so nothing is replaced.
     assert!(main.contains("\"dev-troubleshooting-cluster\""));
+}
+
+/// Commits everything in the project (the PR's base, in these tests).
+fn commit_all(p: &Project) {
+    git(p, &["init", "-q"]);
+    git(p, &["add", "-A"]);
+    git(
+        p,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "base",
+            "--allow-empty",
+        ],
+    );
+}
+
+#[test]
+fn a_new_database_name_replaces_the_cluster_and_check_guards_it() {
+    let p = Project::new();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    assert_eq!(code(&p.run(&["render", "prod"])), 0);
+    commit_all(&p);
+    p.edit(
+        "environments/dev.toml",
+        "deletion_protection = false",
+        "deletion_protection = false\ndatabase_name = \"agents\"",
+    );
+    let d = p.run(&["--color", "never", "diff", "dev", "--stat"]);
+    let out = p.text(&d.stdout);
+    assert!(
+        out.contains("  -/+ module.aurora.aws_rds_cluster.this (forces replacement: database_name)\n"),
+        "{out}"
+    );
+    // The cascade: the instance's cluster_identifier reads the new cluster's id, unknown until apply.
+    assert!(
+        out.contains("  -/+ module.aurora.aws_rds_cluster_instance.this[0] (forces replacement: cluster_identifier)\n"),
+        "{out}"
+    );
+    assert!(out.contains("!! module.aurora.aws_rds_cluster.this\n"), "{out}");
+
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    let guarded = p.run(&["check", "--base", "HEAD"]);
+    assert_eq!(code(&guarded), 1, "{}", p.text(&guarded.stderr));
+    let err = p.text(&guarded.stderr);
+    assert!(
+        err.contains("generated/dev destroys or replaces stateful resources: module.aurora.aws_rds_cluster.this"),
+        "{err}"
+    );
+    assert_eq!(code(&p.run(&["check", "--base", "HEAD", "--allow-destroy"])), 0);
+}
+
+#[test]
+fn dropping_renamed_from_after_a_rename_replaces_what_is_named_after_the_agent() {
+    let p = Project::new();
+    p.edit(
+        "environments/agents.toml",
+        "name = \"troubleshooting\"",
+        "name = \"tech-support\"\nrenamed_from = \"troubleshooting\"",
+    );
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    p.edit("environments/agents.toml", "renamed_from = \"troubleshooting\"\n", "");
+    let d = p.run(&["--color", "never", "diff", "dev", "--stat"]);
+    let out = p.text(&d.stdout);
+    for replaced in [
+        "module.ecr.aws_ecr_repository.this[\"tech-support\"] (forces replacement: name)",
+        "module.ecs[\"tech-support\"].aws_cloudwatch_log_group.this (forces replacement: name)",
+        "module.ecs[\"tech-support\"].aws_ecs_cluster.this (forces replacement: name)",
+    ] {
+        assert!(out.contains(&format!("  -/+ {replaced}\n")), "{replaced}\n{out}");
+    }
+    assert!(
+        out.contains("WARNING: this change destroys or replaces stateful resources"),
+        "{out}"
+    );
+    assert!(!out.contains("(moved"), "{out}");
+}
+
+#[test]
+fn diff_json_lists_files_and_predicted_actions() {
+    let p = Project::new();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    p.edit(
+        "environments/dev.toml",
+        "image_tag = \"0.1.0\"",
+        "image_tag = \"0.2.0\"",
+    );
+    let d = p.run(&["diff", "dev", "--json"]);
+    assert_eq!(code(&d), 1);
+    let json: serde_json::Value = serde_json::from_slice(&d.stdout).unwrap();
+    assert_eq!(json["files"][0]["path"], "main.tf");
+    assert_eq!(json["files"][0]["status"], "modified");
+    assert_eq!(json["files"][0]["insertions"], 1);
+    assert_eq!(json["files"][0]["deletions"], 1);
+    let r = &json["resources"];
+    assert_eq!(
+        (
+            r["create"].as_u64(),
+            r["update"].as_u64(),
+            r["replace"].as_u64(),
+            r["delete"].as_u64()
+        ),
+        (Some(0), Some(5), Some(5), Some(0))
+    );
+    let changes = r["changes"].as_array().unwrap();
+    let task = changes
+        .iter()
+        .find(|c| c["address"] == "module.ecs[\"supervisor\"].aws_ecs_task_definition.this")
+        .unwrap();
+    assert_eq!(task["action"], "replace");
+    assert_eq!(task["stateful"], false);
+    assert_eq!(task["moved_from"], serde_json::Value::Null);
+    assert_eq!(task["forces_replacement"], serde_json::json!(["container_definitions"]));
+    assert_eq!(task["changed_attributes"], serde_json::json!(["container_definitions"]));
+    assert_eq!(r["moved"], 0);
+    assert_eq!(r["destroyed_stateful"], serde_json::json!([]));
+    assert_eq!(json["directory"], format!("{}/generated/dev", p.dir.path().display()));
+    let service = changes
+        .iter()
+        .find(|c| c["address"] == "module.ecs[\"supervisor\"].aws_ecs_service.this")
+        .unwrap();
+    assert_eq!(service["action"], "update");
+    assert_eq!(service["changed_attributes"], serde_json::json!(["task_definition"]));
+
+    assert_eq!(r["provider_changed"], false);
+
+    // A region change is not modelled; the summary says so instead of guessing.
+    p.edit(
+        "environments/dev.toml",
+        "region = \"eu-west-1\"",
+        "region = \"eu-central-1\"",
+    );
+    let moved = p.run(&["--color", "never", "diff", "dev", "--stat"]);
+    assert!(
+        p.text(&moved.stdout).contains(
+            "note: providers.tf changed (region or default tags); this summary does not model provider changes"
+        ),
+        "{}",
+        p.text(&moved.stdout)
+    );
+    p.edit(
+        "environments/dev.toml",
+        "region = \"eu-central-1\"",
+        "region = \"eu-west-1\"",
+    );
+
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    let same = p.run(&["diff", "dev", "--json"]);
+    assert_eq!(code(&same), 0);
+    let json: serde_json::Value = serde_json::from_slice(&same.stdout).unwrap();
+    assert_eq!(json["files"], serde_json::json!([]));
+    assert_eq!(json["resources"]["changes"], serde_json::json!([]));
+}
+
+#[test]
+fn check_json_reports_each_environment_and_skips_binary_files_at_the_base() {
+    let p = Project::new();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    assert_eq!(code(&p.run(&["render", "prod"])), 0);
+    // A saved plan is binary; one committed by mistake must not break reading the base.
+    std::fs::write(p.path("generated/dev/plan.tfplan"), b"PK\x03\x04\xff\xfe\x00binary").unwrap();
+    commit_all(&p);
+    std::fs::remove_file(p.path("generated/dev/plan.tfplan")).unwrap();
+    let agents = std::fs::read_to_string(p.path("environments/agents.toml")).unwrap();
+    let cut = agents.find("[[agent]]\nname = \"troubleshooting\"").unwrap();
+    std::fs::write(p.path("environments/agents.toml"), &agents[..cut]).unwrap();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+
+    let o = p.run(&["check", "--base", "HEAD", "--json"]);
+    assert_eq!(code(&o), 1, "{}", p.text(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["passed"], false);
+    assert_eq!(json["base"], "HEAD");
+    let envs = json["environments"].as_array().unwrap();
+    let dev = envs.iter().find(|e| e["environment"] == "dev").unwrap();
+    let prod = envs.iter().find(|e| e["environment"] == "prod").unwrap();
+    assert_eq!(dev["stale"], false);
+    assert_eq!(prod["stale"], true, "prod was not re-rendered");
+    assert_eq!(dev["destroy_blocked"], true);
+    let destroyed = dev["destroyed_stateful"].as_array().unwrap();
+    assert!(
+        destroyed.contains(&serde_json::json!(
+            "module.ecr.aws_ecr_repository.this[\"troubleshooting\"]"
+        )),
+        "{destroyed:?}"
+    );
+    let since = &dev["since_base"];
+    let repo = since["resources"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "module.ecr.aws_ecr_repository.this[\"troubleshooting\"]")
+        .unwrap();
+    assert_eq!(repo["action"], "delete");
+    assert_eq!(repo["stateful"], true);
+
+    assert_eq!(code(&p.run(&["render", "prod"])), 0);
+    let allowed = p.run(&["check", "--base", "HEAD", "--json", "--allow-destroy"]);
+    assert_eq!(code(&allowed), 0, "{}", p.text(&allowed.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&allowed.stdout).unwrap();
+    assert_eq!(json["passed"], true);
 }
 
 fn git(p: &Project, args: &[&str]) {
@@ -790,6 +1008,12 @@ fn a_symlinked_modules_directory_receives_nothing() {
     assert_eq!(code(&diff), 1);
     assert!(
         p.text(&diff.stdout).contains("modules/ecs/main.tf"),
+        "{}",
+        p.text(&diff.stdout)
+    );
+    // Without its modules the tree on disk cannot be evaluated, and the summary says so instead of guessing.
+    assert!(
+        p.text(&diff.stdout).contains("note: no resource actions predicted"),
         "{}",
         p.text(&diff.stdout)
     );

@@ -4,7 +4,8 @@
 //! → `apply` → `plan -detailed-exitcode` must find nothing to do → a spec change (a sixth agent, a raised
 //! desired count) → `plan -out` + `show -json`: only the new agent's resources are added, the rest is
 //! updated in place, nothing is deleted or replaced (least of all a stateful resource) → `apply` → plan is
-//! clean again → `destroy` → the state is empty.
+//! clean again → (dev only) the plan-agreement corpus: [`corpus`]'s changes are planned against the
+//! applied state and must match `tfgen::predict` address by address → `destroy` → the state is empty.
 //!
 //! The emulator is moto in server mode (pinned in [`MOTO`], installed by [`support::python_tool`]), started
 //! through `tests/emulator/moto_shim.py`, which fills the few API gaps between moto and the AWS provider.
@@ -138,6 +139,16 @@ fn deploy_for_real(env: &str) {
     assert_converged(&dir, &aws, &moto, "after applying the spec change");
     log.phase("re-plan", t, Some("no changes".into()));
 
+    // tfgen's plan prediction against the real plans, from dev's applied (changed) state. It runs last
+    // before teardown because one of its cases applies a rename in its own copy, which changes the
+    // emulator's resources under the main state. Prod's plans would take twice as long and prove the
+    // same code.
+    if env == "dev" {
+        let t = Instant::now();
+        let agreed = plan_agreement(&dir, &changed, &aws, &moto);
+        log.phase("plan agreement", t, Some(agreed));
+    }
+
     // Teardown. prod's spec may not turn deletion protection off, so the test copy does, as an operator would.
     let t = Instant::now();
     if write_teardown_override(&dir) {
@@ -267,6 +278,338 @@ fn with_emulator_certificate(env_text: &str, moto: &Moto) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Plan agreement: tfgen::predict against `terraform plan -json`
+// ---------------------------------------------------------------------------------------------------------
+
+/// One edit of a corpus change: to the environment spec, the agents file, or a file of the rendered tree.
+enum Edit {
+    Env(&'static str, &'static str),
+    /// Removes the `[[agent]]` table of this agent.
+    AgentsRemove(&'static str),
+    EnvAppend(String),
+    Agents(&'static str, &'static str),
+    AgentsAppend(&'static str),
+    Tree(&'static str, &'static str, &'static str),
+}
+
+/// A realistic change to dev, and (for changes that start from another applied tree) the edits that reach
+/// the tree it starts from.
+struct Case {
+    name: &'static str,
+    base: Vec<Edit>,
+    edits: Vec<Edit>,
+}
+
+fn case(name: &'static str, edits: Vec<Edit>) -> Case {
+    Case {
+        name,
+        base: Vec::new(),
+        edits,
+    }
+}
+
+/// The corpus: spec fields of every section, agents added, removed and renamed, `renamed_from` dropped,
+/// and edits of the rendered child modules.
+fn corpus(moto: &Moto) -> Vec<Case> {
+    use Edit::{Agents, AgentsAppend, AgentsRemove, Env, EnvAppend, Tree};
+    let certificate = moto.request_certificate("eu-west-1", "corpus.example.com");
+    let rename = || {
+        Agents(
+            "name = \"troubleshooting\"",
+            "name = \"tech-support\"\nrenamed_from = \"troubleshooting\"",
+        )
+    };
+    vec![
+        case(
+            "[network] vpc_cidr",
+            vec![Env("vpc_cidr = \"10.0.0.0/16\"", "vpc_cidr = \"10.1.0.0/16\"")],
+        ),
+        case(
+            "[network] nat = per-az",
+            vec![Env("nat = \"single\"", "nat = \"per-az\"")],
+        ),
+        case("[network] az_count = 3", vec![Env("az_count = 2", "az_count = 3")]),
+        case(
+            "[database] database_name",
+            vec![Env(
+                "deletion_protection = false",
+                "deletion_protection = false\ndatabase_name = \"agents\"",
+            )],
+        ),
+        case(
+            "[database] engine_version (major upgrade)",
+            vec![Env("engine_version = \"15.10\"", "engine_version = \"16.6\"")],
+        ),
+        case("[database] max_acu", vec![Env("max_acu = 4", "max_acu = 8")]),
+        case("[database] min_acu", vec![Env("min_acu = 0.5", "min_acu = 1")]),
+        case("[database] instances", vec![Env("instances = 1", "instances = 2")]),
+        case(
+            "[database] backup_retention_days",
+            vec![Env("backup_retention_days = 7", "backup_retention_days = 14")],
+        ),
+        case(
+            "[database] deletion_protection",
+            vec![Env("deletion_protection = false", "deletion_protection = true")],
+        ),
+        case(
+            "[bedrock] model",
+            vec![EnvAppend(
+                "[bedrock]\nmodel = \"anthropic.claude-sonnet-4-20250514-v1:0\"\n".into(),
+            )],
+        ),
+        case(
+            "[alb] certificate_arn",
+            vec![EnvAppend(format!("[alb]\ncertificate_arn = \"{certificate}\"\n"))],
+        ),
+        case(
+            "[alb] deletion_protection",
+            vec![EnvAppend("[alb]\ndeletion_protection = true\n".into())],
+        ),
+        case(
+            "[alarms] email",
+            vec![EnvAppend("[alarms]\nemail = \"oncall@example.com\"\n".into())],
+        ),
+        case(
+            "[ecr] replication_regions",
+            vec![EnvAppend("[ecr]\nreplication_regions = [\"eu-central-1\"]\n".into())],
+        ),
+        case(
+            "[deployment] cpu_target_percent, log_retention_days",
+            vec![EnvAppend(
+                "[deployment]\ncpu_target_percent = 60\nlog_retention_days = 90\n".into(),
+            )],
+        ),
+        case(
+            "[security] waf = false",
+            vec![EnvAppend("[security]\nwaf = false\n".into())],
+        ),
+        case(
+            "[security] log_retention_days",
+            vec![EnvAppend("[security]\nlog_retention_days = 731\n".into())],
+        ),
+        case(
+            "[agents.supervisor] cpu, memory",
+            vec![EnvAppend("[agents.supervisor]\ncpu = 1024\nmemory = 2048\n".into())],
+        ),
+        case(
+            "[agents.product-recommendation] desired_count, max_count",
+            vec![EnvAppend(
+                "[agents.product-recommendation]\ndesired_count = 2\nmax_count = 4\n".into(),
+            )],
+        ),
+        case("image_tag", vec![Env("image_tag = \"0.1.0\"", "image_tag = \"0.2.0\"")]),
+        case(
+            "agent added",
+            vec![AgentsAppend(
+                "\n[[agent]]\nname = \"returns\"\ndescription = \"Returns\"\nport = 8006\npaths = [\"/returns/*\"]\n",
+            )],
+        ),
+        case("agent removed", vec![AgentsRemove("troubleshooting")]),
+        case("agent renamed (renamed_from)", vec![rename()]),
+        Case {
+            name: "renamed_from dropped after the rename",
+            base: vec![rename()],
+            edits: vec![rename(), Agents("renamed_from = \"troubleshooting\"\n", "")],
+        },
+        case(
+            "template: modules/ecr/main.tf scan_on_push",
+            vec![Tree(
+                "modules/ecr/main.tf",
+                "scan_on_push = var.scan_on_push",
+                "scan_on_push = false",
+            )],
+        ),
+        case(
+            "template: modules/ecs/main.tf container insights",
+            vec![Tree(
+                "modules/ecs/main.tf",
+                "value = \"enabled\"",
+                "value = \"disabled\"",
+            )],
+        ),
+    ]
+}
+
+/// Applies a case's edits: the inputs, then the rendered tree.
+fn edited(base: &Inputs, edits: &[Edit]) -> tfgen::vfs::Tree {
+    let (mut env, mut agents) = (base.env.text.clone(), base.agents.text.clone());
+    let replace = |text: &mut String, from: &str, to: &str| {
+        assert!(text.contains(from), "the corpus edit expects `{from}` in:\n{text}");
+        *text = text.replacen(from, to, 1);
+    };
+    for edit in edits {
+        match edit {
+            Edit::Env(from, to) => replace(&mut env, from, to),
+            Edit::EnvAppend(text) => env = format!("{}\n\n{text}", env.trim_end()),
+            Edit::Agents(from, to) => replace(&mut agents, from, to),
+            Edit::AgentsAppend(text) => agents.push_str(text),
+            Edit::AgentsRemove(name) => {
+                let start = agents
+                    .find(&format!("[[agent]]\nname = \"{name}\""))
+                    .unwrap_or_else(|| panic!("no agent {name}"));
+                let end = agents[start + 1..]
+                    .find("[[agent]]")
+                    .map_or(agents.len(), |i| start + 1 + i);
+                agents.replace_range(start..end, "");
+            }
+            Edit::Tree(..) => {}
+        }
+    }
+    let inputs = Inputs::from_text(&base.env_name, &env, &agents, base.overrides.clone());
+    let mut tree = compile(&inputs);
+    for edit in edits {
+        if let Edit::Tree(path, from, to) = edit {
+            let text = tree
+                .files
+                .get_mut(*path)
+                .unwrap_or_else(|| panic!("the tree has no {path}"));
+            assert!(text.contains(from), "{path} has no `{from}`");
+            *text = text.replacen(from, to, 1);
+        }
+    }
+    tree
+}
+
+/// What happens to one address: (action, previous address).
+type Actions = std::collections::BTreeMap<String, (String, Option<String>)>;
+
+/// For every corpus change, tfgen's prediction (`tfgen::predict::predict`) and `terraform plan -json` against
+/// dev's applied state (`-refresh=false`, two plans at a time) must agree exactly, address by address.
+fn plan_agreement(dir: &Path, base: &Inputs, aws: &[(String, String)], moto: &Moto) -> String {
+    let cases = corpus(moto);
+    assert!(cases.len() >= 20, "the corpus has {} changes", cases.len());
+    let base_tree = compile(base);
+    let work = dir.parent().expect("work directory").join("corpus");
+    let results: Vec<(usize, Actions, Actions, Duration)> = std::thread::scope(|scope| {
+        let chunks: Vec<Vec<(usize, &Case)>> = (0..2)
+            .map(|lane| cases.iter().enumerate().filter(|(i, _)| i % 2 == lane).collect())
+            .collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|lane| {
+                let (work, base_tree) = (&work, &base_tree);
+                scope.spawn(move || {
+                    lane.into_iter()
+                        .map(|(i, c)| {
+                            let t = Instant::now();
+                            let copy = work.join(i.to_string());
+                            let (before, after) = (
+                                if c.base.is_empty() {
+                                    base_tree.clone()
+                                } else {
+                                    edited(base, &c.base)
+                                },
+                                edited(base, &c.edits),
+                            );
+                            prepare_copy(dir, &copy);
+                            if !c.base.is_empty() {
+                                write_tree(&before, &copy);
+                                write_overrides(&copy);
+                                run(
+                                    &copy,
+                                    &["apply", "-input=false", "-no-color", "-auto-approve"],
+                                    aws,
+                                    moto,
+                                );
+                                clear_rendered(&copy);
+                            }
+                            write_tree(&after, &copy);
+                            write_overrides(&copy);
+                            let predicted: Actions = tfgen::predict::predict(&before, &after)
+                                .unwrap_or_else(|e| panic!("{}: {e:#}", c.name))
+                                .into_iter()
+                                .map(|r| {
+                                    let action = serde_json::to_value(r.action).unwrap();
+                                    (r.address, (action.as_str().unwrap().to_string(), r.moved_from))
+                                })
+                                .collect();
+                            run(
+                                &copy,
+                                &[
+                                    "plan",
+                                    "-refresh=false",
+                                    "-lock=false",
+                                    "-input=false",
+                                    "-no-color",
+                                    "-out=c.tfplan",
+                                ],
+                                aws,
+                                moto,
+                            );
+                            let planned: Actions = plan_actions(&copy, "c.tfplan", aws, moto)
+                                .into_iter()
+                                .filter(|c| !c.is_noop() || c.previous_address.is_some())
+                                .map(|c| {
+                                    let action = if c.is_replace() {
+                                        "replace".to_string()
+                                    } else {
+                                        c.actions.join(",")
+                                    };
+                                    (c.address, (action, c.previous_address))
+                                })
+                                .collect();
+                            (i, predicted, planned, t.elapsed())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<_> = handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("corpus lane"))
+            .collect();
+        all.sort_by_key(|r| r.0);
+        all
+    });
+
+    let mut table = String::from("\nplan agreement (tfgen diff vs terraform plan -json, dev):\n");
+    let mut disagreements = 0;
+    let mut addresses = 0;
+    for (i, predicted, planned, took) in &results {
+        let agree = predicted == planned;
+        let _ = writeln!(
+            table,
+            "{} {} ({} addresses, {:.1}s)",
+            if agree { "AGREE   " } else { "DISAGREE" },
+            cases[*i].name,
+            planned.len(),
+            took.as_secs_f64()
+        );
+        let keys: std::collections::BTreeSet<&String> = predicted.keys().chain(planned.keys()).collect();
+        for key in keys {
+            let (p, t) = (predicted.get(key), planned.get(key));
+            let show = |a: Option<&(String, Option<String>)>| match a {
+                None => "-".to_string(),
+                Some((action, None)) => action.clone(),
+                Some((action, Some(from))) => format!("{action} (from {from})"),
+            };
+            if p == t {
+                let _ = writeln!(table, "    {key}: {}", show(t));
+            } else {
+                disagreements += 1;
+                let _ = writeln!(table, "  ! {key}: tfgen {} / terraform {}", show(p), show(t));
+            }
+        }
+        addresses += planned.len();
+    }
+    eprint!("{table}");
+    assert_eq!(
+        disagreements, 0,
+        "tfgen's prediction and terraform's plan disagree:{table}"
+    );
+    format!("{} changes, {addresses} planned addresses, all agree", results.len())
+}
+
+/// A working copy of the applied directory: its own state file, the same providers (linked).
+fn prepare_copy(dir: &Path, copy: &Path) {
+    std::fs::create_dir_all(copy).expect("create corpus directory");
+    std::os::unix::fs::symlink(dir.join(".terraform"), copy.join(".terraform")).expect("link .terraform");
+    for file in [".terraform.lock.hcl", "terraform.tfstate"] {
+        std::fs::copy(dir.join(file), copy.join(file)).unwrap_or_else(|e| panic!("copy {file}: {e}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Test-only overrides (the rendered files stay as they are)
 // ---------------------------------------------------------------------------------------------------------
 
@@ -344,6 +687,8 @@ struct Change {
     address: String,
     kind: String,
     actions: Vec<String>,
+    /// The address a `moved` block carried it from.
+    previous_address: Option<String>,
 }
 
 impl Change {
@@ -379,6 +724,7 @@ fn plan_actions(dir: &Path, plan: &str, aws: &[(String, String)], moto: &Moto) -
                         .as_array()
                         .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
                         .unwrap_or_default(),
+                    previous_address: c["previous_address"].as_str().map(str::to_string),
                 })
                 .collect()
         })

@@ -66,3 +66,59 @@ fn renamed_agent_moved_blocks_are_valid_terraform() {
     );
     validate(&renamed);
 }
+
+/// The force-new table (`tfgen::aws::provider::FORCE_NEW`) names every resource type the generated trees
+/// use, and each of its paths exists in the mirrored provider's schema (`terraform providers schema -json`).
+#[test]
+fn force_new_table_covers_generated_types_and_matches_the_provider_schema() {
+    use tfgen::aws::provider::{FORCE_NEW, force_new};
+    let mut types = std::collections::BTreeSet::new();
+    let mut trees = Vec::new();
+    for env in ["dev", "prod"] {
+        let tree = compile(&inputs(env));
+        let none = std::collections::BTreeMap::new();
+        let nothing = std::collections::BTreeSet::new();
+        let instances = tfgen::predict::evaluate(
+            &tree,
+            tfgen::predict::Unknowns {
+                identity: &none,
+                replaced: &nothing,
+                changed: &nothing,
+            },
+        )
+        .unwrap();
+        types.extend(instances.into_values().map(|i| i.resource_type));
+        trees.push(tree);
+    }
+    let missing: Vec<&String> = types.iter().filter(|t| force_new(t).is_none()).collect();
+    assert!(missing.is_empty(), "add these types to FORCE_NEW: {missing:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(&trees[0], dir.path());
+    tf_ok(dir.path(), &["init", "-input=false", "-no-color"]);
+    let out = tf(dir.path(), &["providers", "schema", "-json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let resources = &schema["provider_schemas"]["registry.terraform.io/hashicorp/aws"]["resource_schemas"];
+    let mut unknown = Vec::new();
+    for (rtype, paths) in FORCE_NEW {
+        let Some(block) = resources.get(rtype).map(|r| &r["block"]) else {
+            unknown.push(rtype.to_string());
+            continue;
+        };
+        for path in paths {
+            let mut at = block;
+            let parts: Vec<&str> = path.split('.').collect();
+            for (i, part) in parts.iter().enumerate() {
+                if let Some(nested) = at["block_types"].get(part) {
+                    at = &nested["block"];
+                } else if at["attributes"].get(part).is_some() && i + 1 == parts.len() {
+                } else {
+                    unknown.push(format!("{rtype}.{path}"));
+                    break;
+                }
+            }
+        }
+    }
+    assert!(unknown.is_empty(), "not in the provider's schema: {unknown:?}");
+}

@@ -1,0 +1,715 @@
+//! Evaluates a generated tree the way `terraform plan` sees its configuration: every resource instance
+//! with its attributes (nested blocks flattened to `block.attribute` paths) as values, with module
+//! arguments, variables, locals, `for_each`/`count`, `dynamic` blocks and module outputs resolved.
+//!
+//! Values known only after apply (computed attributes of resources, attributes of data sources) are
+//! marker strings naming where they come from; a replaced instance's markers differ from its old ones,
+//! so whatever references them sees a change (Terraform's "known after apply"). A data source's markers
+//! carry a hash of its evaluated arguments, since Terraform reads it again when they change.
+//!
+//! It does not know the provider: attributes Terraform would compute from unset arguments are absent,
+//! and provider configuration (region, default tags) is read only for `data.aws_region` and the zone
+//! names of `data.aws_availability_zones`, which it assumes are the region's zones in letter order
+//! (`<region>a`, `<region>b`, ...): they only name subnet instances.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use hcl::eval::{Context, Evaluate};
+use hcl::{Block, BlockLabel, Body, Expression, Map, Structure, Value};
+
+use crate::vfs::Tree;
+
+/// One resource instance of a tree, as configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    pub address: String,
+    pub resource_type: String,
+    /// Attribute path (`tags`, `serverlessv2_scaling_configuration.min_capacity`) → its value in each
+    /// occurrence of the enclosing block; a nested block's own path holds one entry per occurrence.
+    pub attrs: BTreeMap<String, Vec<Value>>,
+    /// Top-level attributes named in `lifecycle { ignore_changes }`.
+    pub ignore_changes: Vec<String>,
+}
+
+/// How unknown values of the tree being evaluated are named.
+#[derive(Debug, Clone, Copy)]
+pub struct Unknowns<'a> {
+    /// Address in this tree → the address its state had before (from `moved` blocks).
+    pub identity: &'a BTreeMap<String, String>,
+    /// Addresses (in this tree) planned for replacement: their computed attributes are new unknowns.
+    pub replaced: &'a BTreeSet<String>,
+    /// Addresses (in this tree) with any planned change: a data source that refers to one of them
+    /// directly (or through `depends_on`) is read only at apply, so all its attributes are unknown.
+    pub changed: &'a BTreeSet<String>,
+}
+
+impl<'a> Unknowns<'a> {
+    /// A tree evaluated on its own: nothing moved, replaced or changed.
+    pub fn none(identity: &'a BTreeMap<String, String>, nothing: &'a BTreeSet<String>) -> Self {
+        Unknowns {
+            identity,
+            replaced: nothing,
+            changed: nothing,
+        }
+    }
+}
+
+/// Arguments of a resource or data block that are Terraform meta-arguments, not provider attributes.
+const META: [&str; 5] = ["count", "for_each", "depends_on", "provider", "providers"];
+
+/// Every managed resource instance of `tree`, by address.
+pub fn evaluate(tree: &Tree, unknowns: Unknowns<'_>) -> Result<BTreeMap<String, Instance>> {
+    let mut modules = BTreeMap::new();
+    let dirs: BTreeSet<String> = tree
+        .files
+        .keys()
+        .filter(|p| p.ends_with(".tf"))
+        .map(|p| p.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string()))
+        .collect();
+    for dir in dirs {
+        modules.insert(dir.clone(), Module::load(tree, &dir)?);
+    }
+    let root = modules.get("").context("the tree has no root module")?;
+    let region = root
+        .providers
+        .iter()
+        .find_map(|b| b.body().attributes().find(|a| a.key() == "region"))
+        .map(|a| eval(a.expr(), &functions()))
+        .transpose()?
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let mut run = Run {
+        modules: &modules,
+        unknowns,
+        region,
+        out: BTreeMap::new(),
+    };
+    run.module(root, "", Map::new())?;
+    Ok(run.out)
+}
+
+/// The configuration of one module directory.
+#[derive(Debug, Default)]
+struct Module {
+    variables: Vec<(String, Option<Expression>)>,
+    locals: Vec<(String, Expression)>,
+    /// `resource`, `data` and `module` blocks.
+    blocks: Vec<Block>,
+    outputs: Vec<(String, Expression)>,
+    providers: Vec<Block>,
+    /// Every `.name` that appears in the module's text: the attributes its expressions may read; `true`
+    /// when it is indexed, like the computed block `master_user_secret[0]`.
+    attr_names: BTreeMap<String, bool>,
+    /// Locals and blocks in dependency order.
+    order: Vec<Step>,
+}
+
+impl Module {
+    fn load(tree: &Tree, dir: &str) -> Result<Self> {
+        let mut m = Module::default();
+        for (path, text) in &tree.files {
+            let in_dir = path.rsplit_once('/').map_or("", |(d, _)| d) == dir;
+            if !in_dir || !path.ends_with(".tf") {
+                continue;
+            }
+            let body: Body = hcl::parse(text).with_context(|| format!("parsing {path}"))?;
+            m.attr_names.extend(attr_names(text));
+            for block in body.into_blocks() {
+                match block.identifier() {
+                    "variable" => {
+                        let default = block
+                            .body()
+                            .attributes()
+                            .find(|a| a.key() == "default")
+                            .map(|a| a.expr().clone());
+                        m.variables.push((label(&block, 0), default));
+                    }
+                    "locals" => {
+                        for a in block.body().attributes() {
+                            m.locals.push((a.key().to_string(), a.expr().clone()));
+                        }
+                    }
+                    "output" => {
+                        if let Some(v) = block.body().attributes().find(|a| a.key() == "value") {
+                            m.outputs.push((label(&block, 0), v.expr().clone()));
+                        }
+                    }
+                    "resource" | "data" | "module" => m.blocks.push(block),
+                    "provider" => m.providers.push(block),
+                    _ => {}
+                }
+            }
+        }
+        m.order = evaluation_order(&m, dir)?;
+        Ok(m)
+    }
+}
+
+/// What a module instance has evaluated so far.
+#[derive(Default)]
+struct State {
+    vars: Map<String, Value>,
+    locals: Map<String, Value>,
+    resources: BTreeMap<String, Map<String, Value>>,
+    data: Map<String, Value>,
+    modules: Map<String, Value>,
+}
+
+impl State {
+    /// An evaluation context with what `deps` (keys like `local.x`, `aws_t.n`) name, or everything.
+    fn context(&self, deps: Option<&BTreeSet<String>>) -> Context<'static> {
+        let wanted = |key: String| deps.is_none_or(|d| d.contains(&key));
+        let pick = |map: &Map<String, Value>, prefix: &str| -> Value {
+            Value::Object(
+                map.iter()
+                    .filter(|(k, _)| wanted(format!("{prefix}{k}")))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
+        };
+        let mut ctx = functions();
+        ctx.declare_var("var", Value::Object(self.vars.clone()));
+        ctx.declare_var("local", pick(&self.locals, "local."));
+        ctx.declare_var("module", pick(&self.modules, "module."));
+        let mut data = Map::new();
+        for (rtype, by_name) in &self.data {
+            if let Value::Object(by_name) = by_name {
+                data.insert(rtype.clone(), pick(by_name, &format!("data.{rtype}.")));
+            }
+        }
+        ctx.declare_var("data", Value::Object(data));
+        for (rtype, by_name) in &self.resources {
+            ctx.declare_var(rtype.as_str(), pick(by_name, &format!("{rtype}.")));
+        }
+        ctx
+    }
+}
+
+struct Run<'a> {
+    modules: &'a BTreeMap<String, Module>,
+    unknowns: Unknowns<'a>,
+    region: String,
+    out: BTreeMap<String, Instance>,
+}
+
+impl Run<'_> {
+    /// Evaluates one module instance (its addresses start with `prefix`); returns its outputs.
+    fn module(&mut self, module: &Module, prefix: &str, vars: Map<String, Value>) -> Result<Value> {
+        let mut st = State {
+            vars,
+            ..State::default()
+        };
+        let consts = functions();
+        for (name, default) in &module.variables {
+            if !st.vars.contains_key(name) {
+                let v = default.as_ref().map(|d| eval(d, &consts)).transpose()?;
+                st.vars.insert(name.clone(), v.unwrap_or(Value::Null));
+            }
+        }
+        for step in &module.order {
+            match step.node {
+                Node::Local(i) => {
+                    let (name, expr) = &module.locals[i];
+                    let v =
+                        eval(expr, &st.context(Some(&step.deps))).with_context(|| format!("{prefix}local.{name}"))?;
+                    st.locals.insert(name.clone(), v);
+                }
+                Node::Block(i) => {
+                    let block = &module.blocks[i];
+                    let deferred = block.identifier() == "data" && self.any_changed(&step.deps, prefix);
+                    let ctx = st.context(Some(&step.deps));
+                    self.block(module, block, prefix, &mut st, &ctx, deferred)?;
+                }
+            }
+        }
+        let ctx = st.context(None);
+        let mut outputs = Map::new();
+        for (name, expr) in &module.outputs {
+            let v = eval(expr, &ctx).with_context(|| format!("{prefix}output.{name}"))?;
+            outputs.insert(name.clone(), v);
+        }
+        Ok(Value::Object(outputs))
+    }
+
+    fn block(
+        &mut self,
+        module: &Module,
+        block: &Block,
+        prefix: &str,
+        st: &mut State,
+        ctx: &Context<'_>,
+        deferred: bool,
+    ) -> Result<()> {
+        let kind = block.identifier();
+        let name = if kind == "module" {
+            label(block, 0)
+        } else {
+            label(block, 1)
+        };
+        let rtype = label(block, 0);
+        let base = match kind {
+            "module" => format!("{prefix}module.{name}"),
+            "data" => format!("{prefix}data.{rtype}.{name}"),
+            _ => format!("{prefix}{rtype}.{name}"),
+        };
+        let instances = repetition(block, ctx).with_context(|| base.clone())?;
+        let mut values: Vec<(Option<Value>, Value)> = Vec::new();
+        for (key, each) in instances {
+            let mut ctx = ctx.clone();
+            let address = match &key {
+                None => base.clone(),
+                Some(k) => format!("{base}{}", key_text(k)),
+            };
+            match (&each, &key) {
+                (Some(each), Some(k)) => {
+                    let mut obj = Map::new();
+                    obj.insert("key".to_string(), k.clone());
+                    obj.insert("value".to_string(), each.clone());
+                    ctx.declare_var("each", Value::Object(obj));
+                }
+                (None, Some(k)) => {
+                    let mut obj = Map::new();
+                    obj.insert("index".to_string(), k.clone());
+                    ctx.declare_var("count", Value::Object(obj));
+                }
+                _ => {}
+            }
+            let value = match kind {
+                "module" => self.call(block, &address, &ctx)?,
+                _ => self.instance(module, block, &address, &ctx, deferred)?,
+            };
+            values.push((key, value));
+        }
+        let value = match (repeated_by(block), values.len()) {
+            (None, _) => values.pop().map_or(Value::Null, |(_, v)| v),
+            (Some("count"), _) => Value::Array(values.into_iter().map(|(_, v)| v).collect()),
+            _ => Value::Object(
+                values
+                    .into_iter()
+                    .map(|(k, v)| (k.as_ref().map(key_string).unwrap_or_default(), v))
+                    .collect(),
+            ),
+        };
+        match kind {
+            "module" => {
+                st.modules.insert(name, value);
+            }
+            "data" => {
+                let by_type = st.data.entry(rtype).or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(o) = by_type {
+                    o.insert(name, value);
+                }
+            }
+            _ => {
+                st.resources.entry(rtype).or_default().insert(name, value);
+            }
+        }
+        Ok(())
+    }
+
+    /// A module call's instance: its arguments become the child's variables; returns its outputs.
+    fn call(&mut self, block: &Block, address: &str, ctx: &Context<'_>) -> Result<Value> {
+        let mut vars = Map::new();
+        let mut source = None;
+        for a in block.body().attributes() {
+            match a.key() {
+                "source" => source = eval(a.expr(), ctx)?.as_str().map(str::to_string),
+                "version" => {}
+                k if META.contains(&k) => {}
+                k => {
+                    let v = eval(a.expr(), ctx).with_context(|| format!("{address}: argument {k}"))?;
+                    vars.insert(k.to_string(), v);
+                }
+            }
+        }
+        let source = source.with_context(|| format!("{address} has no source"))?;
+        let dir = source.trim_start_matches("./").trim_end_matches('/');
+        let module = self
+            .modules
+            .get(dir)
+            .with_context(|| format!("{address}: no module in {dir}"))?;
+        self.module(module, &format!("{address}."), vars)
+    }
+
+    /// Does any of these references (of a block in the module at `prefix`) name a managed resource
+    /// with planned changes?
+    fn any_changed(&self, deps: &BTreeSet<String>, prefix: &str) -> bool {
+        deps.iter()
+            .filter(|r| !r.starts_with("data.") && !r.starts_with("local.") && !r.starts_with("module."))
+            .any(|r| {
+                let base = format!("{prefix}{r}");
+                self.unknowns.changed.iter().any(|a| {
+                    a.strip_prefix(&base)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('['))
+                })
+            })
+    }
+
+    /// One resource or data instance: records a managed one; returns what expressions may read of it.
+    fn instance(
+        &mut self,
+        module: &Module,
+        block: &Block,
+        address: &str,
+        ctx: &Context<'_>,
+        deferred: bool,
+    ) -> Result<Value> {
+        let rtype = label(block, 0);
+        let mut attrs = BTreeMap::new();
+        let mut ignore_changes = Vec::new();
+        flatten(block.body(), ctx, "", &mut attrs, &mut ignore_changes).with_context(|| address.to_string())?;
+        let data = block.identifier() == "data";
+        let marker = if data {
+            let mut h = DefaultHasher::new();
+            format!("{attrs:?}").hash(&mut h);
+            let read = if deferred { " (read at apply)" } else { "" };
+            format!("data:{:x}{read}", h.finish())
+        } else {
+            let identity = self.unknowns.identity.get(address).map_or(address, String::as_str);
+            let replaced = if self.unknowns.replaced.contains(address) {
+                " (replaced)"
+            } else {
+                ""
+            };
+            format!("{identity}{replaced}")
+        };
+        let mut object = Map::new();
+        // Unknown values: seven `:`-separated parts, like an ARN, so that ARN surgery keeps them whole.
+        let unknown = |name: &str| Value::from(format!("unknown:::::{marker}:{name}"));
+        for (name, indexed) in &module.attr_names {
+            let configured = attrs
+                .get(name)
+                .and_then(|v| (v.len() == 1).then(|| v[0].clone()))
+                .filter(|v| !v.is_null());
+            let value = configured.unwrap_or_else(|| {
+                if *indexed {
+                    let block = module
+                        .attr_names
+                        .keys()
+                        .map(|sub| (sub.clone(), unknown(&format!("{name}.{sub}"))))
+                        .collect();
+                    Value::Array(vec![Value::Object(block)])
+                } else {
+                    unknown(name)
+                }
+            });
+            object.insert(name.clone(), value);
+        }
+        if data {
+            self.known_data(&rtype, &mut object);
+        } else {
+            self.out.insert(
+                address.to_string(),
+                Instance {
+                    address: address.to_string(),
+                    resource_type: rtype,
+                    attrs,
+                    ignore_changes,
+                },
+            );
+        }
+        Ok(Value::Object(object))
+    }
+
+    /// Data sources whose results the region decides.
+    fn known_data(&self, rtype: &str, object: &mut Map<String, Value>) {
+        let region = Value::from(self.region.clone());
+        match rtype {
+            "aws_region" => {
+                for k in ["name", "id", "region"] {
+                    object.insert(k.to_string(), region.clone());
+                }
+            }
+            "aws_availability_zones" => {
+                let names = ('a'..='f').map(|c| Value::from(format!("{}{c}", self.region)));
+                object.insert("names".to_string(), Value::Array(names.collect()));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A local or a block of a module, by index.
+#[derive(Debug, Clone, Copy)]
+enum Node {
+    Local(usize),
+    Block(usize),
+}
+
+/// One node of a module, with the nodes of the same module it refers to.
+#[derive(Debug)]
+struct Step {
+    node: Node,
+    deps: BTreeSet<String>,
+}
+
+/// The module's locals and blocks in an order where each comes after everything it refers to.
+fn evaluation_order(m: &Module, dir: &str) -> Result<Vec<Step>> {
+    let mut pending: Vec<(String, Step)> = Vec::new();
+    for (i, (name, expr)) in m.locals.iter().enumerate() {
+        let text = hcl::format::to_string(expr).unwrap_or_default();
+        let deps = references(&text);
+        pending.push((
+            format!("local.{name}"),
+            Step {
+                node: Node::Local(i),
+                deps,
+            },
+        ));
+    }
+    for (i, block) in m.blocks.iter().enumerate() {
+        let key = match block.identifier() {
+            "data" => format!("data.{}.{}", label(block, 0), label(block, 1)),
+            "module" => format!("module.{}", label(block, 0)),
+            _ => format!("{}.{}", label(block, 0), label(block, 1)),
+        };
+        let deps = references(&hcl::format::to_string(block).unwrap_or_default());
+        pending.push((
+            key,
+            Step {
+                node: Node::Block(i),
+                deps,
+            },
+        ));
+    }
+    let keys: BTreeSet<String> = pending.iter().map(|(k, _)| k.clone()).collect();
+    for (key, step) in &mut pending {
+        step.deps.retain(|d| d != key && keys.contains(d));
+    }
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut order = Vec::new();
+    while !pending.is_empty() {
+        let Some(i) = pending.iter().position(|(_, s)| s.deps.is_subset(&done)) else {
+            let left: Vec<&str> = pending.iter().map(|(k, _)| k.as_str()).collect();
+            bail!("module `{dir}`: cannot order {}", left.join(", "));
+        };
+        let (key, step) = pending.remove(i);
+        done.insert(key);
+        order.push(step);
+    }
+    Ok(order)
+}
+
+/// `Some("for_each")` or `Some("count")` when the block is repeated.
+fn repeated_by(block: &Block) -> Option<&'static str> {
+    block.body().attributes().find_map(|a| match a.key() {
+        "for_each" => Some("for_each"),
+        "count" => Some("count"),
+        _ => None,
+    })
+}
+
+/// The instances of a block: (key or index, `each.value`), or one `(None, None)` when not repeated.
+fn repetition(block: &Block, ctx: &Context<'_>) -> Result<Vec<(Option<Value>, Option<Value>)>> {
+    let Some(kind) = repeated_by(block) else {
+        return Ok(vec![(None, None)]);
+    };
+    let expr = block
+        .body()
+        .attributes()
+        .find(|a| a.key() == kind)
+        .map_or(Expression::Null, |a| a.expr().clone());
+    let v = eval(&expr, ctx)?;
+    Ok(match (kind, v) {
+        ("count", v) => {
+            let n = v
+                .as_number()
+                .and_then(hcl::Number::as_u64)
+                .context("count is not a number")?;
+            (0..n).map(|i| (Some(Value::from(i)), None)).collect()
+        }
+        (_, Value::Object(o)) => o.into_iter().map(|(k, v)| (Some(Value::from(k)), Some(v))).collect(),
+        (_, Value::Array(items)) => items.into_iter().map(|v| (Some(v.clone()), Some(v))).collect(),
+        (_, Value::Null) => Vec::new(),
+        (_, other) => bail!("for_each over {other:?}"),
+    })
+}
+
+/// Records every attribute of `body` (and of its nested and `dynamic` blocks) under `prefix`.
+fn flatten(
+    body: &Body,
+    ctx: &Context<'_>,
+    prefix: &str,
+    attrs: &mut BTreeMap<String, Vec<Value>>,
+    ignore_changes: &mut Vec<String>,
+) -> Result<()> {
+    for s in body {
+        match s {
+            Structure::Attribute(a) => {
+                if prefix.is_empty() && META.contains(&a.key()) {
+                    continue;
+                }
+                let v = eval(a.expr(), ctx).with_context(|| format!("{prefix}{}", a.key()))?;
+                attrs.entry(format!("{prefix}{}", a.key())).or_default().push(v);
+            }
+            Structure::Block(b) => match b.identifier() {
+                "lifecycle" if prefix.is_empty() => {
+                    for a in b.body().attributes().filter(|a| a.key() == "ignore_changes") {
+                        if let Expression::Array(items) = a.expr() {
+                            for item in items {
+                                ignore_changes.push(hcl::format::to_string(item).unwrap_or_default());
+                            }
+                        }
+                    }
+                }
+                "dynamic" => {
+                    let name = label(b, 0);
+                    let iterator = b
+                        .body()
+                        .attributes()
+                        .find(|a| a.key() == "iterator")
+                        .map_or(name.clone(), |a| hcl::format::to_string(a.expr()).unwrap_or_default());
+                    let for_each = b
+                        .body()
+                        .attributes()
+                        .find(|a| a.key() == "for_each")
+                        .ok_or_else(|| anyhow!("dynamic {name} has no for_each"))?;
+                    let items: Vec<(Value, Value)> = match eval(for_each.expr(), ctx)? {
+                        Value::Object(o) => o.into_iter().map(|(k, v)| (Value::from(k), v)).collect(),
+                        Value::Array(a) => a
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, v)| (Value::from(i as u64), v))
+                            .collect(),
+                        Value::Null => Vec::new(),
+                        other => bail!("dynamic {name} over {other:?}"),
+                    };
+                    let content = b
+                        .body()
+                        .blocks()
+                        .find(|c| c.identifier() == "content")
+                        .ok_or_else(|| anyhow!("dynamic {name} has no content"))?;
+                    for (key, value) in items {
+                        let mut child = ctx.clone();
+                        let mut obj = Map::new();
+                        obj.insert("key".to_string(), key);
+                        obj.insert("value".to_string(), value);
+                        child.declare_var(iterator.as_str(), Value::Object(obj));
+                        let path = format!("{prefix}{name}");
+                        attrs.entry(path.clone()).or_default().push(Value::from("block"));
+                        flatten(content.body(), &child, &format!("{path}."), attrs, ignore_changes)?;
+                    }
+                }
+                "precondition" | "postcondition" | "provisioner" | "connection" => {}
+                ident => {
+                    let path = format!("{prefix}{ident}");
+                    attrs.entry(path.clone()).or_default().push(Value::from("block"));
+                    flatten(b.body(), ctx, &format!("{path}."), attrs, ignore_changes)?;
+                }
+            },
+        }
+    }
+    Ok(())
+}
+
+fn eval(expr: &Expression, ctx: &Context<'_>) -> Result<Value> {
+    expr.evaluate(ctx)
+        .map_err(|e| anyhow!("{e}: in `{}`", hcl::format::to_string(expr).unwrap_or_default()))
+}
+
+fn functions() -> Context<'static> {
+    let mut ctx = Context::new();
+    super::funcs::declare(&mut ctx);
+    ctx
+}
+
+fn label(block: &Block, i: usize) -> String {
+    match block.labels().get(i) {
+        Some(BlockLabel::String(s)) => s.clone(),
+        Some(BlockLabel::Identifier(id)) => id.to_string(),
+        None => String::new(),
+    }
+}
+
+/// An instance key as an address shows it: `["name"]` or `[0]`.
+fn key_text(key: &Value) -> String {
+    match key {
+        Value::String(s) => format!("[\"{}\"]", s.replace('\\', "\\\\").replace('"', "\\\"")),
+        other => format!("[{}]", key_string(other)),
+    }
+}
+
+fn key_string(key: &Value) -> String {
+    match key {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The nodes an expression's text refers to: `local.x`, `module.m`, `data.t.n`, `aws_t.n`.
+fn references(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for path in dotted_paths(text) {
+        let parts: Vec<&str> = path.split('.').collect();
+        let key = match parts.as_slice() {
+            ["local", name, ..] => format!("local.{name}"),
+            ["module", name, ..] => format!("module.{name}"),
+            ["data", t, n, ..] => format!("data.{t}.{n}"),
+            [t, n, ..] if t.starts_with("aws_") => format!("{t}.{n}"),
+            _ => continue,
+        };
+        out.insert(key);
+    }
+    out
+}
+
+/// Every `.name` in a module's text.
+/// Every `.name` in a module's text → whether it is ever indexed (`.name[0]`, a computed nested block).
+fn attr_names(text: &str) -> BTreeMap<String, bool> {
+    let mut out: BTreeMap<String, bool> = BTreeMap::new();
+    for rest in text.split('.').skip(1) {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let name = &rest[..end];
+        if name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            let indexed = rest[end..].starts_with('[');
+            *out.entry(name.to_string()).or_default() |= indexed;
+        }
+    }
+    out
+}
+
+/// Maximal `a.b.c` identifier paths in a text.
+fn dotted_paths(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let is_start = |b: u8| b.is_ascii_alphabetic() || b == b'_';
+    let is_part = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let boundary = i == 0 || !(is_part(bytes[i - 1]) || bytes[i - 1] == b'.');
+        if boundary && is_start(bytes[i]) {
+            let start = i;
+            while i < bytes.len()
+                && (is_part(bytes[i]) || (bytes[i] == b'.' && i + 1 < bytes.len() && is_start(bytes[i + 1])))
+            {
+                i += 1;
+            }
+            spans.push(&text[start..i]);
+        } else {
+            i += 1;
+        }
+    }
+    spans.into_iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_references() {
+        let refs = references(
+            "merge(local.a, { x = module.kms.key_arn, y = data.aws_region.current.name, z = aws_vpc.this.id })",
+        );
+        let want: BTreeSet<String> = ["local.a", "module.kms", "data.aws_region.current", "aws_vpc.this"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(refs, want);
+    }
+}

@@ -1,0 +1,252 @@
+//! The Terraform functions the generated modules call, for [`super::eval`].
+//!
+//! Only the functions the templates use outside of validation blocks are here; an expression calling
+//! another one fails to evaluate, and the prediction tests (which evaluate every generated tree) fail.
+//! Values unknown until apply are plain marker strings, so these functions stay total on them.
+
+// Every function has the signature hcl's evaluator calls (`hcl::eval::Func`): arguments by value, a Result.
+#![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
+
+use hcl::Value;
+use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
+
+/// Declares every supported function in `ctx`.
+pub fn declare(ctx: &mut Context<'_>) {
+    let any = |n: usize| {
+        let mut b = FuncDef::builder();
+        for _ in 0..n {
+            b = b.param(ParamType::Any);
+        }
+        b
+    };
+    let table: [(&str, FuncDef); 24] = [
+        ("length", any(1).build(length)),
+        ("range", FuncDef::builder().variadic_param(ParamType::Any).build(range)),
+        ("distinct", any(1).build(distinct)),
+        ("slice", any(3).build(slice)),
+        ("keys", any(1).build(keys)),
+        ("values", any(1).build(values)),
+        ("tostring", any(1).build(tostring)),
+        ("tonumber", any(1).build(|a| Ok(a[0].clone()))),
+        ("split", any(2).build(split)),
+        ("jsonencode", any(1).build(jsonencode)),
+        ("toset", any(1).build(toset)),
+        ("sort", any(1).build(toset)),
+        ("tolist", any(1).build(|a| Ok(Value::Array(elements(&a[0]))))),
+        ("join", any(2).build(join)),
+        ("contains", any(2).build(contains)),
+        (
+            "concat",
+            FuncDef::builder().variadic_param(ParamType::Any).build(concat),
+        ),
+        ("upper", any(1).build(|a| Ok(Value::from(text(&a[0]).to_uppercase())))),
+        ("lower", any(1).build(|a| Ok(Value::from(text(&a[0]).to_lowercase())))),
+        (
+            "startswith",
+            any(2).build(|a| Ok(Value::Bool(text(&a[0]).starts_with(&text(&a[1]))))),
+        ),
+        (
+            "setintersection",
+            FuncDef::builder().variadic_param(ParamType::Any).build(setintersection),
+        ),
+        (
+            "lookup",
+            FuncDef::builder().variadic_param(ParamType::Any).build(lookup),
+        ),
+        (
+            "alltrue",
+            any(1).build(|a| Ok(Value::Bool(elements(&a[0]).iter().all(|v| *v == Value::Bool(true))))),
+        ),
+        ("merge", FuncDef::builder().variadic_param(ParamType::Any).build(merge)),
+        ("flatten", any(1).build(flatten)),
+    ];
+    for (name, def) in table {
+        ctx.declare_func(name, def);
+    }
+}
+
+/// The elements of a list, set or object (its values), in order.
+fn elements(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a.clone(),
+        Value::Object(o) => o.values().cloned().collect(),
+        Value::Null => Vec::new(),
+        other => vec![other.clone()],
+    }
+}
+
+/// A value as Terraform's string conversion shows it; other values as stable text.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => String::new(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn int(v: &Value) -> Result<i64, String> {
+    v.as_number()
+        .and_then(hcl::Number::as_f64)
+        .map(|f| {
+            #[allow(clippy::cast_possible_truncation)]
+            let i = f as i64;
+            i
+        })
+        .ok_or_else(|| format!("expected a number, got {v:?}"))
+}
+
+fn length(a: FuncArgs) -> Result<Value, String> {
+    let n = match &a[0] {
+        Value::String(s) => s.chars().count(),
+        Value::Object(o) => o.len(),
+        other => elements(other).len(),
+    };
+    Ok(Value::from(n as u64))
+}
+
+fn range(a: FuncArgs) -> Result<Value, String> {
+    let args: Vec<i64> = a.iter().map(int).collect::<Result<_, _>>()?;
+    let (start, end, step) = match args.as_slice() {
+        [end] => (0, *end, 1),
+        [start, end] => (*start, *end, 1),
+        [start, end, step] => (*start, *end, *step),
+        _ => return Err("range takes 1 to 3 arguments".into()),
+    };
+    if step == 0 {
+        return Err("range step must not be 0".into());
+    }
+    let mut out = Vec::new();
+    let mut i = start;
+    while (step > 0 && i < end) || (step < 0 && i > end) {
+        out.push(Value::from(i));
+        i += step;
+    }
+    Ok(Value::Array(out))
+}
+
+fn distinct(a: FuncArgs) -> Result<Value, String> {
+    let mut out: Vec<Value> = Vec::new();
+    for v in elements(&a[0]) {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+fn slice(a: FuncArgs) -> Result<Value, String> {
+    let list = elements(&a[0]);
+    let (from, to) = (usize::try_from(int(&a[1])?), usize::try_from(int(&a[2])?));
+    let (Ok(from), Ok(to)) = (from, to) else {
+        return Err("slice indices must not be negative".into());
+    };
+    if from > to || to > list.len() {
+        return Err(format!("slice({from}, {to}) of a list of {}", list.len()));
+    }
+    Ok(Value::Array(list[from..to].to_vec()))
+}
+
+fn keys(a: FuncArgs) -> Result<Value, String> {
+    let Value::Object(o) = &a[0] else {
+        return Err("keys needs a map or object".into());
+    };
+    let mut k: Vec<String> = o.keys().cloned().collect();
+    k.sort();
+    Ok(Value::Array(k.into_iter().map(Value::from).collect()))
+}
+
+fn values(a: FuncArgs) -> Result<Value, String> {
+    let Value::Object(o) = &a[0] else {
+        return Err("values needs a map or object".into());
+    };
+    let mut entries: Vec<(&String, &Value)> = o.iter().collect();
+    entries.sort_by(|x, y| x.0.cmp(y.0));
+    Ok(Value::Array(entries.into_iter().map(|(_, v)| v.clone()).collect()))
+}
+
+fn tostring(a: FuncArgs) -> Result<Value, String> {
+    Ok(match &a[0] {
+        Value::Null => Value::Null,
+        v => Value::from(text(v)),
+    })
+}
+
+fn split(a: FuncArgs) -> Result<Value, String> {
+    let (sep, s) = (text(&a[0]), text(&a[1]));
+    Ok(Value::Array(s.split(sep.as_str()).map(Value::from).collect()))
+}
+
+fn jsonencode(a: FuncArgs) -> Result<Value, String> {
+    Ok(Value::from(format!("{:?}", a[0])))
+}
+
+fn toset(a: FuncArgs) -> Result<Value, String> {
+    let mut items = elements(&a[0]);
+    items.sort_by_key(text);
+    items.dedup();
+    Ok(Value::Array(items))
+}
+
+fn join(a: FuncArgs) -> Result<Value, String> {
+    let sep = text(&a[0]);
+    Ok(Value::from(
+        elements(&a[1]).iter().map(text).collect::<Vec<_>>().join(&sep),
+    ))
+}
+
+fn contains(a: FuncArgs) -> Result<Value, String> {
+    Ok(Value::Bool(elements(&a[0]).contains(&a[1])))
+}
+
+fn concat(a: FuncArgs) -> Result<Value, String> {
+    Ok(Value::Array(a.iter().flat_map(elements).collect()))
+}
+
+fn setintersection(a: FuncArgs) -> Result<Value, String> {
+    let mut sets = a.iter().map(elements);
+    let first = sets.next().unwrap_or_default();
+    let rest: Vec<Vec<Value>> = sets.collect();
+    Ok(Value::Array(
+        first
+            .into_iter()
+            .filter(|v| rest.iter().all(|s| s.contains(v)))
+            .collect(),
+    ))
+}
+
+fn lookup(a: FuncArgs) -> Result<Value, String> {
+    let Value::Object(o) = &a[0] else {
+        return Err("lookup needs a map".into());
+    };
+    match (o.get(&text(&a[1])), a.get(2)) {
+        (Some(v), _) => Ok(v.clone()),
+        (None, Some(default)) => Ok(default.clone()),
+        (None, None) => Err(format!("lookup: no key {:?}", a[1])),
+    }
+}
+
+fn merge(a: FuncArgs) -> Result<Value, String> {
+    let mut out = hcl::Map::new();
+    for v in a.iter() {
+        if let Value::Object(o) = v {
+            for (k, v) in o {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+fn flatten(a: FuncArgs) -> Result<Value, String> {
+    fn go(v: &Value, out: &mut Vec<Value>) {
+        match v {
+            Value::Array(items) => items.iter().for_each(|i| go(i, out)),
+            other => out.push(other.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    go(&a[0], &mut out);
+    Ok(Value::Array(out))
+}
