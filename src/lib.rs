@@ -25,7 +25,9 @@ pub mod regions;
 pub mod render;
 pub mod resolve;
 pub mod scaffold;
+pub mod schema;
 pub mod sections;
+pub mod spanned;
 pub mod spec;
 pub mod vfs;
 

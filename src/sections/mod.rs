@@ -34,6 +34,9 @@ use crate::spec::ParsedSpec;
 /// warnings (which never stop a render); on failure, every problem found.
 pub fn check(parsed: &ParsedSpec, inputs: &Inputs) -> Result<(Model, Diagnostics), Diagnostics> {
     let mut cx = Checker::new(&inputs.env, &inputs.agents);
+    for d in parsed.unknown_keys.iter() {
+        cx.push(d.clone());
+    }
     let model = check_all(&mut cx, parsed, inputs);
     let has_errors = cx.has_errors();
     let diags = cx.finish();
