@@ -24,12 +24,8 @@ pub fn json_schema(which: Schema) -> &'static Value {
     static ENV: OnceLock<Value> = OnceLock::new();
     static AGENTS: OnceLock<Value> = OnceLock::new();
     match which {
-        Schema::Env => ENV.get_or_init(|| {
-            generate::<EnvSpec>("tfgen environment spec (environments/<env>.toml)")
-        }),
-        Schema::Agents => AGENTS.get_or_init(|| {
-            generate::<AgentsFile>("tfgen agents spec (environments/agents.toml)")
-        }),
+        Schema::Env => ENV.get_or_init(|| generate::<EnvSpec>("tfgen environment spec (environments/<env>.toml)")),
+        Schema::Agents => AGENTS.get_or_init(|| generate::<AgentsFile>("tfgen agents spec (environments/agents.toml)")),
     }
 }
 
@@ -52,11 +48,7 @@ fn generate<T: schemars::JsonSchema>(title: &str) -> Value {
 }
 
 /// Every missing required key and every value of the wrong type in `table`, located.
-pub fn shape_problems(
-    file: &Arc<SourceFile>,
-    table: &toml::Spanned<DeTable<'_>>,
-    which: Schema,
-) -> Vec<Diagnostic> {
+pub fn shape_problems(file: &Arc<SourceFile>, table: &toml::Spanned<DeTable<'_>>, which: Schema) -> Vec<Diagnostic> {
     let root = json_schema(which);
     let mut walk = Walk {
         file,
@@ -80,13 +72,21 @@ impl<'a> Walk<'a> {
         loop {
             if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
                 let name = r.rsplit('/').next().unwrap_or_default();
-                match self.root.get("definitions").or_else(|| self.root.get("$defs")).and_then(|d| d.get(name)) {
+                match self
+                    .root
+                    .get("definitions")
+                    .or_else(|| self.root.get("$defs"))
+                    .and_then(|d| d.get(name))
+                {
                     Some(s) => schema = s,
                     None => return schema,
                 }
                 continue;
             }
-            let alternatives = schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array);
+            let alternatives = schema
+                .get("anyOf")
+                .or_else(|| schema.get("oneOf"))
+                .and_then(Value::as_array);
             if let Some(alts) = alternatives {
                 let real: Vec<&Value> = alts.iter().filter(|s| !is_null(s)).collect();
                 if let [one] = real.as_slice() {
@@ -122,9 +122,9 @@ impl<'a> Walk<'a> {
         }
         for (key, value) in table {
             let name: &str = key.get_ref();
-            let child = properties.and_then(|p| p.get(name)).or_else(|| {
-                schema.get("additionalProperties").filter(|s| s.is_object())
-            });
+            let child = properties
+                .and_then(|p| p.get(name))
+                .or_else(|| schema.get("additionalProperties").filter(|s| s.is_object()));
             // Unknown keys are reported by `keys`.
             let Some(child) = child else { continue };
             let mut path = path.to_vec();
@@ -138,7 +138,9 @@ impl<'a> Walk<'a> {
         let expected = types(schema);
         let found = kind(value.get_ref());
         let fits = expected.is_empty()
-            || expected.iter().any(|t| *t == found || (*t == "number" && found == "integer"));
+            || expected
+                .iter()
+                .any(|t| *t == found || (*t == "number" && found == "integer"));
         if !fits {
             let key = path.last().map_or("value", String::as_str);
             let expected: Vec<&str> = expected.iter().map(|t| describe(t)).collect();

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 pub use crate::spanned::Spanned;
+use serde::Deserialize;
 
 use std::sync::Arc;
 
