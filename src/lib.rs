@@ -26,6 +26,7 @@ pub mod render;
 pub mod resolve;
 pub mod scaffold;
 pub mod schema;
+pub mod show;
 pub mod sections;
 pub mod spanned;
 pub mod spec;

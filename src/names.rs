@@ -38,16 +38,16 @@ impl fmt::Display for AgentName {
 
 /// An environment's name (`dev`, `prod`, `staging`): the prefix that keeps environments apart in one account.
 ///
-/// At most [`EnvName::MAX_LEN`] characters. Derived names that would exceed an AWS limit are shortened by
-/// [`fit`]; the longest derived name tfgen keeps whole, the ALB access-log bucket
-/// `<env>-alb-logs-<account>-<region>` (37 characters besides the environment, with a 14-character region),
-/// still fits S3's 63 with 24.
+/// At most [`EnvName::MAX_LEN`] (20) characters: the modules' own `name_prefix` validations allow 20, and
+/// the names they build themselves, such as the ALB access-log bucket `<env>-alb-logs-<account>-<region>`,
+/// fit their AWS limits with it (tested). Names tfgen derives in Rust that would exceed an AWS limit are
+/// shortened by [`fit`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct EnvName(String);
 
 impl EnvName {
-    pub const MAX_LEN: usize = 24;
+    pub const MAX_LEN: usize = 20;
 
     pub fn new(name: &str) -> Result<Self, String> {
         check_dns_label(name, Self::MAX_LEN)?;
@@ -305,7 +305,7 @@ mod tests {
     #[test]
     fn shortened_names_stay_distinct_valid_and_within_limits() {
         let longest = "e".repeat(EnvName::MAX_LEN);
-        let envs = ["staging", "qa-eu-west-1", "integration-testing1", longest.as_str()];
+        let envs = ["staging", "qa-eu-west-1", "integration-testing", longest.as_str()];
         let agents = [
             "supervisor",
             "order-management",
@@ -402,6 +402,13 @@ mod tests {
                 .replace("${local.account_id}", account)
                 .replace("${local.region}", region);
             assert!(name.len() <= limit, "{file}: `{name}` is {} > {limit}", name.len());
+        }
+        // The modules' `name_prefix` validations accept the longest environment name.
+        for file in ["networking/variables.tf", "access_logs/variables.tf"] {
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            let rest = &text[text.find("[a-z0-9-]{0,").expect(file) + "[a-z0-9-]{0,".len()..];
+            let max: usize = rest[..rest.find('}').unwrap()].parse().unwrap();
+            assert_eq!(max + 1, EnvName::MAX_LEN, "{file} allows {} characters", max + 1);
         }
     }
 

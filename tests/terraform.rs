@@ -73,7 +73,7 @@ fn renamed_agent_moved_blocks_are_valid_terraform() {
 #[test]
 fn other_environment_names_render_and_validate() {
     let dev = inputs("dev");
-    let longest = "integration-eu-west-1-ab";
+    let longest = "integration-eu-west1";
     assert_eq!(longest.len(), tfgen::names::EnvName::MAX_LEN);
     for env in ["staging", "qa-eu-west-1", longest] {
         let named = Inputs::from_text(env, &dev.env.text, &dev.agents.text, tfgen::load::Overrides::default());

@@ -95,3 +95,10 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         moves: resolved.moves,
     })
 }
+
+/// The model even when checks found errors, or `None` when a section could not be resolved at all. Only
+/// for comparisons (`tfgen show` compares models to tell where each value came from); never rendered.
+pub fn resolve_lenient(parsed: &ParsedSpec, inputs: &Inputs) -> Option<Model> {
+    let mut cx = Checker::new(&inputs.env, &inputs.agents);
+    check_all(&mut cx, parsed, inputs)
+}
