@@ -110,8 +110,9 @@ enum Command {
     /// Start a new infrastructure repository (specs, `.gitignore`, CI workflow); never overwrites a file.
     ///
     /// Writes `environments/agents.toml` (the plan's five agents), `environments/dev.toml` and
-    /// `environments/prod.toml` (every optional key commented out with its default), a `.gitignore` for
-    /// Terraform's local files, and `.github/workflows/infrastructure.yml`. When any of them exists, lists
+    /// `environments/prod.toml` (every optional key commented out with its default), the specs' JSON
+    /// Schemas in `schema/` (for editors), a `.gitignore` for Terraform's local files, and
+    /// `.github/workflows/infrastructure.yml`. When any of them exists, lists
     /// them and writes nothing.
     Init {
         /// Directory to create the repository in (created if missing).

@@ -74,10 +74,24 @@ pub fn show(inputs: &Inputs) -> Result<Shown, Diagnostics> {
         Overrides::default(),
     ));
     let required = required_only(&raw_env, None);
-    let base = lenient(&Inputs::from_text(&inputs.env_name, &required, &inputs.agents.text, Overrides::default()));
-    let other_sizing = if parsed.env.sizing.get_ref() == "prod" { "dev" } else { "prod" };
+    let base = lenient(&Inputs::from_text(
+        &inputs.env_name,
+        &required,
+        &inputs.agents.text,
+        Overrides::default(),
+    ));
+    let other_sizing = if parsed.env.sizing.get_ref() == "prod" {
+        "dev"
+    } else {
+        "prod"
+    };
     let other = required_only(&raw_env, Some(other_sizing));
-    let other = lenient(&Inputs::from_text(&inputs.env_name, &other, &inputs.agents.text, Overrides::default()));
+    let other = lenient(&Inputs::from_text(
+        &inputs.env_name,
+        &other,
+        &inputs.agents.text,
+        Overrides::default(),
+    ));
 
     let model_json = to_json(&model);
     let mut values = Vec::new();
@@ -92,7 +106,8 @@ pub fn show(inputs: &Inputs) -> Result<Shown, Diagnostics> {
             Origin::Environment
         } else if written(&raw_env, &raw_agents, &path) || at(&base).is_some_and(|v| v != value) {
             Origin::Spec
-        } else if matches!((at(&base), at(&other)), (Some(a), Some(b)) if a != b && !placeholder(&a) && !placeholder(&b)) {
+        } else if matches!((at(&base), at(&other)), (Some(a), Some(b)) if a != b && !placeholder(&a) && !placeholder(&b))
+        {
             Origin::Sizing
         } else if is_spec_key(&path) {
             Origin::Default
@@ -119,7 +134,10 @@ pub fn text(shown: &Shown) -> String {
         .map(|e| (format!("{} = {}", e.key, e.value), &e.origin))
         .collect();
     let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
-    let mut out = format!("# environment {}: every value resolved, with its origin\n", shown.environment);
+    let mut out = format!(
+        "# environment {}: every value resolved, with its origin\n",
+        shown.environment
+    );
     for (line, origin) in lines {
         out.push_str(&format!("{line:width$}  # {}\n", origin.label()));
     }
@@ -171,7 +189,9 @@ fn required_only(raw_env: &Value, sizing: Option<&str>) -> String {
         let mut alb = toml::Table::new();
         alb.insert(
             "certificate_arn".into(),
-            toml::Value::String(format!("arn:aws:acm:{region}:{PLACEHOLDER_ACCOUNT}:certificate/00000000-0000-0000-0000-000000000000")),
+            toml::Value::String(format!(
+                "arn:aws:acm:{region}:{PLACEHOLDER_ACCOUNT}:certificate/00000000-0000-0000-0000-000000000000"
+            )),
         );
         table.insert("alb".into(), toml::Value::Table(alb));
     }
@@ -190,7 +210,10 @@ fn collect(value: &Value, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, Va
         }
         Value::Array(items) if items.iter().any(Value::is_object) => {
             for (i, item) in items.iter().enumerate() {
-                let key = item.get("name").and_then(Value::as_str).map_or_else(|| i.to_string(), str::to_string);
+                let key = item
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| i.to_string(), str::to_string);
                 path.push(key);
                 collect(item, path, out);
                 path.pop();
@@ -223,11 +246,18 @@ fn written(raw_env: &Value, raw_agents: &Value, path: &[String]) -> bool {
     match path {
         [key] => raw_env.get(key).is_some(),
         [section, agent, ..] if section == "agents" => {
-            raw_env.get("agents").and_then(|a| a.get(agent)).and_then(|a| a.get(last)).is_some()
+            raw_env
+                .get("agents")
+                .and_then(|a| a.get(agent))
+                .and_then(|a| a.get(last))
+                .is_some()
                 || raw_agents
                     .get("agent")
                     .and_then(Value::as_array)
-                    .and_then(|list| list.iter().find(|a| a.get("name").and_then(Value::as_str) == Some(agent)))
+                    .and_then(|list| {
+                        list.iter()
+                            .find(|a| a.get("name").and_then(Value::as_str) == Some(agent))
+                    })
                     .and_then(|a| a.get(last))
                     .is_some()
         }
@@ -240,9 +270,8 @@ fn written(raw_env: &Value, raw_agents: &Value, path: &[String]) -> bool {
 fn is_spec_key(path: &[String]) -> bool {
     let env = json_schema(Schema::Env);
     let agents = json_schema(Schema::Agents);
-    let has = |root: &Value, node: Option<&Value>, key: &str| {
-        properties(root, node).is_some_and(|p| p.contains_key(key))
-    };
+    let has =
+        |root: &Value, node: Option<&Value>, key: &str| properties(root, node).is_some_and(|p| p.contains_key(key));
     match path {
         [key] => has(env, Some(env), key),
         [section, .., last] if section == "agents" => {

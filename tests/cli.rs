@@ -867,3 +867,81 @@ fn staging_folders_of_older_versions_are_removed() {
     assert!(!p.path("generated/.tfgen-stage-AbC123").exists());
     assert!(!p.path("generated/dev/.tfgen").exists());
 }
+
+/// `tfgen show`: every resolved value with its origin, as aligned text and as JSON; each value is the
+/// model's, and the origins are those the spec, the sizing, the defaults and BEDROCK_MODEL_ID give.
+#[test]
+fn show_prints_every_resolved_value_with_its_origin() {
+    let p = Project::new();
+    let o = p.run(&["show", "dev"]);
+    assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+    let text = p.text(&o.stdout);
+    let origin_of = |key: &str| -> String {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("no `{key}` in:\n{text}"));
+        line.rsplit_once("  # ").unwrap().1.to_string()
+    };
+    assert_eq!(origin_of("sizing"), "spec");
+    assert_eq!(origin_of("database.instances"), "spec"); // written in dev.toml
+    assert_eq!(origin_of("alb.deletion_protection"), "sizing"); // dev: off, prod: on
+    assert_eq!(origin_of("agents.supervisor.size.cpu"), "sizing");
+    assert_eq!(origin_of("alb.idle_timeout_seconds"), "default");
+    assert_eq!(origin_of("agents.supervisor.port"), "spec"); // agents.toml
+    assert_eq!(origin_of("names.alb"), "derived");
+    assert_eq!(origin_of("bedrock.model_id"), "derived");
+    assert!(text.contains("alb.idle_timeout_seconds = 300"), "{text}");
+
+    // An override in the environment's spec, and the environment variable.
+    p.edit(
+        "environments/dev.toml",
+        "image_tag",
+        "[agents.supervisor]\ncpu = 1024\nmemory = 2048\n\nimage_tag",
+    );
+    let model = "anthropic.claude-sonnet-4-20250514-v1:0";
+    let o = p.run_env(&["show", "dev", "--json"], "BEDROCK_MODEL_ID", model);
+    assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["environment"], "dev");
+    let entry = |key: &str| -> serde_json::Value {
+        json["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == key)
+            .unwrap_or_else(|| panic!("no `{key}`"))
+            .clone()
+    };
+    assert_eq!(entry("bedrock.model_id")["value"], model);
+    assert_eq!(entry("bedrock.model_id")["origin"], "environment");
+    assert_eq!(entry("agents.supervisor.size.cpu")["value"], 1024);
+    assert_eq!(entry("agents.supervisor.size.cpu")["origin"], "spec");
+    assert_eq!(entry("agents.order-management.size.cpu")["origin"], "sizing");
+    assert_eq!(entry("network.vpc_cidr")["value"], "10.0.0.0/16");
+
+    // A broken spec: every problem, exit 2.
+    p.edit("environments/dev.toml", "cpu = 1024", "cpu = \"big\"");
+    let o = p.run(&["show", "dev"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        p.text(&o.stderr).contains("wrong type for `cpu`"),
+        "{}",
+        p.text(&o.stderr)
+    );
+}
+
+/// `tfgen schema` prints the committed schemas.
+#[test]
+fn schema_prints_the_committed_schemas() {
+    let p = Project::new();
+    for (file, committed) in [
+        ("env", "schema/env.schema.json"),
+        ("agents", "schema/agents.schema.json"),
+    ] {
+        let o = p.run(&["schema", file]);
+        assert_eq!(code(&o), 0);
+        let committed = std::fs::read_to_string(env!("CARGO_MANIFEST_DIR").to_string() + "/" + committed).unwrap();
+        assert_eq!(String::from_utf8(o.stdout).unwrap(), committed, "{file}");
+    }
+}
