@@ -184,7 +184,7 @@ fn a_failed_render_exits_2_and_leaves_the_output_untouched() {
         err.contains("unknown AWS region `eu-west-9`") && err.contains("min_acu 0.7"),
         "{err}"
     );
-    assert!(err.contains("environments/dev.toml:3:10"), "{err}");
+    assert!(err.contains("environments/dev.toml:4:10"), "{err}");
     assert_eq!(
         before,
         p.snapshot("generated/dev"),
@@ -208,9 +208,9 @@ fn validate_exit_codes_and_all() {
     assert!(p.text(&o.stdout).contains("dev: ok"));
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: prod needs a writer and a reader in two AZs
-      --> environments/prod.toml:16:13
+      --> environments/prod.toml:17:13
        |
-    16 | instances = 1
+    17 | instances = 1
        |             ^
        = help: set `instances = 2` or more (the plan's Multi-AZ)
 
@@ -616,9 +616,9 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:38:8
+      --> environments/agents.toml:39:8
        |
-    38 | port = 5432
+    39 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 
@@ -631,17 +631,17 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:38:8
+      --> environments/agents.toml:39:8
        |
-    38 | port = 5432
+    39 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 
     error: 1 error; nothing was written
     error: prod needs a writer and a reader in two AZs
-      --> environments/prod.toml:16:13
+      --> environments/prod.toml:17:13
        |
-    16 | instances = 1
+    17 | instances = 1
        |             ^
        = help: set `instances = 2` or more (the plan's Multi-AZ)
 
@@ -896,8 +896,8 @@ fn show_prints_every_resolved_value_with_its_origin() {
     // An override in the environment's spec, and the environment variable.
     p.edit(
         "environments/dev.toml",
-        "image_tag",
-        "[agents.supervisor]\ncpu = 1024\nmemory = 2048\n\nimage_tag",
+        "deletion_protection = false",
+        "deletion_protection = false\n\n[agents.supervisor]\ncpu = 1024\nmemory = 2048",
     );
     let model = "anthropic.claude-sonnet-4-20250514-v1:0";
     let o = p.run_env(&["show", "dev", "--json"], "BEDROCK_MODEL_ID", model);
