@@ -6,6 +6,8 @@
 //! value that changes between two of them comes from what was taken away. Spec keys are the schema's
 //! ([`crate::schema`]), so no second list of them is kept here. This module reads no files.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -139,7 +141,7 @@ pub fn text(shown: &Shown) -> String {
         shown.environment
     );
     for (line, origin) in lines {
-        out.push_str(&format!("{line:width$}  # {}\n", origin.label()));
+        let _ = writeln!(out, "{line:width$}  # {}", origin.label());
     }
     out
 }

@@ -225,6 +225,16 @@ fn committed_schemas_are_generated_from_the_spec_types() {
             "{path} is stale: run `cargo run -- schema {}` > {path}",
             if which == Schema::Env { "env" } else { "agents" }
         );
+        // `tfgen init` writes the same file.
+        let scaffolded = tfgen::scaffold::files()
+            .into_iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, t)| t);
+        assert_eq!(
+            scaffolded.as_deref(),
+            Some(committed.as_str()),
+            "init does not write {path}"
+        );
     }
 }
 
@@ -290,4 +300,28 @@ fn the_schema_accepts_every_valid_spec_and_rejects_schema_level_problems() {
         }
     }
     assert!(agents.starts_with("#:schema ../schema/agents.schema.json\n"));
+}
+
+/// The README's spec-error and name-shortening examples are what tfgen prints, and its limit on
+/// environment names is tfgen's.
+#[test]
+fn the_readmes_examples_are_tfgens_output() {
+    let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap();
+    let block_after = |marker: &str| -> String {
+        let rest = &readme[readme.find(marker).unwrap_or_else(|| panic!("README lacks `{marker}`"))..];
+        let rest = &rest[rest.find("```text\n").unwrap() + "```text\n".len()..];
+        rest[..rest.find("```").unwrap()].to_string()
+    };
+    let rendered =
+        diagnostics(&support::root().join("tests/fixtures/invalid/unknown-keys-and-ranges.toml")).render(Style::Plain);
+    let example = block_after("Every problem is reported in one run");
+    assert!(rendered.starts_with(&example), "README:\n{example}\ntfgen:\n{rendered}");
+    let warning =
+        diagnostics(&support::root().join("tests/fixtures/warnings/derived-name-shortened.toml")).render(Style::Plain);
+    let example = block_after("### Environment names");
+    assert_eq!(warning.lines().next().unwrap(), example.trim_end());
+    assert!(readme.contains(&format!(
+        "starting with\na letter, at most {} characters",
+        tfgen::names::EnvName::MAX_LEN
+    )));
 }
