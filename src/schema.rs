@@ -158,8 +158,18 @@ impl<'a> Walk<'a> {
             DeValue::Table(t) => self.table(t, value.span(), path, schema),
             DeValue::Array(items) => {
                 if let Some(item_schema) = schema.get("items").filter(|s| s.is_object()) {
+                    // A table in an array (`[[agent]]`) is named with double brackets in help lines.
+                    let mut in_array = path.to_vec();
+                    if let Some(last) = in_array.last_mut() {
+                        *last = format!("[{last}]");
+                    }
                     for item in items {
-                        self.value(item, path, item_schema);
+                        let at = if matches!(item.get_ref(), DeValue::Table(_)) {
+                            &in_array
+                        } else {
+                            path
+                        };
+                        self.value(item, at, item_schema);
                     }
                 }
             }
