@@ -117,6 +117,40 @@ fn walk<'a>(
     }
 }
 
+/// Removes every unknown key from `table` (after [`unknown_keys`] reported them), so that the rest of
+/// the spec can still be deserialized and checked in the same run.
+pub fn strip_unknown(table: &mut DeTable<'_>, schema: Schema) {
+    strip(table, schema, &mut Vec::new());
+}
+
+fn strip(table: &mut DeTable<'_>, schema: Schema, path: &mut Vec<String>) {
+    let names: Vec<&str> = path.iter().map(String::as_str).collect();
+    if let Some(allowed) = allowed(schema, &names) {
+        let all = std::mem::take(table);
+        *table = all
+            .into_iter()
+            .filter(|(key, _)| allowed.contains(&key.get_ref().as_ref()))
+            .collect();
+    }
+    for (key, value) in table.iter_mut() {
+        path.push(key.get_ref().to_string());
+        match value.get_mut() {
+            DeValue::Table(t) => strip(t, schema, path),
+            DeValue::Array(items) => {
+                path.push("*".to_string());
+                for item in items.iter_mut() {
+                    if let DeValue::Table(t) = item.get_mut() {
+                        strip(t, schema, path);
+                    }
+                }
+                path.pop();
+            }
+            _ => {}
+        }
+        path.pop();
+    }
+}
+
 /// The field names of a struct, as its derived `Deserialize` announces them.
 pub fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
     let seen = Cell::new(None);

@@ -8,7 +8,9 @@
 //! ```
 //!
 //! [`sections`] holds one module per spec section (raw type, checks, resolved type); [`resolve`] does the
-//! work that crosses sections (names, listener-rule priorities, moves).
+//! work that crosses sections (names, listener-rule priorities, moves). [`schema`] derives the spec files'
+//! JSON Schema from the raw types (and checks documents' shape against it); [`show`] tells where each
+//! resolved value came from.
 
 pub mod addresses;
 pub mod aws;
@@ -28,7 +30,10 @@ pub mod regions;
 pub mod render;
 pub mod resolve;
 pub mod scaffold;
+pub mod schema;
 pub mod sections;
+pub mod show;
+pub mod spanned;
 pub mod spec;
 pub mod vfs;
 

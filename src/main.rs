@@ -118,8 +118,9 @@ enum Command {
     /// Start a new infrastructure repository (specs, `.gitignore`, CI workflow); never overwrites a file.
     ///
     /// Writes `environments/agents.toml` (the plan's five agents), `environments/dev.toml` and
-    /// `environments/prod.toml` (every optional key commented out with its default), a `.gitignore` for
-    /// Terraform's local files, and `.github/workflows/infrastructure.yml`. When any of them exists, lists
+    /// `environments/prod.toml` (every optional key commented out with its default), the specs' JSON
+    /// Schemas in `schema/` (for editors), a `.gitignore` for Terraform's local files, and
+    /// `.github/workflows/infrastructure.yml`. When any of them exists, lists
     /// them and writes nothing.
     Init {
         /// Directory to create the repository in (created if missing).
@@ -133,16 +134,46 @@ enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+    /// Show the resolved spec of an environment: every value, defaults applied, with its origin.
+    ///
+    /// Each value is the model tfgen renders from, and its origin is one of `spec` (written in the spec
+    /// files), `environment variable` (BEDROCK_MODEL_ID), `sizing` (the dev or prod sizing's default),
+    /// `default` (tfgen's default for an unwritten key) or `derived` (computed from other values).
+    Show {
+        /// Environment to show (its spec is `environments/<ENV>.toml`).
+        env: String,
+        /// Print JSON (`{"environment": …, "values": [{"key", "value", "origin"}]}`) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of a spec file, generated from tfgen's own spec types.
+    ///
+    /// `tfgen init` writes both into `schema/`, and the scaffolded specs point editors at them with
+    /// Taplo's `#:schema` directive. After upgrading tfgen: `tfgen schema env > schema/env.schema.json`.
+    Schema {
+        /// Which spec file: `env` (environments/<env>.toml) or `agents` (environments/agents.toml).
+        #[arg(value_enum)]
+        file: SchemaFile,
+    },
     /// Print tfgen's man page (roff).
     ///
     /// For example: `tfgen man > ~/.local/share/man/man1/tfgen.1`.
     Man,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SchemaFile {
+    Env,
+    Agents,
+}
+
 impl Command {
     /// Whether the command works on a project (and so needs its root).
     fn needs_root(&self) -> bool {
-        !matches!(self, Command::Init { .. } | Command::Completions { .. } | Command::Man)
+        !matches!(
+            self,
+            Command::Init { .. } | Command::Completions { .. } | Command::Man | Command::Schema { .. }
+        )
     }
 }
 
@@ -199,6 +230,31 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
         Command::Init { dir } => init(dir),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "tfgen", &mut std::io::stdout());
+            Ok(exit::OK)
+        }
+        Command::Show { env, json } => {
+            let inputs = load::load(&cli.root, env, overrides.clone())?;
+            match tfgen::show::show(&inputs) {
+                Ok(shown) if *json => {
+                    println!("{}", serde_json::to_string_pretty(&shown).context("writing JSON")?);
+                    Ok(exit::OK)
+                }
+                Ok(shown) => {
+                    print!("{}", tfgen::show::text(&shown));
+                    Ok(exit::OK)
+                }
+                Err(diags) => {
+                    eprint!("{}", diags.render(style));
+                    Ok(exit::ERROR)
+                }
+            }
+        }
+        Command::Schema { file } => {
+            let which = match file {
+                SchemaFile::Env => tfgen::keys::Schema::Env,
+                SchemaFile::Agents => tfgen::keys::Schema::Agents,
+            };
+            print!("{}", tfgen::schema::json_schema_text(which));
             Ok(exit::OK)
         }
         Command::Man => {

@@ -38,16 +38,16 @@ impl fmt::Display for AgentName {
 
 /// An environment's name (`dev`, `prod`, `staging`): the prefix that keeps environments apart in one account.
 ///
-/// At most [`EnvName::MAX_LEN`] characters. Derived names that would exceed an AWS limit are shortened by
-/// [`fit`]; the longest derived name tfgen keeps whole, the ALB access-log bucket
-/// `<env>-alb-logs-<account>-<region>` (37 characters besides the environment, with a 14-character region),
-/// still fits S3's 63 with 24.
+/// At most [`EnvName::MAX_LEN`] (20) characters: the modules' own `name_prefix` validations allow 20, and
+/// the names they build themselves, such as the ALB access-log bucket `<env>-alb-logs-<account>-<region>`,
+/// fit their AWS limits with it (tested). Names tfgen derives in Rust that would exceed an AWS limit are
+/// shortened by [`fit`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct EnvName(String);
 
 impl EnvName {
-    pub const MAX_LEN: usize = 24;
+    pub const MAX_LEN: usize = 20;
 
     pub fn new(name: &str) -> Result<Self, String> {
         check_dns_label(name, Self::MAX_LEN)?;
@@ -142,8 +142,23 @@ pub struct AgentNames {
 }
 
 impl AgentNames {
-    /// `order-management` in `prod` → `prod-order-management-cluster`, `prod/order-management-agent`, ….
+    /// `order-management` in `prod` → `prod-order-management-cluster`, `prod/order-management-agent`, …,
+    /// each [`fit`] to its AWS limit (names that fit are unchanged).
     pub fn derive(env: &EnvName, agent: &str) -> Self {
+        let full = Self::full(env, agent);
+        let fitted = |kind: NameKind, name: String| fit(&name, kind.limit()).into_owned();
+        Self {
+            cluster: fitted(NameKind::Cluster, full.cluster),
+            service: fitted(NameKind::Service, full.service),
+            target_group: fitted(NameKind::TargetGroup, full.target_group),
+            repository: fitted(NameKind::Repository, full.repository),
+            log_group: fitted(NameKind::LogGroup, full.log_group),
+            task_family: fitted(NameKind::TaskFamily, full.task_family),
+        }
+    }
+
+    /// The names as the plan spells them, before fitting (some may exceed AWS's limits).
+    pub fn full(env: &EnvName, agent: &str) -> Self {
         Self {
             cluster: format!("{env}-{agent}-cluster"),
             service: format!("{env}-{agent}-service"),
@@ -175,12 +190,23 @@ pub struct EnvNames {
 }
 
 impl EnvNames {
+    /// The environment's names, each [`fit`] to its AWS limit (names that fit are unchanged).
     pub fn derive(env: &EnvName) -> Self {
+        let full = Self::full(env);
         let name = |kind: NameKind, full: String| fit(&full, kind.limit()).into_owned();
         Self {
-            alb: name(NameKind::LoadBalancer, format!("{env}-multi-agent-alb")),
-            db_cluster: name(NameKind::DbCluster, format!("{env}-multi-agent-db")),
-            execution_role: name(NameKind::IamRole, format!("{env}-multi-agent-ecs-execution")),
+            alb: name(NameKind::LoadBalancer, full.alb),
+            db_cluster: name(NameKind::DbCluster, full.db_cluster),
+            execution_role: name(NameKind::IamRole, full.execution_role),
+        }
+    }
+
+    /// The names as the plan spells them, before fitting.
+    pub fn full(env: &EnvName) -> Self {
+        Self {
+            alb: format!("{env}-multi-agent-alb"),
+            db_cluster: format!("{env}-multi-agent-db"),
+            execution_role: format!("{env}-multi-agent-ecs-execution"),
         }
     }
 
@@ -279,7 +305,7 @@ mod tests {
     #[test]
     fn shortened_names_stay_distinct_valid_and_within_limits() {
         let longest = "e".repeat(EnvName::MAX_LEN);
-        let envs = ["staging", "qa-eu-west-1", "integration-testing1", longest.as_str()];
+        let envs = ["staging", "qa-eu-west-1", "integration-testing", longest.as_str()];
         let agents = [
             "supervisor",
             "order-management",
@@ -318,12 +344,71 @@ mod tests {
         assert!(AgentName::new(&"a".repeat(33)).is_err());
     }
 
-    /// Why only agents' derived names are checked for length: the environment's own are fitted.
     #[test]
-    fn the_longest_environment_name_gives_names_within_limits() {
+    fn the_longest_environment_and_agent_names_give_names_within_limits() {
         let env = EnvName::new(&"e".repeat(EnvName::MAX_LEN)).unwrap();
         for (kind, name) in EnvNames::derive(&env).all() {
             assert!(name.len() <= kind.limit(), "{name} exceeds {}", kind.limit());
+        }
+        let agent = "a".repeat(AgentName::MAX_LEN);
+        for (kind, name) in AgentNames::derive(&env, &agent).all() {
+            assert!(name.len() <= kind.limit(), "{name} exceeds {}", kind.limit());
+        }
+    }
+
+    /// Names the Terraform modules build from the environment's name themselves (not passed from Rust),
+    /// with AWS's limits: with the longest environment name, a 12-digit account and the longest region
+    /// tfgen knows, each fits. Each template is read, so a changed pattern fails here until listed again.
+    #[test]
+    fn names_built_in_the_modules_fit_with_the_longest_environment_name() {
+        let env = "e".repeat(EnvName::MAX_LEN);
+        let region = crate::regions::REGIONS
+            .iter()
+            .map(|r| r.name)
+            .max_by_key(|r| r.len())
+            .unwrap();
+        let account = "123456789012";
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("modules");
+        for (file, pattern, limit) in [
+            // S3 bucket names: 63.
+            (
+                "access_logs/main.tf",
+                "${var.name_prefix}-alb-logs-${local.account_id}-${local.region}",
+                63,
+            ),
+            // IAM role names: 64.
+            (
+                "iam/execution_role.tf",
+                "${var.name_prefix}-multi-agent-ecs-execution",
+                64,
+            ),
+            ("iam/task_role.tf", "${var.name_prefix}-multi-agent-ecs-task", 64),
+            (
+                "iam/rds_access_role.tf",
+                "${var.name_prefix}-multi-agent-rds-access",
+                64,
+            ),
+            ("networking/flow_logs.tf", "${local.name}-flow-logs", 64),
+            // Security group names: 255; SNS topics: 256; secrets: 512.
+            ("networking/security_groups.tf", "${local.name}-alb", 255),
+            ("monitoring/main.tf", "${var.name_prefix}-multi-agent-alarms", 256),
+            ("secrets/main.tf", "${var.name_prefix}/multi-agent/api-keys", 512),
+        ] {
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            assert!(text.contains(pattern), "{file} no longer builds `{pattern}`");
+            let name = pattern
+                .replace("${var.name_prefix}", &env)
+                .replace("${local.name}", &format!("{env}-multi-agent"))
+                .replace("${local.account_id}", account)
+                .replace("${local.region}", region);
+            assert!(name.len() <= limit, "{file}: `{name}` is {} > {limit}", name.len());
+        }
+        // The modules' `name_prefix` validations accept the longest environment name.
+        for file in ["networking/variables.tf", "access_logs/variables.tf"] {
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            let rest = &text[text.find("[a-z0-9-]{0,").expect(file) + "[a-z0-9-]{0,".len()..];
+            let max: usize = rest[..rest.find('}').unwrap()].parse().unwrap();
+            assert_eq!(max + 1, EnvName::MAX_LEN, "{file} allows {} characters", max + 1);
         }
     }
 

@@ -1,20 +1,20 @@
 //! Resolve stage: the work that crosses sections. Derives every AWS name once (from the environment's name
-//! and each agent's) and checks it against AWS's length limit, numbers the listener rules, and writes the
+//! and each agent's), fitted to AWS's length limits with a warning naming each shortened one, numbers the listener rules, and writes the
 //! state moves of renamed agents.
 //!
 //! Sections check and resolve their own values ([`crate::sections`]); this module judges nothing else.
 
 use crate::addresses::AGENT_KEYED;
-use crate::diag::{Diagnostic, rules};
+use crate::diag::{Diagnostic, Location, rules};
 use crate::model::Move;
-use crate::names::{AgentNames, EnvName, EnvNames};
+use crate::names::{AgentNames, EnvName, EnvNames, NameKind};
 use crate::sections::agents::{Agent, CheckedAgent};
 use crate::sections::context::{Checker, SpecFile};
 
 rules! {
     /// The diagnostics this module reports (names derived from several sections).
     pub enum Rule {
-        DerivedNameTooLong,
+        DerivedNameShortened,
     }
 }
 
@@ -29,17 +29,24 @@ pub struct Resolved {
 /// Listener-rule priorities go up in tens, in declaration order, leaving room to insert rules by hand.
 const PRIORITY_STEP: u32 = 10;
 
-/// Names every agent (reporting any name AWS would reject as too long), numbers their rules, and moves
+/// Names every agent (warning of every name shortened to fit AWS's limit), numbers their rules, and moves
 /// the state of renamed ones.
 pub fn resolve(cx: &mut Checker, env: &EnvName, checked: Vec<CheckedAgent>) -> Resolved {
-    // The environment's own names are fitted to AWS's limits (`names::fit`); agents' names are checked.
     let names = EnvNames::derive(env);
+    let full = EnvNames::full(env);
+    for ((kind, short), (_, full)) in names.all().into_iter().zip(full.all()) {
+        report_shortened(cx, kind, full, short, None);
+    }
     let agents: Vec<Agent> = checked
         .into_iter()
         .zip(1u32..)
         .map(|(agent, i)| {
             let agent_names = AgentNames::derive(env, agent.physical_name().as_str());
-            check_lengths(cx, &agent, &agent_names);
+            let full = AgentNames::full(env, agent.physical_name().as_str());
+            let at = cx.at_span(SpecFile::Agents, agent.name_span.clone());
+            for ((kind, short), (_, full)) in agent_names.all().into_iter().zip(full.all()) {
+                report_shortened(cx, kind, full, short, Some(at.clone()));
+            }
             Agent::resolve(agent, agent_names, i * PRIORITY_STEP)
         })
         .collect();
@@ -50,28 +57,24 @@ pub fn resolve(cx: &mut Checker, env: &EnvName, checked: Vec<CheckedAgent>) -> R
     }
 }
 
-fn check_lengths(cx: &mut Checker, agent: &CheckedAgent, names: &AgentNames) {
-    for (kind, name) in names.all() {
-        if name.len() > kind.limit() {
-            let at = cx.at_span(SpecFile::Agents, agent.name_span.clone());
-            cx.push(
-                Diagnostic::error(
-                    Rule::DerivedNameTooLong,
-                    format!(
-                        "derived {} `{name}` is {} characters; AWS allows {}",
-                        kind.describe(),
-                        name.len(),
-                        kind.limit()
-                    ),
-                    Some(at),
-                )
-                .with_help(format!(
-                    "shorten the agent name by {} characters",
-                    name.len() - kind.limit()
-                )),
-            );
-        }
+/// A warning naming the full and the short name, when [`crate::names::fit`] shortened a derived name.
+fn report_shortened(cx: &mut Checker, kind: NameKind, full: &str, short: &str, at: Option<Location>) {
+    if full == short {
+        return;
     }
+    cx.push(
+        Diagnostic::warning(
+            Rule::DerivedNameShortened,
+            format!(
+                "derived {} `{full}` is {} characters; AWS allows {}: shortened to `{short}`",
+                kind.describe(),
+                full.len(),
+                kind.limit()
+            ),
+            at,
+        )
+        .with_help("the short name is stable (a hash of the full name); a shorter environment or agent name keeps the full one"),
+    );
 }
 
 /// For every renamed agent, a `moved` block per agent-keyed address (see [`AGENT_KEYED`]).

@@ -2,7 +2,8 @@
 //! installed `tfgen` needs nothing else. The templates live in `init/`; the agents file is this
 //! repository's own `environments/agents.toml` (the plan's five agents), so the two cannot drift.
 //!
-//! This module does not touch the disk: `main` checks for existing files and writes these.
+//! The JSON Schemas come from [`crate::schema`], so a new repository's specs are checked by its editor
+//! against the same types tfgen reads them with. This module does not touch the disk: `main` checks for existing files and writes these.
 
 /// Replaced, in the CI workflow, by the version of the running tfgen, which CI then installs.
 const VERSION_PLACEHOLDER: &str = "{{TFGEN_VERSION}}";
@@ -24,6 +25,15 @@ pub fn files() -> Vec<(&'static str, String)> {
         (
             "environments/prod.toml",
             include_str!("../init/environments/prod.toml").to_string(),
+        ),
+        // The JSON Schemas the specs' `#:schema` directives point at (for Taplo / Even Better TOML).
+        (
+            crate::schema::ENV_SCHEMA_PATH,
+            crate::schema::json_schema_text(crate::keys::Schema::Env),
+        ),
+        (
+            crate::schema::AGENTS_SCHEMA_PATH,
+            crate::schema::json_schema_text(crate::keys::Schema::Agents),
         ),
         // Stored without its dot, so that it does not apply to tfgen's own `init/` directory.
         (".gitignore", include_str!("../init/gitignore").to_string()),

@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::spanned::Spanned;
 use serde::Deserialize;
-pub use toml::Spanned;
 
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceFile, rules};
-use crate::keys::{Schema, unknown_keys};
+use crate::keys::{Schema, strip_unknown, unknown_keys};
 use crate::load::Inputs;
 use crate::sections::agents::{AgentOverride, AgentSpec};
 use crate::sections::alarms::AlarmsSpec;
@@ -36,7 +36,7 @@ rules! {
 }
 
 /// `environments/agents.toml`: the agents every environment deploys, declared once.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentsFile {
     #[serde(rename = "agent", default)]
@@ -44,7 +44,7 @@ pub struct AgentsFile {
 }
 
 /// `environments/<env>.toml`: one environment, as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvSpec {
     pub region: Spanned<String>,
@@ -79,6 +79,8 @@ pub struct EnvSpec {
 pub struct ParsedSpec {
     pub env: EnvSpec,
     pub agents: AgentsFile,
+    /// Unknown keys (left out of `env` and `agents`): errors reported together with the checks' own.
+    pub unknown_keys: Diagnostics,
 }
 
 /// Parses both files; reports problems in each at once when both are broken.
@@ -86,27 +88,47 @@ pub fn parse(inputs: &Inputs) -> Result<ParsedSpec, Diagnostics> {
     let agents = parse_file::<AgentsFile>(&inputs.agents, Schema::Agents);
     let env = parse_file::<EnvSpec>(&inputs.env, Schema::Env);
     match (env, agents) {
-        (Ok(env), Ok(agents)) => Ok(ParsedSpec { env, agents }),
+        (Ok((env, mut unknown_keys)), Ok((agents, unknown_agents))) => {
+            unknown_keys.extend(unknown_agents);
+            Ok(ParsedSpec {
+                env,
+                agents,
+                unknown_keys,
+            })
+        }
         (env, agents) => {
             let mut diags = Diagnostics::default();
-            diags.extend(env.err().unwrap_or_default());
-            diags.extend(agents.err().unwrap_or_default());
+            diags.extend(env.map_or_else(|d| d, |(_, unknown)| unknown));
+            diags.extend(agents.map_or_else(|d| d, |(_, unknown)| unknown));
             Err(diags.sorted())
         }
     }
 }
 
-/// Syntax errors (all of them), then unknown keys (all of them), then serde's first type error.
-fn parse_file<T: serde::de::DeserializeOwned>(file: &Arc<SourceFile>, schema: Schema) -> Result<T, Diagnostics> {
-    let (table, errors) = toml::de::DeTable::parse_recoverable(&file.text);
+/// Syntax errors (all of them); else unknown keys, missing keys and wrong types (all of them, found by
+/// walking the document against the schema generated from the raw types). With only unknown keys, the
+/// rest of the file is still deserialized (without them), so that the checks report their problems in
+/// the same run.
+fn parse_file<T: serde::de::DeserializeOwned>(
+    file: &Arc<SourceFile>,
+    schema: Schema,
+) -> Result<(T, Diagnostics), Diagnostics> {
+    let (mut table, errors) = toml::de::DeTable::parse_recoverable(&file.text);
     if !errors.is_empty() {
         return Err(Diagnostics(errors.iter().map(|e| toml_diagnostic(file, e)).collect()));
     }
     let unknown = unknown_keys(file, table.get_ref(), schema);
-    if !unknown.is_empty() {
-        return Err(Diagnostics(unknown));
+    let shape = crate::schema::shape_problems(file, &table, schema);
+    if !shape.is_empty() {
+        return Err(Diagnostics(unknown.into_iter().chain(shape).collect()));
     }
-    toml::from_str::<T>(&file.text).map_err(|e| Diagnostics(vec![toml_diagnostic(file, &e)]))
+    strip_unknown(table.get_mut(), schema);
+    table.get_mut().make_owned();
+    let parsed = T::deserialize(toml::de::Deserializer::from(table)).map_err(|e| toml_diagnostic(file, &e));
+    match parsed {
+        Ok(value) => Ok((value, Diagnostics(unknown))),
+        Err(e) => Err(Diagnostics(unknown.into_iter().chain([e]).collect())),
+    }
 }
 
 fn toml_diagnostic(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {

@@ -184,7 +184,7 @@ fn a_failed_render_exits_2_and_leaves_the_output_untouched() {
         err.contains("unknown AWS region `eu-west-9`") && err.contains("min_acu 0.7"),
         "{err}"
     );
-    assert!(err.contains("environments/dev.toml:3:10"), "{err}");
+    assert!(err.contains("environments/dev.toml:4:10"), "{err}");
     assert_eq!(
         before,
         p.snapshot("generated/dev"),
@@ -208,9 +208,9 @@ fn validate_exit_codes_and_all() {
     assert!(p.text(&o.stdout).contains("dev: ok"));
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: prod needs a writer and a reader in two AZs
-      --> environments/prod.toml:16:13
+      --> environments/prod.toml:17:13
        |
-    16 | instances = 1
+    17 | instances = 1
        |             ^
        = help: set `instances = 2` or more (the plan's Multi-AZ)
 
@@ -834,9 +834,9 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:38:8
+      --> environments/agents.toml:39:8
        |
-    38 | port = 5432
+    39 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 
@@ -849,17 +849,17 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:38:8
+      --> environments/agents.toml:39:8
        |
-    38 | port = 5432
+    39 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 
     error: 1 error; nothing was written
     error: prod needs a writer and a reader in two AZs
-      --> environments/prod.toml:16:13
+      --> environments/prod.toml:17:13
        |
-    16 | instances = 1
+    17 | instances = 1
        |             ^
        = help: set `instances = 2` or more (the plan's Multi-AZ)
 
@@ -1090,4 +1090,82 @@ fn staging_folders_of_older_versions_are_removed() {
     assert_eq!(code(&p.run(&["render", "dev"])), 0);
     assert!(!p.path("generated/.tfgen-stage-AbC123").exists());
     assert!(!p.path("generated/dev/.tfgen").exists());
+}
+
+/// `tfgen show`: every resolved value with its origin, as aligned text and as JSON; each value is the
+/// model's, and the origins are those the spec, the sizing, the defaults and BEDROCK_MODEL_ID give.
+#[test]
+fn show_prints_every_resolved_value_with_its_origin() {
+    let p = Project::new();
+    let o = p.run(&["show", "dev"]);
+    assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+    let text = p.text(&o.stdout);
+    let origin_of = |key: &str| -> String {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("no `{key}` in:\n{text}"));
+        line.rsplit_once("  # ").unwrap().1.to_string()
+    };
+    assert_eq!(origin_of("sizing"), "spec");
+    assert_eq!(origin_of("database.instances"), "spec"); // written in dev.toml
+    assert_eq!(origin_of("alb.deletion_protection"), "sizing"); // dev: off, prod: on
+    assert_eq!(origin_of("agents.supervisor.size.cpu"), "sizing");
+    assert_eq!(origin_of("alb.idle_timeout_seconds"), "default");
+    assert_eq!(origin_of("agents.supervisor.port"), "spec"); // agents.toml
+    assert_eq!(origin_of("names.alb"), "derived");
+    assert_eq!(origin_of("bedrock.model_id"), "derived");
+    assert!(text.contains("alb.idle_timeout_seconds = 300"), "{text}");
+
+    // An override in the environment's spec, and the environment variable.
+    p.edit(
+        "environments/dev.toml",
+        "deletion_protection = false",
+        "deletion_protection = false\n\n[agents.supervisor]\ncpu = 1024\nmemory = 2048",
+    );
+    let model = "anthropic.claude-sonnet-4-20250514-v1:0";
+    let o = p.run_env(&["show", "dev", "--json"], "BEDROCK_MODEL_ID", model);
+    assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["environment"], "dev");
+    let entry = |key: &str| -> serde_json::Value {
+        json["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == key)
+            .unwrap_or_else(|| panic!("no `{key}`"))
+            .clone()
+    };
+    assert_eq!(entry("bedrock.model_id")["value"], model);
+    assert_eq!(entry("bedrock.model_id")["origin"], "environment");
+    assert_eq!(entry("agents.supervisor.size.cpu")["value"], 1024);
+    assert_eq!(entry("agents.supervisor.size.cpu")["origin"], "spec");
+    assert_eq!(entry("agents.order-management.size.cpu")["origin"], "sizing");
+    assert_eq!(entry("network.vpc_cidr")["value"], "10.0.0.0/16");
+
+    // A broken spec: every problem, exit 2.
+    p.edit("environments/dev.toml", "cpu = 1024", "cpu = \"big\"");
+    let o = p.run(&["show", "dev"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        p.text(&o.stderr).contains("wrong type for `cpu`"),
+        "{}",
+        p.text(&o.stderr)
+    );
+}
+
+/// `tfgen schema` prints the committed schemas.
+#[test]
+fn schema_prints_the_committed_schemas() {
+    let p = Project::new();
+    for (file, committed) in [
+        ("env", "schema/env.schema.json"),
+        ("agents", "schema/agents.schema.json"),
+    ] {
+        let o = p.run(&["schema", file]);
+        assert_eq!(code(&o), 0);
+        let committed = std::fs::read_to_string(env!("CARGO_MANIFEST_DIR").to_string() + "/" + committed).unwrap();
+        assert_eq!(String::from_utf8(o.stdout).unwrap(), committed, "{file}");
+    }
 }

@@ -209,3 +209,119 @@ fn colour_only_when_asked() {
     assert!(!diags.render(Style::Plain).contains('\x1b'));
     assert!(diags.render(Style::Color).contains("\x1b[1;31m"));
 }
+
+/// The committed JSON Schemas are the ones tfgen generates from its spec types (`tfgen schema env`).
+#[test]
+fn committed_schemas_are_generated_from_the_spec_types() {
+    use tfgen::keys::Schema;
+    for (which, path) in [
+        (Schema::Env, tfgen::schema::ENV_SCHEMA_PATH),
+        (Schema::Agents, tfgen::schema::AGENTS_SCHEMA_PATH),
+    ] {
+        let committed = std::fs::read_to_string(support::root().join(path)).unwrap();
+        assert_eq!(
+            committed,
+            tfgen::schema::json_schema_text(which),
+            "{path} is stale: run `cargo run -- schema {}` > {path}",
+            if which == Schema::Env { "env" } else { "agents" }
+        );
+        // `tfgen init` writes the same file.
+        let scaffolded = tfgen::scaffold::files()
+            .into_iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, t)| t);
+        assert_eq!(
+            scaffolded.as_deref(),
+            Some(committed.as_str()),
+            "init does not write {path}"
+        );
+    }
+}
+
+fn toml_as_json(text: &str) -> serde_json::Value {
+    serde_json::to_value(toml::from_str::<toml::Table>(text).unwrap()).unwrap()
+}
+
+/// Whether both files of a fixture satisfy the committed schemas, per a real JSON Schema validator.
+fn schema_valid(inputs: &Inputs) -> bool {
+    let load = |path: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(support::root().join(path)).unwrap()).unwrap()
+    };
+    let env = jsonschema::validator_for(&load(tfgen::schema::ENV_SCHEMA_PATH)).unwrap();
+    let agents = jsonschema::validator_for(&load(tfgen::schema::AGENTS_SCHEMA_PATH)).unwrap();
+    env.is_valid(&toml_as_json(&inputs.env.text)) && agents.is_valid(&toml_as_json(&inputs.agents.text))
+}
+
+/// Every fixture against the schema: specs that compile (valid, warnings, the shipped and the
+/// scaffolded ones) pass; invalid ones fail exactly when tfgen reports a schema-level problem (an
+/// unknown key, a missing key, a wrong type) and pass when their problems are values the schema cannot
+/// judge (ranges, names, cross-checks). Only TOML syntax errors are left out: they are not documents.
+#[test]
+fn the_schema_accepts_every_valid_spec_and_rejects_schema_level_problems() {
+    let schema_rules: Vec<Code> = vec![
+        tfgen::spec::Rule::MissingKey.into(),
+        tfgen::spec::Rule::WrongType.into(),
+        tfgen::keys::Rule::UnknownKey.into(),
+    ];
+    let mut rejected = 0;
+    for path in fixtures("valid").into_iter().chain(fixtures("warnings")) {
+        assert!(schema_valid(&fixture(&path)), "{} fails the schema", path.display());
+    }
+    for path in fixtures("invalid") {
+        let diags = diagnostics(&path);
+        if diags.iter().any(|d| d.code == tfgen::spec::Rule::InvalidToml.into()) {
+            continue;
+        }
+        let schema_level = diags.iter().any(|d| schema_rules.contains(&d.code));
+        assert_eq!(
+            schema_valid(&fixture(&path)),
+            !schema_level,
+            "{}: the schema and tfgen disagree",
+            path.display()
+        );
+        rejected += usize::from(schema_level);
+    }
+    assert!(rejected >= 5, "only {rejected} schema-level fixtures");
+    let agents = std::fs::read_to_string(support::root().join("environments/agents.toml")).unwrap();
+    for env in ["dev", "prod"] {
+        let shipped = std::fs::read_to_string(support::root().join(format!("environments/{env}.toml"))).unwrap();
+        let scaffolded = tfgen::scaffold::files()
+            .into_iter()
+            .find(|(p, _)| *p == format!("environments/{env}.toml"))
+            .unwrap()
+            .1;
+        for text in [shipped, scaffolded] {
+            assert!(
+                text.starts_with("#:schema ../schema/env.schema.json\n"),
+                "no #:schema directive"
+            );
+            let inputs = Inputs::from_text(env, &text, &agents, Overrides::default());
+            assert!(schema_valid(&inputs), "environments/{env}.toml fails the schema");
+        }
+    }
+    assert!(agents.starts_with("#:schema ../schema/agents.schema.json\n"));
+}
+
+/// The README's spec-error and name-shortening examples are what tfgen prints, and its limit on
+/// environment names is tfgen's.
+#[test]
+fn the_readmes_examples_are_tfgens_output() {
+    let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap();
+    let block_after = |marker: &str| -> String {
+        let rest = &readme[readme.find(marker).unwrap_or_else(|| panic!("README lacks `{marker}`"))..];
+        let rest = &rest[rest.find("```text\n").unwrap() + "```text\n".len()..];
+        rest[..rest.find("```").unwrap()].to_string()
+    };
+    let rendered =
+        diagnostics(&support::root().join("tests/fixtures/invalid/unknown-keys-and-ranges.toml")).render(Style::Plain);
+    let example = block_after("Every problem is reported in one run");
+    assert!(rendered.starts_with(&example), "README:\n{example}\ntfgen:\n{rendered}");
+    let warning =
+        diagnostics(&support::root().join("tests/fixtures/warnings/derived-name-shortened.toml")).render(Style::Plain);
+    let example = block_after("### Environment names");
+    assert_eq!(warning.lines().next().unwrap(), example.trim_end());
+    assert!(readme.contains(&format!(
+        "starting with\na letter, at most {} characters",
+        tfgen::names::EnvName::MAX_LEN
+    )));
+}

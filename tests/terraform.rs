@@ -122,3 +122,50 @@ fn force_new_table_covers_generated_types_and_matches_the_provider_schema() {
     }
     assert!(unknown.is_empty(), "not in the provider's schema: {unknown:?}");
 }
+
+/// Any sensible environment name works with the plan's five agents: `staging`, `qa-eu-west-1` and the
+/// longest allowed name render (names over an AWS limit shortened, with a warning naming both), every
+/// derived name fits its limit and stays distinct, and the trees pass `terraform validate`.
+#[test]
+fn other_environment_names_render_and_validate() {
+    let dev = inputs("dev");
+    let longest = "integration-eu-west1";
+    assert_eq!(longest.len(), tfgen::names::EnvName::MAX_LEN);
+    for env in ["staging", "qa-eu-west-1", longest] {
+        let named = Inputs::from_text(env, &dev.env.text, &dev.agents.text, tfgen::load::Overrides::default());
+        let compiled = match tfgen::compile(&named) {
+            Ok(c) => c,
+            Err(e) => panic!("{env} does not compile: {e:?}"),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for agent in &compiled.model.agents {
+            for (kind, name) in agent.names.all() {
+                assert!(name.len() <= kind.limit(), "{env}: `{name}` exceeds {}", kind.limit());
+                assert!(seen.insert(name.to_string()), "{env}: `{name}` is derived twice");
+            }
+        }
+        for (kind, name) in compiled.model.names.all() {
+            assert!(name.len() <= kind.limit(), "{env}: `{name}` exceeds {}", kind.limit());
+        }
+        // Every shortened name is shown, full and short, in a warning.
+        let tg = &compiled
+            .model
+            .agents
+            .iter()
+            .find(|a| a.name.as_str() == "product-recommendation")
+            .unwrap()
+            .names
+            .target_group;
+        let full = format!("{env}-product-recommendation-tg");
+        if full.len() > 32 {
+            let warned = compiled
+                .warnings
+                .iter()
+                .any(|d| d.summary.contains(&format!("`{full}`")) && d.summary.contains(&format!("`{tg}`")));
+            assert!(warned, "{env}: no warning names `{full}` → `{tg}`");
+        } else {
+            assert_eq!(tg, &full);
+        }
+        validate(&named);
+    }
+}

@@ -48,7 +48,7 @@ pub const MAX_LISTENER_RULES: usize = 100;
 pub const MAX_PATHS_PER_AGENT: usize = 5;
 
 /// One `[[agent]]` entry, as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentSpec {
     pub name: Spanned<String>,
@@ -62,7 +62,7 @@ pub struct AgentSpec {
 }
 
 /// An environment's override of one shared agent's sizing (`[agents.<name>]`), as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentOverride {
     pub cpu: Option<Spanned<i64>>,

@@ -16,7 +16,7 @@ rules! {
 }
 
 /// `[alarms]` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmsSpec {
     pub email: Option<Spanned<String>>,

@@ -25,7 +25,7 @@ rules! {
 pub const DEFAULT_IDLE_TIMEOUT_SECONDS: u32 = 300;
 
 /// `[alb]` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlbSpec {
     pub certificate_arn: Option<Spanned<String>>,

@@ -18,14 +18,14 @@ rules! {
 }
 
 /// Where Terraform keeps state, as written. Absent: local state next to the generated files.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackendSpec {
     pub s3: Option<S3BackendSpec>,
 }
 
 /// `[backend.s3]` as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct S3BackendSpec {
     pub bucket: Spanned<String>,

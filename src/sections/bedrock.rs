@@ -21,7 +21,7 @@ rules! {
 }
 
 /// `[bedrock]` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BedrockSpec {
     /// A foundation model ID (`anthropic.…`) or a cross-region inference profile ID (`eu.anthropic.…`).

@@ -36,7 +36,7 @@ pub const DEFAULT_BACKUP_RETENTION_DAYS: u32 = 7;
 pub const MASTER_USERNAME: &str = "multi_agent_admin";
 
 /// `[database]` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSpec {
     pub engine_version: Option<Spanned<String>>,

@@ -20,7 +20,7 @@ pub const DEFAULT_CPU_TARGET_PERCENT: u32 = 70;
 pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 30;
 
 /// `[deployment]` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentSpec {
     /// Make `terraform apply` wait (up to the 10-minute deployment timeout) until every service is stable.

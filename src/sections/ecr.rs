@@ -18,7 +18,7 @@ rules! {
 }
 
 /// `[ecr]` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EcrSpec {
     /// Regions that receive a copy of every image pushed to this environment's repositories.

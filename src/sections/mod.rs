@@ -34,6 +34,9 @@ use crate::spec::ParsedSpec;
 /// warnings (which never stop a render); on failure, every problem found.
 pub fn check(parsed: &ParsedSpec, inputs: &Inputs) -> Result<(Model, Diagnostics), Diagnostics> {
     let mut cx = Checker::new(&inputs.env, &inputs.agents);
+    for d in parsed.unknown_keys.iter() {
+        cx.push(d.clone());
+    }
     let model = check_all(&mut cx, parsed, inputs);
     let has_errors = cx.has_errors();
     let diags = cx.finish();
@@ -91,4 +94,11 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         agents: resolved.agents,
         moves: resolved.moves,
     })
+}
+
+/// The model even when checks found errors, or `None` when a section could not be resolved at all. Only
+/// for comparisons (`tfgen show` compares models to tell where each value came from); never rendered.
+pub fn resolve_lenient(parsed: &ParsedSpec, inputs: &Inputs) -> Option<Model> {
+    let mut cx = Checker::new(&inputs.env, &inputs.agents);
+    check_all(&mut cx, parsed, inputs)
 }

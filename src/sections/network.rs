@@ -35,7 +35,7 @@ pub const DEFAULT_VPC_CIDR: &str = "10.0.0.0/16";
 pub const DEFAULT_AZ_COUNT: u8 = 2;
 
 /// `[network]` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
     pub vpc_cidr: Option<Spanned<String>>,

@@ -33,7 +33,7 @@ rules! {
 }
 
 /// `[security]` as written in the spec. Every field is optional; absent means the sizing's default.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecuritySpec {
     /// A WAFv2 web ACL with AWS managed rule groups in front of the load balancer.
