@@ -21,6 +21,7 @@ pub mod keys;
 pub mod load;
 pub mod model;
 pub mod names;
+pub mod reach;
 pub mod regions;
 pub mod render;
 pub mod resolve;

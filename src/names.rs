@@ -139,6 +139,12 @@ pub struct AgentNames {
     pub repository: String,
     pub log_group: String,
     pub task_family: String,
+    /// The agent's own IAM roles: no role serves two agents.
+    pub task_role: String,
+    pub execution_role: String,
+    pub rds_access_role: String,
+    /// The agent's own security group.
+    pub security_group: String,
 }
 
 impl AgentNames {
@@ -151,10 +157,14 @@ impl AgentNames {
             repository: format!("{env}/{agent}-agent"),
             log_group: format!("/aws/ecs/{env}/{agent}"),
             task_family: format!("{env}-{agent}"),
+            task_role: format!("{env}-{agent}-task"),
+            execution_role: format!("{env}-{agent}-execution"),
+            rds_access_role: format!("{env}-{agent}-rds-access"),
+            security_group: format!("{env}-{agent}-agent"),
         }
     }
 
-    pub fn all(&self) -> [(NameKind, &str); 6] {
+    pub fn all(&self) -> [(NameKind, &str); 9] {
         [
             (NameKind::Cluster, &self.cluster),
             (NameKind::Service, &self.service),
@@ -162,6 +172,9 @@ impl AgentNames {
             (NameKind::Repository, &self.repository),
             (NameKind::LogGroup, &self.log_group),
             (NameKind::TaskFamily, &self.task_family),
+            (NameKind::IamRole, &self.task_role),
+            (NameKind::IamRole, &self.execution_role),
+            (NameKind::IamRole, &self.rds_access_role),
         ]
     }
 }

@@ -34,13 +34,14 @@ const PRIORITY_STEP: u32 = 10;
 pub fn resolve(cx: &mut Checker, env: &EnvName, checked: Vec<CheckedAgent>) -> Resolved {
     // The environment's own names are fitted to AWS's limits (`names::fit`); agents' names are checked.
     let names = EnvNames::derive(env);
+    let ports = checked.iter().map(|a| (a.name.clone(), a.port)).collect();
     let agents: Vec<Agent> = checked
         .into_iter()
         .zip(1u32..)
         .map(|(agent, i)| {
             let agent_names = AgentNames::derive(env, agent.physical_name().as_str());
             check_lengths(cx, &agent, &agent_names);
-            Agent::resolve(agent, agent_names, i * PRIORITY_STEP)
+            Agent::resolve(agent, agent_names, i * PRIORITY_STEP, &ports)
         })
         .collect();
     Resolved {

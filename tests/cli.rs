@@ -360,7 +360,9 @@ fn removing_an_agent_is_flagged_as_destroying_state() {
     assert_eq!(code(&p.run(&["render", "prod"])), 0);
     let agents = std::fs::read_to_string(p.path("environments/agents.toml")).unwrap();
     let cut = agents.find("[[agent]]\nname = \"troubleshooting\"").unwrap();
-    std::fs::write(p.path("environments/agents.toml"), &agents[..cut]).unwrap();
+    // The supervisor stops calling it too.
+    let agents = agents[..cut].replace(", \"troubleshooting\"]", "]");
+    std::fs::write(p.path("environments/agents.toml"), agents).unwrap();
     let d = p.run(&["--color", "never", "diff", "dev", "--stat"]);
     let out = p.text(&d.stdout);
     assert!(
@@ -409,9 +411,14 @@ fn renaming_an_agent_moves_state_instead_of_destroying_it() {
         "name = \"troubleshooting\"",
         "name = \"tech-support\"\nrenamed_from = \"troubleshooting\"",
     );
+    p.edit("environments/agents.toml", "\"troubleshooting\"]", "\"tech-support\"]");
     let d = p.run(&["--color", "never", "diff", "dev", "--stat"]);
     let out = p.text(&d.stdout);
-    assert!(out.contains("resources: +0 ~0 -0 (moved 15)"), "{out}");
+    // Nothing is added or destroyed; only the caller changes (TECH_SUPPORT_URL replaces TROUBLESHOOTING_URL).
+    assert!(out.contains("resources: +0 ~28 -0 (moved 28)"), "{out}");
+    for line in out.lines().filter(|l| l.starts_with("  ~ ")) {
+        assert!(line.contains("[\"supervisor\"]"), "{line}");
+    }
     assert!(!out.contains("WARNING"), "{out}");
     assert_eq!(code(&p.run(&["render", "dev"])), 0);
     let main = std::fs::read_to_string(p.path("generated/dev/main.tf")).unwrap();
@@ -492,7 +499,7 @@ fn every_command_finds_the_root_from_a_subdirectory() {
     assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
     assert!(
         p.text(&o.stdout)
-            .starts_with("rendered dev into ../generated/dev: 56 files written")
+            .starts_with("rendered dev into ../generated/dev: 58 files written")
     );
     let deep = "generated/dev/modules/ecs";
     for (args, expected) in [
@@ -616,9 +623,9 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:38:8
+      --> environments/agents.toml:46:8
        |
-    38 | port = 5432
+    46 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 
@@ -631,9 +638,9 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:38:8
+      --> environments/agents.toml:46:8
        |
-    38 | port = 5432
+    46 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 
