@@ -390,7 +390,7 @@ struct Scope {
     rules: Vec<Rule>,
 }
 
-fn module_files<'t>(tree: &'t Tree, dir: &str) -> Result<Vec<Body>> {
+fn module_files(tree: &Tree, dir: &str) -> Result<Vec<Body>> {
     let prefix = format!("{dir}/");
     tree.files
         .iter()
@@ -653,6 +653,8 @@ const FUNCTIONS: [(&str, hcl::eval::Func); 7] = [
     ("merge", merge),
 ];
 
+// The signature is hcl::eval::Func's.
+#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
 fn flatten(args: FuncArgs) -> Result<Value, String> {
     fn go(v: &Value, out: &mut Vec<Value>) {
         match v {
@@ -665,6 +667,8 @@ fn flatten(args: FuncArgs) -> Result<Value, String> {
     Ok(Value::Array(out))
 }
 
+// The signature is hcl::eval::Func's.
+#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
 fn tostring(args: FuncArgs) -> Result<Value, String> {
     match args.first() {
         Some(Value::String(s)) => Ok(Value::String(s.clone())),
@@ -673,10 +677,14 @@ fn tostring(args: FuncArgs) -> Result<Value, String> {
     }
 }
 
+// The signature is hcl::eval::Func's.
+#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
 fn identity(args: FuncArgs) -> Result<Value, String> {
     args.first().cloned().ok_or_else(|| "one argument expected".into())
 }
 
+// The signature is hcl::eval::Func's.
+#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
 fn keys(args: FuncArgs) -> Result<Value, String> {
     match args.first() {
         Some(Value::Object(m)) => Ok(Value::Array(m.keys().map(|k| Value::String(k.clone())).collect())),
@@ -684,6 +692,8 @@ fn keys(args: FuncArgs) -> Result<Value, String> {
     }
 }
 
+// The signature is hcl::eval::Func's.
+#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
 fn concat(args: FuncArgs) -> Result<Value, String> {
     let mut out = Vec::new();
     for a in args.iter() {
@@ -695,6 +705,8 @@ fn concat(args: FuncArgs) -> Result<Value, String> {
     Ok(Value::Array(out))
 }
 
+// The signature is hcl::eval::Func's.
+#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
 fn merge(args: FuncArgs) -> Result<Value, String> {
     let mut out = Map::new();
     for a in args.iter() {

@@ -454,7 +454,7 @@ fn assert_applied_graph(dir: &Path, inputs: &Inputs, aws: &[(String, String)], m
     let state: Value = serde_json::from_str(&json).expect("terraform show -json prints JSON");
     let mut owners = std::collections::BTreeMap::new();
     let mut rules = Vec::new();
-    let mut modules = vec![("".to_string(), &state["values"]["root_module"])];
+    let mut modules = vec![(String::new(), &state["values"]["root_module"])];
     while let Some((module, m)) = modules.pop() {
         for child in m["child_modules"].as_array().into_iter().flatten() {
             let address = child["address"].as_str().unwrap_or_default().to_string();
