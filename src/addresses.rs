@@ -12,6 +12,10 @@ use crate::vfs::Tree;
 
 /// Resources (and module calls) that have one instance per agent, keyed by the agent's name.
 /// A test renders the tree and checks that every `for_each` over agents is listed here.
+///
+/// The rules of the agent graph's edges (`agent_from_caller`, `caller_to_agent` in the networking module)
+/// are keyed `"<caller>/<callee>"`, not by one agent: they are not listed, so a rename replaces them (a
+/// security group rule holds no state) instead of moving them.
 pub const AGENT_KEYED: [&str; 16] = [
     "module.ecs",
     "module.iam",

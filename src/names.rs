@@ -184,7 +184,6 @@ impl AgentNames {
 pub struct EnvNames {
     pub alb: String,
     pub db_cluster: String,
-    pub execution_role: String,
 }
 
 impl EnvNames {
@@ -193,15 +192,13 @@ impl EnvNames {
         Self {
             alb: name(NameKind::LoadBalancer, format!("{env}-multi-agent-alb")),
             db_cluster: name(NameKind::DbCluster, format!("{env}-multi-agent-db")),
-            execution_role: name(NameKind::IamRole, format!("{env}-multi-agent-ecs-execution")),
         }
     }
 
-    pub fn all(&self) -> [(NameKind, &str); 3] {
+    pub fn all(&self) -> [(NameKind, &str); 2] {
         [
             (NameKind::LoadBalancer, &self.alb),
             (NameKind::DbCluster, &self.db_cluster),
-            (NameKind::IamRole, &self.execution_role),
         ]
     }
 }
