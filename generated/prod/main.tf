@@ -314,10 +314,11 @@ module "ecs" {
   task_role_arn      = module.iam[each.key].task_role_arn
 
   service_connect_namespace_arn = module.networking.service_connect_namespace_arn
-  log_group_name                = each.value.log_group_name
-  log_retention_days            = 30
-  kms_key_arn                   = local.kms_key_arn
-  region                        = local.region
+
+  log_group_name     = each.value.log_group_name
+  log_retention_days = 30
+  kms_key_arn        = local.kms_key_arn
+  region             = local.region
 
   read_only_root_filesystem = true
 
