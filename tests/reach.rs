@@ -194,3 +194,57 @@ fn reach_command_prints_the_graph_and_agrees() {
         "{stdout}"
     );
 }
+
+/// The wiring behind the graph: each caller gets one URL per callee (its Service Connect alias and port),
+/// every service registers under its agent's name, and the container check needs nothing but Python.
+#[test]
+fn callers_get_one_url_per_callee_and_every_agent_is_a_service_connect_service() {
+    let (model, tree) = rendered("dev");
+    let root: hcl::Body = hcl::parse(tree.get("main.tf").unwrap()).unwrap();
+    let locals = root.blocks().find(|b| b.identifier() == "locals").unwrap();
+    let agents = locals.body().attributes().find(|a| a.key() == "agents").unwrap();
+    let hcl::Expression::Object(agents) = agents.expr() else {
+        panic!("local.agents is not an object")
+    };
+    for agent in &model.agents {
+        let entry = agents
+            .iter()
+            .find(|(k, _)| k.to_string().trim_matches('"') == agent.name.as_str())
+            .map(|(_, v)| hcl::format::to_string(v).unwrap())
+            .unwrap();
+        for callee in &agent.calls {
+            let port = model.agents.iter().find(|a| &a.name == callee).unwrap().port;
+            let variable = callee.as_str().to_uppercase().replace('-', "_");
+            assert!(
+                entry.contains(&format!("{variable}_URL = \"http://{callee}:{port}\"")),
+                "{}: {entry}",
+                agent.name
+            );
+        }
+        assert_eq!(entry.matches("_URL = ").count(), agent.calls.len(), "{entry}");
+    }
+    let supervisor = model.agents.iter().find(|a| a.name.as_str() == "supervisor").unwrap();
+    assert_eq!(
+        supervisor.callee_urls["ORDER_MANAGEMENT_URL"],
+        "http://order-management:8001"
+    );
+    let main = tree.get("main.tf").unwrap();
+    assert!(
+        main.contains("    each.value.callee_urls,\n"),
+        "the callee URLs do not reach the containers"
+    );
+    let ecs = tree.get("modules/ecs/main.tf").unwrap();
+    for wiring in [
+        "port_name      = var.agent_name",
+        "discovery_name = var.agent_name",
+        "dns_name = var.agent_name",
+        "port     = var.container_port",
+        "namespace = var.service_connect_namespace_arn",
+        "\"CMD\", \"python3\", \"-c\", \"import urllib.request;",
+        "stopTimeout = var.stop_timeout_seconds",
+    ] {
+        assert!(ecs.contains(wiring), "modules/ecs/main.tf lacks `{wiring}`");
+    }
+    assert!(!ecs.contains("\"curl"), "python:3.11-slim has no curl");
+    assert!(main.contains("stop_timeout_seconds               = 120"));
+}
