@@ -10,8 +10,19 @@ use crate::vfs::Tree;
 
 /// Resources (and module calls) that have one instance per agent, keyed by the agent's name.
 /// A test renders the tree and checks that every `for_each` over agents is listed here.
-pub const AGENT_KEYED: [&str; 9] = [
+///
+/// The rules of the agent graph's edges (`agent_from_caller`, `caller_to_agent` in the networking module)
+/// are keyed `"<caller>/<callee>"`, not by one agent: they are not listed, so a rename replaces them (a
+/// security group rule holds no state) instead of moving them.
+pub const AGENT_KEYED: [&str; 16] = [
     "module.ecs",
+    "module.iam",
+    "module.networking.aws_security_group.agent",
+    "module.networking.aws_vpc_security_group_ingress_rule.agent_from_alb",
+    "module.networking.aws_vpc_security_group_egress_rule.alb_to_agent",
+    "module.networking.aws_vpc_security_group_egress_rule.agent_https",
+    "module.networking.aws_vpc_security_group_egress_rule.agent_to_db",
+    "module.networking.aws_vpc_security_group_ingress_rule.db_from_agent",
     "module.alb.aws_lb_target_group.this",
     "module.alb.aws_lb_listener_rule.this",
     "module.ecr.aws_ecr_repository.this",

@@ -26,6 +26,7 @@ pub mod load;
 pub mod model;
 pub mod names;
 pub mod predict;
+pub mod reach;
 pub mod regions;
 pub mod render;
 pub mod resolve;

@@ -107,6 +107,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show who can reach whom on which ports, computed from the security groups of the rendered tree.
+    ///
+    /// Reads the tree `render` would write (or, with `--dir`, a tree on disk such as `generated/<ENV>`),
+    /// evaluates its security groups and rules, and compares the result with the graph the spec declares
+    /// (agents.toml's `calls` and `uses_database`). Exit 0 when they are equal, 1 when they differ.
+    Reach {
+        /// Environment (its spec is `environments/<ENV>.toml`).
+        env: String,
+        /// Read the rendered tree from this directory instead of rendering it.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Check a spec (parse, validate, resolve) without writing anything.
     Validate {
         /// Environment to check; omit with `--all`.
@@ -292,6 +304,28 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             } else {
                 exit::OK
             })
+        }
+        Command::Reach { env, dir } => {
+            let Some(compiled) = compile_once(&cli.root, env, overrides.clone(), style, &mut BTreeSet::new())? else {
+                return Ok(exit::ERROR);
+            };
+            let tree = match dir {
+                Some(d) => vfs::Tree::read_generated(d)?,
+                None => compiled.tree,
+            };
+            let graph = tfgen::reach::from_tree(&tree)?;
+            print!("{graph}");
+            let differences = graph.differences(&tfgen::reach::declared(&compiled.model));
+            if differences.is_empty() {
+                println!("{env}: the security groups allow exactly the declared graph");
+                Ok(exit::OK)
+            } else {
+                println!("{env}: the security groups differ from the declared graph (+ allowed, - missing):");
+                for line in differences {
+                    println!("  {line}");
+                }
+                Ok(exit::DIFFERS)
+            }
         }
         Command::Validate { env, all } => {
             let envs = match (env, all) {

@@ -46,7 +46,7 @@ pub struct Model {
     pub region: String,
     pub sizing: Sizing,
     pub image_tag: String,
-    /// The environment's AWS names (load balancer, database cluster, execution role), derived once.
+    /// The environment's AWS names (load balancer, database cluster), derived once; agents have their own.
     pub names: EnvNames,
     pub network: Network,
     pub database: Database,

@@ -139,6 +139,12 @@ pub struct AgentNames {
     pub repository: String,
     pub log_group: String,
     pub task_family: String,
+    /// The agent's own IAM roles: no role serves two agents.
+    pub task_role: String,
+    pub execution_role: String,
+    pub rds_access_role: String,
+    /// The agent's own security group.
+    pub security_group: String,
 }
 
 impl AgentNames {
@@ -154,6 +160,11 @@ impl AgentNames {
             repository: fitted(NameKind::Repository, full.repository),
             log_group: fitted(NameKind::LogGroup, full.log_group),
             task_family: fitted(NameKind::TaskFamily, full.task_family),
+            task_role: fitted(NameKind::IamRole, full.task_role),
+            execution_role: fitted(NameKind::IamRole, full.execution_role),
+            rds_access_role: fitted(NameKind::IamRole, full.rds_access_role),
+            // Security group names may be 255 characters: an agent's always fits.
+            security_group: full.security_group,
         }
     }
 
@@ -166,10 +177,14 @@ impl AgentNames {
             repository: format!("{env}/{agent}-agent"),
             log_group: format!("/aws/ecs/{env}/{agent}"),
             task_family: format!("{env}-{agent}"),
+            task_role: format!("{env}-{agent}-task"),
+            execution_role: format!("{env}-{agent}-execution"),
+            rds_access_role: format!("{env}-{agent}-rds-access"),
+            security_group: format!("{env}-{agent}-agent"),
         }
     }
 
-    pub fn all(&self) -> [(NameKind, &str); 6] {
+    pub fn all(&self) -> [(NameKind, &str); 9] {
         [
             (NameKind::Cluster, &self.cluster),
             (NameKind::Service, &self.service),
@@ -177,6 +192,9 @@ impl AgentNames {
             (NameKind::Repository, &self.repository),
             (NameKind::LogGroup, &self.log_group),
             (NameKind::TaskFamily, &self.task_family),
+            (NameKind::IamRole, &self.task_role),
+            (NameKind::IamRole, &self.execution_role),
+            (NameKind::IamRole, &self.rds_access_role),
         ]
     }
 }
@@ -186,7 +204,6 @@ impl AgentNames {
 pub struct EnvNames {
     pub alb: String,
     pub db_cluster: String,
-    pub execution_role: String,
 }
 
 impl EnvNames {
@@ -197,7 +214,6 @@ impl EnvNames {
         Self {
             alb: name(NameKind::LoadBalancer, full.alb),
             db_cluster: name(NameKind::DbCluster, full.db_cluster),
-            execution_role: name(NameKind::IamRole, full.execution_role),
         }
     }
 
@@ -206,15 +222,13 @@ impl EnvNames {
         Self {
             alb: format!("{env}-multi-agent-alb"),
             db_cluster: format!("{env}-multi-agent-db"),
-            execution_role: format!("{env}-multi-agent-ecs-execution"),
         }
     }
 
-    pub fn all(&self) -> [(NameKind, &str); 3] {
+    pub fn all(&self) -> [(NameKind, &str); 2] {
         [
             (NameKind::LoadBalancer, &self.alb),
             (NameKind::DbCluster, &self.db_cluster),
-            (NameKind::IamRole, &self.execution_role),
         ]
     }
 }
@@ -376,18 +390,7 @@ mod tests {
                 "${var.name_prefix}-alb-logs-${local.account_id}-${local.region}",
                 63,
             ),
-            // IAM role names: 64.
-            (
-                "iam/execution_role.tf",
-                "${var.name_prefix}-multi-agent-ecs-execution",
-                64,
-            ),
-            ("iam/task_role.tf", "${var.name_prefix}-multi-agent-ecs-task", 64),
-            (
-                "iam/rds_access_role.tf",
-                "${var.name_prefix}-multi-agent-rds-access",
-                64,
-            ),
+            // IAM role names: 64 (the agents' own roles are named in Rust and fitted).
             ("networking/flow_logs.tf", "${local.name}-flow-logs", 64),
             // Security group names: 255; SNS topics: 256; secrets: 512.
             ("networking/security_groups.tf", "${local.name}-alb", 255),

@@ -37,6 +37,7 @@ pub fn resolve(cx: &mut Checker, env: &EnvName, checked: Vec<CheckedAgent>) -> R
     for ((kind, short), (_, full)) in names.all().into_iter().zip(full.all()) {
         report_shortened(cx, kind, full, short, None);
     }
+    let ports = checked.iter().map(|a| (a.name.clone(), a.port)).collect();
     let agents: Vec<Agent> = checked
         .into_iter()
         .zip(1u32..)
@@ -47,7 +48,7 @@ pub fn resolve(cx: &mut Checker, env: &EnvName, checked: Vec<CheckedAgent>) -> R
             for ((kind, short), (_, full)) in agent_names.all().into_iter().zip(full.all()) {
                 report_shortened(cx, kind, full, short, Some(at.clone()));
             }
-            Agent::resolve(agent, agent_names, i * PRIORITY_STEP)
+            Agent::resolve(agent, agent_names, i * PRIORITY_STEP, &ports)
         })
         .collect();
     Resolved {

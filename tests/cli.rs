@@ -361,7 +361,9 @@ fn removing_an_agent_is_flagged_as_destroying_state() {
     assert_eq!(code(&p.run(&["render", "prod"])), 0);
     let agents = std::fs::read_to_string(p.path("environments/agents.toml")).unwrap();
     let cut = agents.find("[[agent]]\nname = \"troubleshooting\"").unwrap();
-    std::fs::write(p.path("environments/agents.toml"), &agents[..cut]).unwrap();
+    // The supervisor stops calling it too.
+    let agents = agents[..cut].replace(", \"troubleshooting\"]", "]");
+    std::fs::write(p.path("environments/agents.toml"), agents).unwrap();
     let d = p.run(&["--color", "never", "diff", "dev", "--stat"]);
     let out = p.text(&d.stdout);
     assert!(
@@ -410,11 +412,13 @@ fn renaming_an_agent_moves_state_instead_of_destroying_it() {
         "name = \"troubleshooting\"",
         "name = \"tech-support\"\nrenamed_from = \"troubleshooting\"",
     );
+    p.edit("environments/agents.toml", "\"troubleshooting\"]", "\"tech-support\"]");
     let d = p.run(&["--color", "never", "diff", "dev", "--stat"]);
     let out = p.text(&d.stdout);
     // Every per-agent instance keeps its state; only what embeds the agent's key changes: the task
-    // definition (container name, AGENT_NAME) and the alarms' names are replaced, none of them stateful.
-    assert!(out.contains("resources: +0 ~2 -/+4 -0 (moved 15)"), "{out}");
+    // definitions (container name, AGENT_NAME, the caller's TECH_SUPPORT_URL), the alarms' names and the
+    // dashboard are replaced, the call's security-group rules are keyed by the new name; none is stateful.
+    assert!(out.contains("resources: +2 ~9 -/+5 -2 (moved 24)"), "{out}");
     assert!(
         out.contains(
             "  -/+ module.ecs[\"tech-support\"].aws_ecs_task_definition.this (moved from module.ecs[\"troubleshooting\"].aws_ecs_task_definition.this) (forces replacement: container_definitions)"
@@ -498,6 +502,7 @@ fn dropping_renamed_from_after_a_rename_replaces_what_is_named_after_the_agent()
         "name = \"troubleshooting\"",
         "name = \"tech-support\"\nrenamed_from = \"troubleshooting\"",
     );
+    p.edit("environments/agents.toml", "\"troubleshooting\"]", "\"tech-support\"]");
     assert_eq!(code(&p.run(&["render", "dev"])), 0);
     p.edit("environments/agents.toml", "renamed_from = \"troubleshooting\"\n", "");
     let d = p.run(&["--color", "never", "diff", "dev", "--stat"]);
@@ -603,7 +608,8 @@ fn check_json_reports_each_environment_and_skips_binary_files_at_the_base() {
     std::fs::remove_file(p.path("generated/dev/plan.tfplan")).unwrap();
     let agents = std::fs::read_to_string(p.path("environments/agents.toml")).unwrap();
     let cut = agents.find("[[agent]]\nname = \"troubleshooting\"").unwrap();
-    std::fs::write(p.path("environments/agents.toml"), &agents[..cut]).unwrap();
+    let agents = agents[..cut].replace(", \"troubleshooting\"]", "]");
+    std::fs::write(p.path("environments/agents.toml"), agents).unwrap();
     assert_eq!(code(&p.run(&["render", "dev"])), 0);
 
     let o = p.run(&["check", "--base", "HEAD", "--json"]);
@@ -710,7 +716,7 @@ fn every_command_finds_the_root_from_a_subdirectory() {
     assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
     assert!(
         p.text(&o.stdout)
-            .starts_with("rendered dev into ../generated/dev: 56 files written")
+            .starts_with("rendered dev into ../generated/dev: 58 files written")
     );
     let deep = "generated/dev/modules/ecs";
     for (args, expected) in [
@@ -834,9 +840,9 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:39:8
+      --> environments/agents.toml:47:8
        |
-    39 | port = 5432
+    47 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 
@@ -849,9 +855,9 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:39:8
+      --> environments/agents.toml:47:8
        |
-    39 | port = 5432
+    47 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 

@@ -4,7 +4,9 @@
 //! → `apply` → `plan -detailed-exitcode` must find nothing to do → a spec change (a sixth agent, a raised
 //! desired count) → `plan -out` + `show -json`: only the new agent's resources are added, the rest is
 //! updated in place, nothing is deleted or replaced (least of all a stateful resource) → `apply` → plan is
-//! clean again → (dev only) the plan-agreement corpus: [`corpus`]'s changes are planned against the
+//! clean again → the reachability graph computed from the applied state's security-group rules (`show -json`)
+//! must equal the one the spec declares and the one `tfgen::reach` computes from the rendered tree (the new
+//! agent calls another) → (dev only) the plan-agreement corpus: [`corpus`]'s changes are planned against the
 //! applied state and must match `tfgen::predict` address by address → `destroy` → the state is empty.
 //!
 //! The emulator is moto in server mode (pinned in [`MOTO`], installed by [`support::python_tool`]), started
@@ -50,6 +52,8 @@ const DEADLINE: Duration = Duration::from_secs(40 * 60);
 /// The agent the spec change adds, and the port it listens on (free in `environments/agents.toml`).
 const NEW_AGENT: &str = "billing";
 const NEW_PORT: u16 = 8005;
+/// The existing agent the new one calls.
+const NEW_AGENT_CALLS: &str = "order-management";
 /// The existing agent whose desired count the spec change raises.
 const SCALED_AGENT: &str = "order-management";
 
@@ -111,6 +115,10 @@ fn deploy_for_real(env: &str) {
     assert_converged(&dir, &aws, &moto, "right after the first apply");
     log.phase("re-plan", t, Some("no changes".into()));
 
+    let t = Instant::now();
+    let edges = assert_applied_graph(&dir, &inputs, &aws, &moto);
+    log.phase("reach", t, Some(format!("{edges} edges, as declared")));
+
     // The spec change: a sixth agent, and one more task for an existing one.
     let changed = spec_change(&inputs);
     clear_rendered(&dir);
@@ -141,6 +149,9 @@ fn deploy_for_real(env: &str) {
     assert_converged(&dir, &aws, &moto, "after applying the spec change");
     log.phase("re-plan", t, Some("no changes".into()));
 
+    let t = Instant::now();
+    let edges = assert_applied_graph(&dir, &changed, &aws, &moto);
+    log.phase("reach", t, Some(format!("{edges} edges, as declared")));
     // tfgen's plan prediction against the real plans, from dev's applied (changed) state. It runs last
     // before teardown because one of its cases applies a rename in its own copy, which changes the
     // emulator's resources under the main state. Prod's plans would take twice as long and prove the
@@ -206,7 +217,7 @@ fn clear_rendered(dir: &Path) {
 /// [`SCALED_AGENT`] in the environment file.
 fn spec_change(inputs: &Inputs) -> Inputs {
     let agents = format!(
-        "{}\n[[agent]]\nname = \"{NEW_AGENT}\"\ndescription = \"Invoices and refunds (added by the emulator test)\"\nport = {NEW_PORT}\npaths = [\"/{NEW_AGENT}/*\"]\n",
+        "{}\n[[agent]]\nname = \"{NEW_AGENT}\"\ndescription = \"Invoices and refunds (added by the emulator test)\"\nport = {NEW_PORT}\npaths = [\"/{NEW_AGENT}/*\"]\ncalls = [\"{NEW_AGENT_CALLS}\"]\n",
         inputs.agents.text
     );
     assert!(
@@ -717,8 +728,11 @@ impl Change {
         self.actions.iter().any(|a| a == "delete")
     }
     /// Whether the resource belongs to the new agent (keyed by its name, or by its port for per-port rules).
+    /// The new agent's own resources, and the rules of its call (keyed `"<caller>/<callee>"`).
     fn is_new_agents(&self) -> bool {
-        self.address.contains(&format!("[\"{NEW_AGENT}\"]")) || self.address.contains(&format!("[\"{NEW_PORT}\"]"))
+        self.address.contains(&format!("[\"{NEW_AGENT}\"]"))
+            || self.address.contains(&format!("[\"{NEW_PORT}\"]"))
+            || self.address.contains(&format!("[\"{NEW_AGENT}/"))
     }
 }
 
@@ -790,6 +804,102 @@ fn check_spec_change(changes: &[Change]) -> String {
             .join("\n")
     );
     format!("{} to add, {} to change, 0 to destroy", created.len(), updated.len())
+}
+
+/// The reachability graph of the applied state: its security-group rules, and the groups attached to the load
+/// balancer, the database cluster and each agent's service, read from `terraform show -json`. It must equal
+/// the declared graph and the one computed from the rendered tree. Returns the number of edges.
+fn assert_applied_graph(dir: &Path, inputs: &Inputs, aws: &[(String, String)], moto: &Moto) -> usize {
+    let json = run(dir, &["show", "-json"], aws, moto);
+    let state: Value = serde_json::from_str(&json).expect("terraform show -json prints JSON");
+    let mut owners = std::collections::BTreeMap::new();
+    let mut rules = Vec::new();
+    let mut modules = vec![(String::new(), &state["values"]["root_module"])];
+    while let Some((module, m)) = modules.pop() {
+        for child in m["child_modules"].as_array().into_iter().flatten() {
+            let address = child["address"].as_str().unwrap_or_default().to_string();
+            modules.push((address, child));
+        }
+        for r in m["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["mode"] == "managed")
+        {
+            let v = &r["values"];
+            let text = |k: &str| v[k].as_str().filter(|s| !s.is_empty()).map(str::to_string);
+            let mut attach = |ids: &Value, node: tfgen::reach::Node| {
+                for id in ids.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                    owners.insert(id.to_string(), node.clone());
+                }
+            };
+            match r["type"].as_str().unwrap_or_default() {
+                kind @ ("aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule") => {
+                    let direction = if kind.contains("ingress") {
+                        tfgen::reach::Direction::Ingress
+                    } else {
+                        tfgen::reach::Direction::Egress
+                    };
+                    let protocol = text("ip_protocol").expect("a rule has a protocol");
+                    let port = |k: &str, d: u16| v[k].as_u64().and_then(|p| u16::try_from(p).ok()).unwrap_or(d);
+                    let ports = if protocol == "-1" {
+                        tfgen::reach::Ports(0, 65535)
+                    } else {
+                        tfgen::reach::Ports(port("from_port", 0), port("to_port", 65535))
+                    };
+                    let peer = match (
+                        text("referenced_security_group_id"),
+                        text("cidr_ipv4").or(text("cidr_ipv6")),
+                    ) {
+                        (Some(g), _) => tfgen::reach::Peer::Group(g),
+                        (None, Some(c)) => tfgen::reach::Peer::Cidr(c),
+                        (None, None) => panic!("a rule without a peer: {r}"),
+                    };
+                    let group = text("security_group_id").expect("a rule has a group");
+                    rules.push(tfgen::reach::Rule {
+                        group,
+                        direction,
+                        protocol,
+                        ports,
+                        peer,
+                    });
+                }
+                "aws_lb" => attach(&v["security_groups"], tfgen::reach::Node::Alb),
+                "aws_rds_cluster" => attach(&v["vpc_security_group_ids"], tfgen::reach::Node::Database),
+                "aws_ecs_service" => {
+                    let agent = module
+                        .split("[\"")
+                        .nth(1)
+                        .and_then(|k| k.split('"').next())
+                        .expect("an ECS service in a module instance keyed by agent");
+                    let node = tfgen::reach::Node::Agent(agent.to_string());
+                    attach(&v["network_configuration"][0]["security_groups"], node);
+                }
+                _ => {}
+            }
+        }
+    }
+    let applied = tfgen::reach::Graph::from_rules(&owners, &rules);
+    let declared = tfgen::reach::declared(&compile_model(inputs));
+    let differences = applied.differences(&declared);
+    assert!(
+        differences.is_empty(),
+        "the applied security groups differ from the declared graph:\n  {}\n\napplied:\n{applied}",
+        differences.join("\n  ")
+    );
+    let rendered = tfgen::reach::from_tree(&compile(inputs)).expect("the rendered tree's graph");
+    assert_eq!(applied, rendered, "the applied graph differs from the rendered tree's");
+    if inputs.agents.text.contains(&format!("name = \"{NEW_AGENT}\"")) {
+        let call = (
+            tfgen::reach::Node::Agent(NEW_AGENT.into()),
+            tfgen::reach::Node::Agent(NEW_AGENT_CALLS.into()),
+        );
+        assert!(
+            applied.edges.iter().any(|e| (e.from.clone(), e.to.clone()) == call),
+            "the applied state lets {NEW_AGENT} not reach {NEW_AGENT_CALLS}:\n{applied}"
+        );
+    }
+    applied.edges.len()
 }
 
 /// `plan -detailed-exitcode` must exit 0: the emulator reads back exactly what was applied.

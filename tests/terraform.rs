@@ -54,10 +54,15 @@ fn committed_trees_are_fmt_clean() {
 #[test]
 fn renamed_agent_moved_blocks_are_valid_terraform() {
     let base = inputs("dev");
-    let agents = base.agents.text.replace(
-        "name = \"troubleshooting\"",
-        "name = \"tech-support\"\nrenamed_from = \"troubleshooting\"",
-    );
+    let agents = base
+        .agents
+        .text
+        .replace(
+            "name = \"troubleshooting\"",
+            "name = \"tech-support\"\nrenamed_from = \"troubleshooting\"",
+        )
+        // The supervisor calls the agent by its new name.
+        .replace("\"troubleshooting\"]", "\"tech-support\"]");
     let renamed = Inputs::from_text("dev", &base.env.text, &agents, tfgen::load::Overrides::default());
     let tree = compile(&renamed);
     assert_eq!(

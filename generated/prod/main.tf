@@ -13,7 +13,8 @@ locals {
   # Who chose the model: tfgen's "default", the "spec", or "env_var" (BEDROCK_MODEL_ID at render time).
   bedrock_model_source = "spec"
 
-  # The agents, declared once in environments/agents.toml, sized for this environment.
+  # The agents, declared once in environments/agents.toml, sized for this environment. `calls` is the agent
+  # graph: each caller reaches its callees through Service Connect at the URLs in `callee_urls`.
   agents = {
     "supervisor" = {
       port              = 8000
@@ -30,6 +31,14 @@ locals {
       target_group_name = "prod-supervisor-tg"
       repository_name   = "prod/supervisor-agent"
       log_group_name    = "/aws/ecs/prod/supervisor"
+      calls             = ["order-management", "product-recommendation", "personalization", "troubleshooting"]
+      callee_urls       = { ORDER_MANAGEMENT_URL = "http://order-management:8001", PERSONALIZATION_URL = "http://personalization:8003", PRODUCT_RECOMMENDATION_URL = "http://product-recommendation:8002", TROUBLESHOOTING_URL = "http://troubleshooting:8004" }
+      uses_database     = false
+
+      security_group_name  = "prod-supervisor-agent"
+      task_role_name       = "prod-supervisor-task"
+      execution_role_name  = "prod-supervisor-execution"
+      rds_access_role_name = "prod-supervisor-rds-access"
     }
     "order-management" = {
       port              = 8001
@@ -46,6 +55,14 @@ locals {
       target_group_name = "prod-order-management-tg"
       repository_name   = "prod/order-management-agent"
       log_group_name    = "/aws/ecs/prod/order-management"
+      calls             = []
+      callee_urls       = {}
+      uses_database     = true
+
+      security_group_name  = "prod-order-management-agent"
+      task_role_name       = "prod-order-management-task"
+      execution_role_name  = "prod-order-management-execution"
+      rds_access_role_name = "prod-order-management-rds-access"
     }
     "product-recommendation" = {
       port              = 8002
@@ -62,6 +79,14 @@ locals {
       target_group_name = "prod-product-recommendation-tg"
       repository_name   = "prod/product-recommendation-agent"
       log_group_name    = "/aws/ecs/prod/product-recommendation"
+      calls             = []
+      callee_urls       = {}
+      uses_database     = false
+
+      security_group_name  = "prod-product-recommendation-agent"
+      task_role_name       = "prod-product-recommendation-task"
+      execution_role_name  = "prod-product-recommendation-execution"
+      rds_access_role_name = "prod-product-recommendation-rds-access"
     }
     "personalization" = {
       port              = 8003
@@ -78,6 +103,14 @@ locals {
       target_group_name = "prod-personalization-tg"
       repository_name   = "prod/personalization-agent"
       log_group_name    = "/aws/ecs/prod/personalization"
+      calls             = []
+      callee_urls       = {}
+      uses_database     = true
+
+      security_group_name  = "prod-personalization-agent"
+      task_role_name       = "prod-personalization-task"
+      execution_role_name  = "prod-personalization-execution"
+      rds_access_role_name = "prod-personalization-rds-access"
     }
     "troubleshooting" = {
       port              = 8004
@@ -94,6 +127,14 @@ locals {
       target_group_name = "prod-troubleshooting-tg"
       repository_name   = "prod/troubleshooting-agent"
       log_group_name    = "/aws/ecs/prod/troubleshooting"
+      calls             = []
+      callee_urls       = {}
+      uses_database     = false
+
+      security_group_name  = "prod-troubleshooting-agent"
+      task_role_name       = "prod-troubleshooting-task"
+      execution_role_name  = "prod-troubleshooting-execution"
+      rds_access_role_name = "prod-troubleshooting-rds-access"
     }
   }
 
@@ -116,8 +157,17 @@ module "networking" {
   public_subnet_cidrs  = ["10.0.1.0/24", "10.0.2.0/24"]
   private_subnet_cidrs = ["10.0.10.0/24", "10.0.20.0/24"]
   single_nat_gateway   = false
-  agent_ports          = [for agent in local.agents : agent.port]
   db_port              = 5432
+
+  # One security group per agent: its port admits the ALB and its callers, it reaches its callees.
+  agents = {
+    for name, agent in local.agents : name => {
+      port                = agent.port
+      calls               = agent.calls
+      uses_database       = agent.uses_database
+      security_group_name = agent.security_group_name
+    }
+  }
 
   flow_logs_enabled        = true
   flow_logs_retention_days = 365
@@ -165,16 +215,24 @@ module "aurora" {
   backup_plan_retention_days   = 35
 }
 
+# Each agent its own task, execution and database access roles: no role serves two agents. Until agents
+# have their own database credentials, only agents with `uses_database = true` get the cluster's master
+# secret; the others get no database permission at all.
 module "iam" {
-  source = "./modules/iam"
+  source   = "./modules/iam"
+  for_each = local.agents
 
-  name_prefix      = local.environment
-  repository_names = [for agent in local.agents : agent.repository_name]
-  log_group_names  = [for agent in local.agents : agent.log_group_name]
+  agent_name           = each.key
+  task_role_name       = each.value.task_role_name
+  execution_role_name  = each.value.execution_role_name
+  rds_access_role_name = each.value.rds_access_role_name
+  database_access      = each.value.uses_database
+  repository_names     = [each.value.repository_name]
+  log_group_names      = [each.value.log_group_name]
   # Injected into containers by the ECS agent at start-up.
-  execution_secret_arns = [module.secrets.api_keys_secret_arn, module.aurora.master_user_secret_arn]
+  execution_secret_arns = concat([module.secrets.api_keys_secret_arn], each.value.uses_database ? [module.aurora.master_user_secret_arn] : [])
   # Read by the application itself: the RDS Data API takes the database secret's ARN.
-  task_secret_arns = [module.aurora.master_user_secret_arn]
+  task_secret_arns = each.value.uses_database ? [module.aurora.master_user_secret_arn] : []
 
   db_cluster_arn               = module.aurora.cluster_arn
   db_cluster_resource_id       = module.aurora.cluster_resource_id
@@ -221,7 +279,8 @@ module "alb" {
   }
 }
 
-# One ECS cluster and service per agent, as the plan isolates them.
+# One ECS cluster and service per agent, as the plan isolates them, each with its own security group and
+# roles, registered in the environment's Service Connect namespace under the agent's name.
 module "ecs" {
   source   = "./modules/ecs"
   for_each = local.agents
@@ -239,6 +298,8 @@ module "ecs" {
   max_count      = each.value.max_count
 
   cpu_target_percent                 = 70
+  memory_target_percent              = 75
+  stop_timeout_seconds               = 120
   health_check_path                  = each.value.health_check_path
   health_check_grace_period_seconds  = 60
   deployment_minimum_healthy_percent = 50
@@ -247,10 +308,13 @@ module "ecs" {
   wait_for_steady_state              = false
 
   private_subnet_ids = module.networking.private_subnet_ids
-  security_group_id  = module.networking.ecs_security_group_id
+  security_group_id  = module.networking.agent_security_group_ids[each.key]
   target_group_arn   = module.alb.target_group_arns[each.key]
-  execution_role_arn = module.iam.execution_role_arn
-  task_role_arn      = module.iam.task_role_arn
+  execution_role_arn = module.iam[each.key].execution_role_arn
+  task_role_arn      = module.iam[each.key].task_role_arn
+
+  service_connect_namespace_arn = module.networking.service_connect_namespace_arn
+
   log_group_name     = each.value.log_group_name
   log_retention_days = 30
   kms_key_arn        = local.kms_key_arn
@@ -258,21 +322,28 @@ module "ecs" {
 
   read_only_root_filesystem = true
 
-  # Non-sensitive configuration only; credentials arrive through `secrets` below.
-  environment = {
-    AGENT_NAME         = each.key
-    AWS_DEFAULT_REGION = local.region
-    BEDROCK_MODEL_ID   = local.bedrock_model_id
-    DB_CLUSTER_ARN     = module.aurora.cluster_arn
-    DB_SECRET_ARN      = module.aurora.master_user_secret_arn
-    DB_NAME            = module.aurora.database_name
-    ENVIRONMENT        = local.environment
-    LOG_FORMAT         = "json"
-  }
-  secrets = {
-    API_KEYS       = module.secrets.api_keys_secret_arn
-    DB_CREDENTIALS = module.aurora.master_user_secret_arn
-  }
+  # Non-sensitive configuration only; credentials arrive through `secrets` below. One `<CALLEE>_URL` per
+  # agent it calls, e.g. ORDER_MANAGEMENT_URL = "http://order-management:8001"; the database's only for
+  # an agent that uses it.
+  environment = merge(
+    {
+      AGENT_NAME         = each.key
+      AWS_DEFAULT_REGION = local.region
+      BEDROCK_MODEL_ID   = local.bedrock_model_id
+      ENVIRONMENT        = local.environment
+      LOG_FORMAT         = "json"
+    },
+    each.value.uses_database ? tomap({
+      DB_CLUSTER_ARN = module.aurora.cluster_arn
+      DB_SECRET_ARN  = module.aurora.master_user_secret_arn
+      DB_NAME        = module.aurora.database_name
+    }) : tomap({}),
+    each.value.callee_urls,
+  )
+  secrets = merge(
+    { API_KEYS = module.secrets.api_keys_secret_arn },
+    each.value.uses_database ? tomap({ DB_CREDENTIALS = module.aurora.master_user_secret_arn }) : tomap({}),
+  )
 }
 
 module "monitoring" {
@@ -291,5 +362,6 @@ module "monitoring" {
   alb_arn_suffix              = module.alb.arn_suffix
   db_cluster_identifier       = module.aurora.cluster_identifier
   db_failure_metric_namespace = "MultiAgent/${local.environment}"
+  bedrock_model_id            = local.bedrock_model_id
   kms_key_arn                 = local.kms_key_arn
 }

@@ -59,9 +59,12 @@ resource "aws_lb_target_group" "this" {
   protocol    = "HTTP"
   port        = each.value.port
 
-  # 30 s lets in-flight requests finish; the 300 s default would stall every rolling deployment for
-  # five minutes per batch of replaced tasks.
-  deregistration_delay = 30
+  # A deregistering task keeps its open connections as long as the idle timeout lets one live without a
+  # byte: a non-streamed model answer cannot take longer through this ALB, so every in-flight answer
+  # finishes (300 s by default; 3600 s is AWS's maximum). Old tasks drain in parallel, so a rolling
+  # deployment takes one drain longer, not one per task. Then ECS sends SIGTERM and the container's
+  # stopTimeout (120 s) covers the calls between agents.
+  deregistration_delay = min(var.idle_timeout, 3600)
 
   health_check {
     enabled             = true

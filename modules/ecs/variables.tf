@@ -258,3 +258,29 @@ variable "kms_key_arn" {
   description = "Customer-managed KMS key encrypting the log group; null for CloudWatch Logs' default encryption."
   default     = null
 }
+
+variable "service_connect_namespace_arn" {
+  type        = string
+  description = "ARN of the environment's Service Connect namespace: the agent registers in it under its own name and calls other agents through it."
+}
+
+variable "stop_timeout_seconds" {
+  type        = number
+  description = "Seconds between SIGTERM and SIGKILL when a task stops, for in-flight answers to finish (Fargate allows at most 120)."
+  default     = 120
+
+  validation {
+    condition     = var.stop_timeout_seconds >= 2 && var.stop_timeout_seconds <= 120
+    error_message = "stop_timeout_seconds must be between 2 and 120 (Fargate's maximum)."
+  }
+}
+
+variable "memory_target_percent" {
+  type        = number
+  description = "Average memory utilization the service's target tracking policy keeps it at."
+
+  validation {
+    condition     = var.memory_target_percent >= 10 && var.memory_target_percent <= 95
+    error_message = "memory_target_percent must be between 10 and 95."
+  }
+}

@@ -1,12 +1,13 @@
 # Task execution role: used by the ECS agent (not the application) to pull images, ship logs and resolve the
 # task definition's "secrets" before the container starts.
 resource "aws_iam_role" "execution" {
-  name               = "${var.name_prefix}-multi-agent-ecs-execution"
-  description        = "ECS task execution role: image pull, container logs and secret injection for the multi-agent services."
+  name               = var.execution_role_name
+  description        = "ECS task execution role of agent ${var.agent_name}: its image, its log group, its secrets."
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 
   tags = {
-    Name = "${var.name_prefix}-multi-agent-ecs-execution"
+    Name  = var.execution_role_name
+    Agent = var.agent_name
   }
 }
 

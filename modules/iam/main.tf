@@ -46,7 +46,7 @@ locals {
   db_user_arn = "arn:${local.partition}:rds-db:${local.region}:${local.account_id}:dbuser:${var.db_cluster_resource_id}/${var.db_iam_user}"
 }
 
-# Shared trust policy for the execution and task roles. The SourceAccount/SourceArn conditions stop the ECS
+# Trust policy of the agent's execution and task roles. The SourceAccount/SourceArn conditions stop the ECS
 # service principal from assuming these roles on behalf of another account (confused deputy).
 data "aws_iam_policy_document" "ecs_tasks_assume" {
   statement {
@@ -74,13 +74,18 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
 }
 
 # What both the task role and the RDS access role need to use the database through the RDS Data API:
-# the API on this cluster, and the database secret (decrypted through Secrets Manager only).
+# the API on this cluster (only for an agent that uses the database), and the database secrets
+# (decrypted through Secrets Manager only).
 data "aws_iam_policy_document" "database_access" {
-  statement {
-    sid       = "RdsDataApi"
-    effect    = "Allow"
-    actions   = local.rds_data_actions
-    resources = [var.db_cluster_arn]
+  dynamic "statement" {
+    for_each = var.database_access ? [var.db_cluster_arn] : []
+
+    content {
+      sid       = "RdsDataApi"
+      effect    = "Allow"
+      actions   = local.rds_data_actions
+      resources = [statement.value]
+    }
   }
 
   dynamic "statement" {

@@ -1,6 +1,8 @@
-# RDS access role ("for database connections"): assumed by the task role when the application opens a
+# RDS access role ("for database connections"), only for an agent that uses the database: assumed by its task role when the application opens a
 # PostgreSQL connection with IAM authentication (rds-db:connect) or uses the Data API with a separate identity.
 data "aws_iam_policy_document" "rds_access_assume" {
+  count = var.database_access ? 1 : 0
+
   statement {
     sid     = "TaskRoleAssume"
     effect  = "Allow"
@@ -16,16 +18,21 @@ data "aws_iam_policy_document" "rds_access_assume" {
 }
 
 resource "aws_iam_role" "rds_access" {
-  name               = "${var.name_prefix}-multi-agent-rds-access"
-  description        = "Database access for the multi-agent services; assumable only by the ECS task role."
-  assume_role_policy = data.aws_iam_policy_document.rds_access_assume.json
+  count = var.database_access ? 1 : 0
+
+  name               = var.rds_access_role_name
+  description        = "Database access of agent ${var.agent_name}; assumable only by its ECS task role."
+  assume_role_policy = data.aws_iam_policy_document.rds_access_assume[0].json
 
   tags = {
-    Name = "${var.name_prefix}-multi-agent-rds-access"
+    Name  = var.rds_access_role_name
+    Agent = var.agent_name
   }
 }
 
 data "aws_iam_policy_document" "rds_access" {
+  count = var.database_access ? 1 : 0
+
   source_policy_documents = [data.aws_iam_policy_document.database_access.json]
 
   statement {
@@ -37,7 +44,9 @@ data "aws_iam_policy_document" "rds_access" {
 }
 
 resource "aws_iam_role_policy" "rds_access" {
+  count = var.database_access ? 1 : 0
+
   name   = "rds-access"
-  role   = aws_iam_role.rds_access.id
-  policy = data.aws_iam_policy_document.rds_access.json
+  role   = aws_iam_role.rds_access[0].id
+  policy = data.aws_iam_policy_document.rds_access[0].json
 }

@@ -1,14 +1,19 @@
-# Task role: the identity of the application code inside the containers.
+# Task role: the identity of one agent's application code inside its containers. Attach further per-agent
+# permissions (its own database credentials, its own secrets) to this role, through the task_role_name
+# output, with a policy of their own.
 resource "aws_iam_role" "task" {
-  name               = "${var.name_prefix}-multi-agent-ecs-task"
-  description        = "ECS task role for the multi-agent services: Bedrock inference, RDS Data API and application secrets."
+  name               = var.task_role_name
+  description        = "ECS task role of agent ${var.agent_name}: Bedrock inference and its own data access."
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 
   tags = {
-    Name = "${var.name_prefix}-multi-agent-ecs-task"
+    Name  = var.task_role_name
+    Agent = var.agent_name
   }
 }
 
+# Bedrock: the agent may invoke exactly the inference profile it is configured with, and the foundation model
+# behind it only through that profile. These two statements are the only Bedrock grants in the tree.
 data "aws_iam_policy_document" "task" {
   source_policy_documents = [data.aws_iam_policy_document.database_access.json]
 

@@ -1,12 +1,26 @@
-variable "name_prefix" {
+variable "agent_name" {
   type        = string
-  description = "Prefix for role names, usually the environment (\"prod\")."
+  description = "The agent these roles belong to: each agent has its own, and no role serves two agents."
+}
 
-  validation {
-    # The longest role name is "<prefix>-multi-agent-ecs-execution" (25 characters after the prefix); IAM allows 64.
-    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,39}$", var.name_prefix))
-    error_message = "name_prefix must be 1-39 characters of [A-Za-z0-9+=,.@_-] so role names stay within 64 characters."
-  }
+variable "task_role_name" {
+  type        = string
+  description = "Name of the agent's task role (the application's identity)."
+}
+
+variable "execution_role_name" {
+  type        = string
+  description = "Name of the agent's task execution role (image pull, logs, secret injection)."
+}
+
+variable "rds_access_role_name" {
+  type        = string
+  description = "Name of the agent's database access role (created only when database_access is true)."
+}
+
+variable "database_access" {
+  type        = bool
+  description = "Whether the agent uses the database: the RDS Data API on the cluster, the database access role, and the secrets in task_secret_arns."
 }
 
 variable "repository_names" {

@@ -33,9 +33,14 @@ output "alb_security_group_id" {
   value       = aws_security_group.alb.id
 }
 
-output "ecs_security_group_id" {
-  description = "ID of the security group for the ECS agent tasks."
-  value       = aws_security_group.ecs.id
+output "agent_security_group_ids" {
+  description = "Each agent's own security group ID, keyed by agent name."
+  value       = { for name, group in aws_security_group.agent : name => group.id }
+}
+
+output "service_connect_namespace_arn" {
+  description = "ARN of the environment's Service Connect (Cloud Map HTTP) namespace the agents call each other through."
+  value       = aws_service_discovery_http_namespace.agents.arn
 }
 
 output "db_security_group_id" {

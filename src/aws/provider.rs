@@ -13,7 +13,7 @@
 /// Resource type → attribute paths whose change replaces the resource. A path names a top-level argument
 /// (`name`) or a nested block or its argument (`encryption_configuration`, `runtime_platform.cpu_architecture`);
 /// a block's path covers everything inside it.
-pub const FORCE_NEW: [(&str, &[&str]); 54] = [
+pub const FORCE_NEW: [(&str, &[&str]); 55] = [
     (
         "aws_appautoscaling_policy",
         &["name", "resource_id", "scalable_dimension", "service_namespace"],
@@ -36,6 +36,7 @@ pub const FORCE_NEW: [(&str, &[&str]); 54] = [
         ],
     ),
     ("aws_backup_vault", &["kms_key_arn", "name"]),
+    ("aws_cloudwatch_dashboard", &["dashboard_name"]),
     ("aws_cloudwatch_log_group", &["log_group_class", "name", "name_prefix"]),
     ("aws_cloudwatch_log_metric_filter", &["log_group_name", "name"]),
     ("aws_cloudwatch_metric_alarm", &["alarm_name"]),

@@ -19,7 +19,7 @@ pub fn declare(ctx: &mut Context<'_>) {
         }
         b
     };
-    let table: [(&str, FuncDef); 24] = [
+    let table: [(&str, FuncDef); 30] = [
         ("length", any(1).build(length)),
         ("range", FuncDef::builder().variadic_param(ParamType::Any).build(range)),
         ("distinct", any(1).build(distinct)),
@@ -59,6 +59,33 @@ pub fn declare(ctx: &mut Context<'_>) {
         ),
         ("merge", FuncDef::builder().variadic_param(ParamType::Any).build(merge)),
         ("flatten", any(1).build(flatten)),
+        ("one", any(1).build(one)),
+        ("tomap", any(1).build(|a| Ok(a[0].clone()))),
+        (
+            "coalesce",
+            FuncDef::builder().variadic_param(ParamType::Any).build(|a| {
+                Ok(a.iter()
+                    .find(|v| !v.is_null() && **v != Value::from(""))
+                    .cloned()
+                    .unwrap_or(Value::Null))
+            }),
+        ),
+        (
+            "replace",
+            any(3).build(|a| Ok(Value::from(text(&a[0]).replace(&text(&a[1]), &text(&a[2]))))),
+        ),
+        (
+            "min",
+            FuncDef::builder()
+                .variadic_param(ParamType::Any)
+                .build(|a| extreme(a, std::cmp::Ordering::Less)),
+        ),
+        (
+            "max",
+            FuncDef::builder()
+                .variadic_param(ParamType::Any)
+                .build(|a| extreme(a, std::cmp::Ordering::Greater)),
+        ),
     ];
     for (name, def) in table {
         ctx.declare_func(name, def);
@@ -124,6 +151,31 @@ fn range(a: FuncArgs) -> Result<Value, String> {
         i += step;
     }
     Ok(Value::Array(out))
+}
+
+/// `one(list)`: null for an empty list, its element for a list of one, an error otherwise.
+fn one(a: FuncArgs) -> Result<Value, String> {
+    let items = elements(&a[0]);
+    match items.as_slice() {
+        [] => Ok(Value::Null),
+        [only] => Ok(only.clone()),
+        _ => Err(format!("one() of a list of {}", items.len())),
+    }
+}
+
+/// `min(…)` / `max(…)` over numbers; an unknown (marker) argument makes the result unknown too.
+fn extreme(a: FuncArgs, keep: std::cmp::Ordering) -> Result<Value, String> {
+    let mut best: Option<(f64, Value)> = None;
+    for v in a.iter() {
+        let Some(x) = v.as_number().and_then(hcl::Number::as_f64) else {
+            return Ok(v.clone());
+        };
+        if best.as_ref().is_none_or(|(b, _)| x.partial_cmp(b) == Some(keep)) {
+            best = Some((x, v.clone()));
+        }
+    }
+    best.map(|(_, v)| v)
+        .ok_or_else(|| "min/max need at least one argument".to_string())
 }
 
 fn distinct(a: FuncArgs) -> Result<Value, String> {

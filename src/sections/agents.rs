@@ -1,5 +1,7 @@
-//! Agents: `[[agent]]` in agents.toml (name, port, ALB paths, health check, rename) and each environment's
-//! `[agents.<name>]` sizing overrides. Raw forms, checks, and the resolved [`Agent`].
+//! Agents: `[[agent]]` in agents.toml (name, port, ALB paths, health check, rename, the agents it calls,
+//! whether it uses the database) and each environment's `[agents.<name>]` sizing overrides. Raw forms,
+//! checks, and the resolved [`Agent`]. The graph of `calls` is checked here; it is wired (Service Connect,
+//! security groups) by the templates and proven from the rendered tree by [`crate::reach`].
 //!
 //! Names, listener-rule priorities and state moves cross sections; [`crate::resolve`] derives them.
 
@@ -38,6 +40,9 @@ rules! {
         DesiredCountTooHigh,
         MaxCount,
         DesiredAboveMax,
+        UnknownCall,
+        SelfCall,
+        DuplicateCall,
     }
 }
 
@@ -59,6 +64,12 @@ pub struct AgentSpec {
     pub description: Option<String>,
     /// The agent's previous name: its Terraform state is moved, its AWS names are kept.
     pub renamed_from: Option<Spanned<String>>,
+    /// The agents this one calls, by name (Service Connect, inside the VPC).
+    #[serde(default)]
+    pub calls: Vec<Spanned<String>>,
+    /// Whether the agent uses the database: it gets the database port and, until agents have their own
+    /// database credentials, the cluster's master secret. Default false.
+    pub uses_database: Option<bool>,
 }
 
 /// An environment's override of one shared agent's sizing (`[agents.<name>]`), as written.
@@ -84,6 +95,9 @@ pub struct CheckedAgent {
     pub size: FargateSize,
     pub desired_count: u32,
     pub max_count: u32,
+    /// The agents it calls, checked: declared, not itself, each once, in the order written.
+    pub calls: Vec<AgentName>,
+    pub uses_database: bool,
 }
 
 impl CheckedAgent {
@@ -110,11 +124,33 @@ pub struct Agent {
     /// ALB listener-rule priority, in declaration order.
     pub priority: u32,
     pub names: AgentNames,
+    /// The agents this one calls (the agent graph's edges), in the order written.
+    pub calls: Vec<AgentName>,
+    /// One environment variable per callee: `ORDER_MANAGEMENT_URL` → `http://order-management:8001`, the
+    /// callee's Service Connect client alias and port.
+    pub callee_urls: BTreeMap<String, String>,
+    /// The agent reaches the database (port, and the master secret until per-agent credentials exist).
+    pub uses_database: bool,
+}
+
+/// `order-management` → `ORDER_MANAGEMENT_URL`: the variable a caller reads a callee's URL from.
+pub fn callee_url_variable(callee: &AgentName) -> String {
+    format!("{}_URL", callee.as_str().to_ascii_uppercase().replace('-', "_"))
 }
 
 impl Agent {
     /// The checked agent with its derived names and its listener-rule priority.
-    pub fn resolve(agent: CheckedAgent, names: AgentNames, priority: u32) -> Self {
+    /// `ports` maps every agent's name to its port, for the callee URLs.
+    pub fn resolve(agent: CheckedAgent, names: AgentNames, priority: u32, ports: &BTreeMap<AgentName, u16>) -> Self {
+        let callee_urls = agent
+            .calls
+            .iter()
+            .filter_map(|c| {
+                ports
+                    .get(c)
+                    .map(|port| (callee_url_variable(c), format!("http://{c}:{port}")))
+            })
+            .collect();
         Self {
             physical_name: agent.physical_name().clone(),
             name: agent.name,
@@ -127,6 +163,9 @@ impl Agent {
             max_count: agent.max_count,
             priority,
             names,
+            calls: agent.calls,
+            callee_urls,
+            uses_database: agent.uses_database,
         }
     }
 }
@@ -214,6 +253,8 @@ pub fn check(
                 size,
                 desired_count: desired,
                 max_count: max,
+                calls: Vec::new(),
+                uses_database: agent.uses_database.unwrap_or(false),
             };
             out.push((checked, agent.renamed_from.as_ref()));
         }
@@ -247,7 +288,76 @@ pub fn check(
             );
         }
     }
-    out.into_iter().map(|(agent, _)| agent).collect()
+    let mut checked: Vec<CheckedAgent> = out.into_iter().map(|(agent, _)| agent).collect();
+    for agent in declared {
+        let calls = agent_calls(cx, agent, &names, declared);
+        if let Some(c) = checked.iter_mut().find(|c| c.name.as_str() == agent.name.get_ref()) {
+            c.calls = calls;
+        }
+    }
+    checked
+}
+
+/// The agents `agent` calls: each must be declared, not `agent` itself, and listed once.
+fn agent_calls(
+    cx: &mut Checker,
+    agent: &AgentSpec,
+    names: &BTreeMap<String, &Spanned<String>>,
+    declared: &[AgentSpec],
+) -> Vec<AgentName> {
+    let mut seen: BTreeMap<&str, &Spanned<String>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for callee in &agent.calls {
+        let raw = callee.get_ref();
+        if raw == agent.name.get_ref() {
+            cx.error(
+                Rule::SelfCall,
+                SpecFile::Agents,
+                callee,
+                format!("agent `{raw}` calls itself"),
+                "an agent calls its own code directly; list only other agents in `calls`",
+            );
+            continue;
+        }
+        if !names.contains_key(raw) {
+            let renamed = declared
+                .iter()
+                .find(|a| a.renamed_from.as_ref().is_some_and(|r| r.get_ref() == raw));
+            let help = match renamed {
+                Some(a) => format!("`{raw}` was renamed to `{}`: call it by its new name", a.name.get_ref()),
+                None => suggest(
+                    raw,
+                    names.keys().map(String::as_str),
+                    "call only agents that agents.toml declares",
+                ),
+            };
+            cx.error(
+                Rule::UnknownCall,
+                SpecFile::Agents,
+                callee,
+                format!("`{raw}` is not a declared agent"),
+                help,
+            );
+            continue;
+        }
+        if let Some(first) = seen.get(raw.as_str()) {
+            cx.duplicate(
+                Rule::DuplicateCall,
+                SpecFile::Agents,
+                callee,
+                first,
+                format!("`{}` calls `{raw}` twice", agent.name.get_ref()),
+                "first listed here",
+                "list each callee once",
+            );
+            continue;
+        }
+        seen.insert(raw, callee);
+        if let Ok(name) = AgentName::new(raw) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 fn agent_name<'p>(

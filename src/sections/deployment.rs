@@ -39,6 +39,11 @@ pub struct Deployment {
     pub minimum_healthy_percent: u32,
     pub maximum_percent: u32,
     pub timeout: String,
+    /// Memory target tracking next to CPU's: scale out before memory runs short (tasks are OOM-killed at
+    /// 100 %), leaving a quarter for a burst of long conversations.
+    pub memory_target_percent: u32,
+    /// SIGTERM to SIGKILL: Fargate's maximum, 120 s, for answers still being written when a task stops.
+    pub stop_timeout_seconds: u32,
 }
 
 pub fn check(cx: &mut Checker, d: &DeploymentSpec) -> Option<Deployment> {
@@ -78,5 +83,7 @@ pub fn check(cx: &mut Checker, d: &DeploymentSpec) -> Option<Deployment> {
         minimum_healthy_percent: 50,
         maximum_percent: 200,
         timeout: "10m".to_string(),
+        memory_target_percent: 75,
+        stop_timeout_seconds: 120,
     })
 }

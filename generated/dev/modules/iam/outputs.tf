@@ -16,8 +16,8 @@ output "task_role_arn" {
 }
 
 output "rds_access_role_arn" {
-  description = "ARN of the database access role the task role may assume."
-  value       = aws_iam_role.rds_access.arn
+  description = "ARN of the database access role the task role may assume (null for an agent without database access)."
+  value       = one(aws_iam_role.rds_access[*].arn)
   depends_on  = [aws_iam_role_policy.rds_access]
 }
 
@@ -27,6 +27,6 @@ output "execution_role_name" {
 }
 
 output "task_role_name" {
-  description = "Name of the ECS task role."
+  description = "Name of the agent's ECS task role: attach per-agent policies (database credentials, secrets) to it."
   value       = aws_iam_role.task.name
 }

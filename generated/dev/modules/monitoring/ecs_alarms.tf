@@ -32,7 +32,7 @@ resource "aws_cloudwatch_metric_alarm" "ecs_memory_high" {
   for_each = var.agents
 
   alarm_name        = "${var.name_prefix}-${each.key}-memory-high"
-  alarm_description = "Average memory of ECS service ${each.value.service_name} above ${var.memory_threshold_percent}% for 3 consecutive minutes. Autoscaling tracks CPU only, so sustained memory pressure risks OOM-killed tasks."
+  alarm_description = "Average memory of ECS service ${each.value.service_name} above ${var.memory_threshold_percent}% for 3 consecutive minutes. Autoscaling tracks memory too; if it persists the service is at max_count and tasks risk being OOM-killed."
 
   namespace   = "AWS/ECS"
   metric_name = "MemoryUtilization"
@@ -51,29 +51,58 @@ resource "aws_cloudwatch_metric_alarm" "ecs_memory_high" {
   ok_actions    = local.alarm_actions
 }
 
-# Fires when fewer tasks run than the service's baseline (desired_count is also the autoscaling
-# minimum, so normal scale-in never drops below it). Container Insights publishes
-# RunningTaskCount once a minute; missing data means the service or Container Insights is gone,
-# which is treated as an outage. Agents deliberately scaled to zero get no alarm: the condition
-# "< 0" can never be true and missing data would alarm forever.
+# Fires when fewer tasks run than the service wants right now: Container Insights publishes both the
+# running and the live desired count (which autoscaling moves) once a minute, and metric math compares
+# them, so a scaled-out service that loses tasks alarms too. Five minutes absorb a scale-out's task
+# start-up; a deployment runs more tasks than desired, never fewer. Missing data means the service or
+# Container Insights is gone, which is treated as an outage. Agents seeded at zero tasks get no alarm.
 resource "aws_cloudwatch_metric_alarm" "ecs_running_tasks_low" {
   for_each = { for name, agent in var.agents : name => agent if agent.desired_count > 0 }
 
   alarm_name        = "${var.name_prefix}-${each.key}-running-tasks-low"
-  alarm_description = "ECS service ${each.value.service_name} has had fewer than ${each.value.desired_count} running task(s) for 3 consecutive minutes (crash loop, failed deployment or capacity problem)."
+  alarm_description = "ECS service ${each.value.service_name} has run fewer tasks than its current desired count for 5 consecutive minutes (crash loop, failed deployment or capacity problem)."
 
-  namespace   = "ECS/ContainerInsights"
-  metric_name = "RunningTaskCount"
-  dimensions = {
-    ClusterName = each.value.cluster_name
-    ServiceName = each.value.service_name
-  }
-  statistic           = "Average"
-  period              = 60
-  evaluation_periods  = 3
-  comparison_operator = "LessThanThreshold"
-  threshold           = each.value.desired_count
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = 5
   treat_missing_data  = "breaching"
+
+  metric_query {
+    id          = "missing"
+    expression  = "desired - running"
+    label       = "Tasks below desired"
+    return_data = true
+  }
+
+  metric_query {
+    id = "running"
+
+    metric {
+      namespace   = "ECS/ContainerInsights"
+      metric_name = "RunningTaskCount"
+      dimensions = {
+        ClusterName = each.value.cluster_name
+        ServiceName = each.value.service_name
+      }
+      stat   = "Average"
+      period = 60
+    }
+  }
+
+  metric_query {
+    id = "desired"
+
+    metric {
+      namespace   = "ECS/ContainerInsights"
+      metric_name = "DesiredTaskCount"
+      dimensions = {
+        ClusterName = each.value.cluster_name
+        ServiceName = each.value.service_name
+      }
+      stat   = "Average"
+      period = 60
+    }
+  }
 
   alarm_actions = local.alarm_actions
   ok_actions    = local.alarm_actions

@@ -101,3 +101,14 @@ variable "kms_key_arn" {
   description = "Customer-managed KMS key encrypting the alarm topic (its policy must let cloudwatch.amazonaws.com use it); null leaves the topic unencrypted."
   default     = null
 }
+
+variable "bedrock_model_id" {
+  type        = string
+  description = "The model or inference profile ID the agents invoke: the ModelId dimension of the AWS/Bedrock metrics."
+}
+
+variable "bedrock_throttles_threshold" {
+  type        = number
+  description = "Throttled Bedrock invocations in 5 minutes above which the throttling alarm fires (the SDK retries a few)."
+  default     = 5
+}

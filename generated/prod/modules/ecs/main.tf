@@ -18,11 +18,14 @@ locals {
     image     = var.image
     essential = true
 
+    # Named so that Service Connect can publish it: the agent's callers reach it as http://<agent>:<port>.
     portMappings = [
       {
+        name          = var.agent_name
         containerPort = var.container_port
         hostPort      = var.container_port
         protocol      = "tcp"
+        appProtocol   = "http"
       },
     ]
 
@@ -52,15 +55,20 @@ locals {
       }
     }
 
-    # Requires curl in the image. The ALB health check decides routing; this one lets ECS replace a hung
-    # container even when it is not receiving traffic.
+    # Python's standard library only, so it works in python:3.11-slim (which has no curl): urlopen raises on
+    # a refused connection, a timeout or a non-2xx answer, and the uncaught exception exits 1. The ALB
+    # health check decides routing; this one lets ECS replace a hung container even without traffic.
     healthCheck = {
-      command     = ["CMD-SHELL", "curl -f http://localhost:${var.container_port}${var.health_check_path} || exit 1"]
+      command     = ["CMD", "python3", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:${var.container_port}${var.health_check_path}', timeout=4)"]
       interval    = 30
       timeout     = 5
       retries     = 3
       startPeriod = 60
     }
+
+    # After SIGTERM the container has this long (Fargate's maximum, 120 s) to finish the answers it is
+    # still producing, including those to other agents through Service Connect, before SIGKILL.
+    stopTimeout = var.stop_timeout_seconds
 
     # With a read-only root file system the application may write only to /tmp, a scratch volume private to
     # the task (Fargate ephemeral storage, gone when the task stops).
@@ -177,6 +185,23 @@ resource "aws_ecs_service" "this" {
     container_port   = var.container_port
   }
 
+  # Every agent is a Service Connect service under its own name and port (its callers use
+  # http://<agent>:<port>), and a client of the namespace, so it can call the agents it declares.
+  service_connect_configuration {
+    enabled   = true
+    namespace = var.service_connect_namespace_arn
+
+    service {
+      port_name      = var.agent_name
+      discovery_name = var.agent_name
+
+      client_alias {
+        dns_name = var.agent_name
+        port     = var.container_port
+      }
+    }
+  }
+
   # A deployment whose tasks never become healthy is stopped and rolled back to the last working revision.
   deployment_circuit_breaker {
     enable   = true
@@ -230,6 +255,28 @@ resource "aws_appautoscaling_policy" "cpu" {
 
     predefined_metric_specification {
       predefined_metric_type = "ECSServiceAverageCPUUtilization"
+    }
+  }
+}
+
+# Memory next to CPU: an agent holding long conversations in memory can run out of it with idle CPUs.
+# Both policies track their own metric; Application Auto Scaling scales out when either asks to and in
+# only when both allow it.
+resource "aws_appautoscaling_policy" "memory" {
+  name               = "${var.service_name}-memory-target-tracking"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+  resource_id        = aws_appautoscaling_target.this.resource_id
+
+  target_tracking_scaling_policy_configuration {
+    target_value = var.memory_target_percent
+
+    scale_in_cooldown  = 300
+    scale_out_cooldown = 60
+
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageMemoryUtilization"
     }
   }
 }

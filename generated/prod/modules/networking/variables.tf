@@ -57,19 +57,29 @@ variable "single_nat_gateway" {
   description = "true: one NAT gateway in the first public subnet shared by all private subnets (cheaper, not AZ-resilient); false: one NAT gateway per AZ."
 }
 
-variable "agent_ports" {
-  type        = list(number)
-  description = "Container ports the ALB may reach on the ECS tasks (one per agent; duplicates are collapsed)."
+variable "agents" {
+  type = map(object({
+    port                = number
+    calls               = list(string)
+    uses_database       = bool
+    security_group_name = string
+  }))
+  description = "The agents, keyed by name: each gets its own security group. Its port admits the ALB and the agents that call it; it may reach the ports of the agents it calls, the database (if it uses it) and HTTPS anywhere."
 
   validation {
-    condition     = length(var.agent_ports) > 0 && alltrue([for port in var.agent_ports : port >= 1 && port <= 65535 && floor(port) == port])
-    error_message = "agent_ports must be a non-empty list of whole TCP port numbers between 1 and 65535."
+    condition     = length(var.agents) > 0 && alltrue([for agent in var.agents : agent.port >= 1 && agent.port <= 65535 && floor(agent.port) == agent.port])
+    error_message = "agents must be non-empty, each with a whole TCP port number between 1 and 65535."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for name, agent in var.agents : [for callee in agent.calls : contains(keys(var.agents), callee) && callee != name]]))
+    error_message = "An agent may call only other declared agents."
   }
 }
 
 variable "db_port" {
   type        = number
-  description = "TCP port the database listens on; only the ECS security group may reach it."
+  description = "TCP port the database listens on; only the groups of the agents that use the database may reach it."
   default     = 5432
 
   validation {
