@@ -12,6 +12,7 @@
 
 pub mod addresses;
 pub mod cidr;
+pub mod contract;
 pub mod diag;
 pub mod diff;
 pub mod fargate;

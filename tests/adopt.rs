@@ -302,7 +302,7 @@ fn the_readme_adoption_steps_then_the_ci_workflow_pass() {
     assert!(o.status.success(), "the README's commands failed:\n{}", text(&o));
     let repo = dir.path().join("infrastructure");
     for (path, content) in scaffold::files() {
-        assert_eq!(std::fs::read_to_string(repo.join(path)).unwrap(), content, "{path}");
+        assert_eq!(std::fs::read_to_string(repo.join(&path)).unwrap(), content, "{path}");
     }
     assert!(
         text(&o).contains("rendered prod into ./generated/prod: 56 files written"),
