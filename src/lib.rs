@@ -64,7 +64,9 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     fn add<R: Copy + Into<diag::Code>>(out: &mut Vec<diag::Code>, rules: &[R]) {
         out.extend(rules.iter().map(|&rule| rule.into()));
     }
-    use sections::{agents, alarms, alb, backend, bedrock, database, deployment, ecr, environment, network, security};
+    use sections::{
+        agents, alarms, alb, backend, bedrock, database, deployment, ecr, environment, network, pipeline, security,
+    };
     let mut out = Vec::new();
     add(&mut out, spec::Rule::ALL);
     add(&mut out, keys::Rule::ALL);
@@ -78,6 +80,7 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     add(&mut out, deployment::Rule::ALL);
     add(&mut out, backend::Rule::ALL);
     add(&mut out, security::Rule::ALL);
+    add(&mut out, pipeline::Rule::ALL);
     add(&mut out, agents::Rule::ALL);
     add(&mut out, resolve::Rule::ALL);
     out
