@@ -39,6 +39,11 @@ fn us_east_1_variant_is_valid_terraform() {
 }
 
 #[test]
+fn the_release_pipeline_is_valid_terraform() {
+    validate(&support::valid_fixture(support::PIPELINE_FIXTURE));
+}
+
+#[test]
 fn committed_trees_are_fmt_clean() {
     for env in ["dev", "prod"] {
         let dir = support::root().join("generated").join(env);

@@ -41,6 +41,16 @@ pub fn write_tree(tree: &Tree, dir: &Path) {
     }
 }
 
+/// A valid fixture (`tests/fixtures/valid/<name>.toml`), as the environment `<name>`, with the shared agents.
+pub fn valid_fixture(name: &str) -> Inputs {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/valid").join(format!("{name}.toml"))).unwrap();
+    let agents = std::fs::read_to_string(root().join("environments/agents.toml")).unwrap();
+    Inputs::from_text(name, &text, &agents, Overrides::default())
+}
+
+/// The fixture that hosts the release pipeline (`[pipeline]`, stages dev → staging → prod).
+pub const PIPELINE_FIXTURE: &str = "live";
+
 /// The prod spec moved to another region (the "us-east-1 variant").
 pub fn us_east_1_variant() -> Inputs {
     let mut inputs = inputs("prod");
