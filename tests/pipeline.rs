@@ -84,6 +84,10 @@ fn stages_are_promoted_in_order_behind_approvals() {
     assert!(!deploy.contains("docker build"), "deploys never rebuild");
     assert!(deploy.contains("tfgen render \"$ENVIRONMENT\"") && deploy.contains("terraform apply"));
     assert!(deploy.contains("aws sts assume-role --role-arn \"$DEPLOY_ROLE_ARN\""));
+    assert!(
+        deploy.contains("grep -q 'backend \"s3\"' backend.tf ||"),
+        "a stage without shared state stops"
+    );
     // Builds tag with the commit, into repositories whose tags are immutable, and stop on scan findings.
     assert!(module.contains("TAG=\"$(echo \"$COMMIT_ID\" | cut -c1-12)\""));
     assert!(module.contains("image_tag_mutability = \"IMMUTABLE\""));

@@ -431,6 +431,8 @@ resource "aws_codebuild_project" "deploy" {
               sed -i "s/^image_tag = .*/image_tag = \"$TAG\"/" "environments/$ENVIRONMENT.toml"
               tfgen render "$ENVIRONMENT"
               cd "generated/$ENVIRONMENT"
+              # State in this build's container would be lost when it ends: a stage needs shared state.
+              grep -q 'backend "s3"' backend.tf || { echo "$ENVIRONMENT has no [backend.s3]; a pipeline stage needs shared state"; exit 1; }
               terraform init -input=false
               # The environment's repositories exist before the images are copied (a first deploy creates them).
               terraform apply -input=false -auto-approve -target=module.ecr
