@@ -69,6 +69,48 @@ fn text(expr: &Expression) -> String {
     }
 }
 
+/// The `environment` map one agent's container gets: an object, or `merge()` of objects, of the agent's own
+/// entry in `local.agents` (`each.value.X`), or of a per-agent local map (`local.X[each.key]`). Values the
+/// test cannot resolve locally (module outputs) keep their expression text.
+fn environment_of<'a>(
+    expr: &'a Expression,
+    agent: &str,
+    agent_entry: &'a Expression,
+    locals: &'a Body,
+) -> Vec<(String, &'a Expression)> {
+    if let Expression::FuncCall(call) = expr
+        && call.name.name.as_str() == "merge"
+    {
+        return call
+            .args
+            .iter()
+            .flat_map(|arg| environment_of(arg, agent, agent_entry, locals))
+            .collect();
+    }
+    if let Expression::Object(_) = expr {
+        return object(expr);
+    }
+    let reference = text(expr);
+    if let Some(field) = reference.strip_prefix("each.value.") {
+        let (_, value) = object(agent_entry)
+            .into_iter()
+            .find(|(k, _)| k == field)
+            .unwrap_or_else(|| panic!("local.agents.{agent} has no `{field}`"));
+        return object(value);
+    }
+    if let Some(name) = reference
+        .strip_prefix("local.")
+        .and_then(|r| r.strip_suffix("[each.key]"))
+    {
+        let (_, value) = object(attr(locals, name))
+            .into_iter()
+            .find(|(k, _)| k == agent)
+            .unwrap_or_else(|| panic!("local.{name} has no entry for {agent}"));
+        return object(value);
+    }
+    panic!("the contract test cannot read the ecs module's environment `{reference}`; teach environment_of")
+}
+
 /// Reads every agent's container from the rendered root module.
 fn containers(main_tf: &str) -> BTreeMap<String, Container> {
     let body: Body = hcl::parse(main_tf).expect("parse main.tf");
@@ -76,14 +118,13 @@ fn containers(main_tf: &str) -> BTreeMap<String, Container> {
     let region = text(attr(locals, "region"));
     let environment = text(attr(locals, "environment"));
     let ecs = &block(&body, "module", Some("ecs")).body;
-    let env_template = object(attr(ecs, "environment"));
     let secrets: Vec<String> = object(attr(ecs, "secrets")).into_iter().map(|(k, _)| k).collect();
     object(attr(locals, "agents"))
         .into_iter()
         .map(|(name, agent)| {
             let fields: BTreeMap<String, String> = object(agent).into_iter().map(|(k, v)| (k, text(v))).collect();
-            let env = env_template
-                .iter()
+            let env = environment_of(attr(ecs, "environment"), &name, agent, locals)
+                .into_iter()
                 .map(|(k, v)| {
                     let value = match text(v).as_str() {
                         "each.key" => name.clone(),
@@ -91,7 +132,7 @@ fn containers(main_tf: &str) -> BTreeMap<String, Container> {
                         "local.environment" => environment.clone(),
                         other => other.to_string(),
                     };
-                    (k.clone(), value)
+                    (k, value)
                 })
                 .collect();
             let container = Container {
