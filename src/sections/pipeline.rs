@@ -24,7 +24,9 @@ rules! {
     }
 }
 
-/// The hosts a CodeStar connection can reach (`aws_codestarconnections_connection.provider_type`).
+/// The hosts a CodeStar connection can reach (`aws_codestarconnections_connection.provider_type`). Source: the
+/// AWS provider 5.100 documentation of that argument and the CodeConnections API's `ProviderType`; checked
+/// 2026-11-25.
 pub const PROVIDERS: &[&str] = &[
     "GitHub",
     "GitHubEnterpriseServer",
