@@ -21,6 +21,7 @@ use crate::sections::database::DatabaseSpec;
 use crate::sections::deployment::DeploymentSpec;
 use crate::sections::ecr::EcrSpec;
 use crate::sections::network::NetworkSpec;
+use crate::sections::pipeline::{PipelineSpec, StageSpec};
 use crate::sections::security::SecuritySpec;
 use crate::spec::{AgentsFile, EnvSpec};
 
@@ -52,6 +53,8 @@ fn allowed(schema: Schema, path: &[&str]) -> Option<&'static [&'static str]> {
         (Schema::Env, ["backend"]) => fields_of::<BackendSpec>(),
         (Schema::Env, ["backend", "s3"]) => fields_of::<S3BackendSpec>(),
         (Schema::Env, ["security"]) => fields_of::<SecuritySpec>(),
+        (Schema::Env, ["pipeline"]) => fields_of::<PipelineSpec>(),
+        (Schema::Env, ["pipeline", "stage", _]) => fields_of::<StageSpec>(),
         (Schema::Env, ["agents", _]) => fields_of::<AgentOverride>(),
         (Schema::Agents, []) => fields_of::<AgentsFile>(),
         (Schema::Agents, ["agent", _]) => fields_of::<AgentSpec>(),

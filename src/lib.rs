@@ -16,6 +16,7 @@ pub mod addresses;
 pub mod aws;
 pub mod check;
 pub mod cidr;
+pub mod contract;
 pub mod diag;
 pub mod diff;
 pub mod fargate;
@@ -72,7 +73,9 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     fn add<R: Copy + Into<diag::Code>>(out: &mut Vec<diag::Code>, rules: &[R]) {
         out.extend(rules.iter().map(|&rule| rule.into()));
     }
-    use sections::{agents, alarms, alb, backend, bedrock, database, deployment, ecr, environment, network, security};
+    use sections::{
+        agents, alarms, alb, backend, bedrock, database, deployment, ecr, environment, network, pipeline, security,
+    };
     let mut out = Vec::new();
     add(&mut out, spec::Rule::ALL);
     add(&mut out, keys::Rule::ALL);
@@ -86,6 +89,7 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     add(&mut out, deployment::Rule::ALL);
     add(&mut out, backend::Rule::ALL);
     add(&mut out, security::Rule::ALL);
+    add(&mut out, pipeline::Rule::ALL);
     add(&mut out, agents::Rule::ALL);
     add(&mut out, resolve::Rule::ALL);
     out

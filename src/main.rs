@@ -131,14 +131,18 @@ enum Command {
     ///
     /// Writes `environments/agents.toml` (the plan's five agents), `environments/dev.toml` and
     /// `environments/prod.toml` (every optional key commented out with its default), the specs' JSON
-    /// Schemas in `schema/` (for editors), a `.gitignore` for Terraform's local files, and
-    /// `.github/workflows/infrastructure.yml`. When any of them exists, lists
+    /// Schemas in `schema/` (for editors), a `.gitignore` for Terraform's local files,
+    /// `.github/workflows/infrastructure.yml`, and per agent a Dockerfile and a reference agent under
+    /// `agents/<name>/` (see `tfgen scaffold agent`). When any of them exists, lists
     /// them and writes nothing.
     Init {
         /// Directory to create the repository in (created if missing).
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Write files for the user to own: once, never overwriting one that exists.
+    #[command(subcommand)]
+    Scaffold(Scaffold),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
     ///
     /// For example: `tfgen completions bash > ~/.local/share/bash-completion/completions/tfgen`.
@@ -177,6 +181,16 @@ enum Command {
 enum SchemaFile {
     Env,
     Agents,
+}
+
+#[derive(Debug, Subcommand)]
+enum Scaffold {
+    /// Write `agents/<NAME>/` (a `python:3.11-slim` Dockerfile, a reference agent, requirements.txt) for an
+    /// agent declared in `environments/agents.toml`; files that exist are kept as they are.
+    Agent {
+        /// The agent's name, as declared in `environments/agents.toml`.
+        name: String,
+    },
 }
 
 impl Command {
@@ -240,6 +254,7 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             Ok(code)
         }
         Command::Init { dir } => init(dir),
+        Command::Scaffold(Scaffold::Agent { name }) => scaffold_agent(&cli.root, name),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "tfgen", &mut std::io::stdout());
             Ok(exit::OK)
@@ -565,12 +580,51 @@ fn report_once(env: &str, diags: Diagnostics, style: Style, seen: &mut BTreeSet<
     }
 }
 
+/// `tfgen scaffold agent NAME`: writes the agent's image files that do not exist yet, and keeps the others.
+fn scaffold_agent(root: &Path, name: &str) -> Result<u8> {
+    let agents_file = root.join(load::ENVIRONMENTS_DIR).join(load::AGENTS_FILE);
+    let text = std::fs::read_to_string(&agents_file).with_context(|| format!("reading {}", agents_file.display()))?;
+    let declared = scaffold::declared_agents(&text);
+    let Some((_, port)) = declared.iter().find(|(n, _)| n == name) else {
+        let names: Vec<&str> = declared.iter().map(|(n, _)| n.as_str()).collect();
+        eprintln!(
+            "error: `{name}` is not an agent of {}\nhelp: declare it there first ([[agent]] with name and port); declared: {}",
+            agents_file.display(),
+            names.join(", ")
+        );
+        return Ok(exit::ERROR);
+    };
+    for (path, text) in scaffold::agent_files(name, *port) {
+        let target = root.join(&path);
+        if target.symlink_metadata().is_ok() {
+            println!("kept    {path} (exists; tfgen never overwrites it)");
+            continue;
+        }
+        write_new(&target, &text)?;
+        println!("created {path}");
+    }
+    Ok(exit::OK)
+}
+
+/// Creates `target` (and its directories) with `text`; fails if it exists.
+fn write_new(target: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(target)
+        .with_context(|| format!("creating {}", target.display()))?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).with_context(|| format!("writing {}", target.display()))
+}
+
 /// `tfgen init DIR`: writes the scaffold, or nothing at all when any of its files already exists.
 fn init(dir: &Path) -> Result<u8> {
     let files = scaffold::files();
     let existing: Vec<&str> = files
         .iter()
-        .map(|(path, _)| *path)
+        .map(|(path, _)| path.as_str())
         .filter(|path| dir.join(path).symlink_metadata().is_ok())
         .collect();
     if !existing.is_empty() {
@@ -583,23 +637,14 @@ fn init(dir: &Path) -> Result<u8> {
     }
     for (path, text) in &files {
         let target = dir.join(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-        }
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&target)
-            .with_context(|| format!("creating {}", target.display()))?;
-        std::io::Write::write_all(&mut file, text.as_bytes())
-            .with_context(|| format!("writing {}", target.display()))?;
+        write_new(&target, text)?;
         println!("created {}", target.display());
     }
     println!(
         "\nnext:\n  \
          1. edit environments/*.toml; prod.toml's certificate_arn is a placeholder to replace before applying\n  \
          2. tfgen render --all\n  \
-         3. commit environments/, generated/, .gitignore and .github/\n  \
+         3. commit environments/, generated/, agents/, .gitignore and .github/\n  \
          4. set TFGEN_REPOSITORY in {} to the tfgen repository CI installs from",
         scaffold::WORKFLOW_PATH
     );

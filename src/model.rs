@@ -18,6 +18,7 @@ use crate::sections::database::Database;
 use crate::sections::deployment::Deployment;
 use crate::sections::ecr::Ecr;
 use crate::sections::network::Network;
+use crate::sections::pipeline::Pipeline;
 use crate::sections::security::Security;
 
 /// `dev` or `prod` sizing, as the plan's "Resource Sizing" section defines them.
@@ -59,6 +60,8 @@ pub struct Model {
     /// `>= 1.5`, or `>= 1.10` when the S3 backend's native locking needs it.
     pub terraform_required_version: String,
     pub security: Security,
+    /// The release pipeline this environment hosts (`[pipeline]`), if any.
+    pub pipeline: Option<Pipeline>,
     pub agents: Vec<Agent>,
     /// State moves for renamed agents, one per agent-keyed resource.
     pub moves: Vec<Move>,

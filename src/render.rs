@@ -94,6 +94,10 @@ pub fn render(model: &Model) -> Result<Tree> {
                 .with_context(|| format!("rendering {path}"))?;
             (body, output_path(name))
         } else if path.ends_with(".tf") {
+            // The release pipeline's module goes only into the tree of the environment that hosts it.
+            if path.starts_with("pipeline/") && model.pipeline.is_none() {
+                continue;
+            }
             let text = file.contents_utf8().with_context(|| format!("{path} is not UTF-8"))?;
             tree.verbatim.insert(output_path(&path));
             (text.to_string(), output_path(&path))

@@ -3,7 +3,13 @@
 //! repository's own `environments/agents.toml` (the plan's five agents), so the two cannot drift.
 //!
 //! The JSON Schemas come from [`crate::schema`], so a new repository's specs are checked by its editor
-//! against the same types tfgen reads them with. This module does not touch the disk: `main` checks for existing files and writes these.
+//! against the same types tfgen reads them with. Each agent also gets, once, a Dockerfile and a reference
+//! agent under `agents/<name>/` (from `init/agent/`, filled from [`crate::contract`]); `tfgen scaffold agent
+//! NAME` writes them for one agent.
+//!
+//! This module does not touch the disk: `main` checks for existing files and writes these.
+
+use crate::contract;
 
 /// Replaced, in the CI workflow, by the version of the running tfgen, which CI then installs.
 const VERSION_PLACEHOLDER: &str = "{{TFGEN_VERSION}}";
@@ -11,13 +17,56 @@ const VERSION_PLACEHOLDER: &str = "{{TFGEN_VERSION}}";
 /// The scaffold's CI workflow, relative to the new repository's root.
 pub const WORKFLOW_PATH: &str = ".github/workflows/infrastructure.yml";
 
+/// The agents file every new repository starts with.
+const AGENTS_TOML: &str = include_str!("../environments/agents.toml");
+
+/// The files of one agent's image, written once: `agents/<name>/{Dockerfile,app.py,requirements.txt}`.
+pub fn agent_files(name: &str, port: u16) -> Vec<(String, String)> {
+    let fill = |text: &str| {
+        text.replace("{{AGENT_NAME}}", name)
+            .replace("{{PORT}}", &port.to_string())
+            .replace(
+                "{{HEALTH_PROBE}}",
+                &contract::health_probe(&port.to_string(), contract::HEALTH_PATH),
+            )
+            .replace("{{HEALTH_PATH}}", contract::HEALTH_PATH)
+            .replace("{{DB_FAILURE_EVENT}}", contract::DB_FAILURE_EVENT)
+    };
+    [
+        ("Dockerfile", include_str!("../init/agent/Dockerfile")),
+        ("app.py", include_str!("../init/agent/app.py")),
+        ("requirements.txt", include_str!("../init/agent/requirements.txt")),
+    ]
+    .into_iter()
+    .map(|(file, text)| (format!("agents/{name}/{file}"), fill(text)))
+    .collect()
+}
+
+/// The agents declared in an agents file, as (name, port); entries that do not parse are left out (the
+/// spec's own checks report them).
+pub fn declared_agents(agents_toml: &str) -> Vec<(String, u16)> {
+    toml::from_str::<crate::spec::AgentsFile>(agents_toml)
+        .map(|file| {
+            file.agents
+                .iter()
+                .filter_map(|a| Some((a.name.get_ref().clone(), u16::try_from(*a.port.get_ref()).ok()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Every file of a new repository: its path relative to the repository's root, and its text.
-pub fn files() -> Vec<(&'static str, String)> {
+pub fn files() -> Vec<(String, String)> {
+    let mut files = base_files();
+    for (name, port) in declared_agents(AGENTS_TOML) {
+        files.extend(agent_files(&name, port));
+    }
+    files
+}
+
+fn base_files() -> Vec<(String, String)> {
     vec![
-        (
-            "environments/agents.toml",
-            include_str!("../environments/agents.toml").to_string(),
-        ),
+        ("environments/agents.toml", AGENTS_TOML.to_string()),
         (
             "environments/dev.toml",
             include_str!("../init/environments/dev.toml").to_string(),
@@ -42,6 +91,9 @@ pub fn files() -> Vec<(&'static str, String)> {
             include_str!("../init/infrastructure.yml").replace(VERSION_PLACEHOLDER, env!("CARGO_PKG_VERSION")),
         ),
     ]
+    .into_iter()
+    .map(|(path, text)| (path.to_string(), text))
+    .collect()
 }
 
 #[cfg(test)]
@@ -51,11 +103,32 @@ mod tests {
     #[test]
     fn the_workflow_pins_this_version() {
         let files = files();
-        let (_, workflow) = files.iter().find(|(p, _)| *p == WORKFLOW_PATH).unwrap();
+        let (_, workflow) = files.iter().find(|(p, _)| p == WORKFLOW_PATH).unwrap();
         assert!(
             !workflow.contains(VERSION_PLACEHOLDER),
             "placeholder left in the workflow"
         );
         assert!(workflow.contains(&format!("TFGEN_VERSION: \"{}\"", env!("CARGO_PKG_VERSION"))));
+    }
+
+    #[test]
+    fn init_writes_an_image_for_each_of_the_five_agents() {
+        let files = files();
+        for name in [
+            "supervisor",
+            "order-management",
+            "product-recommendation",
+            "personalization",
+            "troubleshooting",
+        ] {
+            for file in ["Dockerfile", "app.py", "requirements.txt"] {
+                let path = format!("agents/{name}/{file}");
+                let (_, text) = files
+                    .iter()
+                    .find(|(p, _)| *p == path)
+                    .unwrap_or_else(|| panic!("{path}"));
+                assert!(!text.contains("{{AGENT_NAME}}") && !text.contains("{{PORT}}"), "{path}");
+            }
+        }
     }
 }

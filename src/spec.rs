@@ -24,6 +24,7 @@ use crate::sections::database::DatabaseSpec;
 use crate::sections::deployment::DeploymentSpec;
 use crate::sections::ecr::EcrSpec;
 use crate::sections::network::NetworkSpec;
+use crate::sections::pipeline::PipelineSpec;
 use crate::sections::security::SecuritySpec;
 
 rules! {
@@ -69,6 +70,8 @@ pub struct EnvSpec {
     pub backend: Option<BackendSpec>,
     #[serde(default)]
     pub security: SecuritySpec,
+    /// The opt-in release pipeline this environment hosts.
+    pub pipeline: Option<PipelineSpec>,
     /// Per-environment overrides of an agent's sizing, keyed by agent name.
     #[serde(default)]
     pub agents: BTreeMap<Spanned<String>, AgentOverride>,

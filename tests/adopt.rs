@@ -129,7 +129,7 @@ fn the_scaffold_shows_every_optional_key() {
     use tfgen::sections::network::NetworkSpec;
     use tfgen::sections::security::SecuritySpec;
     use tfgen::spec::EnvSpec;
-    let sections: [(&str, &[&str]); 10] = [
+    let sections: [(&str, &[&str]); 11] = [
         ("network", fields_of::<NetworkSpec>()),
         ("database", fields_of::<DatabaseSpec>()),
         ("bedrock", fields_of::<BedrockSpec>()),
@@ -140,6 +140,7 @@ fn the_scaffold_shows_every_optional_key() {
         ("security", fields_of::<SecuritySpec>()),
         ("agents.supervisor", fields_of::<AgentOverride>()),
         ("backend.s3", fields_of::<S3BackendSpec>()),
+        ("pipeline", fields_of::<tfgen::sections::pipeline::PipelineSpec>()),
     ];
     for env in ["dev", "prod"] {
         let text = scaffold_file(&format!("environments/{env}.toml"));
@@ -302,7 +303,7 @@ fn the_readme_adoption_steps_then_the_ci_workflow_pass() {
     assert!(o.status.success(), "the README's commands failed:\n{}", text(&o));
     let repo = dir.path().join("infrastructure");
     for (path, content) in scaffold::files() {
-        assert_eq!(std::fs::read_to_string(repo.join(path)).unwrap(), content, "{path}");
+        assert_eq!(std::fs::read_to_string(repo.join(&path)).unwrap(), content, "{path}");
     }
     assert!(
         text(&o).contains("rendered prod into ./generated/prod: 58 files written"),

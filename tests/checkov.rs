@@ -1,4 +1,5 @@
-//! Security scan: the rendered dev and prod trees pass checkov with no failed check, and every check
+//! Security scan: the rendered dev and prod trees, and a prod-sized tree hosting the release pipeline
+//! (`tests/fixtures/valid/live.toml`), pass checkov with no failed check, and every check
 //! that is skipped is skipped inline, with a reason, and for a reason listed in [`SKIPS`].
 //!
 //! checkov is installed, pinned, into a virtual environment under the target directory on first use
@@ -12,7 +13,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::Value;
-use support::{compile, inputs, write_tree};
+use support::{PIPELINE_FIXTURE, compile, inputs, valid_fixture, write_tree};
+use tfgen::load::Inputs;
 
 /// The checkov release the generated Terraform is held to. Bumping it may bring new checks.
 const CHECKOV: &str = "checkov==3.3.30";
@@ -54,15 +56,15 @@ const SKIPS: &[(&str, &str)] = &[
     ),
     (
         "CKV_AWS_18",
-        "The ALB access-log bucket has no server access logging: it is itself the log sink, written only by the load balancer.",
+        "The ALB access-log bucket has no server access logging: it is itself the log sink, written only by the load balancer. The pipeline's artifact bucket has none either: only the pipeline's roles use it, and CloudTrail records their calls.",
     ),
     (
         "CKV_AWS_144",
-        "The ALB access-log bucket is not replicated to another region: access logs expire after a fixed period and are not worth a second copy.",
+        "The ALB access-log bucket and the pipeline's artifact bucket are not replicated to another region: their objects expire after a fixed period (artifacts are recreated by re-running the pipeline) and are not worth a second copy.",
     ),
     (
         "CKV2_AWS_62",
-        "The ALB access-log bucket sends no event notifications: nothing consumes them.",
+        "The ALB access-log bucket and the pipeline's artifact bucket send no event notifications: nothing consumes them.",
     ),
     (
         "CKV_AWS_150",
@@ -71,6 +73,22 @@ const SKIPS: &[(&str, &str)] = &[
     (
         "CKV_AWS_139",
         "Dev only (`[database] deletion_protection = false`): the Aurora cluster may be deleted so dev can be torn down. Prod refuses this setting.",
+    ),
+    (
+        "CKV_AWS_316",
+        "Pipeline only: the build and deploy CodeBuild projects run in privileged mode, which the Docker daemon needs to build an image (builds) or to copy one by digest (deploys); they run only the buildspec tfgen writes, under roles scoped to the release repositories.",
+    ),
+    (
+        "CKV_AWS_111",
+        "Pipeline only, on its KMS key policy: a key policy's resource `*` means the key it is attached to and nothing else; its principals are the account (administration only) and the pipeline's own roles.",
+    ),
+    (
+        "CKV_AWS_356",
+        "Pipeline only, on its KMS key policy: a key policy's resource `*` means the key it is attached to and nothing else.",
+    ),
+    (
+        "CKV_AWS_109",
+        "Pipeline only, on its KMS key policy: a key policy's resource `*` means the key it is attached to; only the account's IAM administrators can change it.",
     ),
 ];
 
@@ -112,8 +130,9 @@ fn findings(results: &Value, key: &str) -> Vec<Finding> {
         .unwrap_or_default()
 }
 
-fn scan(env: &str) -> Scan {
-    let tree = compile(&inputs(env));
+fn scan(inputs: &Inputs) -> Scan {
+    let env = inputs.env_name.as_str();
+    let tree = compile(inputs);
     let dir = tempfile::tempdir().unwrap();
     write_tree(&tree, dir.path());
     let out = Command::new(checkov())
@@ -160,8 +179,9 @@ fn scan(env: &str) -> Scan {
     }
 }
 
-fn check(env: &str) -> Scan {
-    let scan = scan(env);
+fn check(inputs: &Inputs) -> Scan {
+    let env = inputs.env_name.as_str();
+    let scan = scan(inputs);
     assert!(scan.passed > 0, "checkov ran no check on {env}");
     let failed: Vec<String> = scan
         .failed
@@ -196,7 +216,7 @@ fn check(env: &str) -> Scan {
 
 #[test]
 fn prod_passes_checkov() {
-    let scan = check("prod");
+    let scan = check(&inputs("prod"));
     for s in &scan.skipped {
         assert!(
             !DEV_ONLY.contains(&s.id.as_str()),
@@ -209,15 +229,28 @@ fn prod_passes_checkov() {
 
 #[test]
 fn dev_passes_checkov() {
-    check("dev");
+    check(&inputs("dev"));
+}
+
+/// A prod-sized tree with `[pipeline]` passes too, with the same rules as prod.
+#[test]
+fn the_release_pipeline_passes_checkov() {
+    let scan = check(&valid_fixture(PIPELINE_FIXTURE));
+    assert!(
+        scan.skipped.iter().any(|s| s.resource.contains("module.pipeline")),
+        "checkov did not reach the pipeline module"
+    );
+    for s in &scan.skipped {
+        assert!(!DEV_ONLY.contains(&s.id.as_str()), "{} on {}", s.id, s.resource);
+    }
 }
 
 /// The table holds nothing stale: every listed check is skipped somewhere, and listed once.
 #[test]
 fn every_listed_skip_is_used() {
     let mut used = BTreeSet::new();
-    for env in ["dev", "prod"] {
-        used.extend(scan(env).skipped.into_iter().map(|s| s.id));
+    for inputs in [inputs("dev"), inputs("prod"), valid_fixture(PIPELINE_FIXTURE)] {
+        used.extend(scan(&inputs).skipped.into_iter().map(|s| s.id));
     }
     let listed: BTreeSet<&str> = SKIPS.iter().map(|(id, _)| *id).collect();
     assert_eq!(listed.len(), SKIPS.len(), "SKIPS lists a check twice");

@@ -665,7 +665,15 @@ fn git(p: &Project, args: &[&str]) {
 /// every test suite except the slow ones, so a new suite is either in the loop or named slow here.
 #[test]
 fn the_fast_loop_runs_every_quick_suite() {
-    const SLOW: [&str; 6] = ["adopt", "interrupt", "properties", "terraform", "checkov", "emulator"];
+    const SLOW: [&str; 7] = [
+        "adopt",
+        "interrupt",
+        "properties",
+        "terraform",
+        "checkov",
+        "hadolint",
+        "emulator",
+    ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config: toml::Table = std::fs::read_to_string(root.join(".cargo/config.toml"))
         .unwrap()
@@ -1174,4 +1182,30 @@ fn schema_prints_the_committed_schemas() {
         let committed = std::fs::read_to_string(env!("CARGO_MANIFEST_DIR").to_string() + "/" + committed).unwrap();
         assert_eq!(String::from_utf8(o.stdout).unwrap(), committed, "{file}");
     }
+}
+
+/// `tfgen scaffold agent NAME` writes the agent's image files once, keeps any that exist, and refuses an
+/// agent that `agents.toml` does not declare.
+#[test]
+fn scaffold_agent_writes_once_and_never_overwrites() {
+    let p = Project::new();
+    let o = p.run(&["scaffold", "agent", "order-management"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let dockerfile = std::fs::read_to_string(p.path("agents/order-management/Dockerfile")).unwrap();
+    assert!(dockerfile.contains("EXPOSE 8001"), "{dockerfile}");
+    std::fs::write(p.path("agents/order-management/app.py"), "# mine").unwrap();
+    std::fs::remove_file(p.path("agents/order-management/Dockerfile")).unwrap();
+    let o = p.run(&["scaffold", "agent", "order-management"]);
+    assert_eq!(code(&o), 0);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("kept    agents/order-management/app.py"), "{out}");
+    assert!(out.contains("created agents/order-management/Dockerfile"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(p.path("agents/order-management/app.py")).unwrap(),
+        "# mine"
+    );
+    let o = p.run(&["scaffold", "agent", "refunds"]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`refunds` is not an agent of"));
+    assert!(!p.path("agents/refunds").exists());
 }

@@ -39,6 +39,11 @@ fn us_east_1_variant_is_valid_terraform() {
 }
 
 #[test]
+fn the_release_pipeline_is_valid_terraform() {
+    validate(&support::valid_fixture(support::PIPELINE_FIXTURE));
+}
+
+#[test]
 fn committed_trees_are_fmt_clean() {
     for env in ["dev", "prod"] {
         let dir = support::root().join("generated").join(env);
@@ -73,14 +78,25 @@ fn renamed_agent_moved_blocks_are_valid_terraform() {
 }
 
 /// The force-new table (`tfgen::aws::provider::FORCE_NEW`) names every resource type the generated trees
-/// use, and each of its paths exists in the mirrored provider's schema (`terraform providers schema -json`).
+/// use (dev, prod and every valid fixture, the pipeline's included), and each of its paths exists in the
+/// mirrored provider's schema (`terraform providers schema -json`).
 #[test]
 fn force_new_table_covers_generated_types_and_matches_the_provider_schema() {
     use tfgen::aws::provider::{FORCE_NEW, force_new};
     let mut types = std::collections::BTreeSet::new();
     let mut trees = Vec::new();
-    for env in ["dev", "prod"] {
-        let tree = compile(&inputs(env));
+    let mut specs = vec![inputs("dev"), inputs("prod")];
+    let mut fixtures: Vec<String> = std::fs::read_dir(support::root().join("tests/fixtures/valid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    fixtures.sort();
+    assert!(fixtures.iter().any(|f| f == support::PIPELINE_FIXTURE), "{fixtures:?}");
+    specs.extend(fixtures.iter().map(|f| support::valid_fixture(f)));
+    for spec in &specs {
+        let tree = compile(spec);
         let none = std::collections::BTreeMap::new();
         let nothing = std::collections::BTreeSet::new();
         let instances = tfgen::predict::evaluate(

@@ -19,7 +19,7 @@ pub fn declare(ctx: &mut Context<'_>) {
         }
         b
     };
-    let table: [(&str, FuncDef); 30] = [
+    let table: [(&str, FuncDef); 31] = [
         ("length", any(1).build(length)),
         ("range", FuncDef::builder().variadic_param(ParamType::Any).build(range)),
         ("distinct", any(1).build(distinct)),
@@ -29,6 +29,7 @@ pub fn declare(ctx: &mut Context<'_>) {
         ("tostring", any(1).build(tostring)),
         ("tonumber", any(1).build(|a| Ok(a[0].clone()))),
         ("split", any(2).build(split)),
+        ("substr", any(3).build(substr)),
         ("jsonencode", any(1).build(jsonencode)),
         ("toset", any(1).build(toset)),
         ("sort", any(1).build(toset)),
@@ -225,6 +226,30 @@ fn tostring(a: FuncArgs) -> Result<Value, String> {
     })
 }
 
+/// `substr(string, offset, length)`: characters, not bytes; a negative offset counts from the end, a
+/// length of -1 means to the end. A string holding an unknown's marker stays whole: cutting it could make
+/// two different unknowns equal.
+fn substr(a: FuncArgs) -> Result<Value, String> {
+    let s = text(&a[0]);
+    if s.contains("unknown:::::") {
+        return Ok(Value::from(s));
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let len = i64::try_from(chars.len()).map_err(|e| e.to_string())?;
+    let mut offset = int(&a[1])?;
+    let length = int(&a[2])?;
+    if offset < 0 {
+        offset += len;
+    }
+    let start = offset.clamp(0, len);
+    let end = if length < 0 { len } else { (start + length).min(len) };
+    let (start, end) = (
+        usize::try_from(start).map_err(|e| e.to_string())?,
+        usize::try_from(end).map_err(|e| e.to_string())?,
+    );
+    Ok(Value::from(chars[start..end].iter().collect::<String>()))
+}
+
 fn split(a: FuncArgs) -> Result<Value, String> {
     let (sep, s) = (text(&a[0]), text(&a[1]));
     Ok(Value::Array(s.split(sep.as_str()).map(Value::from).collect()))
@@ -301,4 +326,30 @@ fn flatten(a: FuncArgs) -> Result<Value, String> {
     let mut out = Vec::new();
     go(&a[0], &mut out);
     Ok(Value::Array(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcl::eval::Evaluate;
+
+    fn eval(src: &str) -> Value {
+        let body: hcl::Body = hcl::parse(&format!("x = {src}")).unwrap();
+        let mut ctx = Context::new();
+        declare(&mut ctx);
+        body.attributes().next().unwrap().expr().evaluate(&ctx).unwrap()
+    }
+
+    #[test]
+    fn substr_counts_characters_from_either_end() {
+        assert_eq!(
+            eval(r#"substr("live-multi-agent-source", 0, 10)"#),
+            Value::from("live-multi")
+        );
+        assert_eq!(eval(r#"substr("short", 0, 32)"#), Value::from("short"));
+        assert_eq!(eval(r#"substr("hello", -3, -1)"#), Value::from("llo"));
+        assert_eq!(eval(r#"substr("héllo", 1, 2)"#), Value::from("él"));
+        let unknown = "unknown:::::aws_kms_key.this:arn";
+        assert_eq!(eval(&format!(r#"substr("{unknown}", 0, 4)"#)), Value::from(unknown));
+    }
 }

@@ -135,7 +135,7 @@ pub struct Agent {
 
 /// `order-management` → `ORDER_MANAGEMENT_URL`: the variable a caller reads a callee's URL from.
 pub fn callee_url_variable(callee: &AgentName) -> String {
-    format!("{}_URL", callee.as_str().to_ascii_uppercase().replace('-', "_"))
+    crate::contract::url_var(callee.as_str())
 }
 
 impl Agent {
@@ -148,7 +148,7 @@ impl Agent {
             .filter_map(|c| {
                 ports
                     .get(c)
-                    .map(|port| (callee_url_variable(c), format!("http://{c}:{port}")))
+                    .map(|port| (callee_url_variable(c), crate::contract::url(c.as_str(), *port)))
             })
             .collect();
         Self {

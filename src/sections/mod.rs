@@ -20,6 +20,7 @@ pub mod deployment;
 pub mod ecr;
 pub mod environment;
 pub mod network;
+pub mod pipeline;
 pub mod security;
 
 use context::Checker;
@@ -70,6 +71,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let backend = backend::check(cx, spec.backend.as_ref(), env.as_ref(), region.as_deref());
     let agents = agents::check(cx, &parsed.agents.agents, &spec.agents, &defaults);
     let security = security::check(cx, &spec.security, sizing.unwrap_or(Sizing::Dev));
+    let pipeline = pipeline::check(cx, spec.pipeline.as_ref());
 
     let env = env?;
     let resolved = crate::resolve::resolve(cx, &env, agents);
@@ -91,6 +93,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         terraform_required_version: backend.terraform_required_version().to_string(),
         backend,
         security,
+        pipeline: pipeline?,
         agents: resolved.agents,
         moves: resolved.moves,
     })

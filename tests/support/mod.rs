@@ -41,6 +41,16 @@ pub fn write_tree(tree: &Tree, dir: &Path) {
     }
 }
 
+/// A valid fixture (`tests/fixtures/valid/<name>.toml`), as the environment `<name>`, with the shared agents.
+pub fn valid_fixture(name: &str) -> Inputs {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/valid").join(format!("{name}.toml"))).unwrap();
+    let agents = std::fs::read_to_string(root().join("environments/agents.toml")).unwrap();
+    Inputs::from_text(name, &text, &agents, Overrides::default())
+}
+
+/// The fixture that hosts the release pipeline (`[pipeline]`, stages dev → staging → prod).
+pub const PIPELINE_FIXTURE: &str = "live";
+
 /// The prod spec moved to another region (the issue's "us-east-1 variant").
 pub fn us_east_1_variant() -> Inputs {
     let mut inputs = inputs("prod");
@@ -234,4 +244,38 @@ pub fn tf_env(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
         }
     }
     cmd.output().expect("run terraform")
+}
+
+/// The buildspecs the module embeds (heredocs), as CodeBuild reads them: HCL's `$${` escape undone.
+pub fn buildspecs(module: &str) -> Vec<(String, yaml_rust2::Yaml)> {
+    let mut out = Vec::new();
+    let mut rest = module;
+    while let Some(start) = rest.find("<<-YAML\n") {
+        let body = &rest[start + "<<-YAML\n".len()..];
+        let end = body.find("\n    YAML\n").expect("heredoc end");
+        let text = body[..end].replace("$${", "${");
+        let project = rest[..start]
+            .rfind("resource \"aws_codebuild_project\" \"")
+            .map(|i| rest[i..].split('"').nth(3).unwrap_or_default().to_string())
+            .unwrap_or_default();
+        let docs = yaml_rust2::YamlLoader::load_from_str(&text)
+            .unwrap_or_else(|e| panic!("the {project} buildspec is not YAML: {e}\n{text}"));
+        out.push((project, docs.into_iter().next().expect("one document")));
+        rest = &body[end..];
+    }
+    out
+}
+
+/// Each buildspec's commands, phase after phase, as one bash script.
+pub fn script(spec: &yaml_rust2::Yaml) -> String {
+    let mut script = String::from("#!/usr/bin/env bash\n");
+    for phase in ["install", "pre_build", "build", "post_build"] {
+        if let Some(commands) = spec["phases"][phase]["commands"].as_vec() {
+            for c in commands {
+                script.push_str(c.as_str().expect("a command is a string"));
+                script.push('\n');
+            }
+        }
+    }
+    script
 }

@@ -1,0 +1,557 @@
+# The release pipeline: every commit of the branch is built once per agent into this module's release
+# repositories (scanned, tagged with the commit), then deployed to each environment in turn, each after
+# a manual approval but the first. A deploy copies the same image digests into the environment's own
+# repositories, renders the environment with tfgen and applies it with the environment's deploy role.
+
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+
+  registry          = "${local.account_id}.dkr.ecr.${local.region}.amazonaws.com"
+  repository_prefix = "${var.name_prefix}-release"
+  log_group_name    = "/codebuild/${var.name_prefix}-release"
+  log_group_arn     = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
+  stages            = { for stage in var.stages : stage.name => stage }
+}
+
+# --- encryption: one key for artifacts, build logs and release images ---------------------------------
+
+data "aws_iam_policy_document" "key" {
+  #checkov:skip=CKV_AWS_111:a key policy: its resource "*" means the key it is attached to and nothing else, and its principals are this account (administration only) and the pipeline's own roles
+  #checkov:skip=CKV_AWS_356:a key policy: its resource "*" means the key it is attached to and nothing else
+  #checkov:skip=CKV_AWS_109:a key policy: its resource "*" means the key it is attached to; only this account's IAM administrators can change it
+  # Administration through IAM policies of this account; this statement grants no encrypt or decrypt.
+  statement {
+    sid    = "AccountAdministersKey"
+    effect = "Allow"
+    actions = [
+      "kms:CancelKeyDeletion",
+      "kms:Create*",
+      "kms:Delete*",
+      "kms:Describe*",
+      "kms:Disable*",
+      "kms:Enable*",
+      "kms:Get*",
+      "kms:List*",
+      "kms:Put*",
+      "kms:Revoke*",
+      "kms:RotateKeyOnDemand",
+      "kms:ScheduleKeyDeletion",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:Update*",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  # The pipeline's own roles, for artifacts (through S3) and release images (through ECR).
+  statement {
+    sid       = "PipelineRolesUseKey"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = concat([aws_iam_role.pipeline.arn, aws_iam_role.build.arn], [for role in aws_iam_role.deploy : role.arn])
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  statement {
+    sid       = "BuildLogs"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = [local.log_group_arn]
+    }
+  }
+}
+
+resource "aws_kms_key" "pipeline" {
+  description         = "${var.name_prefix} release pipeline: artifacts, build logs, release images"
+  enable_key_rotation = true
+  policy              = data.aws_iam_policy_document.key.json
+}
+
+resource "aws_kms_alias" "pipeline" {
+  name          = "alias/${var.name_prefix}-release"
+  target_key_id = aws_kms_key.pipeline.key_id
+}
+
+# --- artifacts -------------------------------------------------------------------------------------------
+
+resource "aws_s3_bucket" "artifacts" {
+  #checkov:skip=CKV_AWS_18:the pipeline's artifact bucket has no server access logging: only the pipeline's roles read or write it, and CloudTrail records their calls
+  #checkov:skip=CKV_AWS_144:the pipeline's artifact bucket is not replicated: its objects are a release's inputs, recreated by re-running the pipeline, and expire
+  #checkov:skip=CKV2_AWS_62:the pipeline's artifact bucket sends no event notifications: nothing consumes them
+  bucket_prefix = "${var.name_prefix}-release-"
+  force_destroy = false
+}
+
+resource "aws_s3_bucket_versioning" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.pipeline.arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+
+  rule {
+    id     = "expire-artifacts"
+    status = "Enabled"
+
+    filter {}
+
+    expiration {
+      days = 90
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 30
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+data "aws_iam_policy_document" "artifacts" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.artifacts.arn, "${aws_s3_bucket.artifacts.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+  policy = data.aws_iam_policy_document.artifacts.json
+}
+
+resource "aws_cloudwatch_log_group" "builds" {
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.pipeline.arn
+}
+
+# --- source ------------------------------------------------------------------------------------------------
+
+# Created PENDING: someone with access to the repository completes the handshake once, in the console
+# (Developer Tools > Settings > Connections), before the first release.
+resource "aws_codestarconnections_connection" "source" {
+  name          = substr("${var.name_prefix}-source", 0, 32)
+  provider_type = var.connection_provider
+}
+
+# --- release images: built once per commit, promoted by digest ---------------------------------------------
+
+resource "aws_ecr_repository" "release" {
+  for_each = var.agents
+
+  name                 = "${local.repository_prefix}/${each.key}"
+  image_tag_mutability = "IMMUTABLE"
+  force_delete         = false
+
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+
+  encryption_configuration {
+    encryption_type = "KMS"
+    kms_key         = aws_kms_key.pipeline.arn
+  }
+}
+
+resource "aws_ecr_lifecycle_policy" "release" {
+  for_each = aws_ecr_repository.release
+
+  repository = each.value.name
+
+  policy = jsonencode({
+    rules = [
+      {
+        rulePriority = 1
+        description  = "Keep the last ${var.keep_release_images} release images"
+        selection = {
+          tagStatus   = "any"
+          countType   = "imageCountMoreThan"
+          countNumber = var.keep_release_images
+        }
+        action = {
+          type = "expire"
+        }
+      },
+    ]
+  })
+}
+
+# --- builds: one project per agent ---------------------------------------------------------------------
+
+resource "aws_codebuild_project" "build" {
+  #checkov:skip=CKV_AWS_316:privileged mode runs the Docker daemon that builds the agent image; the project runs only this repository's buildspec, under a role that may push only to the release repositories
+  for_each = var.agents
+
+  name           = "${var.name_prefix}-build-${each.key}"
+  description    = "Builds, scans and pushes the ${each.key} agent's image, tagged with the commit."
+  service_role   = aws_iam_role.build.arn
+  encryption_key = aws_kms_key.pipeline.arn
+  build_timeout  = 30
+
+  artifacts {
+    type = "CODEPIPELINE"
+  }
+
+  environment {
+    type            = "LINUX_CONTAINER"
+    compute_type    = "BUILD_GENERAL1_SMALL"
+    image           = "aws/codebuild/standard:7.0"
+    privileged_mode = true
+
+    environment_variable {
+      name  = "AGENT"
+      value = each.key
+    }
+    environment_variable {
+      name  = "CONTEXT"
+      value = each.value
+    }
+    environment_variable {
+      name  = "REPOSITORY_NAME"
+      value = aws_ecr_repository.release[each.key].name
+    }
+    environment_variable {
+      name  = "REPOSITORY_URL"
+      value = aws_ecr_repository.release[each.key].repository_url
+    }
+  }
+
+  logs_config {
+    cloudwatch_logs {
+      group_name  = aws_cloudwatch_log_group.builds.name
+      stream_name = "build-${each.key}"
+    }
+  }
+
+  source {
+    type = "CODEPIPELINE"
+
+    buildspec = <<-YAML
+      version: 0.2
+      env:
+        shell: bash
+      phases:
+        build:
+          commands:
+            - set -euo pipefail
+            - TAG="$(echo "$COMMIT_ID" | cut -c1-12)"
+            - aws ecr get-login-password | docker login --username AWS --password-stdin "$(echo "$REPOSITORY_URL" | cut -d/ -f1)"
+            # Tags are immutable: a commit that was built already is never rebuilt.
+            - |
+              if aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG" >/dev/null 2>&1; then
+                echo "$REPOSITORY_NAME:$TAG exists; not rebuilding"
+              else
+                docker build --pull --tag "$REPOSITORY_URL:$TAG" "$CONTEXT"
+                docker push "$REPOSITORY_URL:$TAG"
+              fi
+            # Scan on push: wait for the result and stop the release on any critical or high finding.
+            - aws ecr wait image-scan-complete --repository-name "$REPOSITORY_NAME" --image-id imageTag="$TAG"
+            - |
+              COUNTS="$(aws ecr describe-image-scan-findings --repository-name "$REPOSITORY_NAME" --image-id imageTag="$TAG" \
+                --query 'imageScanFindings.findingSeverityCounts' --output json)"
+              echo "scan findings: $COUNTS"
+              test "$(echo "$COUNTS" | jq '(.CRITICAL // 0) + (.HIGH // 0)')" = 0
+            - aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG" --query 'imageDetails[0].imageDigest' --output text
+    YAML
+  }
+}
+
+# --- deploys: one project per environment ---------------------------------------------------------------------
+
+resource "aws_codebuild_project" "deploy" {
+  #checkov:skip=CKV_AWS_316:privileged mode runs the Docker daemon that copies the release images, by digest, into the environment's repositories; nothing is built
+  for_each = local.stages
+
+  name           = "${var.name_prefix}-deploy-${each.key}"
+  description    = "Promotes the commit's images by digest to ${each.key}, renders it with tfgen and applies it as its deploy role."
+  service_role   = aws_iam_role.deploy[each.key].arn
+  encryption_key = aws_kms_key.pipeline.arn
+  build_timeout  = 90
+
+  artifacts {
+    type = "CODEPIPELINE"
+  }
+
+  environment {
+    type            = "LINUX_CONTAINER"
+    compute_type    = "BUILD_GENERAL1_MEDIUM"
+    image           = "aws/codebuild/standard:7.0"
+    privileged_mode = true
+
+    environment_variable {
+      name  = "ENVIRONMENT"
+      value = each.key
+    }
+    environment_variable {
+      name  = "DEPLOY_ROLE_ARN"
+      value = each.value.deploy_role_arn
+    }
+    environment_variable {
+      name  = "AGENTS"
+      value = join(" ", sort(keys(var.agents)))
+    }
+    environment_variable {
+      name  = "RELEASE_REGISTRY"
+      value = local.registry
+    }
+    environment_variable {
+      name  = "RELEASE_REPOSITORY_PREFIX"
+      value = local.repository_prefix
+    }
+    environment_variable {
+      name  = "TFGEN_REPOSITORY"
+      value = var.tfgen_repository
+    }
+    environment_variable {
+      name  = "TFGEN_VERSION"
+      value = var.tfgen_version
+    }
+    environment_variable {
+      name  = "TERRAFORM_VERSION"
+      value = var.terraform_version
+    }
+  }
+
+  logs_config {
+    cloudwatch_logs {
+      group_name  = aws_cloudwatch_log_group.builds.name
+      stream_name = "deploy-${each.key}"
+    }
+  }
+
+  source {
+    type = "CODEPIPELINE"
+
+    buildspec = <<-YAML
+      version: 0.2
+      env:
+        shell: bash
+      phases:
+        install:
+          commands:
+            - set -euo pipefail
+            - curl -fsSL "https://releases.hashicorp.com/terraform/$TERRAFORM_VERSION/terraform_$${TERRAFORM_VERSION}_linux_amd64.zip" -o /tmp/terraform.zip
+            - unzip -q -o /tmp/terraform.zip -d /usr/local/bin
+            - curl -fsSL https://sh.rustup.rs | sh -s -- -y --profile minimal
+            - PATH="$HOME/.cargo/bin:$PATH" cargo install --locked --git "$TFGEN_REPOSITORY" --tag "v$TFGEN_VERSION" tfgen
+        build:
+          commands:
+            - set -euo pipefail
+            - export PATH="$HOME/.cargo/bin:$PATH"
+            - TAG="$(echo "$COMMIT_ID" | cut -c1-12)"
+            # With this project's own role: the digest of each agent's release image for this commit.
+            - aws ecr get-login-password | docker login --username AWS --password-stdin "$RELEASE_REGISTRY"
+            - |
+              : > /tmp/digests
+              for agent in $AGENTS; do
+                digest="$(aws ecr describe-images --repository-name "$RELEASE_REPOSITORY_PREFIX/$agent" --image-ids imageTag="$TAG" --query 'imageDetails[0].imageDigest' --output text)"
+                docker pull "$RELEASE_REGISTRY/$RELEASE_REPOSITORY_PREFIX/$agent@$digest"
+                echo "$agent $digest" >> /tmp/digests
+              done
+            # From here on, act as the environment's own deploy role.
+            - |
+              creds="$(aws sts assume-role --role-arn "$DEPLOY_ROLE_ARN" --role-session-name "release-$TAG" --duration-seconds 3600 --query Credentials --output json)"
+              AWS_ACCESS_KEY_ID="$(echo "$creds" | jq -r .AccessKeyId)"
+              AWS_SECRET_ACCESS_KEY="$(echo "$creds" | jq -r .SecretAccessKey)"
+              AWS_SESSION_TOKEN="$(echo "$creds" | jq -r .SessionToken)"
+              export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+              sed -i "s/^image_tag = .*/image_tag = \"$TAG\"/" "environments/$ENVIRONMENT.toml"
+              tfgen render "$ENVIRONMENT"
+              cd "generated/$ENVIRONMENT"
+              # State in this build's container would be lost when it ends: a stage needs shared state.
+              grep -q 'backend "s3"' backend.tf || { echo "$ENVIRONMENT has no [backend.s3]; a pipeline stage needs shared state"; exit 1; }
+              terraform init -input=false
+              # The environment's repositories exist before the images are copied (a first deploy creates them).
+              terraform apply -input=false -auto-approve -target=module.ecr
+              urls="$(terraform output -json ecr_repository_urls)"
+              aws ecr get-login-password | docker login --username AWS --password-stdin "$(echo "$urls" | jq -r 'to_entries[0].value' | cut -d/ -f1)"
+              while read -r agent digest; do
+                url="$(echo "$urls" | jq -r --arg a "$agent" '.[$a]')"
+                docker tag "$RELEASE_REGISTRY/$RELEASE_REPOSITORY_PREFIX/$agent@$digest" "$url:$TAG"
+                docker push "$url:$TAG"
+                pushed="$(aws ecr describe-images --repository-name "$${url#*/}" --image-ids imageTag="$TAG" --query 'imageDetails[0].imageDigest' --output text)"
+                test "$pushed" = "$digest" || { echo "$agent: $ENVIRONMENT has $pushed, the release is $digest"; exit 1; }
+              done < /tmp/digests
+              terraform apply -input=false -auto-approve
+    YAML
+  }
+}
+
+# --- the pipeline ------------------------------------------------------------------------------------------------
+
+resource "aws_codepipeline" "release" {
+  name          = "${var.name_prefix}-release"
+  role_arn      = aws_iam_role.pipeline.arn
+  pipeline_type = "V2"
+
+  artifact_store {
+    type     = "S3"
+    location = aws_s3_bucket.artifacts.bucket
+
+    encryption_key {
+      id   = aws_kms_key.pipeline.arn
+      type = "KMS"
+    }
+  }
+
+  stage {
+    name = "Source"
+
+    action {
+      name             = "Source"
+      namespace        = "Source"
+      category         = "Source"
+      owner            = "AWS"
+      provider         = "CodeStarSourceConnection"
+      version          = "1"
+      output_artifacts = ["source"]
+
+      configuration = {
+        ConnectionArn        = aws_codestarconnections_connection.source.arn
+        FullRepositoryId     = var.repository
+        BranchName           = var.branch
+        OutputArtifactFormat = "CODE_ZIP"
+        DetectChanges        = "true"
+      }
+    }
+  }
+
+  stage {
+    name = "Build"
+
+    dynamic "action" {
+      for_each = var.agents
+
+      content {
+        name            = "build-${action.key}"
+        category        = "Build"
+        owner           = "AWS"
+        provider        = "CodeBuild"
+        version         = "1"
+        input_artifacts = ["source"]
+
+        configuration = {
+          ProjectName = aws_codebuild_project.build[action.key].name
+          EnvironmentVariables = jsonencode([
+            { name = "COMMIT_ID", value = "#{Source.CommitId}", type = "PLAINTEXT" },
+          ])
+        }
+      }
+    }
+  }
+
+  dynamic "stage" {
+    for_each = var.stages
+
+    content {
+      name = "Deploy-${stage.value.name}"
+
+      dynamic "action" {
+        for_each = stage.value.approval ? [stage.value.name] : []
+
+        content {
+          name      = "approve-${action.value}"
+          category  = "Approval"
+          owner     = "AWS"
+          provider  = "Manual"
+          version   = "1"
+          run_order = 1
+
+          configuration = {
+            CustomData = "Promote commit #{Source.CommitId} (the images already running in the previous environment) to ${action.value}?"
+          }
+        }
+      }
+
+      action {
+        name            = "deploy-${stage.value.name}"
+        category        = "Build"
+        owner           = "AWS"
+        provider        = "CodeBuild"
+        version         = "1"
+        run_order       = 2
+        input_artifacts = ["source"]
+
+        configuration = {
+          ProjectName = aws_codebuild_project.deploy[stage.value.name].name
+          EnvironmentVariables = jsonencode([
+            { name = "COMMIT_ID", value = "#{Source.CommitId}", type = "PLAINTEXT" },
+          ])
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,152 @@
+//! The image contract: what an agent image must do to run under the generated task definition, written
+//! once. The README's "The image contract" section is [`markdown`]'s output (a test holds them equal), the
+//! scaffolded Dockerfile and reference agent are filled from these constants, and `tests/contract.rs`
+//! holds the rendered task definitions to them. This module neither renders Terraform nor runs images.
+
+use std::fmt::Write as _;
+
+pub use crate::sections::agents::DEFAULT_HEALTH_CHECK_PATH as HEALTH_PATH;
+
+/// The JSON event an agent logs on every database failure; the monitoring module's metric filter counts it.
+pub const DB_FAILURE_EVENT: &str = "db_connection_failed";
+
+/// The only directory a container may write to: a scratch volume, the root file system being read-only.
+pub const WRITABLE_DIR: &str = "/tmp";
+
+/// The numeric user and group the scaffolded image runs as (non-root; numeric, so ECS and Kubernetes-style
+/// checks can see it is not 0 without reading `/etc/passwd`).
+pub const USER_ID: u32 = 10001;
+
+/// The variable the image's `ENV` sets to the agent's port (the task definition maps the same port).
+pub const PORT_VAR: &str = "PORT";
+
+/// The base image every scaffolded Dockerfile starts from (pinned by digest in the Dockerfile).
+pub const BASE_IMAGE: &str = "python:3.11-slim";
+
+/// Environment variables the task definition sets on every agent's container, and what they mean.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("AGENT_NAME", "the agent's name, as in `agents.toml`"),
+    ("AWS_DEFAULT_REGION", "the environment's region"),
+    (
+        "BEDROCK_MODEL_ID",
+        "the Bedrock inference profile to invoke (the task role may invoke only it)",
+    ),
+    ("ENVIRONMENT", "the environment's name (`dev`, `prod`, ...)"),
+    ("LOG_FORMAT", "always `json`"),
+];
+
+/// Environment variables set only on the containers of agents with `uses_database = true`.
+pub const DATABASE_ENVIRONMENT: &[(&str, &str)] = &[
+    ("DB_CLUSTER_ARN", "the Aurora cluster, for the RDS Data API"),
+    ("DB_SECRET_ARN", "the database secret's ARN, for the RDS Data API"),
+    ("DB_NAME", "the database name"),
+];
+
+/// Variables ECS fills from Secrets Manager at start-up on every agent's container: values never appear
+/// in the task definition.
+pub const SECRETS: &[(&str, &str)] = &[("API_KEYS", "the API-keys secret (a JSON object), set outside Terraform")];
+
+/// Secrets set only on the containers of agents with `uses_database = true`.
+pub const DATABASE_SECRETS: &[(&str, &str)] = &[(
+    "DB_CREDENTIALS",
+    "the database secret (JSON with `username` and `password`)",
+)];
+
+/// The container health check's Python program, run as `python3 -c <program>` by the task definition
+/// and by the scaffolded Dockerfile's `HEALTHCHECK`: standard library only, as `python:3.11-slim` has no
+/// curl. `port` and `path` are text so that the module can pass Terraform interpolations.
+pub fn health_probe(port: &str, path: &str) -> String {
+    format!("import urllib.request; urllib.request.urlopen('http://localhost:{port}{path}', timeout=4)")
+}
+
+/// The variable that holds a callee's URL: `order-management` → `ORDER_MANAGEMENT_URL`.
+pub fn url_var(callee: &str) -> String {
+    format!("{}_URL", callee.to_uppercase().replace('-', "_"))
+}
+
+/// The URL an agent reaches a callee at, through ECS Service Connect: `http://<name>:<port>`.
+pub fn url(callee: &str, port: u16) -> String {
+    format!("http://{callee}:{port}")
+}
+
+/// The README section, generated from the constants above (`tests/contract.rs` compares).
+pub fn markdown() -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Every agent image must do the following to run under the generated task definition. `tfgen init` and\n\
+         `tfgen scaffold agent NAME` write a `{BASE_IMAGE}` Dockerfile and a reference agent (standard library\n\
+         only) under `agents/<name>/` that meet it; `tests/contract.rs` runs the reference agents with the\n\
+         environment the rendered task definitions give them, and holds this list to those task definitions.\n"
+    );
+    let _ = writeln!(
+        s,
+        "- **Port**: listen on the agent's `port` from `agents.toml`, on all interfaces (`awsvpc`); the image sets `{PORT_VAR}` to it."
+    );
+    let _ = writeln!(
+        s,
+        "- **Health**: answer `GET {HEALTH_PATH}` (or the agent's `health_check_path`) with 200 while the agent can serve; the ALB and the container health check both probe it. The task definition's health check and the scaffold's `HEALTHCHECK` run the same `python3 -c` probe with Python's `urllib`, as `python:3.11-slim` has no curl."
+    );
+    let _ = writeln!(
+        s,
+        "- **Logs**: one JSON object per line on stdout (`LOG_FORMAT=json`); the `awslogs` driver ships it."
+    );
+    let _ = writeln!(
+        s,
+        "- **Database failures**: log `{{\"event\": \"{DB_FAILURE_EVENT}\", \"error\": \"...\"}}` once per failure to use the database; the alarm counts these lines."
+    );
+    let _ = writeln!(
+        s,
+        "- **User**: run as a non-root user (the scaffold uses {USER_ID}:{USER_ID})."
+    );
+    let _ = writeln!(
+        s,
+        "- **File system**: the root file system is read-only; write only to `{WRITABLE_DIR}`, a scratch volume."
+    );
+    let _ = writeln!(
+        s,
+        "- **Calls**: reach another agent at `http://<name>:<port>` (Service Connect), given as `<NAME>_URL`, e.g. `{}={}`.",
+        url_var("order-management"),
+        url("order-management", 8001)
+    );
+    let _ = writeln!(
+        s,
+        "- **Secrets**: never baked into the image; they arrive as environment variables at start-up."
+    );
+    let _ = writeln!(s, "\n| environment variable | value |\n| --- | --- |");
+    for (name, what) in ENVIRONMENT {
+        let _ = writeln!(s, "| `{name}` | {what} |");
+    }
+    for (name, what) in DATABASE_ENVIRONMENT {
+        let _ = writeln!(s, "| `{name}` (only with `uses_database`) | {what} |");
+    }
+    let _ = writeln!(s, "| `<NAME>_URL` | one per agent in `calls`: `http://<name>:<port>` |");
+    for (name, what) in SECRETS {
+        let _ = writeln!(s, "| `{name}` (secret) | {what} |");
+    }
+    for (name, what) in DATABASE_SECRETS {
+        let _ = writeln!(s, "| `{name}` (secret, only with `uses_database`) | {what} |");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callee_urls_follow_the_convention() {
+        assert_eq!(url_var("order-management"), "ORDER_MANAGEMENT_URL");
+        assert_eq!(url("order-management", 8001), "http://order-management:8001");
+    }
+
+    #[test]
+    fn the_readme_holds_the_contract() {
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(&markdown()),
+            "README.md's \"The image contract\" section differs from contract::markdown(); paste:\n{}",
+            markdown()
+        );
+    }
+}

@@ -1,0 +1,432 @@
+//! The image contract, proven against the rendered tree: the README's contract names exactly the variables
+//! and secrets the rendered task definitions set, and the scaffolded reference agents, run as local
+//! processes with the environment those task definitions give them, answer `/health`, log JSON lines, log
+//! `db_connection_failed` when the database settings are unusable, and carry a request through the
+//! supervisor to a specialist.
+//!
+//! The environment is read from the rendered `generated/dev` tree (the `module "ecs"` call's `environment`
+//! and `secrets`, with its `uses_database` conditions and `<CALLEE>_URL` maps, and the `local.agents`
+//! ports), not from tfgen's model. There is no Service Connect locally, so each rendered callee URL
+//! `http://<agent>:<port>` is mapped to 127.0.0.1 and a free local port of that agent's process. Needs `python3` (3.9+); every process is killed when the test ends, and every wait is bounded.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hcl::{Block, Body, Expression, ObjectKey};
+use support::{compile, inputs};
+use tfgen::contract;
+
+/// The rendered tree's view of one agent's container.
+#[derive(Debug)]
+struct Container {
+    port: u16,
+    health_path: String,
+    /// Variable → value; references the test cannot resolve locally keep their expression text.
+    environment: BTreeMap<String, String>,
+    secrets: Vec<String>,
+    /// `uses_database` of the agent's entry in `local.agents`.
+    uses_database: bool,
+}
+
+fn block<'a>(body: &'a Body, ident: &str, label: Option<&str>) -> &'a Block {
+    body.blocks()
+        .find(|b| b.identifier() == ident && label.is_none_or(|l| b.labels().first().is_some_and(|x| x.as_str() == l)))
+        .unwrap_or_else(|| panic!("no {ident} {label:?} block in the rendered main.tf"))
+}
+
+fn attr<'a>(body: &'a Body, key: &str) -> &'a Expression {
+    body.attributes()
+        .find(|a| a.key() == key)
+        .map_or_else(|| panic!("no `{key}` attribute"), hcl::Attribute::expr)
+}
+
+fn object(expr: &Expression) -> Vec<(String, &Expression)> {
+    let Expression::Object(map) = expr else {
+        panic!("expected an object, found {expr:?}")
+    };
+    map.iter()
+        .map(|(k, v)| {
+            let key = match k {
+                ObjectKey::Identifier(i) => i.to_string(),
+                ObjectKey::Expression(Expression::String(s)) => s.clone(),
+                other => panic!("unexpected key {other:?}"),
+            };
+            (key, v)
+        })
+        .collect()
+}
+
+fn text(expr: &Expression) -> String {
+    match expr {
+        Expression::String(s) => s.clone(),
+        Expression::Number(n) => n.to_string(),
+        other => hcl::format::to_string(other).unwrap_or_else(|_| format!("{other:?}")),
+    }
+}
+
+/// The `environment` map one agent's container gets: an object, or `merge()` of objects, of the agent's own
+/// entry in `local.agents` (`each.value.X`), or of a per-agent local map (`local.X[each.key]`). Values the
+/// test cannot resolve locally (module outputs) keep their expression text.
+fn environment_of<'a>(
+    expr: &'a Expression,
+    agent: &str,
+    agent_entry: &'a Expression,
+    locals: &'a Body,
+) -> Vec<(String, &'a Expression)> {
+    if let Expression::FuncCall(call) = expr
+        && call.name.name.as_str() == "tomap"
+        && call.args.len() == 1
+    {
+        return environment_of(&call.args[0], agent, agent_entry, locals);
+    }
+    if let Expression::Conditional(c) = expr {
+        let flag = text(&c.cond_expr);
+        let field = flag
+            .strip_prefix("each.value.")
+            .unwrap_or_else(|| panic!("the contract test cannot read the condition `{flag}`; teach environment_of"));
+        let (_, value) = object(agent_entry)
+            .into_iter()
+            .find(|(k, _)| k == field)
+            .unwrap_or_else(|| panic!("local.agents.{agent} has no `{field}`"));
+        let Expression::Bool(on) = value else {
+            panic!("local.agents.{agent}.{field} is not a bool: {value:?}")
+        };
+        return environment_of(
+            if *on { &c.true_expr } else { &c.false_expr },
+            agent,
+            agent_entry,
+            locals,
+        );
+    }
+    if let Expression::FuncCall(call) = expr
+        && call.name.name.as_str() == "merge"
+    {
+        return call
+            .args
+            .iter()
+            .flat_map(|arg| environment_of(arg, agent, agent_entry, locals))
+            .collect();
+    }
+    if let Expression::Object(_) = expr {
+        return object(expr);
+    }
+    let reference = text(expr);
+    if let Some(field) = reference.strip_prefix("each.value.") {
+        let (_, value) = object(agent_entry)
+            .into_iter()
+            .find(|(k, _)| k == field)
+            .unwrap_or_else(|| panic!("local.agents.{agent} has no `{field}`"));
+        return object(value);
+    }
+    if let Some(name) = reference
+        .strip_prefix("local.")
+        .and_then(|r| r.strip_suffix("[each.key]"))
+    {
+        let (_, value) = object(attr(locals, name))
+            .into_iter()
+            .find(|(k, _)| k == agent)
+            .unwrap_or_else(|| panic!("local.{name} has no entry for {agent}"));
+        return object(value);
+    }
+    panic!("the contract test cannot read the ecs module's environment `{reference}`; teach environment_of")
+}
+
+/// Reads every agent's container from the rendered root module.
+fn containers(main_tf: &str) -> BTreeMap<String, Container> {
+    let body: Body = hcl::parse(main_tf).expect("parse main.tf");
+    let locals = &block(&body, "locals", None).body;
+    let region = text(attr(locals, "region"));
+    let environment = text(attr(locals, "environment"));
+    let ecs = &block(&body, "module", Some("ecs")).body;
+    object(attr(locals, "agents"))
+        .into_iter()
+        .map(|(name, agent)| {
+            let fields: BTreeMap<String, String> = object(agent).into_iter().map(|(k, v)| (k, text(v))).collect();
+            let env = environment_of(attr(ecs, "environment"), &name, agent, locals)
+                .into_iter()
+                .map(|(k, v)| {
+                    let value = match text(v).as_str() {
+                        "each.key" => name.clone(),
+                        "local.region" => region.clone(),
+                        "local.environment" => environment.clone(),
+                        other => other.to_string(),
+                    };
+                    (k, value)
+                })
+                .collect();
+            let secrets = environment_of(attr(ecs, "secrets"), &name, agent, locals)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            let container = Container {
+                port: fields["port"].parse().expect("port"),
+                health_path: fields["health_check_path"].clone(),
+                environment: env,
+                secrets,
+                uses_database: fields["uses_database"] == "true",
+            };
+            (name, container)
+        })
+        .collect()
+}
+
+#[test]
+fn the_contract_names_what_the_task_definitions_set() {
+    let tree = compile(&inputs("dev"));
+    let containers = containers(tree.get("main.tf").unwrap());
+    let names = |list: &[(&str, &str)]| -> Vec<String> { list.iter().map(|(k, _)| (*k).to_string()).collect() };
+    assert!(
+        containers.values().any(|c| c.uses_database) && containers.values().any(|c| !c.uses_database),
+        "dev should have agents with and without the database: {containers:?}"
+    );
+    let mut any_url = false;
+    for (name, c) in &containers {
+        let mut want = names(contract::ENVIRONMENT);
+        let mut want_secrets = names(contract::SECRETS);
+        if c.uses_database {
+            want.extend(names(contract::DATABASE_ENVIRONMENT));
+            want_secrets.extend(names(contract::DATABASE_SECRETS));
+        }
+        want.sort_unstable();
+        want_secrets.sort_unstable();
+        let mut set: Vec<String> = c.environment.keys().filter(|k| !k.ends_with("_URL")).cloned().collect();
+        set.sort_unstable();
+        assert_eq!(
+            set, want,
+            "{name}: the task definition's variables differ from the contract's"
+        );
+        let mut secrets = c.secrets.clone();
+        secrets.sort_unstable();
+        assert_eq!(secrets, want_secrets, "{name}: secrets differ from the contract's");
+        // Every rendered callee URL follows the contract's convention, to the callee's rendered port.
+        for (var, url) in c.environment.iter().filter(|(k, _)| k.ends_with("_URL")) {
+            any_url = true;
+            let (callee, callee_c) = containers
+                .iter()
+                .find(|(n, _)| contract::url_var(n) == *var)
+                .unwrap_or_else(|| panic!("{name}: {var} names no agent"));
+            assert_eq!(*url, contract::url(callee, callee_c.port), "{name}: {var}");
+        }
+        assert_eq!(c.environment["LOG_FORMAT"], "json");
+        assert_eq!(c.health_path, contract::HEALTH_PATH);
+    }
+    assert!(any_url, "the rendered dev tree gives no agent a callee URL");
+    let ecs = tree.get("modules/ecs/main.tf").unwrap();
+    assert!(ecs.contains("readonlyRootFilesystem = var.read_only_root_filesystem"));
+    assert!(ecs.contains(&format!("containerPath = \"{}\"", contract::WRITABLE_DIR)));
+    assert!(
+        ecs.contains("containerPort"),
+        "the task definition maps the agent's port"
+    );
+    let probe = contract::health_probe("${var.container_port}", "${var.health_check_path}");
+    assert!(
+        ecs.contains(&format!("command     = [\"CMD\", \"python3\", \"-c\", \"{probe}\"]")),
+        "the task definition's health check is not contract::health_probe"
+    );
+    let alarms = tree.get("modules/monitoring/database_alarms.tf").unwrap();
+    assert!(alarms.contains(&format!("$.event = \\\"{}\\\"", contract::DB_FAILURE_EVENT)));
+}
+
+/// Reference agents running as local processes; killed (and reaped) on drop.
+struct Running {
+    children: Vec<(String, Child)>,
+    logs: Arc<Mutex<BTreeMap<String, Vec<String>>>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One HTTP/1.0 exchange; returns (status, body). Bounded by socket timeouts.
+fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(15)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    Ok((status, body))
+}
+
+/// The callee URLs the rendered tree gives an agent: the `*_URL` variables of its container.
+fn callee_urls(c: &Container) -> BTreeMap<String, String> {
+    c.environment
+        .iter()
+        .filter(|(k, v)| k.ends_with("_URL") && v.starts_with("http://"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// `http://order-management:8001` → `http://127.0.0.1:<local port of order-management>`.
+fn localise(url: &str, all: &BTreeMap<String, Container>, local: &BTreeMap<String, u16>) -> String {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, port) = rest.split_once(':').expect("host:port");
+    let port: u16 = port.trim_end_matches('/').parse().expect("port");
+    let callee = all.get(host).unwrap_or_else(|| panic!("{url} names no agent"));
+    assert_eq!(callee.port, port, "{url}: {host} listens on {}", callee.port);
+    format!("http://127.0.0.1:{}", local[host])
+}
+
+fn start(dir: &Path, all: &BTreeMap<String, Container>, broken_db: &str) -> (Running, BTreeMap<String, u16>) {
+    let local: BTreeMap<String, u16> = all.keys().map(|n| (n.clone(), free_port())).collect();
+    let logs = Arc::new(Mutex::new(BTreeMap::new()));
+    let mut running = Running {
+        children: Vec::new(),
+        logs: Arc::clone(&logs),
+    };
+    for (name, c) in all {
+        for (file, text) in tfgen::scaffold::agent_files(name, c.port) {
+            let path = dir.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let mut cmd = Command::new(std::env::var("TFGEN_PYTHON").unwrap_or_else(|_| "python3".into()));
+        cmd.arg("app.py")
+            .current_dir(dir.join("agents").join(name))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            // What the Dockerfile's ENV sets; the port is moved to a free local one.
+            .env(contract::PORT_VAR, local[name].to_string())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("PYTHONUNBUFFERED", "1")
+            .envs(c.environment.iter().filter(|(k, _)| !k.ends_with("_URL")))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (var, url) in callee_urls(c) {
+            cmd.env(var, localise(&url, all, &local));
+        }
+        for secret in &c.secrets {
+            let value = match secret.as_str() {
+                "DB_CREDENTIALS" if name == broken_db => "not json".to_string(),
+                "DB_CREDENTIALS" => r#"{"username": "agent", "password": "local-test"}"#.to_string(),
+                _ => "{}".to_string(),
+            };
+            cmd.env(secret, value);
+        }
+        let mut child = cmd.spawn().expect("run python3 (the contract test needs Python 3.9+)");
+        let stdout = child.stdout.take().unwrap();
+        let logs = Arc::clone(&logs);
+        let agent = name.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                logs.lock()
+                    .unwrap()
+                    .entry(agent.clone())
+                    .or_insert_with(Vec::new)
+                    .push(line);
+            }
+        });
+        running.children.push((name.clone(), child));
+    }
+    (running, local)
+}
+
+#[test]
+fn reference_agents_honour_the_contract_with_the_rendered_environment() {
+    let tree = compile(&inputs("dev"));
+    let all = containers(tree.get("main.tf").unwrap());
+    assert!(all.contains_key("supervisor") && all.len() >= 2, "{all:?}");
+    let dir = tempfile::tempdir().unwrap();
+    // An agent with the database gets unusable credentials; the others must log no failure.
+    let broken_db = all
+        .iter()
+        .find(|(_, c)| c.uses_database)
+        .map(|(n, _)| n.clone())
+        .expect("an agent with uses_database");
+    let broken_db = broken_db.as_str();
+    let (mut running, local) = start(dir.path(), &all, broken_db);
+
+    // Health: every agent answers its rendered health check path within 20 s.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for (name, c) in &all {
+        loop {
+            if let Ok((200, body)) = http(local[name], "GET", &c.health_path, "") {
+                assert!(body.contains("\"ok\""), "{name}: {body}");
+                break;
+            }
+            for (n, child) in &mut running.children {
+                assert!(child.try_wait().unwrap().is_none(), "{n} exited early");
+            }
+            assert!(Instant::now() < deadline, "{name} never answered {}", c.health_path);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    // A request through the supervisor reaches a specialist, by the URL its environment gives it.
+    let supervisor_calls = callee_urls(&all["supervisor"]);
+    let specialist = all
+        .keys()
+        .find(|n| supervisor_calls.contains_key(&contract::url_var(n)))
+        .expect("the rendered supervisor calls a specialist");
+    let (status, body) = http(
+        local["supervisor"],
+        "POST",
+        "/",
+        &format!(r#"{{"agent": "{specialist}", "message": "where is order 42?"}}"#),
+    )
+    .expect("call the supervisor");
+    assert_eq!(status, 200, "{body}");
+    let reply: serde_json::Value = serde_json::from_str(&body).expect("JSON reply");
+    assert_eq!(reply["agent"], "supervisor", "{reply}");
+    assert_eq!(reply["reply"]["agent"], specialist.as_str(), "{reply}");
+
+    // Logs: every line every agent wrote is one JSON object; the calls and the DB failure are among them.
+    std::thread::sleep(Duration::from_millis(300));
+    let logs = running.logs.lock().unwrap().clone();
+    for (name, lines) in &logs {
+        for line in lines {
+            let v: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{name} logged a non-JSON line ({e}): {line}"));
+            assert_eq!(v["agent"], name.as_str(), "{line}");
+        }
+    }
+    let events = |name: &str| -> Vec<String> {
+        logs.get(name)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|x| serde_json::from_str::<serde_json::Value>(x).ok())
+                    .map(|v| v["event"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(events("supervisor").contains(&"call".to_string()), "{logs:?}");
+    assert!(events(specialist).contains(&"request".to_string()), "{logs:?}");
+    assert!(
+        events(broken_db).contains(&contract::DB_FAILURE_EVENT.to_string()),
+        "{broken_db} was given unusable DB_CREDENTIALS but logged no {}: {logs:?}",
+        contract::DB_FAILURE_EVENT
+    );
+    for name in all.keys().filter(|n| n.as_str() != broken_db) {
+        assert!(
+            !events(name).contains(&contract::DB_FAILURE_EVENT.to_string()),
+            "{name} has a usable database environment but logged a failure: {logs:?}"
+        );
+    }
+}
