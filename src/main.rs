@@ -125,6 +125,17 @@ enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+    /// Estimate an environment's monthly AWS cost at list prices, line by line, with its usage assumptions.
+    ///
+    /// Works offline from the spec alone (no plan, no credentials). Override the assumptions in the spec's
+    /// `[cost]` section.
+    Cost {
+        /// Environment to estimate (its spec is `environments/<ENV>.toml`).
+        env: String,
+        /// Print the estimate as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print tfgen's man page (roff).
     ///
     /// For example: `tfgen man > ~/.local/share/man/man1/tfgen.1`.
@@ -182,6 +193,7 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             Ok(code)
         }
         Command::Init { dir } => init(dir),
+        Command::Cost { env, json } => cost(cli, env, *json, &overrides, style),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "tfgen", &mut std::io::stdout());
             Ok(exit::OK)
@@ -280,7 +292,7 @@ fn git_tree(root: &Path, rev: &str, dir: &str) -> Result<vfs::Tree> {
             continue;
         }
         let text = git(&["show", &format!("{rev}:{path}")])?;
-        if text.starts_with(vfs::HEADER_MARK) {
+        if vfs::owned::is_generated_text(path, &text) {
             tree.insert(path.trim_start_matches(dir).trim_start_matches('/'), text);
         }
     }
@@ -429,7 +441,27 @@ fn diff_one(
         print!("{}", diff::render_patch(&d, stdout_style));
     }
     print!("{}", diff::render_resources(&d.resources, stdout_style));
+    print!("{}", tfgen::docs::cost_change(&on_disk, &compiled.model));
     Ok(exit::DIFFERS)
+}
+
+/// `tfgen cost ENV`: the estimate as text or JSON.
+fn cost(cli: &Cli, env: &str, json: bool, overrides: &Overrides, style: Style) -> Result<u8> {
+    let inputs = load::load(&cli.root, env, overrides.clone())?;
+    let model = match tfgen::validate_spec(&inputs) {
+        Ok((model, warnings)) => {
+            print_warnings(&warnings, style);
+            model
+        }
+        Err(diags) => return Ok(report(&diags, style)),
+    };
+    let estimate = tfgen::cost::estimate(&model).map_err(anyhow::Error::msg)?;
+    if json {
+        print!("{}", tfgen::cost::render_json(&estimate));
+    } else {
+        print!("{}", tfgen::cost::render_text(&estimate, &model.spec_file));
+    }
+    Ok(exit::OK)
 }
 
 /// Prints an environment's errors, except those in `agents.toml` already printed for another one.

@@ -8,6 +8,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use super::compute::{Architecture, Capacity};
 use super::context::{Checker, SpecFile, suggest};
 use super::defaults::Defaults;
 use crate::diag::{Diagnostic, rules};
@@ -69,6 +70,10 @@ pub struct AgentOverride {
     pub memory: Option<Spanned<i64>>,
     pub desired_count: Option<Spanned<i64>>,
     pub max_count: Option<Spanned<i64>>,
+    /// `on-demand` or `spot`; checked in [`super::compute`].
+    pub capacity: Option<Spanned<String>>,
+    /// `x86_64` or `arm64`; checked in [`super::compute`].
+    pub architecture: Option<Spanned<String>>,
 }
 
 /// A checked agent: typed values, environment overrides and sizing defaults applied; not yet named.
@@ -110,6 +115,10 @@ pub struct Agent {
     /// ALB listener-rule priority, in declaration order.
     pub priority: u32,
     pub names: AgentNames,
+    /// Fargate on-demand or Spot ([`super::compute`] sets it after resolve).
+    pub capacity: Capacity,
+    /// x86_64 or ARM64 ([`super::compute`] sets it after resolve).
+    pub architecture: Architecture,
 }
 
 impl Agent {
@@ -127,6 +136,8 @@ impl Agent {
             max_count: agent.max_count,
             priority,
             names,
+            capacity: Capacity::default(),
+            architecture: Architecture::default(),
         }
     }
 }
