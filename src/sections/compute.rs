@@ -19,6 +19,7 @@ rules! {
         UnknownCapacity,
         UnknownArchitecture,
         SpotArm64,
+        AgentSpotArm64,
     }
 }
 
@@ -128,19 +129,22 @@ pub fn check(
         architecture: env_arch.unwrap_or_default(),
     };
     let mut per_agent = BTreeMap::new();
+    // A value already reported as unknown does not also make a pair.
+    let env_ok = spec.capacity.is_some() == env_capacity.is_some() && spec.architecture.is_some() == env_arch.is_some();
     for (name, o) in overrides {
         let cap = o.capacity.as_ref().and_then(|v| capacity(cx, v));
         let arch = o.architecture.as_ref().and_then(|v| architecture(cx, v));
+        let ok = env_ok && o.capacity.is_some() == cap.is_some() && o.architecture.is_some() == arch.is_some();
         let placement = Placement {
             capacity: cap.unwrap_or(default.capacity),
             architecture: arch.unwrap_or(default.architecture),
         };
-        if placement.capacity == Capacity::Spot && placement.architecture == Architecture::Arm64 {
+        if ok && placement.capacity == Capacity::Spot && placement.architecture == Architecture::Arm64 {
             // Point at whichever of the two this agent's table wrote, else at the environment's.
             // Point at whichever of the two this agent's table wrote; `[compute]` alone is reported below.
             if let Some(at) = o.architecture.as_ref().or(o.capacity.as_ref()) {
                 cx.error(
-                    Rule::SpotArm64,
+                    Rule::AgentSpotArm64,
                     SpecFile::Env,
                     at,
                     format!(
@@ -153,7 +157,8 @@ pub fn check(
         }
         per_agent.insert(name.get_ref().clone(), placement);
     }
-    if default.capacity == Capacity::Spot
+    if env_ok
+        && default.capacity == Capacity::Spot
         && default.architecture == Architecture::Arm64
         && let Some(at) = spec.architecture.as_ref()
     {

@@ -104,11 +104,13 @@ pub fn check(cx: &mut Checker, spec: &CostSpec) -> Usage {
         None => default,
         Some(v) if v.get_ref().is_finite() && (0.0..=max).contains(v.get_ref()) => *v.get_ref(),
         Some(v) => {
+            let x = *v.get_ref();
+            let why = if x < 0.0 { "is negative".to_string() } else { format!("is above {max}") };
             cx.error(
                 Rule::CostAssumption,
                 SpecFile::Env,
                 v,
-                format!("[cost] {label} = {} is outside 0-{max}", v.get_ref()),
+                format!("[cost] {label} = {x} {why}"),
                 "usage assumptions are amounts per month: zero or more (hours at most 744, a 31-day month)",
             );
             default
