@@ -63,6 +63,8 @@ pub struct Network {
     pub private_subnets: Vec<Ipv4Cidr>,
     /// Interface endpoints ([`INTERFACE_ENDPOINTS`]) and the S3 gateway endpoint.
     pub vpc_endpoints: bool,
+    /// The services of those interface endpoints; empty when `vpc_endpoints` is off.
+    pub interface_endpoints: Vec<String>,
 }
 
 /// Checks `[network]` and lays out its subnets.
@@ -181,13 +183,19 @@ pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: boo
         laid_out
     };
     let (public_subnets, private_subnets) = subnets?;
+    let vpc_endpoints = net.vpc_endpoints.as_ref().is_some_and(|v| *v.get_ref());
     Some(Network {
         vpc_cidr: vpc,
         az_count,
         single_nat_gateway,
         public_subnets,
         private_subnets,
-        vpc_endpoints: net.vpc_endpoints.as_ref().is_some_and(|v| *v.get_ref()),
+        vpc_endpoints,
+        interface_endpoints: if vpc_endpoints {
+            INTERFACE_ENDPOINTS.iter().map(ToString::to_string).collect()
+        } else {
+            Vec::new()
+        },
     })
 }
 
