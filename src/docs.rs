@@ -78,14 +78,19 @@ pub fn mermaid(model: &Model) -> String {
     let _ = writeln!(out, "  {front} --> alb");
     let _ = writeln!(out, "  subgraph agents [ECS Fargate - one cluster per agent]");
     for a in &model.agents {
+        let capacity = match a.capacity {
+            Capacity::OnDemand => "",
+            Capacity::Spot => ", Spot",
+        };
         let _ = writeln!(
             out,
-            "    {}[\"{} × {} ({} vCPU, {} MiB)\"]",
+            "    {}[\"{} × {} ({} vCPU, {} MiB, {}{capacity})\"]",
             agent_id(a.name.as_str()),
             a.name,
             a.desired_count,
             f64::from(a.size.cpu) / 1024.0,
-            a.size.memory
+            a.size.memory,
+            a.architecture.ecs_name()
         );
     }
     let _ = writeln!(out, "  end");
@@ -134,8 +139,16 @@ pub fn inventory(model: &Model) -> String {
         );
     }
     let _ = writeln!(out, "| networking | {networking} |");
-    let listener = if model.alb.certificate_arn.is_some() { "HTTPS" } else { "HTTP" };
-    let waf = if model.security.waf { "; WAF web ACL with 5 rules" } else { "" };
+    let listener = if model.alb.certificate_arn.is_some() {
+        "HTTPS"
+    } else {
+        "HTTP"
+    };
+    let waf = if model.security.waf {
+        "; WAF web ACL with 5 rules"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
         "| alb | load balancer `{}` ({listener}), {} target groups{waf} |",
@@ -161,7 +174,11 @@ pub fn inventory(model: &Model) -> String {
             a.names.log_group
         );
     }
-    let repos: Vec<String> = model.agents.iter().map(|a| format!("`{}`", a.names.repository)).collect();
+    let repos: Vec<String> = model
+        .agents
+        .iter()
+        .map(|a| format!("`{}`", a.names.repository))
+        .collect();
     let _ = writeln!(out, "| ecr | repositories {} |", repos.join(", "));
     let d = &model.database;
     let _ = writeln!(
@@ -169,15 +186,25 @@ pub fn inventory(model: &Model) -> String {
         "| aurora | cluster `{}`: PostgreSQL {}, {} instance(s), {}-{} ACU, backups kept {} days |",
         model.names.db_cluster, d.engine_version, d.instances, d.min_acu, d.max_acu, d.backup_retention_days
     );
-    let _ = writeln!(out, "| secrets | the API keys secret (the database secret is RDS-managed) |");
-    let _ = writeln!(out, "| iam | execution role `{}`, task role |", model.names.execution_role);
+    let _ = writeln!(
+        out,
+        "| secrets | the API keys secret (the database secret is RDS-managed) |"
+    );
+    let _ = writeln!(
+        out,
+        "| iam | execution role `{}`, task role |",
+        model.names.execution_role
+    );
     if model.security.kms {
         let _ = writeln!(out, "| kms | one customer-managed key, rotated yearly |");
     }
     if model.security.alb_access_logs {
         let _ = writeln!(out, "| access_logs | S3 bucket for load balancer access logs |");
     }
-    let _ = writeln!(out, "| monitoring | SNS alarm topic; CPU, memory and task-count alarms per agent; ALB and database alarms |");
+    let _ = writeln!(
+        out,
+        "| monitoring | SNS alarm topic; CPU, memory and task-count alarms per agent; ALB and database alarms |"
+    );
     out
 }
 
@@ -197,4 +224,162 @@ pub fn cost_table(model: &Model) -> String {
     }
     let _ = writeln!(out, "| **Total** | **{}** |", cost::money(e.total));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{Inputs, Overrides};
+    use std::collections::BTreeSet;
+
+    const AGENTS: &str = include_str!("../environments/agents.toml");
+
+    fn model(env: &str) -> Model {
+        let text = std::fs::read_to_string(format!("{}/environments/{env}.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let inputs = Inputs::from_text(env, &text, AGENTS, Overrides::default());
+        crate::validate_spec(&inputs).unwrap().0
+    }
+
+    fn is_id(s: &str) -> bool {
+        s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    }
+
+    /// A node's text after its id: `["…"]`, `((…))`, `[("…")]` or `[plain]`, without stray quotes or brackets.
+    fn is_shape(s: &str) -> bool {
+        let quoted = |inner: &str| {
+            inner.len() >= 2
+                && inner.starts_with('"')
+                && inner.ends_with('"')
+                && !inner[1..inner.len() - 1].contains('"')
+        };
+        if let Some(inner) = s.strip_prefix("[(").and_then(|r| r.strip_suffix(")]")) {
+            return quoted(inner);
+        }
+        if let Some(inner) = s.strip_prefix("((").and_then(|r| r.strip_suffix("))")) {
+            return !inner.is_empty() && !inner.contains(['(', ')', '"']);
+        }
+        if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            return quoted(inner) || (!inner.is_empty() && !inner.contains(['[', ']', '(', ')', '"']));
+        }
+        false
+    }
+
+    /// A structural check of the Mermaid constructs tfgen uses: `flowchart LR`, node definitions, edges
+    /// with optional quoted labels, and subgraphs. Every edge's ends are defined before use, ids are not
+    /// redefined, and subgraphs close. Returns the edges.
+    fn check_mermaid(text: &str) -> Result<Vec<(String, String)>, String> {
+        let mut lines = text.lines();
+        if lines.next() != Some("flowchart LR") {
+            return Err("the first line must be `flowchart LR`".into());
+        }
+        let mut defined = BTreeSet::new();
+        let mut edges = Vec::new();
+        let mut depth = 0usize;
+        for (n, line) in lines.enumerate() {
+            let l = line.trim();
+            let at = |why: &str| format!("line {}: {why}: {line}", n + 2);
+            if l == "end" {
+                depth = depth.checked_sub(1).ok_or_else(|| at("`end` without `subgraph`"))?;
+            } else if let Some(rest) = l.strip_prefix("subgraph ") {
+                let (id, title) = rest
+                    .split_once(' ')
+                    .ok_or_else(|| at("a subgraph needs an id and a title"))?;
+                if !is_id(id) || !is_shape(title) || !defined.insert(id.to_string()) {
+                    return Err(at("bad subgraph"));
+                }
+                depth += 1;
+            } else if let Some((from, rest)) = l.split_once(" -->") {
+                let to = if let Some(labelled) = rest.strip_prefix("|\"") {
+                    let (label, to) = labelled
+                        .split_once("\"| ")
+                        .ok_or_else(|| at("unterminated edge label"))?;
+                    if label.contains(['"', '|']) {
+                        return Err(at("quote or bar inside an edge label"));
+                    }
+                    to
+                } else {
+                    rest.strip_prefix(' ').ok_or_else(|| at("bad edge"))?
+                };
+                for end in [from, to] {
+                    if !is_id(end) || !defined.contains(end) {
+                        return Err(at(&format!("`{end}` is used before it is defined")));
+                    }
+                }
+                edges.push((from.to_string(), to.to_string()));
+            } else {
+                let split = l
+                    .find(['[', '('])
+                    .ok_or_else(|| at("neither a node, an edge nor a subgraph"))?;
+                let (id, shape) = l.split_at(split);
+                if !is_id(id) || !is_shape(shape) {
+                    return Err(at("bad node definition"));
+                }
+                if !defined.insert(id.to_string()) {
+                    return Err(at("node defined twice"));
+                }
+            }
+        }
+        if depth != 0 {
+            return Err("a subgraph is not closed".into());
+        }
+        Ok(edges)
+    }
+
+    #[test]
+    fn the_checker_rejects_what_mermaid_would() {
+        assert!(
+            check_mermaid("flowchart LR\n  a[\"A\"]\n  a --> b\n").is_err(),
+            "undefined end"
+        );
+        assert!(
+            check_mermaid("flowchart LR\n  a --> a\n").is_err(),
+            "used before defined"
+        );
+        assert!(
+            check_mermaid("flowchart LR\n  a[\"A \"x\" \"]\n").is_err(),
+            "quote in a label"
+        );
+        assert!(
+            check_mermaid("flowchart LR\n  subgraph s [S]\n  a[\"A\"]\n").is_err(),
+            "unclosed"
+        );
+        assert!(check_mermaid("graph\n").is_err());
+        let ok = "flowchart LR\n  a((A))\n  subgraph s [S]\n    b[(\"B\")]\n  end\n  a -->|\"/x/*\"| b\n";
+        assert_eq!(check_mermaid(ok).unwrap(), [("a".to_string(), "b".to_string())]);
+    }
+
+    #[test]
+    fn the_diagram_parses_and_routes_every_agent() {
+        for env in ["dev", "prod"] {
+            let m = model(env);
+            let edges = check_mermaid(&mermaid(&m)).unwrap_or_else(|e| panic!("{env}: {e}"));
+            let has = |a: &str, b: &str| edges.iter().any(|(x, y)| x == a && y == b);
+            assert!(has("internet", "waf") && has("waf", "alb"), "{env}");
+            for a in &m.agents {
+                let id = agent_id(a.name.as_str());
+                for to in ["aurora", "bedrock", "secrets"] {
+                    assert!(has(&id, to), "{env}: {id} → {to}");
+                }
+                assert!(has("alb", &id), "{env}: alb → {id}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_is_deterministic_and_carries_the_header_and_total() {
+        let m = model("dev");
+        let text = readme(&m);
+        assert_eq!(text, readme(&m.clone()));
+        assert!(text.starts_with("<!-- Generated by tfgen from environments/dev.toml. DO NOT EDIT"));
+        let mut tree = Tree::default();
+        tree.insert(README, text.clone());
+        let total = cost::estimate(&m).unwrap().total;
+        assert!((recorded_total(&tree).unwrap() - total).abs() < 0.005);
+        assert!(text.contains(&format!("| **Total** | **{}** |", cost::money(total))));
+        assert!(text.contains("dev-multi-agent-db") && text.contains("dev/supervisor-agent"));
+        assert_eq!(
+            cost_change(&tree, &m),
+            format!("monthly cost: {} (no change)\n", cost::money(total))
+        );
+    }
 }

@@ -135,6 +135,9 @@ enum Command {
         /// Print the estimate as JSON.
         #[arg(long)]
         json: bool,
+        /// Price with another region's table (e.g. `us-east-1`, to compare), instead of the spec's region.
+        #[arg(long, value_name = "REGION")]
+        prices: Option<String>,
     },
     /// Print tfgen's man page (roff).
     ///
@@ -193,7 +196,7 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             Ok(code)
         }
         Command::Init { dir } => init(dir),
-        Command::Cost { env, json } => cost(cli, env, *json, &overrides, style),
+        Command::Cost { env, json, prices } => cost(cli, env, *json, prices.as_deref(), &overrides, style),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "tfgen", &mut std::io::stdout());
             Ok(exit::OK)
@@ -446,7 +449,7 @@ fn diff_one(
 }
 
 /// `tfgen cost ENV`: the estimate as text or JSON.
-fn cost(cli: &Cli, env: &str, json: bool, overrides: &Overrides, style: Style) -> Result<u8> {
+fn cost(cli: &Cli, env: &str, json: bool, prices: Option<&str>, overrides: &Overrides, style: Style) -> Result<u8> {
     let inputs = load::load(&cli.root, env, overrides.clone())?;
     let model = match tfgen::validate_spec(&inputs) {
         Ok((model, warnings)) => {
@@ -455,7 +458,18 @@ fn cost(cli: &Cli, env: &str, json: bool, overrides: &Overrides, style: Style) -
         }
         Err(diags) => return Ok(report(&diags, style)),
     };
-    let estimate = tfgen::cost::estimate(&model).map_err(anyhow::Error::msg)?;
+    let estimate = match prices {
+        None => tfgen::cost::estimate(&model),
+        Some(region) => tfgen::cost::prices::for_region(region)
+            .map(|p| tfgen::cost::estimate_with(&model, p))
+            .ok_or_else(|| {
+                format!(
+                    "tfgen has no price table for {region}; priced regions: {}",
+                    tfgen::cost::prices::priced_regions().join(", ")
+                )
+            }),
+    }
+    .map_err(anyhow::Error::msg)?;
     if json {
         print!("{}", tfgen::cost::render_json(&estimate));
     } else {

@@ -38,7 +38,10 @@ fn assert_invariants(inputs: &Inputs, tree: &Tree) {
     assert_eq!(tree, &again, "rendering twice gave different bytes");
     for (path, text) in &tree.files {
         if path == "README.md" {
-            assert!(text.starts_with(tfgen::vfs::MD_HEADER_MARK), "{path} lacks the generated header");
+            assert!(
+                text.starts_with(tfgen::vfs::MD_HEADER_MARK),
+                "{path} lacks the generated header"
+            );
             continue;
         }
         assert!(text.starts_with(HEADER_MARK), "{path} lacks the generated header");

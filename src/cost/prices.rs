@@ -11,9 +11,18 @@ pub const CHECKED: &str = "2026-11-25";
 /// The pages the figures come from (one per service; the per-region values are on each page).
 pub const SOURCES: &[(&str, &str)] = &[
     ("Fargate (x86, ARM, Spot)", "https://aws.amazon.com/fargate/pricing/"),
-    ("NAT gateway, public IPv4, interface endpoints", "https://aws.amazon.com/vpc/pricing/"),
-    ("PrivateLink interface endpoints", "https://aws.amazon.com/privatelink/pricing/"),
-    ("Application Load Balancer", "https://aws.amazon.com/elasticloadbalancing/pricing/"),
+    (
+        "NAT gateway, public IPv4, interface endpoints",
+        "https://aws.amazon.com/vpc/pricing/",
+    ),
+    (
+        "PrivateLink interface endpoints",
+        "https://aws.amazon.com/privatelink/pricing/",
+    ),
+    (
+        "Application Load Balancer",
+        "https://aws.amazon.com/elasticloadbalancing/pricing/",
+    ),
     ("Aurora Serverless v2", "https://aws.amazon.com/rds/aurora/pricing/"),
     ("CloudWatch", "https://aws.amazon.com/cloudwatch/pricing/"),
     ("Secrets Manager", "https://aws.amazon.com/secrets-manager/pricing/"),
@@ -21,7 +30,10 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("WAF", "https://aws.amazon.com/waf/pricing/"),
     ("ECR", "https://aws.amazon.com/ecr/pricing/"),
     ("AWS Backup", "https://aws.amazon.com/backup/pricing/"),
-    ("Data transfer out", "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer"),
+    (
+        "Data transfer out",
+        "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer",
+    ),
     ("ECS Service Connect", "https://aws.amazon.com/ecs/pricing/"),
 ];
 

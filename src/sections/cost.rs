@@ -105,7 +105,11 @@ pub fn check(cx: &mut Checker, spec: &CostSpec) -> Usage {
         Some(v) if v.get_ref().is_finite() && (0.0..=max).contains(v.get_ref()) => *v.get_ref(),
         Some(v) => {
             let x = *v.get_ref();
-            let why = if x < 0.0 { "is negative".to_string() } else { format!("is above {max}") };
+            let why = if x < 0.0 {
+                "is negative".to_string()
+            } else {
+                format!("is above {max}")
+            };
             cx.error(
                 Rule::CostAssumption,
                 SpecFile::Env,
@@ -120,16 +124,36 @@ pub fn check(cx: &mut Checker, spec: &CostSpec) -> Usage {
     let hours_per_month = get(&spec.hours_per_month, d.hours_per_month, "hours_per_month", 744.0);
     Usage {
         hours_per_month,
-        requests_per_month: get(&spec.requests_per_month, d.requests_per_month, "requests_per_month", big),
+        requests_per_month: get(
+            &spec.requests_per_month,
+            d.requests_per_month,
+            "requests_per_month",
+            big,
+        ),
         data_out_gb: get(&spec.data_out_gb, d.data_out_gb, "data_out_gb", big),
         nat_gb: get(&spec.nat_gb, d.nat_gb, "nat_gb", big),
         log_gb: get(&spec.log_gb, d.log_gb, "log_gb", big),
         flow_log_gb: get(&spec.flow_log_gb, d.flow_log_gb, "flow_log_gb", big),
         alb_lcu: get(&spec.alb_lcu, d.alb_lcu, "alb_lcu", big),
-        aurora_active_hours: get(&spec.aurora_active_hours, d.aurora_active_hours, "aurora_active_hours", 744.0),
-        aurora_average_acu: get(&spec.aurora_average_acu, d.aurora_average_acu, "aurora_average_acu", 256.0),
+        aurora_active_hours: get(
+            &spec.aurora_active_hours,
+            d.aurora_active_hours,
+            "aurora_active_hours",
+            744.0,
+        ),
+        aurora_average_acu: get(
+            &spec.aurora_average_acu,
+            d.aurora_average_acu,
+            "aurora_average_acu",
+            256.0,
+        ),
         aurora_storage_gb: get(&spec.aurora_storage_gb, d.aurora_storage_gb, "aurora_storage_gb", big),
-        aurora_io_millions: get(&spec.aurora_io_millions, d.aurora_io_millions, "aurora_io_millions", big),
+        aurora_io_millions: get(
+            &spec.aurora_io_millions,
+            d.aurora_io_millions,
+            "aurora_io_millions",
+            big,
+        ),
         backup_gb: get(&spec.backup_gb, d.backup_gb, "backup_gb", big),
         ecr_gb: get(&spec.ecr_gb, d.ecr_gb, "ecr_gb", big),
         secrets_api_calls: get(&spec.secrets_api_calls, d.secrets_api_calls, "secrets_api_calls", big),

@@ -51,7 +51,14 @@ pub struct NetworkSpec {
 /// The interface endpoints `vpc_endpoints = true` adds, one per private subnet each: image pulls, logs,
 /// secrets, model calls and the Data API then bypass the NAT gateways. (S3, where ECR keeps image
 /// layers, gets a free gateway endpoint.)
-pub const INTERFACE_ENDPOINTS: &[&str] = &["ecr.api", "ecr.dkr", "logs", "secretsmanager", "bedrock-runtime", "rds-data"];
+pub const INTERFACE_ENDPOINTS: &[&str] = &[
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "secretsmanager",
+    "bedrock-runtime",
+    "rds-data",
+];
 
 /// The network, resolved: one public and one private subnet per AZ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

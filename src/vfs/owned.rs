@@ -26,7 +26,11 @@ pub fn is_owned_name(rel: &str) -> bool {
 
 /// The header a file of this name starts with when tfgen wrote it.
 pub fn header_mark(rel: &str) -> &'static str {
-    if rel.ends_with(".md") { MD_HEADER_MARK } else { HEADER_MARK }
+    if rel.ends_with(".md") {
+        MD_HEADER_MARK
+    } else {
+        HEADER_MARK
+    }
 }
 
 /// Whether `text`, found at `rel`, is a file tfgen wrote.

@@ -261,3 +261,25 @@ variable "kms_key_arn" {
   description = "Customer-managed KMS key encrypting the log group; null for CloudWatch Logs' default encryption."
   default     = null
 }
+
+variable "capacity_provider" {
+  type        = string
+  description = "FARGATE (on-demand) or FARGATE_SPOT (interruptible, about 70% cheaper)."
+  default     = "FARGATE"
+
+  validation {
+    condition     = contains(["FARGATE", "FARGATE_SPOT"], var.capacity_provider)
+    error_message = "capacity_provider must be FARGATE or FARGATE_SPOT."
+  }
+}
+
+variable "cpu_architecture" {
+  type        = string
+  description = "X86_64 or ARM64 (Graviton). Fargate Spot does not run ARM64 tasks."
+  default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
+  }
+}
