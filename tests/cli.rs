@@ -978,3 +978,29 @@ fn diff_shows_the_monthly_cost_change() {
         .unwrap_or_else(|| panic!("{out}"));
     assert!(line.ends_with("(+$47.45)"), "{line}");
 }
+
+/// The README's table of the shipped specs' monthly totals is what `tfgen cost` prints, and its example of
+/// the diff's cost line is what adding a third Aurora instance to prod shows.
+#[test]
+fn the_readmes_cost_figures_are_tfgens() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let p = Project::new();
+    let total = |env: &str, region: &str| {
+        let o = p.run(&["cost", env, "--prices", region, "--json"]);
+        assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        format!("${:.2}", json["total"].as_f64().unwrap())
+    };
+    for env in ["dev", "prod"] {
+        let row = format!("| {env} | {} | {} |", total(env, "eu-west-1"), total(env, "us-east-1"));
+        assert!(readme.contains(&row), "the README lacks `{row}`");
+    }
+    assert_eq!(code(&p.run(&["render", "prod"])), 0);
+    p.edit("environments/prod.toml", "instances = 2", "instances = 3");
+    let out = p.text(&p.run(&["diff", "prod", "--stat"]).stdout);
+    let line = out.lines().find(|l| l.starts_with("monthly cost: ")).unwrap();
+    assert!(
+        readme.contains(&format!("`{line}` for a third Aurora instance")),
+        "{line}"
+    );
+}
