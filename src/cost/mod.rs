@@ -340,6 +340,10 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         "Bedrock model calls are priced per token by AWS and depend on the agents' traffic: not estimated.".to_string(),
         "Not priced (cents a month): S3 access-log objects, SNS alarm e-mails, Performance Insights' free 7 days."
             .to_string(),
+        format!(
+            "No CloudWatch dashboards are created (each would be {} a month).",
+            money(p.dashboard_month)
+        ),
         "Fargate Spot has no fixed list price: the table holds the price shown on the date checked.".to_string(),
         format!(
             "VPC endpoints cost {} a month here; they pay for themselves above {endpoint_break_even_gb:.0} GB a month through the NAT gateways.",
