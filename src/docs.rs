@@ -145,9 +145,9 @@ pub fn inventory(model: &Model) -> String {
         "HTTP"
     };
     let waf = if model.security.waf {
-        "; WAF web ACL with 5 rules"
+        format!("; WAF web ACL with {} rules", cost::WAF_RULES)
     } else {
-        ""
+        String::new()
     };
     let _ = writeln!(
         out,
