@@ -17,6 +17,8 @@ use crate::sections::alarms::AlarmsSpec;
 use crate::sections::alb::AlbSpec;
 use crate::sections::backend::{BackendSpec, S3BackendSpec};
 use crate::sections::bedrock::BedrockSpec;
+use crate::sections::compute::ComputeSpec;
+use crate::sections::cost::CostSpec;
 use crate::sections::database::DatabaseSpec;
 use crate::sections::deployment::DeploymentSpec;
 use crate::sections::ecr::EcrSpec;
@@ -52,6 +54,8 @@ fn allowed(schema: Schema, path: &[&str]) -> Option<&'static [&'static str]> {
         (Schema::Env, ["backend"]) => fields_of::<BackendSpec>(),
         (Schema::Env, ["backend", "s3"]) => fields_of::<S3BackendSpec>(),
         (Schema::Env, ["security"]) => fields_of::<SecuritySpec>(),
+        (Schema::Env, ["compute"]) => fields_of::<ComputeSpec>(),
+        (Schema::Env, ["cost"]) => fields_of::<CostSpec>(),
         (Schema::Env, ["agents", _]) => fields_of::<AgentOverride>(),
         (Schema::Agents, []) => fields_of::<AgentsFile>(),
         (Schema::Agents, ["agent", _]) => fields_of::<AgentSpec>(),

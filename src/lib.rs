@@ -16,8 +16,10 @@ pub mod addresses;
 pub mod aws;
 pub mod check;
 pub mod cidr;
+pub mod cost;
 pub mod diag;
 pub mod diff;
+pub mod docs;
 pub mod fargate;
 pub mod format;
 pub mod hcl_value;
@@ -72,7 +74,9 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     fn add<R: Copy + Into<diag::Code>>(out: &mut Vec<diag::Code>, rules: &[R]) {
         out.extend(rules.iter().map(|&rule| rule.into()));
     }
-    use sections::{agents, alarms, alb, backend, bedrock, database, deployment, ecr, environment, network, security};
+    use sections::{
+        agents, alarms, alb, backend, bedrock, compute, cost, database, deployment, ecr, environment, network, security,
+    };
     let mut out = Vec::new();
     add(&mut out, spec::Rule::ALL);
     add(&mut out, keys::Rule::ALL);
@@ -87,6 +91,8 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     add(&mut out, backend::Rule::ALL);
     add(&mut out, security::Rule::ALL);
     add(&mut out, agents::Rule::ALL);
+    add(&mut out, compute::Rule::ALL);
+    add(&mut out, cost::Rule::ALL);
     add(&mut out, resolve::Rule::ALL);
     out
 }

@@ -167,6 +167,20 @@ enum Command {
         #[arg(value_enum)]
         file: SchemaFile,
     },
+    /// Estimate an environment's monthly AWS cost at list prices, line by line, with its usage assumptions.
+    ///
+    /// Works offline from the spec alone (no plan, no credentials). Override the assumptions in the spec's
+    /// `[cost]` section.
+    Cost {
+        /// Environment to estimate (its spec is `environments/<ENV>.toml`).
+        env: String,
+        /// Print the estimate as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Price with another region's table (e.g. `us-east-1`, to compare), instead of the spec's region.
+        #[arg(long, value_name = "REGION")]
+        prices: Option<String>,
+    },
     /// Print tfgen's man page (roff).
     ///
     /// For example: `tfgen man > ~/.local/share/man/man1/tfgen.1`.
@@ -240,6 +254,7 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             Ok(code)
         }
         Command::Init { dir } => init(dir),
+        Command::Cost { env, json, prices } => cost(cli, env, *json, prices.as_deref(), &overrides, style),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "tfgen", &mut std::io::stdout());
             Ok(exit::OK)
@@ -550,7 +565,38 @@ fn diff_one(
         print!("{}", diff::render_patch(&d, stdout_style));
     }
     print!("{}", diff::render_resources(&d.resources, stdout_style));
+    print!("{}", tfgen::docs::cost_change(&on_disk, &compiled.model));
     Ok(exit::DIFFERS)
+}
+
+/// `tfgen cost ENV`: the estimate as text or JSON.
+fn cost(cli: &Cli, env: &str, json: bool, prices: Option<&str>, overrides: &Overrides, style: Style) -> Result<u8> {
+    let inputs = load::load(&cli.root, env, overrides.clone())?;
+    let model = match tfgen::validate_spec(&inputs) {
+        Ok((model, warnings)) => {
+            print_warnings(&warnings, style);
+            model
+        }
+        Err(diags) => return Ok(report_diags(&diags, style)),
+    };
+    let estimate = match prices {
+        None => tfgen::cost::estimate(&model),
+        Some(region) => tfgen::cost::prices::for_region(region)
+            .map(|p| tfgen::cost::estimate_with(&model, p))
+            .ok_or_else(|| {
+                format!(
+                    "tfgen has no price table for {region}; priced regions: {}",
+                    tfgen::cost::prices::priced_regions().join(", ")
+                )
+            }),
+    }
+    .map_err(anyhow::Error::msg)?;
+    if json {
+        print!("{}", tfgen::cost::render_json(&estimate));
+    } else {
+        print!("{}", tfgen::cost::render_text(&estimate, &model.spec_file));
+    }
+    Ok(exit::OK)
 }
 
 /// Prints an environment's errors, except those in `agents.toml` already printed for another one.

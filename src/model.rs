@@ -14,6 +14,7 @@ use crate::sections::alarms::Alarms;
 use crate::sections::alb::Alb;
 use crate::sections::backend::Backend;
 use crate::sections::bedrock::Bedrock;
+use crate::sections::cost::Usage;
 use crate::sections::database::Database;
 use crate::sections::deployment::Deployment;
 use crate::sections::ecr::Ecr;
@@ -62,4 +63,6 @@ pub struct Model {
     pub agents: Vec<Agent>,
     /// State moves for renamed agents, one per agent-keyed resource.
     pub moves: Vec<Move>,
+    /// The usage assumptions `tfgen cost` prices (`[cost]`); nothing renders them into Terraform.
+    pub cost: Usage,
 }

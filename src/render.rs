@@ -105,6 +105,7 @@ pub fn render(model: &Model) -> Result<Tree> {
         }
         tree.insert(out_path, format!("{header}{}", body.trim_start()));
     }
+    tree.insert(crate::docs::README, crate::docs::readme(model));
     Ok(tree)
 }
 

@@ -123,13 +123,15 @@ fn the_scaffold_shows_every_optional_key() {
     use tfgen::sections::alb::AlbSpec;
     use tfgen::sections::backend::S3BackendSpec;
     use tfgen::sections::bedrock::BedrockSpec;
+    use tfgen::sections::compute::ComputeSpec;
+    use tfgen::sections::cost::CostSpec;
     use tfgen::sections::database::DatabaseSpec;
     use tfgen::sections::deployment::DeploymentSpec;
     use tfgen::sections::ecr::EcrSpec;
     use tfgen::sections::network::NetworkSpec;
     use tfgen::sections::security::SecuritySpec;
     use tfgen::spec::EnvSpec;
-    let sections: [(&str, &[&str]); 10] = [
+    let sections: [(&str, &[&str]); 12] = [
         ("network", fields_of::<NetworkSpec>()),
         ("database", fields_of::<DatabaseSpec>()),
         ("bedrock", fields_of::<BedrockSpec>()),
@@ -138,6 +140,8 @@ fn the_scaffold_shows_every_optional_key() {
         ("ecr", fields_of::<EcrSpec>()),
         ("deployment", fields_of::<DeploymentSpec>()),
         ("security", fields_of::<SecuritySpec>()),
+        ("compute", fields_of::<ComputeSpec>()),
+        ("cost", fields_of::<CostSpec>()),
         ("agents.supervisor", fields_of::<AgentOverride>()),
         ("backend.s3", fields_of::<S3BackendSpec>()),
     ];

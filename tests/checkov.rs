@@ -113,7 +113,11 @@ fn findings(results: &Value, key: &str) -> Vec<Finding> {
 }
 
 fn scan(env: &str) -> Scan {
-    let tree = compile(&inputs(env));
+    scan_inputs(&inputs(env), env)
+}
+
+fn scan_inputs(inputs: &tfgen::load::Inputs, env: &str) -> Scan {
+    let tree = compile(inputs);
     let dir = tempfile::tempdir().unwrap();
     write_tree(&tree, dir.path());
     let out = Command::new(checkov())
@@ -161,7 +165,10 @@ fn scan(env: &str) -> Scan {
 }
 
 fn check(env: &str) -> Scan {
-    let scan = scan(env);
+    check_scan(scan(env), env)
+}
+
+fn check_scan(scan: Scan, env: &str) -> Scan {
     assert!(scan.passed > 0, "checkov ran no check on {env}");
     let failed: Vec<String> = scan
         .failed
@@ -210,6 +217,12 @@ fn prod_passes_checkov() {
 #[test]
 fn dev_passes_checkov() {
     check("dev");
+}
+
+/// Spot, ARM64 on one agent and the VPC endpoints, all on at once.
+#[test]
+fn cost_options_pass_checkov() {
+    check_scan(scan_inputs(&support::valid_fixture("spot"), "spot"), "spot");
 }
 
 /// The table holds nothing stale: every listed check is skipped somewhere, and listed once.

@@ -16,7 +16,7 @@ struct Parsed {
 impl Parsed {
     fn new(tree: &Tree) -> Self {
         let mut blocks = Vec::new();
-        for (path, text) in &tree.files {
+        for (path, text) in tree.files.iter().filter(|(p, _)| p.ends_with(".tf")) {
             let body: Body = hcl::parse(text).unwrap();
             for b in body.blocks() {
                 blocks.push((path.clone(), b.clone()));

@@ -22,6 +22,8 @@ locals {
       memory            = 2048
       desired_count     = 2
       max_count         = 6
+      capacity_provider = "FARGATE"
+      cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/", "/supervisor/*"]
       priority          = 10
@@ -46,6 +48,8 @@ locals {
       memory            = 2048
       desired_count     = 2
       max_count         = 4
+      capacity_provider = "FARGATE"
+      cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/order/*"]
       priority          = 20
@@ -70,6 +74,8 @@ locals {
       memory            = 2048
       desired_count     = 2
       max_count         = 4
+      capacity_provider = "FARGATE"
+      cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/product/*"]
       priority          = 30
@@ -94,6 +100,8 @@ locals {
       memory            = 2048
       desired_count     = 2
       max_count         = 4
+      capacity_provider = "FARGATE"
+      cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/personalization/*"]
       priority          = 40
@@ -118,6 +126,8 @@ locals {
       memory            = 2048
       desired_count     = 2
       max_count         = 4
+      capacity_provider = "FARGATE"
+      cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/troubleshooting/*"]
       priority          = 50
@@ -157,6 +167,8 @@ module "networking" {
   public_subnet_cidrs  = ["10.0.1.0/24", "10.0.2.0/24"]
   private_subnet_cidrs = ["10.0.10.0/24", "10.0.20.0/24"]
   single_nat_gateway   = false
+  region               = local.region
+  interface_endpoints  = []
   db_port              = 5432
 
   # One security group per agent: its port admits the ALB and its callers, it reaches its callees.
@@ -296,6 +308,9 @@ module "ecs" {
   memory         = each.value.memory
   desired_count  = each.value.desired_count
   max_count      = each.value.max_count
+
+  capacity_provider = each.value.capacity_provider
+  cpu_architecture  = each.value.cpu_architecture
 
   cpu_target_percent                 = 70
   memory_target_percent              = 75

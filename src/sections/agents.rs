@@ -10,6 +10,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use super::compute::{Architecture, Capacity};
 use super::context::{Checker, SpecFile, suggest};
 use super::defaults::Defaults;
 use crate::diag::{Diagnostic, rules};
@@ -80,6 +81,10 @@ pub struct AgentOverride {
     pub memory: Option<Spanned<i64>>,
     pub desired_count: Option<Spanned<i64>>,
     pub max_count: Option<Spanned<i64>>,
+    /// `on-demand` or `spot`; checked in [`super::compute`].
+    pub capacity: Option<Spanned<String>>,
+    /// `x86_64` or `arm64`; checked in [`super::compute`].
+    pub architecture: Option<Spanned<String>>,
 }
 
 /// A checked agent: typed values, environment overrides and sizing defaults applied; not yet named.
@@ -131,6 +136,10 @@ pub struct Agent {
     pub callee_urls: BTreeMap<String, String>,
     /// The agent reaches the database (port, and the master secret until per-agent credentials exist).
     pub uses_database: bool,
+    /// Fargate on-demand or Spot ([`super::compute`] sets it after resolve).
+    pub capacity: Capacity,
+    /// x86_64 or ARM64 ([`super::compute`] sets it after resolve).
+    pub architecture: Architecture,
 }
 
 /// `order-management` → `ORDER_MANAGEMENT_URL`: the variable a caller reads a callee's URL from.
@@ -166,6 +175,8 @@ impl Agent {
             calls: agent.calls,
             callee_urls,
             uses_database: agent.uses_database,
+            capacity: Capacity::default(),
+            architecture: Architecture::default(),
         }
     }
 }

@@ -13,7 +13,9 @@ pub mod alarms;
 pub mod alb;
 pub mod backend;
 pub mod bedrock;
+pub mod compute;
 pub mod context;
+pub mod cost;
 pub mod database;
 pub mod defaults;
 pub mod deployment;
@@ -70,9 +72,12 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let backend = backend::check(cx, spec.backend.as_ref(), env.as_ref(), region.as_deref());
     let agents = agents::check(cx, &parsed.agents.agents, &spec.agents, &defaults);
     let security = security::check(cx, &spec.security, sizing.unwrap_or(Sizing::Dev));
+    let (placement, placements) = compute::check(cx, &spec.compute, &spec.agents);
+    let cost = cost::check(cx, &spec.cost);
 
     let env = env?;
-    let resolved = crate::resolve::resolve(cx, &env, agents);
+    let mut resolved = crate::resolve::resolve(cx, &env, agents);
+    place_agents(&mut resolved.agents, placement, &placements);
     let backend = backend?;
     Some(Model {
         env,
@@ -93,6 +98,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         security,
         agents: resolved.agents,
         moves: resolved.moves,
+        cost,
     })
 }
 
@@ -101,4 +107,17 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
 pub fn resolve_lenient(parsed: &ParsedSpec, inputs: &Inputs) -> Option<Model> {
     let mut cx = Checker::new(&inputs.env, &inputs.agents);
     check_all(&mut cx, parsed, inputs)
+}
+
+/// Gives each agent its capacity and architecture: its own override, else the environment's `[compute]`.
+fn place_agents(
+    agents: &mut [agents::Agent],
+    default: compute::Placement,
+    placements: &std::collections::BTreeMap<String, compute::Placement>,
+) {
+    for agent in agents {
+        let p = placements.get(agent.name.as_str()).copied().unwrap_or(default);
+        agent.capacity = p.capacity;
+        agent.architecture = p.architecture;
+    }
 }

@@ -44,7 +44,21 @@ pub struct NetworkSpec {
     pub nat: Option<Spanned<String>>,
     pub public_subnets: Option<Spanned<Vec<Spanned<String>>>>,
     pub private_subnets: Option<Spanned<Vec<Spanned<String>>>>,
+    /// VPC endpoints for the AWS services the agents call ([`INTERFACE_ENDPOINTS`]) and S3.
+    pub vpc_endpoints: Option<Spanned<bool>>,
 }
+
+/// The interface endpoints `vpc_endpoints = true` adds, one per private subnet each: image pulls, logs,
+/// secrets, model calls and the Data API then bypass the NAT gateways. (S3, where ECR keeps image
+/// layers, gets a free gateway endpoint.)
+pub const INTERFACE_ENDPOINTS: &[&str] = &[
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "secretsmanager",
+    "bedrock-runtime",
+    "rds-data",
+];
 
 /// The network, resolved: one public and one private subnet per AZ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,6 +68,10 @@ pub struct Network {
     pub single_nat_gateway: bool,
     pub public_subnets: Vec<Ipv4Cidr>,
     pub private_subnets: Vec<Ipv4Cidr>,
+    /// Interface endpoints ([`INTERFACE_ENDPOINTS`]) and the S3 gateway endpoint.
+    pub vpc_endpoints: bool,
+    /// The services of those interface endpoints; empty when `vpc_endpoints` is off.
+    pub interface_endpoints: Vec<String>,
 }
 
 /// Checks `[network]` and lays out its subnets.
@@ -172,12 +190,19 @@ pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: boo
         laid_out
     };
     let (public_subnets, private_subnets) = subnets?;
+    let vpc_endpoints = net.vpc_endpoints.as_ref().is_some_and(|v| *v.get_ref());
     Some(Network {
         vpc_cidr: vpc,
         az_count,
         single_nat_gateway,
         public_subnets,
         private_subnets,
+        vpc_endpoints,
+        interface_endpoints: if vpc_endpoints {
+            INTERFACE_ENDPOINTS.iter().map(ToString::to_string).collect()
+        } else {
+            Vec::new()
+        },
     })
 }
 

@@ -235,3 +235,12 @@ pub fn tf_env(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
     }
     cmd.output().expect("run terraform")
 }
+
+/// A fixture spec under `tests/fixtures/valid/`, as the environment named by its file stem, with the
+/// shared agents file.
+#[allow(dead_code)]
+pub fn valid_fixture(name: &str) -> Inputs {
+    let text = std::fs::read_to_string(root().join(format!("tests/fixtures/valid/{name}.toml"))).unwrap();
+    let agents = std::fs::read_to_string(root().join("environments/agents.toml")).unwrap();
+    Inputs::from_text(name, &text, &agents, tfgen::load::Overrides::default())
+}

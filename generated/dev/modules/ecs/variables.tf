@@ -287,3 +287,25 @@ variable "memory_target_percent" {
     error_message = "memory_target_percent must be between 10 and 95."
   }
 }
+
+variable "capacity_provider" {
+  type        = string
+  description = "FARGATE (on-demand) or FARGATE_SPOT (interruptible, about 70% cheaper)."
+  default     = "FARGATE"
+
+  validation {
+    condition     = contains(["FARGATE", "FARGATE_SPOT"], var.capacity_provider)
+    error_message = "capacity_provider must be FARGATE or FARGATE_SPOT."
+  }
+}
+
+variable "cpu_architecture" {
+  type        = string
+  description = "X86_64 or ARM64 (Graviton). Fargate Spot does not run ARM64 tasks."
+  default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
+  }
+}
