@@ -374,10 +374,14 @@ mod tests {
             assert!(has("internet", "waf") && has("waf", "alb"), "{env}");
             for a in &m.agents {
                 let id = agent_id(a.name.as_str());
-                for to in ["aurora", "bedrock", "secrets"] {
+                for to in ["bedrock", "secrets"] {
                     assert!(has(&id, to), "{env}: {id} → {to}");
                 }
+                assert_eq!(has(&id, "aurora"), a.uses_database, "{env}: {id} → aurora");
                 assert!(has("alb", &id), "{env}: alb → {id}");
+                for callee in &a.calls {
+                    assert!(has(&id, &agent_id(callee.as_str())), "{env}: {id} calls {callee}");
+                }
             }
         }
     }
