@@ -8,6 +8,7 @@
 //! ```
 
 pub mod addresses;
+pub mod aws;
 pub mod cidr;
 pub mod diag;
 pub mod diff;
