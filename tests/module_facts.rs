@@ -22,8 +22,7 @@ fn block<'a>(body: &'a Body, kind: &str, label: Option<&str>) -> &'a Block {
 fn attr<'a>(body: &'a Body, key: &str) -> &'a Expression {
     body.attributes()
         .find(|a| a.key() == key)
-        .map(hcl::Attribute::expr)
-        .unwrap_or_else(|| panic!("no attribute `{key}`"))
+        .map_or_else(|| panic!("no attribute `{key}`"), hcl::Attribute::expr)
 }
 
 fn number(e: &Expression) -> u32 {
