@@ -91,7 +91,11 @@ const MOCKED_PLAN: &str = r#"mock_provider "aws" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
   }
   mock_data "aws_availability_zones" {
-    defaults = { names = ["xx-test-1a", "xx-test-1b", "xx-test-1c"], zone_ids = ["xxt1-az1", "xxt1-az2", "xxt1-az3"] }
+    # As many as the Region with the most (us-east-1: 6), so no az_count is refused by the mock alone.
+    defaults = {
+      names    = ["xx-test-1a", "xx-test-1b", "xx-test-1c", "xx-test-1d", "xx-test-1e", "xx-test-1f"]
+      zone_ids = ["xxt1-az1", "xxt1-az2", "xxt1-az3", "xxt1-az4", "xxt1-az5", "xxt1-az6"]
+    }
   }
   mock_data "aws_caller_identity" {
     defaults = { account_id = "123456789012" }
@@ -133,9 +137,9 @@ fn error_diagnostics(stdout: &[u8]) -> Vec<serde_json::Value> {
 
 /// Renders a batch as child modules of one wrapper root in `dir` and checks it; returns failures as
 /// (spec index, messages). An error Terraform cannot place in one spec's files is charged to `usize::MAX`.
-fn check_batch(dir: &Path, first: usize, batch: &[Spec], mode: Mode) -> Vec<(usize, Vec<String>)> {
+fn check_batch(dir: &Path, batch: &[(usize, &Spec)], mode: Mode) -> Vec<(usize, Vec<String>)> {
     let mut main = String::new();
-    for (i, spec) in batch.iter().enumerate() {
+    for (i, (_, spec)) in batch.iter().enumerate() {
         let inputs = Inputs::from_text("dev", &spec.env, &spec.agents, Overrides::default());
         let tree = support::compile(&inputs);
         let child = dir.join(format!("s{i}"));
@@ -178,7 +182,7 @@ fn check_batch(dir: &Path, first: usize, batch: &[Spec], mode: Mode) -> Vec<(usi
             d["detail"].as_str().unwrap_or("").replace('\n', " "),
             d["range"]["start"]["line"]
         );
-        let who = index.map_or(usize::MAX, |i| first + i);
+        let who = index.and_then(|i| batch.get(i)).map_or(usize::MAX, |(n, _)| *n);
         match failures.iter_mut().find(|(w, _)| *w == who) {
             Some((_, messages)) => messages.push(message),
             None => failures.push((who, vec![message])),
@@ -192,6 +196,28 @@ fn check_batch(dir: &Path, first: usize, batch: &[Spec], mode: Mode) -> Vec<(usi
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    failures
+}
+
+/// Checks a batch, then re-checks it without the specs that failed until the rest passes: Terraform
+/// stops a plan at the first module input that fails its validation, which would hide the other
+/// specs' problems in the same batch. A passing batch (the normal case) costs one run.
+fn check_until_clean(dir: &Path, first: usize, batch: &[Spec], mode: Mode) -> Vec<(usize, Vec<String>)> {
+    let mut left: Vec<(usize, &Spec)> = batch.iter().enumerate().map(|(i, s)| (first + i, s)).collect();
+    let mut failures = Vec::new();
+    for attempt in 0.. {
+        if left.is_empty() {
+            break;
+        }
+        let found = check_batch(&dir.join(format!("attempt{attempt}")), &left, mode);
+        let unplaced = found.iter().any(|(who, _)| *who == usize::MAX);
+        left.retain(|(n, _)| found.iter().all(|(who, _)| who != n));
+        let done = found.is_empty() || unplaced;
+        failures.extend(found);
+        if done {
+            break;
+        }
+    }
     failures
 }
 
@@ -217,7 +243,7 @@ fn run(mode: Mode, wanted: usize, seed_offset: u64) {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let Some((first, batch)) = batches.get(i) else { break };
-                    let found = check_batch(&root.path().join(format!("batch{i}")), *first, batch, mode);
+                    let found = check_until_clean(&root.path().join(format!("batch{i}")), *first, batch, mode);
                     failures.lock().unwrap().extend(found);
                 }
             });

@@ -149,7 +149,7 @@ pub fn agents_file() -> impl Strategy<Value = String> {
             "[\"/a\", \"/b\", \"/c\", \"/d\", \"/e\", \"/f\"]",
             "[\"/x y\"]",
         ]),
-        proptest::option::of(one_of(&["\"/health\"", "\"health\"", "\"\""])),
+        proptest::option::of(one_of(&["\"/health\"", "\"/health?full=1\"", "\"health\"", "\"\""])),
         proptest::option::of(one_of(&["\"supervisor\"", "\"old-name\"", "\"Bad\""])),
     )
         .prop_map(|(name, port, paths, health, renamed)| {
