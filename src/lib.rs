@@ -11,6 +11,7 @@
 //! work that crosses sections (names, listener-rule priorities, moves).
 
 pub mod addresses;
+pub mod aws;
 pub mod cidr;
 pub mod diag;
 pub mod diff;
