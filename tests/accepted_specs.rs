@@ -57,7 +57,7 @@ fn accepted_specs(wanted: usize, seed_offset: u64) -> Vec<Spec> {
         let (env, agents) = strategy.new_tree(&mut runner).unwrap().current();
         let agents = agents.unwrap_or_else(|| shared.clone());
         let inputs = Inputs::from_text("dev", &env, &agents, Overrides::default());
-        if tfgen::check(&inputs).is_ok() && seen.insert((env.clone(), agents.clone())) {
+        if tfgen::validate_spec(&inputs).is_ok() && seen.insert((env.clone(), agents.clone())) {
             specs.push(Spec { env, agents });
         }
     }
