@@ -100,22 +100,3 @@ fn module_retention_defaults_are_cloudwatch_values() {
         );
     }
 }
-
-/// Until phase 2 deletes them, the older Rust copies in `src/regions.rs` and `src/fargate.rs` must agree.
-#[test]
-fn old_rust_copies_agree_until_removed() {
-    let old: Vec<u32> = tfgen::regions::LOG_RETENTION_CHOICES
-        .iter()
-        .map(|&d| u32::try_from(d).unwrap())
-        .collect();
-    assert_eq!(old, logs::RETENTION_DAYS);
-    for cpu in [128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768] {
-        for memory in (0..=131_072).step_by(512) {
-            assert_eq!(
-                tfgen::fargate::FargateSize::new(cpu.into(), memory.into()).is_ok(),
-                fargate::valid(cpu, memory),
-                "cpu {cpu} memory {memory}"
-            );
-        }
-    }
-}

@@ -107,6 +107,8 @@ pub const ACU_STEP: f64 = 0.5;
 pub const MAX_ACU: f64 = 256.0;
 /// The lowest minimum without auto-pause.
 pub const MIN_ACU_WITHOUT_PAUSE: f64 = 0.5;
+/// The lowest maximum capacity AWS accepts (`MaxCapacity` "minimum 1").
+pub const MIN_MAX_ACU: f64 = 1.0;
 pub const AUTO_PAUSE_SECONDS: std::ops::RangeInclusive<u32> = 300..=86_400;
 
 fn at_least(minimums: &[EngineVersion], version: EngineVersion) -> Result<(), Option<EngineVersion>> {
@@ -134,6 +136,12 @@ pub fn data_api(version: EngineVersion, region: &str) -> Result<(), NoDataApi> {
         return Err(NoDataApi::Region);
     }
     at_least(DATA_API_MINIMUMS, version).map_err(|min| min.map_or(NoDataApi::Major, |min| NoDataApi::TooOld { min }))
+}
+
+/// A list of minimums for messages and the README: "13.11+, 14.8+, …".
+pub fn minimums_text(minimums: &[EngineVersion]) -> String {
+    let parts: Vec<String> = minimums.iter().map(|m| format!("{m}+")).collect();
+    parts.join(", ")
 }
 
 /// Regions with the Data API, for messages and the README.

@@ -109,6 +109,30 @@ pub fn describe_memory(cpu: u32) -> String {
     }
 }
 
+/// A CPU/memory pair Fargate accepts, in CPU units (1024 = 1 vCPU) and MiB: the checked newtype the
+/// agents section keeps (its constructor is the table above).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct FargateSize {
+    pub cpu: u32,
+    pub memory: u32,
+}
+
+impl FargateSize {
+    pub fn new(cpu: i64, memory: i64) -> Result<Self, String> {
+        let Some(cpu) = u32::try_from(cpu).ok().filter(|c| cpus().any(|x| x == *c)) else {
+            let all: Vec<String> = cpus().map(|c| c.to_string()).collect();
+            return Err(format!("Fargate CPU `{cpu}` is not one of {}", all.join(", ")));
+        };
+        match u32::try_from(memory) {
+            Ok(memory) if valid(cpu, memory) => Ok(Self { cpu, memory }),
+            _ => Err(format!(
+                "Fargate does not offer {memory} MiB with {cpu} CPU units; allowed: {}",
+                describe_memory(cpu)
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile, suggest};
 use super::defaults::Defaults;
+use crate::aws::fargate::FargateSize;
 use crate::diag::{Diagnostic, rules};
-use crate::fargate::FargateSize;
 use crate::names::{AgentName, AgentNames};
 use crate::spec::Spanned;
 

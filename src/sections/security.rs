@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
 use super::defaults::Defaults;
+use crate::aws::logs;
 use crate::diag::{Diagnostic, rules};
 use crate::model::Sizing;
-use crate::regions::LOG_RETENTION_CHOICES;
 use crate::spec::Spanned;
 
 rules! {
@@ -209,12 +209,8 @@ impl Controls<'_> {
     fn log_retention(&mut self, v: Option<&Spanned<i64>>, default: u32) -> u32 {
         let Some(v) = v else { return default };
         let n = *v.get_ref();
-        if !LOG_RETENTION_CHOICES.contains(&n) {
-            let nearest = LOG_RETENTION_CHOICES
-                .iter()
-                .min_by_key(|c| (*c - n).abs())
-                .copied()
-                .unwrap_or(365);
+        if !logs::valid_retention(n) {
+            let nearest = logs::nearest_retention(n);
             self.error(
                 Rule::SecurityLogRetention,
                 v,
