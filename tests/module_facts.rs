@@ -100,3 +100,126 @@ fn module_retention_defaults_are_cloudwatch_values() {
         );
     }
 }
+
+/// The text of `variable "<name>" { … }` in `modules/<module>/variables.tf`, whitespace collapsed.
+fn variable_text(module: &str, name: &str) -> String {
+    let path = support::root().join("modules").join(module).join("variables.tf");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text
+        .find(&format!("variable \"{name}\" {{"))
+        .unwrap_or_else(|| panic!("{module}: no variable {name}"));
+    let end = text[start..].find("\n}\n").map_or(text.len(), |e| start + e);
+    text[start..end].split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn assert_has(module: &str, variable: &str, needle: &str) {
+    let text = variable_text(module, variable);
+    assert!(
+        text.contains(needle),
+        "modules/{module}/variables.tf `{variable}` no longer says `{needle}`; keep it equal to src/aws:\n{text}"
+    );
+}
+
+#[test]
+fn aurora_validations_are_the_aurora_facts() {
+    use tfgen::aws::aurora;
+    let (max, step) = (aurora::MAX_ACU, aurora::ACU_STEP);
+    assert_eq!(step, 0.5, "the modules test steps as floor(x * 2) == x * 2");
+    assert_has(
+        "aurora",
+        "min_capacity",
+        &format!("var.min_capacity >= 0 && var.min_capacity <= {max}"),
+    );
+    assert_has(
+        "aurora",
+        "max_capacity",
+        &format!(
+            "var.max_capacity >= {} && var.max_capacity <= {max}",
+            aurora::MIN_MAX_ACU
+        ),
+    );
+    let (lo, hi) = (aurora::AUTO_PAUSE_SECONDS.start(), aurora::AUTO_PAUSE_SECONDS.end());
+    assert_has(
+        "aurora",
+        "seconds_until_auto_pause",
+        &format!("var.seconds_until_auto_pause >= {lo} && var.seconds_until_auto_pause <= {hi}"),
+    );
+    let (lo, hi) = (aurora::INSTANCES.start(), aurora::INSTANCES.end());
+    assert_has(
+        "aurora",
+        "instance_count",
+        &format!("var.instance_count >= {lo} && var.instance_count <= {hi}"),
+    );
+    let (lo, hi) = (
+        aurora::BACKUP_RETENTION_DAYS.start(),
+        aurora::BACKUP_RETENTION_DAYS.end(),
+    );
+    assert_has(
+        "aurora",
+        "backup_retention_days",
+        &format!("var.backup_retention_days >= {lo} && var.backup_retention_days <= {hi}"),
+    );
+    let intervals: Vec<u32> = aurora::MONITORING_INTERVALS
+        .iter()
+        .map(|&i| u32::try_from(i).unwrap())
+        .collect();
+    assert_eq!(contains_list("aurora", "monitoring_interval"), intervals);
+}
+
+#[test]
+fn alb_validations_are_the_elb_facts() {
+    use tfgen::aws::limits;
+    let values = limits::ALB_CONDITION_VALUES_PER_RULE;
+    let chars = limits::ALB_PATH_PATTERN_MAX;
+    assert_has(
+        "alb",
+        "agents",
+        &format!(
+            "length(agent.path_patterns) >= 1 && length(agent.path_patterns) <= {values} && alltrue([for pattern in agent.path_patterns : length(pattern) >= 1 && length(pattern) <= {chars}])"
+        ),
+    );
+    // The target group name: 1-32 characters, alphanumeric at both ends.
+    let middle = limits::ELB_NAME_MAX - 2;
+    assert_has(
+        "alb",
+        "agents",
+        &format!(r#"regex("^[A-Za-z0-9]([A-Za-z0-9-]{{0,{middle}}}[A-Za-z0-9])?$", agent.target_group_name)"#),
+    );
+    let (lo, hi) = (limits::ALB_RULE_PRIORITY.start(), limits::ALB_RULE_PRIORITY.end());
+    assert_has(
+        "alb",
+        "agents",
+        &format!("agent.priority >= {lo} && agent.priority <= {hi}"),
+    );
+    // The module's regex and tfgen's check agree on a sample of names.
+    for (name, ok) in [("a", true), ("a-b", true), ("-a", false), ("a-", false), ("a_b", false)] {
+        assert_eq!(limits::elb_name(name, false).is_ok(), ok, "{name}");
+    }
+    assert!(limits::elb_name(&"a".repeat(limits::ELB_NAME_MAX), false).is_ok());
+    assert!(limits::elb_name(&"a".repeat(limits::ELB_NAME_MAX + 1), false).is_err());
+    assert_eq!(tfgen::sections::agents::MAX_PATHS_PER_AGENT, values);
+}
+
+#[test]
+fn ecs_validations_are_the_ecs_facts() {
+    use tfgen::aws::limits;
+    // The health check path: `/` then letters, digits and HEALTH_CHECK_PATH_CHARS (`-` last in the class).
+    let class: String = limits::HEALTH_CHECK_PATH_CHARS.chars().collect();
+    assert!(class.ends_with('-'), "keep `-` last so it is literal in a regex class");
+    assert_has(
+        "ecs",
+        "health_check_path",
+        &format!(r#"regex("^/[A-Za-z0-9{class}]*$", var.health_check_path)"#),
+    );
+    let tasks = limits::ECS_TASKS_PER_SERVICE;
+    assert_has(
+        "ecs",
+        "desired_count",
+        &format!("var.desired_count >= 0 && var.desired_count <= {tasks}"),
+    );
+    assert_has(
+        "ecs",
+        "max_count",
+        &format!("var.max_count >= 1 && var.max_count <= {tasks}"),
+    );
+}

@@ -12,6 +12,11 @@
 //!   (13.15+, 14.12+, 15.7+, 16.3+, every 17 and 18 release).
 //! - Capacity: <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ServerlessV2ScalingConfiguration.html>
 //!   (0.5-ACU steps, max 256; min 0 only where auto-pause is supported; SecondsUntilAutoPause 300-86,400).
+//! - Cluster shape: <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Replication.html>
+//!   (a writer and up to 15 Aurora Replicas) and
+//!   <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html> (`BackupRetentionPeriod` 1-35).
+//! - Enhanced Monitoring: <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html>
+//!   (`MonitoringInterval` 0, 1, 5, 10, 15, 30, 60).
 //! - Creatable versions: <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/aurorapostgresql-release-calendar.html>
 //!   and `aws rds describe-db-engine-versions --engine aurora-postgresql` (15.3 can no longer be created).
 
@@ -110,6 +115,12 @@ pub const MIN_ACU_WITHOUT_PAUSE: f64 = 0.5;
 /// The lowest maximum capacity AWS accepts (`MaxCapacity` "minimum 1").
 pub const MIN_MAX_ACU: f64 = 1.0;
 pub const AUTO_PAUSE_SECONDS: std::ops::RangeInclusive<u32> = 300..=86_400;
+/// Instances per cluster: the writer and up to 15 replicas.
+pub const INSTANCES: std::ops::RangeInclusive<i64> = 1..=16;
+/// Automated backup retention, days.
+pub const BACKUP_RETENTION_DAYS: std::ops::RangeInclusive<i64> = 1..=35;
+/// Enhanced Monitoring intervals, seconds (0 turns it off).
+pub const MONITORING_INTERVALS: &[i64] = &[0, 1, 5, 10, 15, 30, 60];
 
 fn at_least(minimums: &[EngineVersion], version: EngineVersion) -> Result<(), Option<EngineVersion>> {
     match minimums.iter().find(|m| m.major == version.major) {

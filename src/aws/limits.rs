@@ -28,11 +28,28 @@ pub const ALB_WILDCARDS_PER_RULE: usize = 5;
 pub const ALB_PATH_PATTERN_MAX: usize = 128;
 pub const ALB_RULE_PRIORITY: std::ops::RangeInclusive<u32> = 1..=50_000;
 pub const ALB_TARGET_GROUPS_PER_LOAD_BALANCER: usize = 100;
+/// Characters of a path-pattern condition value besides letters and digits (`*` and `?` are wildcards).
+pub const ALB_PATH_PATTERN_CHARS: &str = "_-.$/~\"'@:+&*?";
+/// A target group health check path (`HealthCheckPath`, 1-1,024 characters).
+pub const ALB_HEALTH_CHECK_PATH_MAX: usize = 1024;
+/// Characters tfgen allows in a health check path after the leading `/`. The ALB accepts more, but the
+/// same path is the container health check's URL inside a `CMD-SHELL` command, so only URL path
+/// characters that a shell takes literally. The `ecs` module's validation regex is this set (tests/module_facts.rs).
+pub const HEALTH_CHECK_PATH_CHARS: &str = "/._~-";
 
 /// Security group rules, per direction and group (adjustable; default shown).
 pub const SG_INBOUND_RULES: usize = 60;
 pub const SG_OUTBOUND_RULES: usize = 60;
 pub const SG_PER_NETWORK_INTERFACE: usize = 5;
+
+/// The most agents one environment can have: each agent adds one inbound rule to the tasks' security
+/// group and one outbound rule to the load balancer's (the `networking` module keys them by port), and
+/// one listener rule. (With a security group per agent, the inbound cap would move to the ALB's group.)
+pub const MAX_AGENTS: usize = min(min(SG_INBOUND_RULES, SG_OUTBOUND_RULES), ALB_RULES_PER_LOAD_BALANCER);
+
+const fn min(a: usize, b: usize) -> usize {
+    if a < b { a } else { b }
+}
 
 pub const IAM_ROLE_NAME_MAX: usize = 64;
 /// `name_prefix` of `aws_iam_role` (the provider appends a 26-character suffix).
@@ -105,6 +122,23 @@ pub fn rds_cluster_identifier(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A listener rule's path pattern: starts with `/`, at most 128 characters of letters, digits and
+/// [`ALB_PATH_PATTERN_CHARS`].
+pub fn alb_path_pattern(p: &str) -> bool {
+    p.starts_with('/')
+        && p.len() <= ALB_PATH_PATTERN_MAX
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ALB_PATH_PATTERN_CHARS.contains(c))
+}
+
+/// A health check path: `/` then letters, digits and [`HEALTH_CHECK_PATH_CHARS`], at most 1,024 characters.
+pub fn health_check_path(p: &str) -> bool {
+    p.starts_with('/')
+        && p.len() <= ALB_HEALTH_CHECK_PATH_MAX
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || HEALTH_CHECK_PATH_CHARS.contains(c))
+}
+
 /// Wildcards (`*`, `?`) in a set of path patterns of one rule.
 pub fn wildcards(patterns: &[&str]) -> usize {
     patterns
@@ -135,6 +169,17 @@ mod tests {
         for bad in ["", "1db", "Db", "a--b", "a-", &"a".repeat(64)] {
             assert!(rds_cluster_identifier(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn paths() {
+        assert!(alb_path_pattern("/order/*") && alb_path_pattern("/a?b") && !alb_path_pattern("x"));
+        assert!(!alb_path_pattern(&format!("/{}", "a".repeat(128))) && !alb_path_pattern("/x y"));
+        assert!(health_check_path("/health") && health_check_path("/") && health_check_path("/a/b.c_d~e-f"));
+        for bad in ["health", "", "/h?x=1", "/a b", "/$(id)", "/a;b", "/a&b"] {
+            assert!(!health_check_path(bad), "{bad}");
+        }
+        assert_eq!(MAX_AGENTS, 60);
     }
 
     #[test]

@@ -276,7 +276,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
         Rule::DbInstances,
         db.instances.as_ref(),
         defaults.db_instances,
-        1..=16,
+        aurora::INSTANCES,
         "instances",
         "an Aurora cluster has 1 to 16 instances",
     );
@@ -297,7 +297,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
         Rule::DbBackupRetention,
         db.backup_retention_days.as_ref(),
         DEFAULT_BACKUP_RETENTION_DAYS,
-        1..=35,
+        aurora::BACKUP_RETENTION_DAYS,
         "backup_retention_days",
         "Aurora keeps automated backups for 1 to 35 days",
     );

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
 use super::defaults::Defaults;
+use crate::aws::aurora::MONITORING_INTERVALS;
 use crate::aws::logs;
 use crate::diag::{Diagnostic, rules};
 use crate::model::Sizing;
@@ -98,9 +99,6 @@ impl Security {
         }
     }
 }
-
-/// Enhanced monitoring intervals RDS accepts; 0 turns it off.
-const MONITORING_INTERVALS: &[i64] = &[0, 1, 5, 10, 15, 30, 60];
 
 /// The shortest audit-log retention prod accepts: one year, what incident investigations and most audits need.
 const PROD_MIN_LOG_RETENTION_DAYS: u32 = 365;

@@ -31,13 +31,15 @@ pub fn env_spec() -> impl Strategy<Value = String> {
             &[
                 "\"eu-west-1\"",
                 "\"us-east-1\"",
-                "\"ap-south-2\"",
+                "\"ap-south-1\"",
                 "\"us-west-2\"",
                 "\"eu-central-1\"",
                 "\"ap-northeast-1\"",
                 "\"ap-southeast-2\"",
+                "\"us-west-1\"",
+                "\"sa-east-1\"",
             ],
-            &["\"sa-east-1\"", "\"il-central-1\"", "\"us-west-1\"", "\"xx\"", "1"],
+            &["\"il-central-1\"", "\"ap-south-2\"", "\"xx\"", "1"],
         ),
         line("sizing", &["\"dev\""], &["\"prod\"", "\"prd\"", "true"]),
         line(
@@ -52,7 +54,7 @@ pub fn env_spec() -> impl Strategy<Value = String> {
             &["\"10.0.0.0/16\"", "\"10.0.0.0/24\"", "\"172.16.0.0/20\""],
             &["\"10.0.0.0/27\"", "\"10.0.0.1/16\"", "\"x\"", "\"10.0.0.0/8\""],
         ),
-        line("az_count", &["2", "3"], &["1", "6", "0", "-4", "99999999999"]),
+        line("az_count", &["2", "3", "4", "6"], &["1", "7", "0", "-4", "99999999999"]),
         line("nat", &["\"single\"", "\"per-az\""], &["\"both\""]),
         line(
             "public_subnets",
@@ -71,19 +73,24 @@ pub fn env_spec() -> impl Strategy<Value = String> {
     let database = (
         line(
             "engine_version",
-            &["\"15.10\"", "\"16.8\"", "\"17.7\""],
-            &["\"15.3\"", "\"14.13\"", "\"99\"", "\"a.b\""],
+            &["\"15.10\"", "\"16.8\"", "\"17.7\"", "\"14.13\"", "\"15.6\""],
+            &["\"15.3\"", "\"13.10\"", "\"99\"", "\"a.b\""],
         ),
         line(
             "min_acu",
-            &["0.5", "1", "2.5"],
-            &["0.75", "-1", "300", "nan", "inf", "0"],
+            &["0.5", "1", "2.5", "0"],
+            &["0.75", "-1", "300", "nan", "inf"],
         ),
         line("max_acu", &["4", "256", "16"], &["0.5", "257", "1e308"]),
+        line("auto_pause_seconds", &["300", "86400"], &["299", "86401"]),
         line("instances", &["1", "2"], &["0", "17"]),
         line("backup_retention_days", &["7", "35"], &["0", "36"]),
         line("deletion_protection", &["true", "false"], &["\"no\""]),
-        line("database_name", &["\"app\"", "\"_x1\""], &["\"App-DB\"", "\"\""]),
+        line(
+            "database_name",
+            &["\"app\"", "\"a_1\""],
+            &["\"App-DB\"", "\"\"", "\"_x1\""],
+        ),
     );
     let rest = (
         line(
@@ -93,9 +100,16 @@ pub fn env_spec() -> impl Strategy<Value = String> {
                 "\"anthropic.claude-sonnet-4-20250514-v1:0\"",
                 "\"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\"",
                 "\"global.anthropic.claude-sonnet-4-5-20250929-v1:0\"",
+                "\"anthropic.claude-haiku-4-5-20251001-v1:0\"",
+                "\"jp.anthropic.claude-sonnet-4-5-20250929-v1:0\"",
+                "\"arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-sonnet-4-20250514-v1:0\"",
+            ],
+            &[
+                "\"us.anthropic.claude-3-7-sonnet-20250219-v1:0\"",
+                "\"x\"",
+                "\"apac.\"",
                 "\"vendor.unknown-v9\"",
             ],
-            &["\"us.anthropic.claude-3-7-sonnet-20250219-v1:0\"", "\"x\"", "\"apac.\""],
         ),
         line(
             "certificate_arn",
@@ -116,13 +130,13 @@ pub fn env_spec() -> impl Strategy<Value = String> {
         line("max_count", &["4", "1000"], &["0", "1001"]),
     );
     (top, network, database, rest, one_of(&["supervisor", "order-management", "supervisor", "personalization", "ghost"])).prop_map(
-        |((r, s, i), (v, a, n, pu, pr), (e, mi, ma, ins, b, dp, dn), (m, c, em, rep, t, l, cpu, mem, d, mx), agent)| {
+        |((r, s, i), (v, a, n, pu, pr), (e, mi, ma, ap, ins, b, dp, dn), (m, c, em, rep, t, l, cpu, mem, d, mx), agent)| {
             // Required keys default to valid values when the generator left them out.
             let r = if r.is_empty() { "region = \"eu-west-1\"\n".to_string() } else { r };
             let s = if s.is_empty() { "sizing = \"dev\"\n".to_string() } else { s };
             let i = if i.is_empty() { "image_tag = \"1.0.0\"\n".to_string() } else { i };
             format!(
-                "{r}{s}{i}\n[network]\n{v}{a}{n}{pu}{pr}\n[database]\n{e}{mi}{ma}{ins}{b}{dp}{dn}\n[bedrock]\n{m}\n[alb]\n{c}\n\
+                "{r}{s}{i}\n[network]\n{v}{a}{n}{pu}{pr}\n[database]\n{e}{mi}{ma}{ap}{ins}{b}{dp}{dn}\n[bedrock]\n{m}\n[alb]\n{c}\n\
                  [alarms]\n{em}\n[ecr]\n{rep}\n[deployment]\n{t}{l}\n[agents.{agent}]\n{cpu}{mem}{d}{mx}"
             )
         },
