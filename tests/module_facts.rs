@@ -223,3 +223,26 @@ fn ecs_validations_are_the_ecs_facts() {
         &format!("var.max_count >= 1 && var.max_count <= {tasks}"),
     );
 }
+
+#[test]
+fn readme_tables_are_the_facts() {
+    use tfgen::aws::tables;
+    let path = support::root().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let mut expected = readme.clone();
+    for (name, table) in [
+        ("regions", tables::regions_markdown()),
+        ("models", tables::models_markdown()),
+    ] {
+        expected =
+            tables::splice(&expected, name, &table).unwrap_or_else(|| panic!("README lacks <!-- facts:{name} -->"));
+    }
+    if std::env::var_os("TFGEN_BLESS_README").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+        return;
+    }
+    assert!(
+        readme == expected,
+        "README's AWS facts tables differ from src/aws; run `TFGEN_BLESS_README=1 cargo test --test module_facts`"
+    );
+}

@@ -14,6 +14,20 @@
 //! <https://docs.aws.amazon.com/bedrock/latest/userguide/global-cross-region-inference.html>.
 //! Checked 2026-11-25.
 //!
+//! What was verified on 2026-11-25, and what was not (the search tool returned only the top of AWS's
+//! inference-profiles page, in every language, never its per-model tables):
+//! - verified on that page: `global.` profiles route to every commercial Region; some profiles route to
+//!   different destinations per source Region (its example: `us.` Claude 3 Haiku from us-west-2 reaches
+//!   only us-east-1 and us-west-2); `GetInferenceProfile` is the authority per source Region;
+//! - verified from AWS's machine-learning blog (as republished; the original was not reachable):
+//!   Canada (Central) invokes the `us.` and `global.` profiles of Claude Sonnet 4.5 and Haiku 4.5
+//!   (added here as a `us.` source and destination), and Africa (Cape Town) the `global.` profiles of
+//!   the Claude 4.5 models (added as a `global.` source); Claude Sonnet 4.5 has a `global.` profile;
+//! - NOT verified (kept from the phase-1 table): every geographic profile's exact source and
+//!   destination list (EU, APAC, JP, AU), the `global.` source lists, and which older models have
+//!   which geographies. Check them with `aws bedrock get-inference-profile` from the deployment
+//!   Region before relying on them, and update this table and its date.
+//!
 //! Where AWS routes a profile to fewer destinations from some source Regions (e.g. `us.` Claude 3 Haiku
 //! from us-west-2), the table keeps the union: granting a destination that is never used is harmless,
 //! missing one gives intermittent AccessDenied.
@@ -101,6 +115,9 @@ impl Model {
 
 const US3: &[&str] = &["us-east-1", "us-east-2", "us-west-2"];
 const US4: &[&str] = &["us-east-1", "us-east-2", "us-west-1", "us-west-2"];
+/// The `us.` profiles of the Claude 4.5 Sonnet and Haiku, which Canada (Central) can also invoke
+/// (AWS announcement of 2025-11-25, "cross-Region inference from the Canada (Central) Region").
+const US4_CA: &[&str] = &["us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1"];
 const EU4: &[&str] = &["eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"];
 const EU6: &[&str] = &[
     "eu-central-1",
@@ -159,6 +176,35 @@ const GLOBAL_SOURCES: &[&str] = &[
     "me-central-1",
     "il-central-1",
 ];
+/// Source Regions of the Claude 4.5 `global.` profiles: [`GLOBAL_SOURCES`] and Africa (Cape Town).
+const GLOBAL_SOURCES_45: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "sa-east-1",
+    "af-south-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "me-central-1",
+    "il-central-1",
+];
 /// Marker for "every commercial Region" (see [`Profile::destinations`]).
 const ALL_COMMERCIAL: &[&str] = &[];
 
@@ -176,13 +222,19 @@ const GLOBAL: Profile = Profile {
     destinations: ALL_COMMERCIAL,
 };
 
+const GLOBAL_45: Profile = Profile {
+    scope: Scope::Global,
+    sources: GLOBAL_SOURCES_45,
+    destinations: ALL_COMMERCIAL,
+};
+
 /// The Claude models tfgen knows, newest first within each family.
 pub const MODELS: &[Model] = &[
     Model {
         id: "anthropic.claude-opus-4-5-20251101-v1:0",
         name: "Claude Opus 4.5",
         legacy: false,
-        profiles: &[geo(Scope::Us, US4), geo(Scope::Eu, EU6), GLOBAL],
+        profiles: &[geo(Scope::Us, US4), geo(Scope::Eu, EU6), GLOBAL_45],
     },
     Model {
         id: "anthropic.claude-opus-4-1-20250805-v1:0",
@@ -195,11 +247,11 @@ pub const MODELS: &[Model] = &[
         name: "Claude Sonnet 4.5",
         legacy: false,
         profiles: &[
-            geo(Scope::Us, US4),
+            geo(Scope::Us, US4_CA),
             geo(Scope::Eu, EU6),
             geo(Scope::Jp, JP),
             geo(Scope::Au, AU),
-            GLOBAL,
+            GLOBAL_45,
         ],
     },
     Model {
@@ -218,11 +270,11 @@ pub const MODELS: &[Model] = &[
         name: "Claude Haiku 4.5",
         legacy: false,
         profiles: &[
-            geo(Scope::Us, US4),
+            geo(Scope::Us, US4_CA),
             geo(Scope::Eu, EU6),
             geo(Scope::Jp, JP),
             geo(Scope::Au, AU),
-            GLOBAL,
+            GLOBAL_45,
         ],
     },
     Model {
@@ -706,9 +758,9 @@ mod tests {
 
     #[test]
     fn a_region_without_a_geographic_profile_falls_back_to_global() {
-        for region in ["us-west-1", "sa-east-1", "eu-west-2", "ca-central-1"] {
-            if region == "us-west-1" {
-                // Sonnet 4.5 has a `us.` profile invocable from us-west-1: geographic wins.
+        for region in ["us-west-1", "sa-east-1", "eu-west-2", "ca-central-1", "af-south-1"] {
+            if region == "us-west-1" || region == "ca-central-1" {
+                // Sonnet 4.5 has a `us.` profile invocable from us-west-1 and Canada: geographic wins.
                 assert_eq!(resolve(SONNET_45, region).unwrap().scope, Scope::Us);
                 continue;
             }
@@ -734,7 +786,7 @@ mod tests {
                 .contains("Claude 3.7 Sonnet has no inference profile invocable from sa-east-1")
         );
         // A Region no profile serves at all.
-        let err = resolve(DEFAULT_MODEL, "af-south-1").unwrap_err();
+        let err = resolve(DEFAULT_MODEL, "me-south-1").unwrap_err();
         assert!(matches!(&err, RouteError::NoRoute { alternatives, .. } if alternatives.is_empty()));
     }
 

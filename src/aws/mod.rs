@@ -11,6 +11,7 @@ pub mod fargate;
 pub mod limits;
 pub mod logs;
 pub mod regions;
+pub mod tables;
 
 /// When a table was last compared with its source page.
 pub const CHECKED: &str = "2026-11-25";
