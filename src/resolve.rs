@@ -5,6 +5,7 @@
 //! Sections check and resolve their own values ([`crate::sections`]); this module judges nothing else.
 
 use crate::addresses::AGENT_KEYED;
+use crate::aws::limits;
 use crate::diag::{Diagnostic, rules};
 use crate::model::Move;
 use crate::names::{AgentNames, EnvName, EnvNames};
@@ -15,6 +16,7 @@ rules! {
     /// The diagnostics this module reports (names derived from several sections).
     pub enum Rule {
         DerivedNameTooLong,
+        IamPolicyTooLarge,
     }
 }
 
@@ -31,9 +33,10 @@ const PRIORITY_STEP: u32 = 10;
 
 /// Names every agent (reporting any name AWS would reject as too long), numbers their rules, and moves
 /// the state of renamed ones.
-pub fn resolve(cx: &mut Checker, env: &EnvName, checked: Vec<CheckedAgent>) -> Resolved {
+pub fn resolve(cx: &mut Checker, env: &EnvName, region: Option<&str>, checked: Vec<CheckedAgent>) -> Resolved {
     // The environment's own names are fitted to AWS's limits (`names::fit`); agents' names are checked.
     let names = EnvNames::derive(env);
+    let last_span = checked.last().map(|a| a.name_span.clone());
     let agents: Vec<Agent> = checked
         .into_iter()
         .zip(1u32..)
@@ -43,6 +46,9 @@ pub fn resolve(cx: &mut Checker, env: &EnvName, checked: Vec<CheckedAgent>) -> R
             Agent::resolve(agent, agent_names, i * PRIORITY_STEP)
         })
         .collect();
+    if let (Some(region), Some(at)) = (region, last_span) {
+        check_policy_size(cx, region, &agents, at);
+    }
     Resolved {
         names,
         moves: moves(&agents),
@@ -71,6 +77,29 @@ fn check_lengths(cx: &mut Checker, agent: &CheckedAgent, names: &AgentNames) {
                 )),
             );
         }
+    }
+}
+
+/// The execution role's inline policy lists every agent's repository and log group; IAM refuses it
+/// above 10,240 characters, which long agent names reach before the agent cap does.
+fn check_policy_size(cx: &mut Checker, region: &str, agents: &[Agent], last: std::ops::Range<usize>) {
+    let repositories: Vec<&str> = agents.iter().map(|a| a.names.repository.as_str()).collect();
+    let log_groups: Vec<&str> = agents.iter().map(|a| a.names.log_group.as_str()).collect();
+    let size = limits::execution_policy_chars(region, &repositories, &log_groups);
+    let max = limits::IAM_INLINE_POLICIES_PER_ROLE_CHARS;
+    if size > max {
+        let at = cx.at_span(SpecFile::Agents, last);
+        cx.push(
+            Diagnostic::error(
+                Rule::IamPolicyTooLarge,
+                format!(
+                    "the task execution role's policy would be about {size} characters with {} agents; IAM allows {max} per role",
+                    agents.len()
+                ),
+                Some(at),
+            )
+            .with_help("it lists each agent's repository and log group: use fewer agents or shorter agent names"),
+        );
     }
 }
 

@@ -139,6 +139,24 @@ pub fn health_check_path(p: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || HEALTH_CHECK_PATH_CHARS.contains(c))
 }
 
+/// An upper bound of the execution role's inline policy (IAM counts it without whitespace): the
+/// per-agent repository and log-stream ARNs, plus [`IAM_EXECUTION_POLICY_OVERHEAD`] for everything
+/// else (version, statements, actions, the two secrets and the KMS key, with room to spare).
+pub fn execution_policy_chars(region: &str, repositories: &[&str], log_groups: &[&str]) -> usize {
+    // "arn:aws:ecr:<region>:<12 digits>:repository/<name>" and "arn:aws:logs:<region>:<12>:log-group:<name>:*",
+    // each quoted and followed by a comma.
+    let ecr = |name: &str| "arn:aws:ecr:".len() + region.len() + 1 + 12 + 1 + "repository/".len() + name.len() + 3;
+    let logs = |name: &str| "arn:aws:logs:".len() + region.len() + 1 + 12 + 1 + "log-group:".len() + name.len() + 2 + 3;
+    IAM_EXECUTION_POLICY_OVERHEAD
+        + repositories.iter().map(|n| ecr(n)).sum::<usize>()
+        + log_groups.iter().map(|n| logs(n)).sum::<usize>()
+}
+
+/// The execution role policy without its per-agent ARNs: an estimate (five statements, their actions,
+/// two secret ARNs and a KMS key ARN come to about 1,200 characters minified), rounded up; not measured
+/// against a real policy.
+pub const IAM_EXECUTION_POLICY_OVERHEAD: usize = 2_000;
+
 /// Wildcards (`*`, `?`) in a set of path patterns of one rule.
 pub fn wildcards(patterns: &[&str]) -> usize {
     patterns

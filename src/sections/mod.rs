@@ -69,7 +69,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let security = security::check(cx, &spec.security, sizing.unwrap_or(Sizing::Dev));
 
     let env = env?;
-    let resolved = crate::resolve::resolve(cx, &env, agents);
+    let resolved = crate::resolve::resolve(cx, &env, region.as_deref(), agents);
     let backend = backend?;
     Some(Model {
         env,
