@@ -44,6 +44,8 @@ rules! {
 }
 
 pub const DEFAULT_HEALTH_CHECK_PATH: &str = "/health";
+/// ECS's tasks per service: the highest desired and maximum count.
+const TASKS: u32 = limits::ECS_TASKS_PER_SERVICE;
 /// Condition values (path patterns) per listener rule: one rule per agent.
 pub const MAX_PATHS_PER_AGENT: usize = limits::ALB_CONDITION_VALUES_PER_RULE;
 
@@ -440,7 +442,6 @@ fn agent_sizing(cx: &mut Checker, o: Option<&AgentOverride>, defaults: &Defaults
             None
         }
     };
-    const TASKS: u32 = limits::ECS_TASKS_PER_SERVICE;
     let desired = get(o.desired_count.as_ref(), defaults.desired_count);
     let max = get(o.max_count.as_ref(), defaults.max_count.max(desired));
     let problem = if desired < 0 {
