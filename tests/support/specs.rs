@@ -36,10 +36,9 @@ pub fn env_spec() -> impl Strategy<Value = String> {
                 "\"eu-central-1\"",
                 "\"ap-northeast-1\"",
                 "\"ap-southeast-2\"",
-                "\"us-west-1\"",
-                "\"sa-east-1\"",
             ],
-            &["\"il-central-1\"", "\"ap-south-2\"", "\"xx\"", "1"],
+            // us-west-1 and sa-east-1 are valid with a Claude 4.x model only.
+            &["\"us-west-1\"", "\"sa-east-1\"", "\"il-central-1\"", "\"ap-south-2\"", "\"xx\"", "1"],
         ),
         line("sizing", &["\"dev\""], &["\"prod\"", "\"prd\"", "true"]),
         line(
@@ -54,7 +53,8 @@ pub fn env_spec() -> impl Strategy<Value = String> {
             &["\"10.0.0.0/16\"", "\"10.0.0.0/24\"", "\"172.16.0.0/20\""],
             &["\"10.0.0.0/27\"", "\"10.0.0.1/16\"", "\"x\"", "\"10.0.0.0/8\""],
         ),
-        line("az_count", &["2", "3", "4", "6"], &["1", "7", "0", "-4", "99999999999"]),
+        // 4 and 6 are valid only where the Region has that many AZs (us-east-1).
+        line("az_count", &["2", "3"], &["4", "6", "1", "7", "0", "-4", "99999999999"]),
         line("nat", &["\"single\"", "\"per-az\""], &["\"both\""]),
         line(
             "public_subnets",
@@ -135,6 +135,8 @@ pub fn env_spec() -> impl Strategy<Value = String> {
             let r = if r.is_empty() { "region = \"eu-west-1\"\n".to_string() } else { r };
             let s = if s.is_empty() { "sizing = \"dev\"\n".to_string() } else { s };
             let i = if i.is_empty() { "image_tag = \"1.0.0\"\n".to_string() } else { i };
+            // The auto-pause delay goes with a minimum of 0 ACU (elsewhere it is an error, so keep it rare).
+            let ap = if mi == "min_acu = 0\n" || (ap.contains("299") && ma.is_empty()) { ap } else { String::new() };
             format!(
                 "{r}{s}{i}\n[network]\n{v}{a}{n}{pu}{pr}\n[database]\n{e}{mi}{ma}{ap}{ins}{b}{dp}{dn}\n[bedrock]\n{m}\n[alb]\n{c}\n\
                  [alarms]\n{em}\n[ecr]\n{rep}\n[deployment]\n{t}{l}\n[agents.{agent}]\n{cpu}{mem}{d}{mx}"
