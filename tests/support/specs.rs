@@ -38,7 +38,14 @@ pub fn env_spec() -> impl Strategy<Value = String> {
                 "\"ap-southeast-2\"",
             ],
             // us-west-1 and sa-east-1 are valid with a Claude 4.x model only.
-            &["\"us-west-1\"", "\"sa-east-1\"", "\"il-central-1\"", "\"ap-south-2\"", "\"xx\"", "1"],
+            &[
+                "\"us-west-1\"",
+                "\"sa-east-1\"",
+                "\"il-central-1\"",
+                "\"ap-south-2\"",
+                "\"xx\"",
+                "1",
+            ],
         ),
         line("sizing", &["\"dev\""], &["\"prod\"", "\"prd\"", "true"]),
         line(
