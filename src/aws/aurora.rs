@@ -146,6 +146,11 @@ pub fn data_api(version: EngineVersion, region: &str) -> Result<(), NoDataApi> {
     if DATA_API_UNAVAILABLE.contains(&region) || regions::region(region).is_none() {
         return Err(NoDataApi::Region);
     }
+    data_api_version(version)
+}
+
+/// Whether `version` has the RDS Data API in the Regions that offer it.
+pub fn data_api_version(version: EngineVersion) -> Result<(), NoDataApi> {
     at_least(DATA_API_MINIMUMS, version).map_err(|min| min.map_or(NoDataApi::Major, |min| NoDataApi::TooOld { min }))
 }
 

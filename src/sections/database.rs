@@ -83,7 +83,7 @@ fn engine_version(cx: &mut Checker, v: &Spanned<String>) -> Option<EngineVersion
     let creatable: Vec<String> = aurora::CREATABLE.iter().map(ToString::to_string).collect();
     let parsed = EngineVersion::parse(text);
     if let Some(version) = parsed {
-        let why = match aurora::data_api(version, "us-east-1") {
+        let why = match aurora::data_api_version(version) {
             Ok(()) => None,
             Err(NoDataApi::TooOld { min }) => Some(format!(
                 "the Data API needs {min} or later in the {} line",
