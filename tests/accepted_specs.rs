@@ -8,7 +8,8 @@
 //!
 //! Measured on 2026-11-25 on a shared, heavily loaded 2-core machine (load average 15-30): validate, 200
 //! specs, 13m40s wall and 7m48s CPU (user + sys, Terraform and provider processes included); the plan,
-//! 20 specs in batches of 10, 4m56s wall and 1m52s CPU. On a quiet 2-core machine the CPU time bounds
+//! 20 specs in batches of 10, 4m56s wall and 1m52s CPU. Again at load 8-10: validate 6m51s wall, 6m54s
+//! CPU; the plan 2m25s (beside validate). On a quiet 2-core machine the CPU time bounds
 //! the wall time at roughly half: about 4 and 1 minutes, the two tests running side by side.
 //!
 //! Batched so hundreds fit in CI: each batch is one wrapper root calling N rendered environments as
