@@ -61,6 +61,10 @@ const SKIPS: &[(&str, &str)] = &[
         "The ALB access-log bucket is not replicated to another region: access logs expire after a fixed period and are not worth a second copy.",
     ),
     (
+        "CKV_AWS_226",
+        "No automatic minor upgrades of the database: the spec pins the engine's minor version, and an upgrade AWS makes on its own would make the next plan try a downgrade. Upgrades are spec edits.",
+    ),
+    (
         "CKV2_AWS_62",
         "The ALB access-log bucket sends no event notifications: nothing consumes them.",
     ),

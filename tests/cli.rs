@@ -668,7 +668,15 @@ fn git(p: &Project, args: &[&str]) {
 /// every test suite except the slow ones, so a new suite is either in the loop or named slow here.
 #[test]
 fn the_fast_loop_runs_every_quick_suite() {
-    const SLOW: [&str; 6] = ["adopt", "interrupt", "properties", "terraform", "checkov", "emulator"];
+    const SLOW: [&str; 7] = [
+        "accepted_specs",
+        "adopt",
+        "interrupt",
+        "properties",
+        "terraform",
+        "checkov",
+        "emulator",
+    ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config: toml::Table = std::fs::read_to_string(root.join(".cargo/config.toml"))
         .unwrap()

@@ -327,10 +327,15 @@ fn model_and_alarms_and_outputs() {
         .unwrap();
     assert_eq!(text(model.expr()), "\"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\"");
     let iam = p.root_block("module", "iam");
-    assert_eq!(
-        attr(iam, "bedrock_destination_regions"),
-        "local.bedrock_profile_regions"
-    );
+    // The task role's Bedrock statements are the grants of `Route::iam_grants`, passed as data.
+    let grants = attr(iam, "bedrock_grants");
+    let route = tfgen::aws::bedrock::resolve(tfgen::aws::bedrock::DEFAULT_MODEL, "eu-west-1").unwrap();
+    for grant in route.iam_grants("$${partition}", "$${account_id}") {
+        for resource in grant.resources {
+            assert!(grants.contains(&resource), "{resource} missing from {grants}");
+        }
+    }
+    assert!(tree_has(&p, "bedrock_statements"));
     assert!(tree_has(&p, "bedrock:InvokeModel"));
     assert!(tree_has(&p, "rds-data:ExecuteStatement"));
     for metric in [

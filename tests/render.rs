@@ -98,7 +98,7 @@ fn bedrock_model_id_override_is_recorded() {
     let tree = support::compile(&inputs);
     let main = tree.get("main.tf").unwrap();
     assert!(
-        main.contains(r#"bedrock_model_id         = "eu.anthropic.claude-3-haiku-20240307-v1:0""#),
+        main.contains(r#"bedrock_model_id = "eu.anthropic.claude-3-haiku-20240307-v1:0""#),
         "{main}"
     );
     assert!(main.contains(r#"bedrock_model_source = "env_var""#));
@@ -113,7 +113,7 @@ fn bedrock_model_id_override_is_recorded() {
 
 #[test]
 fn region_picks_the_inference_profile() {
-    for (region, prefix) in [("us-west-2", "us"), ("eu-north-1", "eu"), ("ap-south-2", "apac")] {
+    for (region, prefix) in [("us-west-2", "us"), ("eu-north-1", "eu"), ("ap-south-1", "apac")] {
         let mut inputs = support::inputs("dev");
         let text = inputs
             .env

@@ -6,10 +6,8 @@ locals {
   region      = "eu-west-1"
   image_tag   = "1.0.0"
 
-  # Every agent gets the same model, as a cross-region inference profile of this region's geography.
-  bedrock_model_id         = "eu.anthropic.claude-3-7-sonnet-20250219-v1:0"
-  bedrock_foundation_model = "anthropic.claude-3-7-sonnet-20250219-v1:0"
-  bedrock_profile_regions  = ["eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"]
+  # Every agent gets the same model, as an inference profile: the model's geographic profile for this region, else its global one.
+  bedrock_model_id = "eu.anthropic.claude-3-7-sonnet-20250219-v1:0"
   # Who chose the model: tfgen's "default", the "spec", or "env_var" (BEDROCK_MODEL_ID at render time).
   bedrock_model_source = "spec"
 
@@ -246,12 +244,22 @@ module "iam" {
   # Read by the application itself: the RDS Data API takes the database secret's ARN.
   task_secret_arns = each.value.uses_database ? [module.aurora.master_user_secret_arn] : []
 
-  db_cluster_arn               = module.aurora.cluster_arn
-  db_cluster_resource_id       = module.aurora.cluster_resource_id
-  bedrock_inference_profile_id = local.bedrock_model_id
-  bedrock_foundation_model_id  = local.bedrock_foundation_model
-  bedrock_destination_regions  = local.bedrock_profile_regions
-  kms_key_arns                 = [local.kms_key_arn]
+  db_cluster_arn         = module.aurora.cluster_arn
+  db_cluster_resource_id = module.aurora.cluster_resource_id
+  # The statements AWS documents for the "eu". profile (4 destination Regions), from tfgen's facts.
+  bedrock_grants = [
+    {
+      sid        = "InvokeInferenceProfile"
+      resources  = ["arn:$${partition}:bedrock:eu-west-1:$${account_id}:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0"]
+      conditions = {}
+    },
+    {
+      sid        = "InvokeFoundationModelViaProfile"
+      resources  = ["arn:$${partition}:bedrock:eu-central-1::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0", "arn:$${partition}:bedrock:eu-north-1::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0", "arn:$${partition}:bedrock:eu-west-1::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0", "arn:$${partition}:bedrock:eu-west-3::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0"]
+      conditions = { "bedrock:InferenceProfileArn" = "arn:$${partition}:bedrock:eu-west-1:$${account_id}:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0" }
+    },
+  ]
+  kms_key_arns = [local.kms_key_arn]
 }
 
 module "access_logs" {

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::compute::{Architecture, Capacity};
 use super::context::{Checker, SpecFile, suggest};
 use super::defaults::Defaults;
+use crate::aws::fargate::FargateSize;
+use crate::aws::limits;
 use crate::diag::{Diagnostic, rules};
-use crate::fargate::FargateSize;
 use crate::names::{AgentName, AgentNames};
 use crate::spec::Spanned;
 
@@ -22,7 +23,8 @@ rules! {
     /// The diagnostics this module reports (the agents and their overrides).
     pub enum Rule {
         NoAgents,
-        TooManyRules,
+        TooManyAgents,
+        TooManyWildcards,
         HealthCheckPath,
         RenamedFromInvalid,
         UnknownOverride,
@@ -48,10 +50,10 @@ rules! {
 }
 
 pub const DEFAULT_HEALTH_CHECK_PATH: &str = "/health";
-/// ALB's default quota of rules per listener (excluding the default rule).
-pub const MAX_LISTENER_RULES: usize = 100;
-/// ALB allows at most five condition values per rule.
-pub const MAX_PATHS_PER_AGENT: usize = 5;
+/// ECS's tasks per service: the highest desired and maximum count.
+const TASKS: u32 = limits::ECS_TASKS_PER_SERVICE;
+/// Condition values (path patterns) per listener rule: one rule per agent.
+pub const MAX_PATHS_PER_AGENT: usize = limits::ALB_CONDITION_VALUES_PER_RULE;
 
 /// One `[[agent]]` entry, as written.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -196,37 +198,44 @@ pub fn check(
     let mut ports: BTreeMap<i64, &Spanned<i64>> = BTreeMap::new();
     let mut paths: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
     let mut out: Vec<(CheckedAgent, Option<&Spanned<String>>)> = Vec::new();
-    let mut rules = 0;
+    let mut count = 0;
     for agent in declared {
         let name = agent_name(cx, agent, &mut names);
         let port = agent_port(cx, agent, &mut ports);
         let agent_paths = agent_paths(cx, agent, &mut paths);
-        rules += usize::from(!agent_paths.is_empty());
-        if rules == MAX_LISTENER_RULES + 1 {
+        count += 1;
+        if count == limits::MAX_AGENTS + 1 {
             cx.error(
-                Rule::TooManyRules,
+                Rule::TooManyAgents,
                 SpecFile::Agents,
-                &agent.paths,
+                &agent.name,
                 format!(
-                    "this agent's path rule is the {}st on one listener; an ALB allows {MAX_LISTENER_RULES} by default",
-                    MAX_LISTENER_RULES + 1
+                    "agent {count} is one too many: an environment has at most {}",
+                    limits::MAX_AGENTS
                 ),
-                "merge agents' paths, or ask AWS for a quota increase and split the agents over two load balancers",
+                format!(
+                    "each agent adds a rule to the tasks' and the load balancer's security groups ({} per direction) \
+                     and a listener rule ({} per ALB); merge agents",
+                    limits::SG_INBOUND_RULES,
+                    limits::ALB_RULES_PER_LOAD_BALANCER
+                ),
             );
         }
         let health = match &agent.health_check_path {
             None => DEFAULT_HEALTH_CHECK_PATH.to_string(),
             Some(p) => {
-                if !p.get_ref().starts_with('/')
-                    || p.get_ref().len() > 1024
-                    || p.get_ref().contains(char::is_whitespace)
-                {
+                if !limits::health_check_path(p.get_ref()) {
                     cx.error(
                         Rule::HealthCheckPath,
                         SpecFile::Agents,
                         p,
-                        format!("health check path `{}` is not a URL path", p.get_ref()),
-                        "start it with `/`, e.g. `/health`",
+                        format!("health check path `{}` is not a plain URL path", p.get_ref()),
+                        format!(
+                            "start it with `/`, then up to {} letters, digits and {} (no query: the path is also \
+                             the container health check's URL in a shell command), e.g. `/health`",
+                            limits::ALB_HEALTH_CHECK_PATH_MAX - 1,
+                            limits::HEALTH_CHECK_PATH_CHARS
+                        ),
                     );
                 }
                 p.get_ref().clone()
@@ -466,6 +475,20 @@ fn agent_paths<'p>(
             "route at least one path pattern to it, e.g. `[\"/order/*\"]`",
         );
     }
+    let texts: Vec<&str> = list.iter().map(|p| p.get_ref().as_str()).collect();
+    let wildcards = limits::wildcards(&texts);
+    if wildcards > limits::ALB_WILDCARDS_PER_RULE {
+        cx.error(
+            Rule::TooManyWildcards,
+            SpecFile::Agents,
+            &agent.paths,
+            format!(
+                "{wildcards} wildcards in one rule's path patterns; an ALB rule takes at most {}",
+                limits::ALB_WILDCARDS_PER_RULE
+            ),
+            "count every `*` and `?` of the agent's paths together; merge patterns such as `/a/*` and `/b/*` into fewer",
+        );
+    }
     if list.len() > MAX_PATHS_PER_AGENT {
         cx.error(
             Rule::TooManyPaths,
@@ -481,14 +504,17 @@ fn agent_paths<'p>(
     let mut out = Vec::new();
     for p in list {
         let text = p.get_ref();
-        let allowed = |c: char| c.is_ascii_alphanumeric() || "_-.$/~\"'@:+&*?".contains(c);
-        if !text.starts_with('/') || text.len() > 128 || !text.chars().all(allowed) {
+        if !limits::alb_path_pattern(text) {
             cx.error(
                 Rule::PathPattern,
                 SpecFile::Agents,
                 p,
                 format!("`{text}` is not a path pattern an ALB accepts"),
-                "start with `/`, at most 128 characters of A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & and the wildcards * and ?",
+                format!(
+                    "start with `/`, at most {} characters of letters, digits and {} (`*` and `?` are wildcards)",
+                    limits::ALB_PATH_PATTERN_MAX,
+                    limits::ALB_PATH_PATTERN_CHARS
+                ),
             );
             continue;
         }
@@ -546,19 +572,19 @@ fn agent_sizing(cx: &mut Checker, o: Option<&AgentOverride>, defaults: &Defaults
             format!("desired_count {desired} is negative"),
             "use 0 to stop an agent, or a positive count",
         ))
-    } else if desired > 1000 {
+    } else if desired > i64::from(TASKS) {
         Some((
             Rule::DesiredCountTooHigh,
             o.desired_count.as_ref(),
-            format!("desired_count {desired} is above 1000"),
-            "ECS runs at most 1000 tasks per service by default",
+            format!("desired_count {desired} is above {TASKS}"),
+            "ECS runs at most 5,000 tasks per service (a service quota)",
         ))
-    } else if !(1..=1000).contains(&max) {
+    } else if !(1..=i64::from(TASKS)).contains(&max) {
         Some((
             Rule::MaxCount,
             o.max_count.as_ref(),
-            format!("max_count {max} is outside 1-1000"),
-            "autoscaling needs a maximum between 1 and 1000",
+            format!("max_count {max} is outside 1-{TASKS}"),
+            "autoscaling needs a maximum between 1 and the 5,000 tasks ECS runs per service",
         ))
     } else if desired > max {
         Some((

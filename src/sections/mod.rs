@@ -59,7 +59,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let region = environment::region(cx, &spec.region);
     let image_tag = environment::image_tag(cx, &spec.image_tag);
 
-    let network = network::check(cx, &spec.network, &defaults, prod);
+    let network = network::check(cx, &spec.network, &defaults, prod, region.as_deref());
     let database = database::check(cx, &spec.database, &defaults, prod);
     let bedrock = region.as_deref().and_then(|r| {
         let env_var = inputs.overrides.bedrock_model_id.as_deref();

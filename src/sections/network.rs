@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile, suggest};
 use super::defaults::Defaults;
+use crate::aws::regions;
 use crate::cidr::Ipv4Cidr;
 use crate::diag::rules;
 use crate::spec::Spanned;
@@ -18,6 +19,7 @@ rules! {
         VpcCidrInvalid,
         SingleAz,
         AzCount,
+        AzCountRegion,
         NatMode,
         OneSubnetList,
         VpcTooSmall,
@@ -75,7 +77,13 @@ pub struct Network {
 }
 
 /// Checks `[network]` and lays out its subnets.
-pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: bool) -> Option<Network> {
+pub fn check(
+    cx: &mut Checker,
+    net: &NetworkSpec,
+    defaults: &Defaults,
+    prod: bool,
+    region: Option<&str>,
+) -> Option<Network> {
     let vpc = match &net.vpc_cidr {
         None => Ipv4Cidr::parse(DEFAULT_VPC_CIDR).ok(),
         Some(v) => match Ipv4Cidr::parse(v.get_ref()) {
@@ -131,6 +139,19 @@ pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: boo
             None
         }
     };
+    let region_azs = region.and_then(regions::region);
+    if let (Some(n), Some(r), Some(count)) = (&net.az_count, region_azs, az_count)
+        && count > r.azs
+    {
+        cx.error(
+            Rule::AzCountRegion,
+            SpecFile::Env,
+            n,
+            format!("{} has {} availability zones, not {count}", r.code, r.azs),
+            format!("set `az_count` to at most {}", r.azs),
+        );
+    }
+    let az_count = az_count.filter(|c| region_azs.is_none_or(|r| *c <= r.azs));
     let single_nat_gateway = match &net.nat {
         None => defaults.single_nat_gateway,
         Some(v) => match v.get_ref().as_str() {

@@ -88,11 +88,11 @@ variable "memory" {
 
 variable "desired_count" {
   type        = number
-  description = "Initial task count and autoscaling minimum. After creation autoscaling owns the running count."
+  description = "Initial task count and autoscaling minimum (0 stops the agent). After creation autoscaling owns the running count."
 
   validation {
-    condition     = var.desired_count >= 1 && floor(var.desired_count) == var.desired_count
-    error_message = "desired_count must be a whole number >= 1."
+    condition     = var.desired_count >= 0 && var.desired_count <= 5000 && floor(var.desired_count) == var.desired_count
+    error_message = "desired_count must be a whole number between 0 and 5000 (ECS tasks per service)."
   }
 }
 
@@ -101,8 +101,8 @@ variable "max_count" {
   description = "Autoscaling maximum task count (>= desired_count)."
 
   validation {
-    condition     = var.max_count >= 1 && floor(var.max_count) == var.max_count
-    error_message = "max_count must be a whole number >= 1."
+    condition     = var.max_count >= 1 && var.max_count <= 5000 && floor(var.max_count) == var.max_count
+    error_message = "max_count must be a whole number between 1 and 5000 (ECS tasks per service)."
   }
 }
 

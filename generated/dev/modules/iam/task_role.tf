@@ -20,31 +20,28 @@ resource "aws_iam_role" "task" {
 data "aws_iam_policy_document" "task" {
   source_policy_documents = [data.aws_iam_policy_document.database_access.json]
 
-  statement {
-    sid    = "InvokeInferenceProfile"
-    effect = "Allow"
-    actions = [
-      "bedrock:InvokeModel",
-      "bedrock:InvokeModelWithResponseStream",
-    ]
-    resources = [local.bedrock_inference_profile_arn]
-  }
+  # One statement per grant AWS documents for the inference profile: the profile itself, and the
+  # foundation model behind it (wherever the profile may route; for a global profile also the
+  # Region-less model ARN with aws:RequestedRegion = "unspecified"), the latter only through the profile.
+  dynamic "statement" {
+    for_each = local.bedrock_statements
+    content {
+      sid    = statement.value.sid
+      effect = "Allow"
+      actions = [
+        "bedrock:InvokeModel",
+        "bedrock:InvokeModelWithResponseStream",
+      ]
+      resources = statement.value.resources
 
-  statement {
-    # Required because the profile forwards the call to the model in one of the destination regions. The
-    # condition keeps these ARNs usable only through our profile, never as direct on-demand model calls.
-    sid    = "InvokeFoundationModelViaProfile"
-    effect = "Allow"
-    actions = [
-      "bedrock:InvokeModel",
-      "bedrock:InvokeModelWithResponseStream",
-    ]
-    resources = local.bedrock_foundation_model_arns
-
-    condition {
-      test     = "StringEquals"
-      variable = "bedrock:InferenceProfileArn"
-      values   = [local.bedrock_inference_profile_arn]
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = "StringEquals"
+          variable = condition.key
+          values   = [condition.value]
+        }
+      }
     }
   }
 }

@@ -27,12 +27,13 @@ locals {
   execution_secret_arns = distinct([for arn in var.execution_secret_arns : join(":", slice(split(":", arn), 0, 7))])
   task_secret_arns      = distinct([for arn in var.task_secret_arns : join(":", slice(split(":", arn), 0, 7))])
 
-  bedrock_inference_profile_arn = "arn:${local.partition}:bedrock:${local.region}:${local.account_id}:inference-profile/${var.bedrock_inference_profile_id}"
-
-  # Foundation-model ARNs have no account; a cross-region profile may serve a request from any destination region,
-  # so the model must be allowed in every one of them or requests fail intermittently.
-  bedrock_foundation_model_arns = [
-    for region in distinct(var.bedrock_destination_regions) : "arn:${local.partition}:bedrock:${region}::foundation-model/${var.bedrock_foundation_model_id}"
+  # The Bedrock statements arrive as data (one per grant); only the account and partition are filled in here.
+  bedrock_statements = [
+    for g in var.bedrock_grants : {
+      sid        = g.sid
+      resources  = [for r in g.resources : replace(replace(r, "$${partition}", local.partition), "$${account_id}", local.account_id)]
+      conditions = { for k, v in g.conditions : k => replace(replace(v, "$${partition}", local.partition), "$${account_id}", local.account_id) }
+    }
   ]
 
   rds_data_actions = [
