@@ -59,6 +59,8 @@ pub struct AgentSpec {
     pub description: Option<String>,
     /// The agent's previous name: its Terraform state is moved, its AWS names are kept.
     pub renamed_from: Option<Spanned<String>>,
+    /// `[agent.database]`: the agent's own schema and role, and what it reads of others' (issue 11).
+    pub database: Option<super::agent_database::AgentDatabaseSpec>,
 }
 
 /// An environment's override of one shared agent's sizing (`[agents.<name>]`), as written.
