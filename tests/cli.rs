@@ -492,7 +492,7 @@ fn every_command_finds_the_root_from_a_subdirectory() {
     assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
     assert!(
         p.text(&o.stdout)
-            .starts_with("rendered dev into ../generated/dev: 56 files written")
+            .starts_with("rendered dev into ../generated/dev: 63 files written")
     );
     let deep = "generated/dev/modules/ecs";
     for (args, expected) in [
@@ -616,9 +616,9 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:38:8
+      --> environments/agents.toml:56:8
        |
-    38 | port = 5432
+    56 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 
@@ -631,9 +631,9 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:38:8
+      --> environments/agents.toml:56:8
        |
-    38 | port = 5432
+    56 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 

@@ -266,10 +266,10 @@ fn services_deploy_as_the_plan_says() {
         assert!(env.contains(var), "container environment lacks {var}: {env}");
     }
     let secrets = attr(ecs, "secrets");
-    assert!(
-        secrets.contains("module.aurora.master_user_secret_arn")
-            && secrets.contains("module.secrets.api_keys_secret_arn")
-    );
+    // No container gets the master secret, injected or by ARN (issue 11): database agents get their own.
+    assert!(secrets.contains("module.secrets.api_keys_secret_arn"));
+    assert!(!secrets.contains("master_user_secret") && !env.contains("master_user_secret"));
+    assert!(env.contains("module.database_bootstrap.agent_secret_arns[each.key]"), "{env}");
 
     let cluster = p.resource("aws_ecs_cluster");
     let setting = nested(cluster, "setting");

@@ -101,6 +101,7 @@ resource "aws_lambda_invocation" "bootstrap" {
 
   triggers = {
     code      = aws_lambda_function.bootstrap.code_sha256
+    source    = sha256(var.handler_source)
     instances = join(",", var.database_instances)
   }
 
