@@ -26,14 +26,12 @@ ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 PASSWORD = re.compile(r"^[A-Za-z0-9]{32,128}$")
 SCRAM_ITERATIONS = 4096
 
-
 def statements(sql):
     """The statements of the bootstrap SQL: every line that is neither blank nor a `--` comment."""
     for line in sql.splitlines():
         line = line.strip()
         if line and not line.startswith("--"):
             yield line
-
 
 def scram_verifier(password, salt):
     """PostgreSQL's stored form of a SCRAM-SHA-256 password (RFC 5802 / 7677), as pg_authid keeps it."""
@@ -43,7 +41,6 @@ def scram_verifier(password, salt):
     server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
     b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
     return "SCRAM-SHA-256$%d:%s$%s:%s" % (SCRAM_ITERATIONS, b64(salt), b64(stored_key), b64(server_key))
-
 
 def password_statement(role, secret):
     """The ALTER ROLE that gives `role` the password kept in its secret (a JSON object)."""
@@ -56,7 +53,6 @@ def password_statement(role, secret):
     if not PASSWORD.match(password):
         raise ValueError("the password of role %s is not 32-128 letters and digits" % role)
     return "ALTER ROLE %s WITH PASSWORD '%s'" % (role, scram_verifier(password, os.urandom(16)))
-
 
 def handler(event, context):
     data = boto3.client("rds-data")
