@@ -222,3 +222,129 @@ fn bootstrap_isolates_every_agent_and_is_idempotent() {
     assert!(agents_toml.contains("name = \"troubleshooting\"") && !roles.contains("troubleshooting"), "{roles}");
     eprintln!("bootstrap isolation on PostgreSQL 15: {:.1?}", started.elapsed());
 }
+
+/// `pgloader_arguments` of the rendered migration module, as the task definition passes them to pgloader.
+fn pgloader_arguments(database_tf: &str) -> Vec<String> {
+    let body: hcl::Body = hcl::from_str(database_tf).unwrap();
+    let module = body
+        .blocks()
+        .find(|b| b.identifier() == "module" && b.labels().first().is_some_and(|l| l.as_str() == "database_migration_order_management"))
+        .expect("order-management's migration module is rendered");
+    let attr = module.body().attributes().find(|a| a.key() == "pgloader_arguments").unwrap();
+    let hcl::Expression::Array(items) = attr.expr() else { panic!("not a list") };
+    items
+        .iter()
+        .map(|e| match e {
+            hcl::Expression::String(s) => s.clone(),
+            other => panic!("not a string: {other:?}"),
+        })
+        .collect()
+}
+
+/// Per table: row count and an MD5 over every row in primary-key order, each value in one canonical text
+/// form (NULL as `\N`, numbers to 2 decimals where money, timestamps as `YYYY-MM-DD HH:MM:SS` in UTC).
+const CHECKSUM: &str = r#"
+import hashlib, json, os, sqlite3, subprocess, sys
+TABLES = {
+    "customers": ["id", "email", "full_name", "phone", "loyalty_points", "created_at"],
+    "orders": ["id", "customer_id", "status", "total", "notes", "placed_at", "cancelled_at"],
+    "order_items": ["id", "order_id", "sku", "description", "quantity", "unit_price"],
+    "shipments": ["id", "order_id", "carrier", "tracking_number", "shipped_at", "delivered_at"],
+}
+MONEY = {"total", "unit_price"}
+TIMES = {"created_at", "placed_at", "cancelled_at", "shipped_at", "delivered_at"}
+def canon(col, v):
+    if v is None: return "\\N"
+    if col in MONEY: return "%.2f" % float(v)
+    return str(v)
+def digest(rows):
+    h = hashlib.md5()
+    for row in rows: h.update(("\t".join(row) + "\n").encode())
+    return len(rows), h.hexdigest()
+out = {}
+lite = sqlite3.connect(os.environ["SQLITE"])
+for t, cols in TABLES.items():
+    rows = [[canon(c, v) for c, v in zip(cols, r)] for r in lite.execute("SELECT %s FROM %s ORDER BY id" % (", ".join(cols), t))]
+    sel = ", ".join("to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')" % c if c in TIMES else ("to_char(%s, 'FM999999990.00')" % c if c in MONEY else c + "::text") for c in cols)
+    sql = "COPY (SELECT %s FROM order_management.%s AS t ORDER BY t.id) TO STDOUT" % (sel, t)
+    pg = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-h", os.environ["PGHOST"], "-p", "5432", "-U", os.environ["PGUSER"], "-d", os.environ["PGDATABASE"], "-c", sql], capture_output=True, text=True, check=True)
+    pg_rows = [line.split("\t") for line in pg.stdout.splitlines()]
+    out[t] = {"sqlite": digest(rows), "postgres": digest(pg_rows)}
+    diff = [(a, b) for a, b in zip(rows, pg_rows) if a != b]
+    if diff: out[t]["first_difference"] = diff[0]
+print(json.dumps(out))
+"#;
+
+#[test]
+fn sqlite_order_management_db_migrates_with_pgloader() {
+    postgres::ensure_debian_packages(&[("/usr/bin/pgloader", "pgloader")]);
+    let started = std::time::Instant::now();
+    let r = rendered();
+    let pg = aurora_like();
+    let work = tempfile::tempdir().unwrap();
+    let secrets: BTreeMap<String, String> = r.agents.iter().enumerate().map(|(i, a)| (a.role.clone(), password(i))).collect();
+    run_bootstrap(&pg, &r, &secrets, work.path());
+    let om = secrets["order_management"].as_str();
+
+    let db_file = work.path().join("order_management.db");
+    let build = support::root().join("tests/database/build_order_management.py");
+    let out = Command::new("python3").arg(&build).arg(&db_file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // As the ECS task runs it: the rendered options, then the source and the agent's own login.
+    let target = format!("postgresql://order_management@unix:{}:5432/{DB}", pg.socket_dir().display());
+    let load = Command::new("pgloader")
+        .args(pgloader_arguments(&r.database_tf))
+        .arg(format!("sqlite://{}", db_file.display()))
+        .arg(&target)
+        .env("PGPASSWORD", om)
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    let report = format!("{}{}", String::from_utf8_lossy(&load.stdout), String::from_utf8_lossy(&load.stderr));
+    assert!(load.status.success(), "pgloader failed:\n{report}");
+
+    // Types mapped, keys and indexes created, all owned by the agent, in its schema.
+    let columns = pg.ok("postgres", None, DB, "SELECT table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns \
+        WHERE table_schema = 'order_management' AND table_name <> 'notes' ORDER BY 1");
+    for expected in [
+        "orders.id bigint",
+        "orders.customer_id bigint",
+        "orders.total numeric",
+        "orders.placed_at timestamp with time zone",
+        "orders.cancelled_at timestamp with time zone",
+        "customers.full_name text",
+        "shipments.delivered_at timestamp with time zone",
+    ] {
+        assert!(columns.lines().any(|l| l == expected), "no `{expected}` in:\n{columns}");
+    }
+    let owners = pg.ok("postgres", None, DB, "SELECT DISTINCT schemaname || ' ' || tableowner FROM pg_tables WHERE tablename IN ('customers', 'orders', 'order_items', 'shipments')");
+    assert_eq!(owners.trim(), "order_management order_management");
+    let constraints = pg.ok("postgres", None, DB, "SELECT conrelid::regclass::text || ' ' || contype::text || ' ' || conname FROM pg_constraint \
+        WHERE connamespace = 'order_management'::regnamespace ORDER BY 1");
+    let count = |kind: &str| constraints.lines().filter(|l| !l.contains("notes") && l.split(' ').nth(1) == Some(kind)).count();
+    assert_eq!((count("p"), count("f")), (4, 3), "primary and foreign keys:\n{constraints}\n{report}\n{}", pg.ok("postgres", None, DB, "SELECT indexdef FROM pg_indexes WHERE schemaname = 'order_management'"));
+    let indexes = pg.ok("postgres", None, DB, "SELECT indexname FROM pg_indexes WHERE schemaname = 'order_management' ORDER BY 1");
+    for i in ["orders_customer_id", "orders_status_placed_at", "order_items_order_id", "shipments_order_id"] {
+        assert!(indexes.lines().any(|l| l.contains(i)), "no index {i}: {indexes}");
+    }
+    // The foreign keys hold: an orphan order is refused.
+    assert!(!pg.psql("order_management", Some(om), DB, "INSERT INTO orders (id, customer_id, status, total, placed_at) VALUES (999999, 999999, 'paid', 1, now())").status.success());
+
+    // Row counts and content checksums, table by table.
+    let sums = python(
+        CHECKSUM,
+        &[("SQLITE", &db_file), ("PGHOST", pg.socket_dir()), ("PGUSER", Path::new("postgres")), ("PGDATABASE", Path::new(DB))],
+    );
+    let parsed: serde_json::Value = serde_json::from_str(&sums).unwrap();
+    let mut total = 0;
+    for (table, v) in parsed.as_object().unwrap() {
+        assert_eq!(v["sqlite"], v["postgres"], "{table} differs after the migration: {v}");
+        total += v["sqlite"][0].as_u64().unwrap();
+    }
+    assert!(total > 10_000, "{total} rows");
+    // The supervisor reads the migrated orders (declared); troubleshooting has no role at all.
+    let supervisor = secrets["supervisor"].as_str();
+    assert_eq!(pg.ok("supervisor", Some(supervisor), DB, "SELECT count(*) FROM order_management.orders").trim(), "3500");
+    eprintln!("pgloader migration of {total} rows on PostgreSQL 15: {:.1?}", started.elapsed());
+}

@@ -29,7 +29,31 @@ pub struct Bootstrap {
     pub handler_source: String,
     /// A stored (uncompressed) zip holding exactly [`HANDLER_SOURCE`], base64-encoded.
     pub handler_zip_base64: String,
+    /// pgloader's options for an agent's SQLite migration (before the source and target URLs).
+    pub pgloader_arguments: Vec<String>,
 }
+
+/// How pgloader loads a SQLite file into an agent's schema: tables, primary, unique and foreign keys,
+/// (no `include drop`: existing tables make it fail instead of being replaced; and not `include no drop`,
+/// with which pgloader 3.6 creates no indexes, primary or foreign keys: tests/database.rs saw it)
+/// indexes and sequences created; stop at the first error; timestamps read as UTC and
+/// kept as `timestamptz`.
+pub const PGLOADER_ARGUMENTS: &[&str] = &[
+    "--on-error-stop",
+    "--with",
+    "create tables",
+    "--with",
+    "create indexes",
+    "--with",
+    "foreign keys",
+    "--with",
+    "reset sequences",
+    "--set",
+    "timezone='UTC'",
+    // SQLite keeps naive UTC text; timestamptz keeps the instant unambiguous for the agents.
+    "--cast",
+    "type timestamp to timestamptz",
+];
 
 impl Bootstrap {
     pub fn new(database: &str, agents: Vec<AgentDatabase>) -> Self {
@@ -39,6 +63,7 @@ impl Bootstrap {
             agents,
             handler_source: HANDLER_SOURCE.to_string(),
             handler_zip_base64: zip::base64(&zip),
+            pgloader_arguments: PGLOADER_ARGUMENTS.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -68,7 +93,8 @@ pub fn sql(database: &str, agents: &[AgentDatabase]) -> String {
         line(&mut out, &format!("ALTER ROLE {role} WITH LOGIN NOCREATEDB NOCREATEROLE;"));
         // The master must be a member to create the schema for the role (PostgreSQL 15; 16 grants it itself).
         line(&mut out, &format!("GRANT {role} TO CURRENT_USER;"));
-        line(&mut out, &format!("GRANT CONNECT ON DATABASE {db} TO {role};"));
+        // TEMPORARY: session-private tables (pgloader needs them); they are visible to no other session.
+        line(&mut out, &format!("GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role};"));
         line(&mut out, &format!("ALTER ROLE {role} SET search_path = {};", a.schema));
     }
     for a in agents {
@@ -119,6 +145,7 @@ mod tests {
             schema: name.replace('-', "_"),
             reads: reads.iter().map(ToString::to_string).collect(),
             password_version: 1,
+            sqlite_migration: false,
         }
     }
 

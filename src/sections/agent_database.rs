@@ -38,6 +38,10 @@ pub struct AgentDatabaseSpec {
     /// Bump to rotate the agent's password: a new ephemeral password is written to its secret and the
     /// bootstrap sets it on the role. Default 1.
     pub password_version: Option<Spanned<i64>>,
+    /// Render a one-off pgloader task that loads a SQLite file into this agent's schema (the plan's
+    /// `order_management.db`). Default false.
+    #[serde(default)]
+    pub sqlite_migration: bool,
 }
 
 /// One agent's place in the database, resolved.
@@ -52,6 +56,8 @@ pub struct AgentDatabase {
     /// Schemas this role may read, sorted.
     pub reads: Vec<String>,
     pub password_version: u32,
+    /// Whether a SQLite migration task is rendered for this agent.
+    pub sqlite_migration: bool,
 }
 
 /// The PostgreSQL identifier of an agent: hyphens become underscores (always a plain lowercase identifier).
@@ -147,6 +153,7 @@ pub fn check(cx: &mut Checker, declared: &[AgentSpec], checked: &[CheckedAgent],
                 role,
                 reads,
                 password_version,
+                sqlite_migration: spec.sqlite_migration,
             });
         }
     }
