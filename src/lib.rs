@@ -64,7 +64,10 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     fn add<R: Copy + Into<diag::Code>>(out: &mut Vec<diag::Code>, rules: &[R]) {
         out.extend(rules.iter().map(|&rule| rule.into()));
     }
-    use sections::{agent_database, agents, alarms, alb, backend, bedrock, database, deployment, ecr, environment, network, security};
+    use sections::{
+        agent_database, agents, alarms, alb, backend, bedrock, database, deployment, ecr, environment, network,
+        security,
+    };
     let mut out = Vec::new();
     add(&mut out, spec::Rule::ALL);
     add(&mut out, keys::Rule::ALL);

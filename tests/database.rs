@@ -6,9 +6,9 @@
 //! each statement with psql as the secret's user, the way the RDS Data API does. What this does not
 //! prove: the IAM side (tests/inventory.rs and the rendered policies) and AWS's own Data API.
 
-mod support;
 #[path = "database/postgres.rs"]
 mod postgres;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,7 +38,10 @@ fn heredoc<'a>(text: &'a str, mark: &str) -> &'a str {
 
 /// The `handler_zip_base64 = "..."` string of database.tf.
 fn zip_base64(text: &str) -> &str {
-    let line = text.lines().find(|l| l.trim_start().starts_with("handler_zip_base64")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("handler_zip_base64"))
+        .unwrap();
     line.split('"').nth(1).unwrap()
 }
 
@@ -62,7 +65,11 @@ fn python(script: &str, envs: &[(&str, &Path)]) -> String {
         cmd.env(k, v);
     }
     let out = cmd.output().expect("python3");
-    assert!(out.status.success(), "python3 failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -90,19 +97,32 @@ fn the_code_zip_holds_exactly_the_rendered_handler() {
 
 fn password(seed: usize) -> String {
     // 40 letters and digits, like the ephemeral aws_secretsmanager_random_password the module generates.
-    (0..40).map(|i| char::from(b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"[(seed * 31 + i * 17 + i * i) % 56])).collect()
+    (0..40)
+        .map(|i| {
+            char::from(b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"[(seed * 31 + i * 17 + i * i) % 56])
+        })
+        .collect()
 }
 
 /// Runs the rendered handler with the stub boto3 against `pg`, as the bootstrap Lambda would.
 fn run_bootstrap(pg: &Postgres, r: &Rendered, secrets: &BTreeMap<String, String>, work: &Path) -> String {
     let arn = |name: &str| format!("arn:aws:secretsmanager:eu-west-1:123456789012:secret:{name}");
     let mut all = serde_json::Map::new();
-    all.insert(arn(MASTER), serde_json::json!({"username": MASTER, "password": MASTER_PASSWORD}).to_string().into());
+    all.insert(
+        arn(MASTER),
+        serde_json::json!({"username": MASTER, "password": MASTER_PASSWORD})
+            .to_string()
+            .into(),
+    );
     let mut agents = serde_json::Map::new();
     for a in &r.agents {
-        let value = serde_json::json!({"engine": "postgres", "username": a.role, "password": secrets[&a.role], "dbname": DB});
+        let value =
+            serde_json::json!({"engine": "postgres", "username": a.role, "password": secrets[&a.role], "dbname": DB});
         all.insert(arn(&a.role), value.to_string().into());
-        agents.insert(a.role.clone(), serde_json::json!({"secret_arn": arn(&a.role), "password_version": a.password_version}));
+        agents.insert(
+            a.role.clone(),
+            serde_json::json!({"secret_arn": arn(&a.role), "password_version": a.password_version}),
+        );
     }
     let event = serde_json::json!({
         "cluster_arn": "arn:aws:rds:eu-west-1:123456789012:cluster:dev-multi-agent",
@@ -115,7 +135,11 @@ fn run_bootstrap(pg: &Postgres, r: &Rendered, secrets: &BTreeMap<String, String>
     std::fs::write(work.join("event.json"), event.to_string()).unwrap();
     std::fs::create_dir_all(work.join("code")).unwrap();
     std::fs::write(work.join("code/bootstrap.py"), heredoc(&r.database_tf, "PYTHON")).unwrap();
-    std::fs::copy(support::root().join("tests/database/boto3.py"), work.join("code/boto3.py")).unwrap();
+    std::fs::copy(
+        support::root().join("tests/database/boto3.py"),
+        work.join("code/boto3.py"),
+    )
+    .unwrap();
     python(
         "import json, os, sys\n\
          sys.path.insert(0, os.environ['WORK'] + '/code')\n\
@@ -134,10 +158,18 @@ fn run_bootstrap(pg: &Postgres, r: &Rendered, secrets: &BTreeMap<String, String>
 /// database, with objects of its own that no agent may touch.
 fn aurora_like() -> Postgres {
     let pg = Postgres::start();
-    pg.ok("postgres", None, "postgres", &format!(
-        "CREATE ROLE {MASTER} LOGIN CREATEROLE CREATEDB NOSUPERUSER PASSWORD '{MASTER_PASSWORD}'"
-    ));
-    pg.ok("postgres", None, "postgres", &format!("CREATE DATABASE {DB} OWNER {MASTER}"));
+    pg.ok(
+        "postgres",
+        None,
+        "postgres",
+        &format!("CREATE ROLE {MASTER} LOGIN CREATEROLE CREATEDB NOSUPERUSER PASSWORD '{MASTER_PASSWORD}'"),
+    );
+    pg.ok(
+        "postgres",
+        None,
+        "postgres",
+        &format!("CREATE DATABASE {DB} OWNER {MASTER}"),
+    );
     // As on a fresh cluster: PUBLIC may connect and use public until the bootstrap says otherwise.
     pg.ok(MASTER, Some(MASTER_PASSWORD), DB,
         "CREATE TABLE public.master_notes (id int PRIMARY KEY, body text); INSERT INTO public.master_notes VALUES (1, 'master'); \
@@ -152,7 +184,12 @@ fn bootstrap_isolates_every_agent_and_is_idempotent() {
     assert!(r.agents.len() >= 2, "dev declares database agents");
     let pg = aurora_like();
     let work = tempfile::tempdir().unwrap();
-    let secrets: BTreeMap<String, String> = r.agents.iter().enumerate().map(|(i, a)| (a.role.clone(), password(i))).collect();
+    let secrets: BTreeMap<String, String> = r
+        .agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.role.clone(), password(i)))
+        .collect();
 
     let first = run_bootstrap(&pg, &r, &secrets, work.path());
     assert!(first.contains("\"passwords_set\""), "{first}");
@@ -160,8 +197,18 @@ fn bootstrap_isolates_every_agent_and_is_idempotent() {
     // without naming it (its search_path), before the second run: the grants must cover existing tables.
     for a in &r.agents {
         let p = Some(secrets[&a.role].as_str());
-        pg.ok(&a.role, p, DB, "CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'ü→✓')");
-        let at = pg.ok(&a.role, p, DB, "SELECT schemaname FROM pg_tables WHERE tablename = 'notes' AND tableowner = current_user");
+        pg.ok(
+            &a.role,
+            p,
+            DB,
+            "CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'ü→✓')",
+        );
+        let at = pg.ok(
+            &a.role,
+            p,
+            DB,
+            "SELECT schemaname FROM pg_tables WHERE tablename = 'notes' AND tableowner = current_user",
+        );
         assert_eq!(at.trim(), a.schema);
     }
     let before = pg.catalog_dump(DB);
@@ -182,19 +229,31 @@ fn bootstrap_isolates_every_agent_and_is_idempotent() {
             let out = pg.psql(role, p, DB, sql);
             assert!(!out.status.success(), "{role} may run `{sql}`");
             let err = String::from_utf8_lossy(&out.stderr).into_owned();
-            assert!(err.contains("permission denied") || err.contains("must be") || err.contains("not allowed"), "{role}: `{sql}`: {err}");
+            assert!(
+                err.contains("permission denied") || err.contains("must be") || err.contains("not allowed"),
+                "{role}: `{sql}`: {err}"
+            );
         };
         // Its own schema: create, read, write.
-        pg.ok(role, p, DB, &format!(
-            "CREATE TABLE {0}.own (id int); INSERT INTO {0}.own VALUES (1); UPDATE {0}.own SET id = 2; \
-             DELETE FROM {0}.own; CREATE INDEX ON {0}.notes (body); DROP TABLE {0}.own", a.schema
-        ));
+        pg.ok(
+            role,
+            p,
+            DB,
+            &format!(
+                "CREATE TABLE {0}.own (id int); INSERT INTO {0}.own VALUES (1); UPDATE {0}.own SET id = 2; \
+             DELETE FROM {0}.own; CREATE INDEX ON {0}.notes (body); DROP TABLE {0}.own",
+                a.schema
+            ),
+        );
         assert_eq!(pg.ok(role, p, DB, "SELECT body FROM notes").trim(), "ü→✓");
         // Every other agent's schema: read exactly when declared, never write.
         for other in r.agents.iter().filter(|o| o.role != a.role) {
             let s = &other.schema;
             if a.reads.contains(s) {
-                assert_eq!(pg.ok(role, p, DB, &format!("SELECT count(*) FROM {s}.notes")).trim(), "1");
+                assert_eq!(
+                    pg.ok(role, p, DB, &format!("SELECT count(*) FROM {s}.notes")).trim(),
+                    "1"
+                );
             } else {
                 refused(&format!("SELECT count(*) FROM {s}.notes"));
             }
@@ -214,12 +273,24 @@ fn bootstrap_isolates_every_agent_and_is_idempotent() {
         refused(&format!("SET ROLE {MASTER}"));
         refused(&format!("ALTER ROLE {role} CREATEROLE"));
         // And only with its own password.
-        assert!(!pg.psql(role, Some("wrong-password-0123456789abcdefghij"), DB, "SELECT 1").status.success());
+        assert!(
+            !pg.psql(role, Some("wrong-password-0123456789abcdefghij"), DB, "SELECT 1")
+                .status
+                .success()
+        );
     }
     // Agents without [agent.database] have no role at all.
     let agents_toml = std::fs::read_to_string(support::root().join("environments/agents.toml")).unwrap();
-    let roles = pg.ok("postgres", None, DB, "SELECT string_agg(rolname, ',') FROM pg_roles WHERE rolcanlogin");
-    assert!(agents_toml.contains("name = \"troubleshooting\"") && !roles.contains("troubleshooting"), "{roles}");
+    let roles = pg.ok(
+        "postgres",
+        None,
+        DB,
+        "SELECT string_agg(rolname, ',') FROM pg_roles WHERE rolcanlogin",
+    );
+    assert!(
+        agents_toml.contains("name = \"troubleshooting\"") && !roles.contains("troubleshooting"),
+        "{roles}"
+    );
     eprintln!("bootstrap isolation on PostgreSQL 15: {:.1?}", started.elapsed());
 }
 
@@ -228,10 +299,21 @@ fn pgloader_arguments(database_tf: &str) -> Vec<String> {
     let body: hcl::Body = hcl::from_str(database_tf).unwrap();
     let module = body
         .blocks()
-        .find(|b| b.identifier() == "module" && b.labels().first().is_some_and(|l| l.as_str() == "database_migration_order_management"))
+        .find(|b| {
+            b.identifier() == "module"
+                && b.labels()
+                    .first()
+                    .is_some_and(|l| l.as_str() == "database_migration_order_management")
+        })
         .expect("order-management's migration module is rendered");
-    let attr = module.body().attributes().find(|a| a.key() == "pgloader_arguments").unwrap();
-    let hcl::Expression::Array(items) = attr.expr() else { panic!("not a list") };
+    let attr = module
+        .body()
+        .attributes()
+        .find(|a| a.key() == "pgloader_arguments")
+        .unwrap();
+    let hcl::Expression::Array(items) = attr.expr() else {
+        panic!("not a list")
+    };
     items
         .iter()
         .map(|e| match e {
@@ -282,7 +364,12 @@ fn sqlite_order_management_db_migrates_with_pgloader() {
     let r = rendered();
     let pg = aurora_like();
     let work = tempfile::tempdir().unwrap();
-    let secrets: BTreeMap<String, String> = r.agents.iter().enumerate().map(|(i, a)| (a.role.clone(), password(i))).collect();
+    let secrets: BTreeMap<String, String> = r
+        .agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.role.clone(), password(i)))
+        .collect();
     run_bootstrap(&pg, &r, &secrets, work.path());
     let om = secrets["order_management"].as_str();
 
@@ -292,7 +379,10 @@ fn sqlite_order_management_db_migrates_with_pgloader() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // As the ECS task runs it: the rendered options, then the source and the agent's own login.
-    let target = format!("postgresql://order_management@unix:{}:5432/{DB}", pg.socket_dir().display());
+    let target = format!(
+        "postgresql://order_management@unix:{}:5432/{DB}",
+        pg.socket_dir().display()
+    );
     let load = Command::new("pgloader")
         .args(pgloader_arguments(&r.database_tf))
         .arg(format!("sqlite://{}", db_file.display()))
@@ -301,12 +391,21 @@ fn sqlite_order_management_db_migrates_with_pgloader() {
         .current_dir(work.path())
         .output()
         .unwrap();
-    let report = format!("{}{}", String::from_utf8_lossy(&load.stdout), String::from_utf8_lossy(&load.stderr));
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&load.stdout),
+        String::from_utf8_lossy(&load.stderr)
+    );
     assert!(load.status.success(), "pgloader failed:\n{report}");
 
     // Types mapped, keys and indexes created, all owned by the agent, in its schema.
-    let columns = pg.ok("postgres", None, DB, "SELECT table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns \
-        WHERE table_schema = 'order_management' AND table_name <> 'notes' ORDER BY 1");
+    let columns = pg.ok(
+        "postgres",
+        None,
+        DB,
+        "SELECT table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns \
+        WHERE table_schema = 'order_management' AND table_name <> 'notes' ORDER BY 1",
+    );
     for expected in [
         "orders.id bigint",
         "orders.customer_id bigint",
@@ -320,21 +419,65 @@ fn sqlite_order_management_db_migrates_with_pgloader() {
     }
     let owners = pg.ok("postgres", None, DB, "SELECT DISTINCT schemaname || ' ' || tableowner FROM pg_tables WHERE tablename IN ('customers', 'orders', 'order_items', 'shipments')");
     assert_eq!(owners.trim(), "order_management order_management");
-    let constraints = pg.ok("postgres", None, DB, "SELECT conrelid::regclass::text || ' ' || contype::text || ' ' || conname FROM pg_constraint \
-        WHERE connamespace = 'order_management'::regnamespace ORDER BY 1");
-    let count = |kind: &str| constraints.lines().filter(|l| !l.contains("notes") && l.split(' ').nth(1) == Some(kind)).count();
-    assert_eq!((count("p"), count("f")), (4, 3), "primary and foreign keys:\n{constraints}\n{report}\n{}", pg.ok("postgres", None, DB, "SELECT indexdef FROM pg_indexes WHERE schemaname = 'order_management'"));
-    let indexes = pg.ok("postgres", None, DB, "SELECT indexname FROM pg_indexes WHERE schemaname = 'order_management' ORDER BY 1");
-    for i in ["orders_customer_id", "orders_status_placed_at", "order_items_order_id", "shipments_order_id"] {
+    let constraints = pg.ok(
+        "postgres",
+        None,
+        DB,
+        "SELECT conrelid::regclass::text || ' ' || contype::text || ' ' || conname FROM pg_constraint \
+        WHERE connamespace = 'order_management'::regnamespace ORDER BY 1",
+    );
+    let count = |kind: &str| {
+        constraints
+            .lines()
+            .filter(|l| !l.contains("notes") && l.split(' ').nth(1) == Some(kind))
+            .count()
+    };
+    assert_eq!(
+        (count("p"), count("f")),
+        (4, 3),
+        "primary and foreign keys:\n{constraints}\n{report}\n{}",
+        pg.ok(
+            "postgres",
+            None,
+            DB,
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'order_management'"
+        )
+    );
+    let indexes = pg.ok(
+        "postgres",
+        None,
+        DB,
+        "SELECT indexname FROM pg_indexes WHERE schemaname = 'order_management' ORDER BY 1",
+    );
+    for i in [
+        "orders_customer_id",
+        "orders_status_placed_at",
+        "order_items_order_id",
+        "shipments_order_id",
+    ] {
         assert!(indexes.lines().any(|l| l.contains(i)), "no index {i}: {indexes}");
     }
     // The foreign keys hold: an orphan order is refused.
-    assert!(!pg.psql("order_management", Some(om), DB, "INSERT INTO orders (id, customer_id, status, total, placed_at) VALUES (999999, 999999, 'paid', 1, now())").status.success());
+    assert!(
+        !pg.psql(
+            "order_management",
+            Some(om),
+            DB,
+            "INSERT INTO orders (id, customer_id, status, total, placed_at) VALUES (999999, 999999, 'paid', 1, now())"
+        )
+        .status
+        .success()
+    );
 
     // Row counts and content checksums, table by table.
     let sums = python(
         CHECKSUM,
-        &[("SQLITE", &db_file), ("PGHOST", pg.socket_dir()), ("PGUSER", Path::new("postgres")), ("PGDATABASE", Path::new(DB))],
+        &[
+            ("SQLITE", &db_file),
+            ("PGHOST", pg.socket_dir()),
+            ("PGUSER", Path::new("postgres")),
+            ("PGDATABASE", Path::new(DB)),
+        ],
     );
     let parsed: serde_json::Value = serde_json::from_str(&sums).unwrap();
     let mut total = 0;
@@ -345,6 +488,85 @@ fn sqlite_order_management_db_migrates_with_pgloader() {
     assert!(total > 10_000, "{total} rows");
     // The supervisor reads the migrated orders (declared); troubleshooting has no role at all.
     let supervisor = secrets["supervisor"].as_str();
-    assert_eq!(pg.ok("supervisor", Some(supervisor), DB, "SELECT count(*) FROM order_management.orders").trim(), "3500");
-    eprintln!("pgloader migration of {total} rows on PostgreSQL 15: {:.1?}", started.elapsed());
+    assert_eq!(
+        pg.ok(
+            "supervisor",
+            Some(supervisor),
+            DB,
+            "SELECT count(*) FROM order_management.orders"
+        )
+        .trim(),
+        "3500"
+    );
+    eprintln!(
+        "pgloader migration of {total} rows on PostgreSQL 15: {:.1?}",
+        started.elapsed()
+    );
+}
+
+/// From the rendered tree (dev and prod): the master secret's ARN reaches only the bootstrap module, whose
+/// only policy naming it belongs to the bootstrap function's role (trusted by Lambda alone). The IAM and
+/// ECS modules, and what the root passes them, never name it. The emulator checks the applied policies.
+#[test]
+fn no_agent_role_can_read_the_master_secret() {
+    for env in ["dev", "prod"] {
+        let tree = support::compile(&support::inputs(env));
+        let body: hcl::Body = hcl::from_str(&tree.files["main.tf"]).unwrap();
+        for block in body.blocks().filter(|b| b.identifier() == "module") {
+            let name = block.labels()[0].as_str();
+            let text = hcl::to_string(block.body()).unwrap();
+            assert!(
+                !text.contains("master_user_secret"),
+                "{env}: module {name} is given the master secret"
+            );
+        }
+        for (path, text) in &tree.files {
+            if path.starts_with("modules/iam/") || path.starts_with("modules/ecs/") {
+                assert!(!text.contains("master"), "{env}: {path} mentions the master secret");
+            }
+        }
+        let iam = &tree.files["modules/database_bootstrap/iam.tf"];
+        let body: hcl::Body = hcl::from_str(iam).unwrap();
+        let naming: Vec<String> = body
+            .blocks()
+            .filter(|b| hcl::to_string(b.body()).unwrap().contains("master_secret_arn"))
+            .map(|b| {
+                b.labels()
+                    .iter()
+                    .map(|l| l.as_str().to_string())
+                    .collect::<Vec<_>>()
+                    .join(".")
+            })
+            .collect();
+        assert_eq!(naming, ["aws_iam_policy_document.bootstrap"], "{env}");
+        let role_policy = body
+            .blocks()
+            .find(|b| {
+                b.labels().iter().any(|l| l.as_str() == "bootstrap")
+                    && b.identifier() == "resource"
+                    && b.labels()[0].as_str() == "aws_iam_role_policy"
+            })
+            .unwrap();
+        assert!(
+            hcl::to_string(role_policy.body())
+                .unwrap()
+                .contains("aws_iam_role.bootstrap")
+        );
+        let assume = body
+            .blocks()
+            .find(|b| b.labels().iter().any(|l| l.as_str() == "bootstrap_assume"))
+            .unwrap();
+        let trust = hcl::to_string(assume.body()).unwrap();
+        assert!(
+            trust.contains("lambda.amazonaws.com") && !trust.contains("ecs-tasks"),
+            "{env}: {trust}"
+        );
+        // Each agent's policy names its own secret only.
+        let agent = body
+            .blocks()
+            .find(|b| b.labels().iter().any(|l| l.as_str() == "agent_database") && b.identifier() == "data")
+            .unwrap();
+        let text = hcl::to_string(agent.body()).unwrap();
+        assert!(text.contains("each.key") && !text.contains("master"), "{env}");
+    }
 }

@@ -99,6 +99,14 @@ locals {
 
   # One customer-managed key per environment for logs, secrets, the alarm topic, ECR, Aurora and backups.
   kms_key_arn = module.kms.key_arn
+
+  # Agents with their own database schema (agents.toml `[agent.database]`): agent name => schema (and role).
+  database_agents = {
+    "supervisor"             = "supervisor"
+    "order-management"       = "order_management"
+    "product-recommendation" = "product_recommendation"
+    "personalization"        = "personalization"
+  }
 }
 
 module "kms" {
@@ -173,9 +181,10 @@ module "iam" {
   repository_names = [for agent in local.agents : agent.repository_name]
   log_group_names  = [for agent in local.agents : agent.log_group_name]
   # Injected into containers by the ECS agent at start-up.
-  execution_secret_arns = [module.secrets.api_keys_secret_arn, module.aurora.master_user_secret_arn]
-  # Read by the application itself: the RDS Data API takes the database secret's ARN.
-  task_secret_arns = [module.aurora.master_user_secret_arn]
+  execution_secret_arns = [module.secrets.api_keys_secret_arn]
+  # No shared database secret: no agent may read the master secret. Each database agent reads only its own
+  # secret, through its policy in module.database_bootstrap (database.tf).
+  task_secret_arns = []
 
   db_cluster_arn               = module.aurora.cluster_arn
   db_cluster_resource_id       = module.aurora.cluster_resource_id
@@ -261,19 +270,24 @@ module "ecs" {
   read_only_root_filesystem = true
 
   # Non-sensitive configuration only; credentials arrive through `secrets` below.
-  environment = {
-    AGENT_NAME         = each.key
-    AWS_DEFAULT_REGION = local.region
-    BEDROCK_MODEL_ID   = local.bedrock_model_id
-    DB_CLUSTER_ARN     = module.aurora.cluster_arn
-    DB_SECRET_ARN      = module.aurora.master_user_secret_arn
-    DB_NAME            = module.aurora.database_name
-    ENVIRONMENT        = local.environment
-    LOG_FORMAT         = "json"
-  }
+  environment = merge(
+    {
+      AGENT_NAME         = each.key
+      AWS_DEFAULT_REGION = local.region
+      BEDROCK_MODEL_ID   = local.bedrock_model_id
+      ENVIRONMENT        = local.environment
+      LOG_FORMAT         = "json"
+    },
+    # Database agents only: the Data API with the agent's own secret; its role's search_path is its schema.
+    contains(keys(local.database_agents), each.key) ? {
+      DB_CLUSTER_ARN = module.aurora.cluster_arn
+      DB_SECRET_ARN  = module.database_bootstrap.agent_secret_arns[each.key]
+      DB_NAME        = module.aurora.database_name
+      DB_SCHEMA      = local.database_agents[each.key]
+    } : {},
+  )
   secrets = {
-    API_KEYS       = module.secrets.api_keys_secret_arn
-    DB_CREDENTIALS = module.aurora.master_user_secret_arn
+    API_KEYS = module.secrets.api_keys_secret_arn
   }
 }
 

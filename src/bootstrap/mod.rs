@@ -81,26 +81,41 @@ pub fn sql(database: &str, agents: &[AgentDatabase]) -> String {
         out.push_str(s);
         out.push('\n');
     };
-    line(&mut out, "-- The database: only the agents' roles (and the master) may connect; nobody creates objects in public.");
+    line(
+        &mut out,
+        "-- The database: only the agents' roles (and the master) may connect; nobody creates objects in public.",
+    );
     line(&mut out, &format!("REVOKE ALL ON DATABASE {db} FROM PUBLIC;"));
     line(&mut out, "REVOKE CREATE ON SCHEMA public FROM PUBLIC;");
     for a in agents {
         let role = &a.role;
         let _ = writeln!(out, "-- Agent `{}`: login role {role}, no other rights.", a.agent);
-        line(&mut out, &format!(
-            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role} LOGIN; END IF; END $$;"
-        ));
-        line(&mut out, &format!("ALTER ROLE {role} WITH LOGIN NOCREATEDB NOCREATEROLE;"));
+        line(
+            &mut out,
+            &format!(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role} LOGIN; END IF; END $$;"
+            ),
+        );
+        line(
+            &mut out,
+            &format!("ALTER ROLE {role} WITH LOGIN NOCREATEDB NOCREATEROLE;"),
+        );
         // The master must be a member to create the schema for the role (PostgreSQL 15; 16 grants it itself).
         line(&mut out, &format!("GRANT {role} TO CURRENT_USER;"));
         // TEMPORARY: session-private tables (pgloader needs them); they are visible to no other session.
-        line(&mut out, &format!("GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role};"));
+        line(
+            &mut out,
+            &format!("GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role};"),
+        );
         line(&mut out, &format!("ALTER ROLE {role} SET search_path = {};", a.schema));
     }
     for a in agents {
         let (role, schema) = (&a.role, &a.schema);
         let _ = writeln!(out, "-- Agent `{}`: schema {schema}, owned by {role}.", a.agent);
-        line(&mut out, &format!("CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role};"));
+        line(
+            &mut out,
+            &format!("CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role};"),
+        );
         line(&mut out, &format!("ALTER SCHEMA {schema} OWNER TO {role};"));
         line(&mut out, &format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC;"));
     }
@@ -108,19 +123,35 @@ pub fn sql(database: &str, agents: &[AgentDatabase]) -> String {
         for reader in agents.iter().filter(|r| r.role != owner.role) {
             let (schema, role, r) = (&owner.schema, &owner.role, &reader.role);
             if reader.reads.contains(schema) {
-                let _ = writeln!(out, "-- `{}` reads `{}` (declared in agents.toml): SELECT only.", reader.agent, owner.agent);
+                let _ = writeln!(
+                    out,
+                    "-- `{}` reads `{}` (declared in agents.toml): SELECT only.",
+                    reader.agent, owner.agent
+                );
                 line(&mut out, &format!("GRANT USAGE ON SCHEMA {schema} TO {r};"));
-                line(&mut out, &format!("GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {r};"));
-                line(&mut out, &format!(
-                    "ALTER DEFAULT PRIVILEGES FOR ROLE {role} IN SCHEMA {schema} GRANT SELECT ON TABLES TO {r};"
-                ));
+                line(
+                    &mut out,
+                    &format!("GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {r};"),
+                );
+                line(
+                    &mut out,
+                    &format!(
+                        "ALTER DEFAULT PRIVILEGES FOR ROLE {role} IN SCHEMA {schema} GRANT SELECT ON TABLES TO {r};"
+                    ),
+                );
             } else {
                 let _ = writeln!(out, "-- `{}` does not read `{}`.", reader.agent, owner.agent);
                 line(&mut out, &format!("REVOKE ALL ON SCHEMA {schema} FROM {r};"));
-                line(&mut out, &format!("REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {r};"));
-                line(&mut out, &format!(
-                    "ALTER DEFAULT PRIVILEGES FOR ROLE {role} IN SCHEMA {schema} REVOKE ALL ON TABLES FROM {r};"
-                ));
+                line(
+                    &mut out,
+                    &format!("REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {r};"),
+                );
+                line(
+                    &mut out,
+                    &format!(
+                        "ALTER DEFAULT PRIVILEGES FOR ROLE {role} IN SCHEMA {schema} REVOKE ALL ON TABLES FROM {r};"
+                    ),
+                );
             }
             // Membership in another agent's role would carry all of its rights.
             line(&mut out, &format!("REVOKE {role} FROM {r};"));
@@ -161,7 +192,13 @@ mod tests {
 
     #[test]
     fn statements_are_single_lines_without_template_sequences() {
-        let text = sql("db", &[agent("order-management", &[]), agent("supervisor", &["order_management"])]);
+        let text = sql(
+            "db",
+            &[
+                agent("order-management", &[]),
+                agent("supervisor", &["order_management"]),
+            ],
+        );
         assert!(!text.contains("${") && !text.contains("%{"));
         assert!(text.lines().all(|l| l.starts_with("--") || l.ends_with(';')));
         assert!(!HANDLER_SOURCE.contains("${") && !HANDLER_SOURCE.contains("%{"));

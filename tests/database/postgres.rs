@@ -47,7 +47,10 @@ pub struct Postgres {
 impl Postgres {
     /// initdb + pg_ctl start, on a socket in a fresh temporary directory.
     pub fn start() -> Self {
-        ensure_debian_packages(&[(&format!("{BIN}/initdb"), "postgresql-15"), ("/usr/bin/psql", "postgresql-client-15")]);
+        ensure_debian_packages(&[
+            (&format!("{BIN}/initdb"), "postgresql-15"),
+            ("/usr/bin/psql", "postgresql-client-15"),
+        ]);
         let dir = tempfile::tempdir().unwrap();
         let as_postgres = is_root();
         if as_postgres {
@@ -55,18 +58,42 @@ impl Postgres {
         }
         let pg = Self { dir, as_postgres };
         let data = pg.data();
-        pg.run_server(&format!("{BIN}/initdb"), &[
-            "-D", data.to_str().unwrap(), "-U", "postgres", "--auth-local=trust", "--auth-host=reject", "-E", "UTF8", "--locale=C.UTF-8",
-        ]);
+        pg.run_server(
+            &format!("{BIN}/initdb"),
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=reject",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+        );
         let hba = "local all postgres trust\nlocal all all scram-sha-256\n";
         std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
         if as_postgres {
             chown_postgres(&data.join("pg_hba.conf"));
         }
-        let opts = format!("-c listen_addresses='' -k {} -p 5432 -c fsync=off", pg.socket_dir().display());
-        pg.run_server(&format!("{BIN}/pg_ctl"), &[
-            "-D", data.to_str().unwrap(), "-l", pg.dir.path().join("server.log").to_str().unwrap(), "-o", &opts, "-w", "start",
-        ]);
+        let opts = format!(
+            "-c listen_addresses='' -k {} -p 5432 -c fsync=off",
+            pg.socket_dir().display()
+        );
+        pg.run_server(
+            &format!("{BIN}/pg_ctl"),
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-l",
+                pg.dir.path().join("server.log").to_str().unwrap(),
+                "-o",
+                &opts,
+                "-w",
+                "start",
+            ],
+        );
         pg
     }
 
@@ -88,7 +115,12 @@ impl Postgres {
             Command::new(program)
         };
         let out = cmd.args(args).output().unwrap();
-        assert!(out.status.success(), "{program} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{program} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Runs `sql` with psql as `user` (with `password`, or trusted as `postgres`) in `db`.
@@ -108,7 +140,11 @@ impl Postgres {
     /// Like [`Self::psql`], panicking on failure; returns stdout.
     pub fn ok(&self, user: &str, password: Option<&str>, db: &str, sql: &str) -> String {
         let out = self.psql(user, password, db, sql);
-        assert!(out.status.success(), "as {user}: `{sql}` failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "as {user}: `{sql}` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -116,21 +152,44 @@ impl Postgres {
     pub fn catalog_dump(&self, db: &str) -> String {
         let host = self.socket_dir().to_str().unwrap().to_string();
         let roles = Command::new(format!("{BIN}/pg_dumpall"))
-            .args(["-h", &host, "-p", "5432", "-U", "postgres", "--roles-only", "--no-role-passwords"])
+            .args([
+                "-h",
+                &host,
+                "-p",
+                "5432",
+                "-U",
+                "postgres",
+                "--roles-only",
+                "--no-role-passwords",
+            ])
             .output()
             .unwrap();
         assert!(roles.status.success(), "{}", String::from_utf8_lossy(&roles.stderr));
         let schema = Command::new(format!("{BIN}/pg_dump"))
-            .args(["-h", &host, "-p", "5432", "-U", "postgres", "--schema-only", "--create", db])
+            .args([
+                "-h",
+                &host,
+                "-p",
+                "5432",
+                "-U",
+                "postgres",
+                "--schema-only",
+                "--create",
+                db,
+            ])
             .output()
             .unwrap();
         assert!(schema.status.success(), "{}", String::from_utf8_lossy(&schema.stderr));
         // `\restrict <random key>` lines (pg_dump 15.14+) differ on every dump.
-        format!("{}\n{}", String::from_utf8_lossy(&roles.stdout), String::from_utf8_lossy(&schema.stdout))
-            .lines()
-            .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-            .collect::<Vec<_>>()
-            .join("\n")
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&roles.stdout),
+            String::from_utf8_lossy(&schema.stdout)
+        )
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
     }
 }
 
@@ -140,7 +199,10 @@ impl Drop for Postgres {
         let args = ["-D", data.to_str().unwrap(), "-m", "immediate", "stop"];
         let program = format!("{BIN}/pg_ctl");
         let _ = if self.as_postgres {
-            Command::new("runuser").args(["-u", "postgres", "--", &program]).args(args).output()
+            Command::new("runuser")
+                .args(["-u", "postgres", "--", &program])
+                .args(args)
+                .output()
         } else {
             Command::new(&program).args(args).output()
         };
@@ -148,10 +210,17 @@ impl Drop for Postgres {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 fn chown_postgres(path: &Path) {
-    let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(path).status().is_ok_and(|s| s.success());
+    let ok = Command::new("chown")
+        .args(["-R", "postgres:postgres"])
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success());
     assert!(ok, "chown postgres {}", path.display());
 }

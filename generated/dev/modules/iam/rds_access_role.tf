@@ -28,9 +28,8 @@ resource "aws_iam_role" "rds_access" {
   }
 }
 
+# No Data API and no secret: the task role can assume this role, so anything here is every agent's.
 data "aws_iam_policy_document" "rds_access" {
-  source_policy_documents = [data.aws_iam_policy_document.database_access.json]
-
   statement {
     sid       = "IamDatabaseAuth"
     effect    = "Allow"

@@ -4,7 +4,7 @@
 # Task role: the identity of the application code inside the containers.
 resource "aws_iam_role" "task" {
   name               = "${var.name_prefix}-multi-agent-ecs-task"
-  description        = "ECS task role for the multi-agent services: Bedrock inference, RDS Data API and application secrets."
+  description        = "ECS task role for the multi-agent services: Bedrock inference and application secrets; database access is attached per agent."
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 
   tags = {
@@ -12,9 +12,9 @@ resource "aws_iam_role" "task" {
   }
 }
 
+# No database access here: each database agent's own policy (module database_bootstrap) grants the RDS Data API
+# with its own secret only, and the master secret is the bootstrap function's alone.
 data "aws_iam_policy_document" "task" {
-  source_policy_documents = [data.aws_iam_policy_document.database_access.json]
-
   statement {
     sid    = "InvokeInferenceProfile"
     effect = "Allow"
