@@ -19,6 +19,7 @@ import hmac
 import json
 import os
 import re
+import time
 
 import boto3
 
@@ -59,12 +60,19 @@ def handler(event, context):
     secrets = boto3.client("secretsmanager")
 
     def run(sql):
-        data.execute_statement(
-            resourceArn=event["cluster_arn"],
-            secretArn=event["master_secret_arn"],
-            database=event["database"],
-            sql=sql,
-        )
+        # A cluster that scaled to zero answers DatabaseResumingException while it wakes: wait, up to 5 minutes.
+        for attempt in range(30):
+            try:
+                return data.execute_statement(
+                    resourceArn=event["cluster_arn"],
+                    secretArn=event["master_secret_arn"],
+                    database=event["database"],
+                    sql=sql,
+                )
+            except Exception as error:  # noqa: BLE001 (only the resuming error is retried)
+                if "DatabaseResuming" not in type(error).__name__ or attempt == 29:
+                    raise
+                time.sleep(10)
 
     count = 0
     for sql in statements(event["sql"]):

@@ -13,7 +13,7 @@ resource "aws_iam_role" "task" {
 }
 
 # No database access here: each database agent's own policy (module database_bootstrap) grants the RDS Data API
-# with its own secret only, and the master secret is the bootstrap function's alone.
+# with its own secret only; the bootstrap function's role alone reads the database's admin credentials.
 data "aws_iam_policy_document" "task" {
   statement {
     sid    = "InvokeInferenceProfile"
