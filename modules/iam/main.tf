@@ -72,4 +72,3 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
     }
   }
 }
-

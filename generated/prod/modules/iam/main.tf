@@ -75,4 +75,3 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
     }
   }
 }
-
