@@ -819,12 +819,17 @@ fn check_data_isolation(dir: &Path, aws: &[(String, String)], moto: &Moto, env: 
     let state = run(dir, &["state", "pull"], aws, moto);
     let script = "import boto3, sys\nc = boto3.client('secretsmanager', region_name=sys.argv[1])\nfor arn in sys.argv[2:]:\n    print(c.get_secret_value(SecretId=arn)['SecretString'])";
     let region = agent_secrets[0].split(':').nth(3).unwrap().to_string();
-    let out = Command::new(moto.bin.join("python"))
-        .args(["-c", script, &region])
-        .args(&agent_secrets)
-        .envs(aws.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output()
-        .expect("read the agent secrets");
+    let mut read = Command::new(moto.bin.join("python"));
+    read.args(["-c", script, &region]).args(&agent_secrets);
+    for (key, value) in aws {
+        // As for terraform: an empty value means "removed".
+        if value.is_empty() {
+            read.env_remove(key);
+        } else {
+            read.env(key, value);
+        }
+    }
+    let out = read.output().expect("read the agent secrets");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let values = String::from_utf8_lossy(&out.stdout).into_owned();
     for line in values.lines() {
