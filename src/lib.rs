@@ -14,6 +14,7 @@
 
 pub mod addresses;
 pub mod aws;
+pub mod bootstrap;
 pub mod check;
 pub mod cidr;
 pub mod diag;
@@ -72,7 +73,10 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     fn add<R: Copy + Into<diag::Code>>(out: &mut Vec<diag::Code>, rules: &[R]) {
         out.extend(rules.iter().map(|&rule| rule.into()));
     }
-    use sections::{agents, alarms, alb, backend, bedrock, database, deployment, ecr, environment, network, security};
+    use sections::{
+        agent_database, agents, alarms, alb, backend, bedrock, database, deployment, ecr, environment, network,
+        security,
+    };
     let mut out = Vec::new();
     add(&mut out, spec::Rule::ALL);
     add(&mut out, keys::Rule::ALL);
@@ -87,6 +91,7 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     add(&mut out, backend::Rule::ALL);
     add(&mut out, security::Rule::ALL);
     add(&mut out, agents::Rule::ALL);
+    add(&mut out, agent_database::Rule::ALL);
     add(&mut out, resolve::Rule::ALL);
     out
 }

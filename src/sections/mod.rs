@@ -8,6 +8,7 @@
 //! To add a per-environment field: declare it in the section's raw type, check it and carry it into the
 //! section's resolved type (same file), then read it in the templates.
 
+pub mod agent_database;
 pub mod agents;
 pub mod alarms;
 pub mod alb;
@@ -70,10 +71,13 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let backend = backend::check(cx, spec.backend.as_ref(), env.as_ref(), region.as_deref());
     let agents = agents::check(cx, &parsed.agents.agents, &spec.agents, &defaults);
     let security = security::check(cx, &spec.security, sizing.unwrap_or(Sizing::Dev));
+    let agent_databases = agent_database::check(cx, &parsed.agents.agents, &agents, database::MASTER_USERNAME);
 
     let env = env?;
     let resolved = crate::resolve::resolve(cx, &env, agents);
     let backend = backend?;
+    let database = database?;
+    let bootstrap = crate::bootstrap::Bootstrap::new(&database.database_name, agent_databases);
     Some(Model {
         env,
         spec_file: cx.env_file_name().to_string(),
@@ -82,7 +86,8 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         image_tag: image_tag?,
         names: resolved.names,
         network: network?,
-        database: database?,
+        database,
+        bootstrap,
         bedrock: bedrock?,
         alb: alb?,
         alarms: alarms?,

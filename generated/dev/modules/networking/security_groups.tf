@@ -48,7 +48,7 @@ resource "aws_security_group" "agent" {
   for_each = var.agents
 
   name        = each.value.security_group_name
-  description = "Agent ${each.key}: port ${each.value.port} from the ALB and its callers only"
+  description = "Agent ${each.value.security_group_name}: port ${each.value.port} from the ALB and its callers only"
   vpc_id      = aws_vpc.this.id
 
   tags = {
