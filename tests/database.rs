@@ -506,7 +506,8 @@ fn sqlite_order_management_db_migrates_with_pgloader() {
 
 /// From the rendered tree (dev and prod): the master secret's ARN reaches only the bootstrap module, whose
 /// only policy naming it belongs to the bootstrap function's role (trusted by Lambda alone). The IAM and
-/// ECS modules, and what the root passes them, never name it. The emulator checks the applied policies.
+/// ECS modules, and what the root passes them, never name it. Each agent's policy is attached to its own task
+/// role, and the migration task runs in its agent's security group. The emulator checks the applied policies.
 #[test]
 fn no_agent_role_can_read_the_master_secret() {
     for env in ["dev", "prod"] {
@@ -520,6 +521,38 @@ fn no_agent_role_can_read_the_master_secret() {
                 "{env}: module {name} is given the master secret"
             );
         }
+        // Each database agent's policy goes to that agent's own task role, and to no shared one.
+        let database: hcl::Body = hcl::from_str(&tree.files["database.tf"]).unwrap();
+        let call = database
+            .blocks()
+            .find(|b| b.identifier() == "module" && b.labels()[0].as_str() == "database_bootstrap")
+            .unwrap();
+        let roles = call
+            .body()
+            .attributes()
+            .find(|a| a.key() == "agent_role_names")
+            .map(|a| hcl::format::to_string(a.expr()).unwrap())
+            .unwrap();
+        let agents = call.body().attributes().find(|a| a.key() == "agents").unwrap();
+        let hcl::Expression::Object(agents) = agents.expr() else {
+            panic!("{env}: agents is not an object")
+        };
+        assert!(!agents.is_empty(), "{env}");
+        assert_eq!(roles.matches("task_role_name").count(), agents.len(), "{env}: {roles}");
+        for key in agents.keys() {
+            let agent = hcl::format::to_string(key).unwrap();
+            let agent = agent.trim_matches('"');
+            assert!(
+                roles.contains(&format!("\"{agent}\" = module.iam[\"{agent}\"].task_role_name")),
+                "{env}: {agent}'s policy is not on its own task role: {roles}"
+            );
+        }
+        // The migration task runs in its agent's own security group, the one that reaches the database port.
+        assert!(
+            tree.files["outputs.tf"]
+                .contains("security_group      = module.networking.agent_security_group_ids[\"order-management\"]"),
+            "{env}: the migration task is not in order-management's security group"
+        );
         for (path, text) in &tree.files {
             if path.starts_with("modules/iam/") || path.starts_with("modules/ecs/") {
                 assert!(!text.contains("master"), "{env}: {path} mentions the master secret");
