@@ -12,6 +12,7 @@ use serde::de::{self, Deserializer, Visitor};
 use toml::de::{DeTable, DeValue};
 
 use crate::diag::{Diagnostic, Location, SourceFile, did_you_mean, rules};
+use crate::sections::agent_database::AgentDatabaseSpec;
 use crate::sections::agents::{AgentOverride, AgentSpec};
 use crate::sections::alarms::AlarmsSpec;
 use crate::sections::alb::AlbSpec;
@@ -59,6 +60,7 @@ fn allowed(schema: Schema, path: &[&str]) -> Option<&'static [&'static str]> {
         (Schema::Env, ["agents", _]) => fields_of::<AgentOverride>(),
         (Schema::Agents, []) => fields_of::<AgentsFile>(),
         (Schema::Agents, ["agent", _]) => fields_of::<AgentSpec>(),
+        (Schema::Agents, ["agent", _, "database"]) => fields_of::<AgentDatabaseSpec>(),
         _ => return None,
     })
 }

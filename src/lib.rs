@@ -14,6 +14,7 @@
 
 pub mod addresses;
 pub mod aws;
+pub mod bootstrap;
 pub mod check;
 pub mod cidr;
 pub mod cost;
@@ -73,7 +74,8 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
         out.extend(rules.iter().map(|&rule| rule.into()));
     }
     use sections::{
-        agents, alarms, alb, backend, bedrock, compute, cost, database, deployment, ecr, environment, network, security,
+        agent_database, agents, alarms, alb, backend, bedrock, compute, cost, database, deployment, ecr, environment,
+        network, security,
     };
     let mut out = Vec::new();
     add(&mut out, spec::Rule::ALL);
@@ -91,6 +93,7 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     add(&mut out, agents::Rule::ALL);
     add(&mut out, compute::Rule::ALL);
     add(&mut out, cost::Rule::ALL);
+    add(&mut out, agent_database::Rule::ALL);
     add(&mut out, resolve::Rule::ALL);
     out
 }

@@ -111,7 +111,7 @@ enum Command {
     ///
     /// Reads the tree `render` would write (or, with `--dir`, a tree on disk such as `generated/<ENV>`),
     /// evaluates its security groups and rules, and compares the result with the graph the spec declares
-    /// (agents.toml's `calls` and `uses_database`). Exit 0 when they are equal, 1 when they differ.
+    /// (agents.toml's `calls` and `[agent.database]`). Exit 0 when they are equal, 1 when they differ.
     Reach {
         /// Environment (its spec is `environments/<ENV>.toml`).
         env: String,

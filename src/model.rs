@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use crate::bootstrap::Bootstrap;
 use crate::names::{EnvName, EnvNames};
 use crate::sections::agents::Agent;
 use crate::sections::alarms::Alarms;
@@ -51,6 +52,8 @@ pub struct Model {
     pub names: EnvNames,
     pub network: Network,
     pub database: Database,
+    /// Each agent's schema, role and grants, and the function that creates them (issue 11).
+    pub bootstrap: Bootstrap,
     pub bedrock: Bedrock,
     pub alb: Alb,
     pub alarms: Alarms,

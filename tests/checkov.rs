@@ -38,7 +38,7 @@ const SKIPS: &[(&str, &str)] = &[
     ),
     (
         "CKV2_AWS_57",
-        "The API-keys secret has no automatic rotation: its values are third-party keys no rotation Lambda can mint; they are rotated at the issuer. The RDS-managed master secret rotates itself.",
+        "The API-keys secret has no automatic rotation: its values are third-party keys no rotation Lambda can mint; they are rotated at the issuer. The RDS-managed master secret rotates itself. The agents' database secrets rotate by `password_version` (a new ephemeral password, then the bootstrap sets it), not by a rotation Lambda, which would need a network path into the VPC.",
     ),
     (
         "CKV2_AWS_5",
@@ -54,11 +54,11 @@ const SKIPS: &[(&str, &str)] = &[
     ),
     (
         "CKV_AWS_18",
-        "The ALB access-log bucket has no server access logging: it is itself the log sink, written only by the load balancer.",
+        "The ALB access-log bucket has no server access logging: it is itself the log sink, written only by the load balancer. The database bootstrap's code bucket and the migration's upload bucket each hold one object and need none.",
     ),
     (
         "CKV_AWS_144",
-        "The ALB access-log bucket is not replicated to another region: access logs expire after a fixed period and are not worth a second copy.",
+        "The ALB access-log bucket is not replicated to another region: access logs expire after a fixed period and are not worth a second copy. Nor are the bootstrap's code (rebuilt on every apply) and the migration's one-off upload.",
     ),
     (
         "CKV_AWS_226",
@@ -66,7 +66,7 @@ const SKIPS: &[(&str, &str)] = &[
     ),
     (
         "CKV2_AWS_62",
-        "The ALB access-log bucket sends no event notifications: nothing consumes them.",
+        "The ALB access-log bucket, the bootstrap's code bucket and the migration's upload bucket send no event notifications: nothing consumes them.",
     ),
     (
         "CKV_AWS_150",
@@ -75,6 +75,26 @@ const SKIPS: &[(&str, &str)] = &[
     (
         "CKV_AWS_139",
         "Dev only (`[database] deletion_protection = false`): the Aurora cluster may be deleted so dev can be torn down. Prod refuses this setting.",
+    ),
+    (
+        "CKV2_AWS_61",
+        "The database bootstrap's code bucket has no lifecycle rule: it keeps one small object and its versions, and is deleted with the environment.",
+    ),
+    (
+        "CKV_AWS_117",
+        "The database bootstrap function is not in the VPC: it reaches the database only through the RDS Data API, an AWS API over HTTPS.",
+    ),
+    (
+        "CKV_AWS_116",
+        "The database bootstrap function has no dead-letter queue: Terraform invokes it synchronously and fails the apply when it fails.",
+    ),
+    (
+        "CKV_AWS_272",
+        "The database bootstrap function's code is not signed: tfgen builds it from source committed in the same tree.",
+    ),
+    (
+        "CKV_AWS_173",
+        "The database bootstrap function has no environment variables to encrypt.",
     ),
 ];
 

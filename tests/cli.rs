@@ -668,13 +668,14 @@ fn git(p: &Project, args: &[&str]) {
 /// every test suite except the slow ones, so a new suite is either in the loop or named slow here.
 #[test]
 fn the_fast_loop_runs_every_quick_suite() {
-    const SLOW: [&str; 7] = [
+    const SLOW: [&str; 8] = [
         "accepted_specs",
         "adopt",
         "interrupt",
         "properties",
         "terraform",
         "checkov",
+        "database",
         "emulator",
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -727,7 +728,7 @@ fn every_command_finds_the_root_from_a_subdirectory() {
     assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
     assert!(
         p.text(&o.stdout)
-            .starts_with("rendered dev into ../generated/dev: 60 files written")
+            .starts_with("rendered dev into ../generated/dev: 72 files written")
     );
     let deep = "generated/dev/modules/ecs";
     for (args, expected) in [
@@ -852,9 +853,9 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:47:8
+      --> environments/agents.toml:63:8
        |
-    47 | port = 5432
+    63 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 
@@ -867,9 +868,9 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:47:8
+      --> environments/agents.toml:63:8
        |
-    47 | port = 5432
+    63 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 

@@ -41,6 +41,14 @@ impl Parsed {
             .map_or_else(|| panic!("no {ty} resource"), |(_, b)| b)
     }
 
+    /// The first resource of `ty` in the files under `dir` (e.g. `modules/ecs/`).
+    fn resource_in(&self, dir: &str, ty: &str) -> &Block {
+        self.blocks
+            .iter()
+            .find(|(p, b)| p.starts_with(dir) && b.identifier() == "resource" && label(b, 0) == ty)
+            .map_or_else(|| panic!("no {ty} resource in {dir}"), |(_, b)| b)
+    }
+
     fn root_block(&self, kind: &str, name: &str) -> &Block {
         self.blocks
             .iter()
@@ -266,9 +274,12 @@ fn services_deploy_as_the_plan_says() {
         assert!(env.contains(var), "container environment lacks {var}: {env}");
     }
     let secrets = attr(ecs, "secrets");
+    // No container gets the master secret, injected or by ARN (issue 11): database agents get their own.
+    assert!(secrets.contains("module.secrets.api_keys_secret_arn"));
+    assert!(!secrets.contains("master_user_secret") && !env.contains("master_user_secret"));
     assert!(
-        secrets.contains("module.aurora.master_user_secret_arn")
-            && secrets.contains("module.secrets.api_keys_secret_arn")
+        env.contains("module.database_bootstrap.agent_secret_arns[each.key]"),
+        "{env}"
     );
 
     let cluster = p.resource("aws_ecs_cluster");
@@ -283,7 +294,7 @@ fn services_deploy_as_the_plan_says() {
     );
     let policy = p.resource("aws_appautoscaling_policy");
     assert_eq!(attr(policy, "policy_type"), "\"TargetTrackingScaling\"");
-    let td = p.resource("aws_ecs_task_definition");
+    let td = p.resource_in("modules/ecs/", "aws_ecs_task_definition");
     assert_eq!(attr(td, "network_mode"), "\"awsvpc\"");
     assert_eq!(attr(td, "requires_compatibilities"), "[\"FARGATE\"]");
     assert_eq!(

@@ -33,7 +33,7 @@ locals {
       log_group_name    = "/aws/ecs/dev/supervisor"
       calls             = ["order-management", "product-recommendation", "personalization", "troubleshooting"]
       callee_urls       = { ORDER_MANAGEMENT_URL = "http://order-management:8001", PERSONALIZATION_URL = "http://personalization:8003", PRODUCT_RECOMMENDATION_URL = "http://product-recommendation:8002", TROUBLESHOOTING_URL = "http://troubleshooting:8004" }
-      uses_database     = false
+      uses_database     = true
 
       security_group_name  = "dev-supervisor-agent"
       task_role_name       = "dev-supervisor-task"
@@ -85,7 +85,7 @@ locals {
       log_group_name    = "/aws/ecs/dev/product-recommendation"
       calls             = []
       callee_urls       = {}
-      uses_database     = false
+      uses_database     = true
 
       security_group_name  = "dev-product-recommendation-agent"
       task_role_name       = "dev-product-recommendation-task"
@@ -148,6 +148,14 @@ locals {
 
   # One customer-managed key per environment for logs, secrets, the alarm topic, ECR, Aurora and backups.
   kms_key_arn = module.kms.key_arn
+
+  # Agents with their own database schema (agents.toml `[agent.database]`): agent name => schema (and role).
+  database_agents = {
+    "supervisor"             = "supervisor"
+    "order-management"       = "order_management"
+    "product-recommendation" = "product_recommendation"
+    "personalization"        = "personalization"
+  }
 }
 
 module "kms" {
@@ -226,9 +234,9 @@ module "aurora" {
   backup_plan_retention_days   = 7
 }
 
-# Each agent its own task, execution and database access roles: no role serves two agents. Until agents
-# have their own database credentials, only agents with `uses_database = true` get the cluster's master
-# secret; the others get no database permission at all.
+# Each agent its own task, execution and database access roles: no role serves two agents. No role here
+# reads a database secret: an agent with `[agent.database]` gets the Data API and its own secret from its
+# policy in database.tf, attached to its task role; the others get no database permission at all.
 module "iam" {
   source   = "./modules/iam"
   for_each = local.agents
@@ -241,11 +249,10 @@ module "iam" {
   repository_names     = [each.value.repository_name]
   log_group_names      = [each.value.log_group_name]
   # Injected into containers by the ECS agent at start-up.
-  execution_secret_arns = concat([module.secrets.api_keys_secret_arn], each.value.uses_database ? [module.aurora.master_user_secret_arn] : [])
-  # Read by the application itself: the RDS Data API takes the database secret's ARN.
-  task_secret_arns = each.value.uses_database ? [module.aurora.master_user_secret_arn] : []
+  execution_secret_arns = [module.secrets.api_keys_secret_arn]
+  # No database secret here: no agent role may read the master secret. Each database agent reads only its own
+  # secret, through its policy in module.database_bootstrap (database.tf), attached to this module's task role.
 
-  db_cluster_arn         = module.aurora.cluster_arn
   db_cluster_resource_id = module.aurora.cluster_resource_id
   # The statements AWS documents for the "eu". profile (4 destination Regions), from tfgen's facts.
   bedrock_grants = [
@@ -348,8 +355,7 @@ module "ecs" {
   read_only_root_filesystem = true
 
   # Non-sensitive configuration only; credentials arrive through `secrets` below. One `<CALLEE>_URL` per
-  # agent it calls, e.g. ORDER_MANAGEMENT_URL = "http://order-management:8001"; the database's only for
-  # an agent that uses it.
+  # agent it calls, e.g. ORDER_MANAGEMENT_URL = "http://order-management:8001".
   environment = merge(
     {
       AGENT_NAME         = each.key
@@ -358,17 +364,18 @@ module "ecs" {
       ENVIRONMENT        = local.environment
       LOG_FORMAT         = "json"
     },
-    each.value.uses_database ? tomap({
+    # Database agents only: the Data API with the agent's own secret; its role's search_path is its schema.
+    contains(keys(local.database_agents), each.key) ? tomap({
       DB_CLUSTER_ARN = module.aurora.cluster_arn
-      DB_SECRET_ARN  = module.aurora.master_user_secret_arn
+      DB_SECRET_ARN  = module.database_bootstrap.agent_secret_arns[each.key]
       DB_NAME        = module.aurora.database_name
+      DB_SCHEMA      = local.database_agents[each.key]
     }) : tomap({}),
     each.value.callee_urls,
   )
-  secrets = merge(
-    { API_KEYS = module.secrets.api_keys_secret_arn },
-    each.value.uses_database ? tomap({ DB_CREDENTIALS = module.aurora.master_user_secret_arn }) : tomap({}),
-  )
+  secrets = {
+    API_KEYS = module.secrets.api_keys_secret_arn
+  }
 }
 
 module "monitoring" {

@@ -20,7 +20,7 @@ variable "rds_access_role_name" {
 
 variable "database_access" {
   type        = bool
-  description = "Whether the agent uses the database: the RDS Data API on the cluster, the database access role, and the secrets in task_secret_arns."
+  description = "Whether the agent uses the database (agents.toml `[agent.database]`): only its database access role (IAM authentication). Its Data API and own secret come from its policy in module database_bootstrap; no role here reads a database secret."
 }
 
 variable "repository_names" {
@@ -50,26 +50,6 @@ variable "execution_secret_arns" {
   validation {
     condition     = alltrue([for arn in var.execution_secret_arns : can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:", arn))])
     error_message = "execution_secret_arns must be Secrets Manager secret ARNs."
-  }
-}
-
-variable "task_secret_arns" {
-  type        = list(string)
-  description = "Secrets Manager ARNs the application reads itself at runtime (e.g. the database secret passed to the RDS Data API)."
-
-  validation {
-    condition     = alltrue([for arn in var.task_secret_arns : can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:", arn))])
-    error_message = "task_secret_arns must be Secrets Manager secret ARNs."
-  }
-}
-
-variable "db_cluster_arn" {
-  type        = string
-  description = "ARN of the Aurora cluster the application may query through the RDS Data API."
-
-  validation {
-    condition     = can(regex("^arn:[^:]+:rds:[^:]+:[0-9]{12}:cluster:.+$", var.db_cluster_arn))
-    error_message = "db_cluster_arn must be an RDS cluster ARN (arn:PARTITION:rds:REGION:ACCOUNT:cluster:NAME)."
   }
 }
 

@@ -1,5 +1,5 @@
 //! Agents: `[[agent]]` in agents.toml (name, port, ALB paths, health check, rename, the agents it calls,
-//! whether it uses the database) and each environment's `[agents.<name>]` sizing overrides. Raw forms,
+//! whether it has `[agent.database]`) and each environment's `[agents.<name>]` sizing overrides. Raw forms,
 //! checks, and the resolved [`Agent`]. The graph of `calls` is checked here; it is wired (Service Connect,
 //! security groups) by the templates and proven from the rendered tree by [`crate::reach`].
 //!
@@ -70,9 +70,9 @@ pub struct AgentSpec {
     /// The agents this one calls, by name (Service Connect, inside the VPC).
     #[serde(default)]
     pub calls: Vec<Spanned<String>>,
-    /// Whether the agent uses the database: it gets the database port and, until agents have their own
-    /// database credentials, the cluster's master secret. Default false.
-    pub uses_database: Option<bool>,
+    /// `[agent.database]`: the agent's own schema and role, and what it reads of others' (issue 11). Its
+    /// presence is the one declaration that the agent uses the database (port, Data API, its own secret).
+    pub database: Option<super::agent_database::AgentDatabaseSpec>,
 }
 
 /// An environment's override of one shared agent's sizing (`[agents.<name>]`), as written.
@@ -104,6 +104,7 @@ pub struct CheckedAgent {
     pub max_count: u32,
     /// The agents it calls, checked: declared, not itself, each once, in the order written.
     pub calls: Vec<AgentName>,
+    /// Derived from `[agent.database]`'s presence.
     pub uses_database: bool,
 }
 
@@ -136,7 +137,8 @@ pub struct Agent {
     /// One environment variable per callee: `ORDER_MANAGEMENT_URL` → `http://order-management:8001`, the
     /// callee's Service Connect client alias and port.
     pub callee_urls: BTreeMap<String, String>,
-    /// The agent reaches the database (port, and the master secret until per-agent credentials exist).
+    /// The agent has `[agent.database]`: it reaches the database port and uses its own schema, role and
+    /// secret (never the master secret).
     pub uses_database: bool,
     /// Fargate on-demand or Spot ([`super::compute`] sets it after resolve).
     pub capacity: Capacity,
@@ -274,7 +276,7 @@ pub fn check(
                 desired_count: desired,
                 max_count: max,
                 calls: Vec::new(),
-                uses_database: agent.uses_database.unwrap_or(false),
+                uses_database: agent.database.is_some(),
             };
             out.push((checked, agent.renamed_from.as_ref()));
         }

@@ -8,6 +8,7 @@
 //! To add a per-environment field: declare it in the section's raw type, check it and carry it into the
 //! section's resolved type (same file), then read it in the templates.
 
+pub mod agent_database;
 pub mod agents;
 pub mod alarms;
 pub mod alb;
@@ -74,11 +75,14 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let security = security::check(cx, &spec.security, sizing.unwrap_or(Sizing::Dev));
     let (placement, placements) = compute::check(cx, &spec.compute, &spec.agents);
     let cost = cost::check(cx, &spec.cost);
+    let agent_databases = agent_database::check(cx, &parsed.agents.agents, &agents, database::MASTER_USERNAME);
 
     let env = env?;
     let mut resolved = crate::resolve::resolve(cx, &env, agents);
     place_agents(&mut resolved.agents, placement, &placements);
     let backend = backend?;
+    let database = database?;
+    let bootstrap = crate::bootstrap::Bootstrap::new(&database.database_name, agent_databases);
     Some(Model {
         env,
         spec_file: cx.env_file_name().to_string(),
@@ -87,7 +91,8 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         image_tag: image_tag?,
         names: resolved.names,
         network: network?,
-        database: database?,
+        database,
+        bootstrap,
         bedrock: bedrock?,
         alb: alb?,
         alarms: alarms?,
