@@ -13,7 +13,7 @@
 /// Resource type → attribute paths whose change replaces the resource. A path names a top-level argument
 /// (`name`) or a nested block or its argument (`encryption_configuration`, `runtime_platform.cpu_architecture`);
 /// a block's path covers everything inside it.
-pub const FORCE_NEW: [(&str, &[&str]); 55] = [
+pub const FORCE_NEW: [(&str, &[&str]); 56] = [
     (
         "aws_appautoscaling_policy",
         &["name", "resource_id", "scalable_dimension", "service_namespace"],
@@ -204,6 +204,7 @@ pub const FORCE_NEW: [(&str, &[&str]); 55] = [
     ("aws_s3_bucket_versioning", &["bucket", "expected_bucket_owner"]),
     ("aws_secretsmanager_secret", &["name", "name_prefix"]),
     ("aws_security_group", &["description", "name", "name_prefix", "vpc_id"]),
+    ("aws_service_discovery_http_namespace", &["description", "name"]),
     ("aws_sns_topic", &["fifo_topic", "name", "name_prefix"]),
     (
         "aws_sns_topic_subscription",
