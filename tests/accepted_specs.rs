@@ -72,6 +72,9 @@ fn accepted_specs(wanted: usize, seed_offset: u64) -> Vec<Spec> {
     specs
 }
 
+/// One `terraform init` at a time in this process (see [`check_batch`]).
+static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A plugin cache shared by every batch (and every run) so `init` links the provider instead of copying it.
 fn plugin_cache() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| support::root().join("target"), PathBuf::from);
@@ -164,7 +167,13 @@ fn check_batch(dir: &Path, batch: &[(usize, &Spec)], mode: Mode) -> Vec<(usize, 
     std::fs::write(dir.join("main.tf"), main).unwrap();
     let cache = plugin_cache();
     let env = [("TF_PLUGIN_CACHE_DIR", cache.to_str().unwrap())];
-    let init = support::tf_env(dir, &["init", "-backend=false", "-input=false", "-no-color"], &env);
+    // Terraform's plugin cache is not safe for concurrent `init`s: two at once can leave the provider half
+    // installed ("still not detected in .terraform/providers"). Batches take turns to `init` (a second or
+    // two each) and run their slow validate or plan side by side.
+    let init = {
+        let _turn = INIT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        support::tf_env(dir, &["init", "-backend=false", "-input=false", "-no-color"], &env)
+    };
     assert!(
         init.status.success(),
         "terraform init failed in {}:\n{}",

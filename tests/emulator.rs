@@ -336,6 +336,8 @@ fn corpus(moto: &Moto) -> Vec<Case> {
             "name = \"tech-support\"\nrenamed_from = \"troubleshooting\"",
         )
     };
+    // The supervisor calls the agent by name, so a rename renames the call too.
+    let rename_call = || Agents("\"troubleshooting\"]", "\"tech-support\"]");
     vec![
         case(
             "[network] vpc_cidr",
@@ -422,11 +424,15 @@ fn corpus(moto: &Moto) -> Vec<Case> {
             )],
         ),
         case("agent removed", vec![AgentsRemove("troubleshooting")]),
-        case("agent renamed (renamed_from)", vec![rename()]),
+        case("agent renamed (renamed_from)", vec![rename(), rename_call()]),
         Case {
             name: "renamed_from dropped after the rename",
-            base: vec![rename()],
-            edits: vec![rename(), Agents("renamed_from = \"troubleshooting\"\n", "")],
+            base: vec![rename(), rename_call()],
+            edits: vec![
+                rename(),
+                rename_call(),
+                Agents("renamed_from = \"troubleshooting\"\n", ""),
+            ],
         },
         case(
             "template: modules/ecr/main.tf scan_on_push",
@@ -468,6 +474,8 @@ fn edited(base: &Inputs, edits: &[Edit]) -> tfgen::vfs::Tree {
                     .find("[[agent]]")
                     .map_or(agents.len(), |i| start + 1 + i);
                 agents.replace_range(start..end, "");
+                // Nobody calls a removed agent any more.
+                agents = agents.replace(&format!(", \"{name}\""), "");
             }
             Edit::Tree(..) => {}
         }
