@@ -151,11 +151,13 @@ pub fn git_tree(root: &Path, rev: &str, dir: &str) -> Result<Tree> {
         let Ok(path) = std::str::from_utf8(path) else {
             continue;
         };
-        let bytes = git(&["show", &format!("{rev}:{path}")])?;
-        if !bytes.starts_with(vfs::HEADER_MARK.as_bytes()) {
+        if !vfs::owned::is_owned_name(path) {
             continue;
         }
-        if let Ok(text) = String::from_utf8(bytes) {
+        let bytes = git(&["show", &format!("{rev}:{path}")])?;
+        if let Ok(text) = String::from_utf8(bytes)
+            && vfs::owned::is_generated_text(path, &text)
+        {
             tree.insert(path.trim_start_matches(dir).trim_start_matches('/'), text);
         }
     }

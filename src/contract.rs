@@ -35,22 +35,22 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("LOG_FORMAT", "always `json`"),
 ];
 
-/// Environment variables set only on the containers of agents with `uses_database = true`.
+/// Environment variables set only on the containers of agents with `[agent.database]` in `agents.toml`.
+/// The agent's credentials stay in Secrets Manager: the Data API reads them by `DB_SECRET_ARN`, so no
+/// password is ever in the container's environment.
 pub const DATABASE_ENVIRONMENT: &[(&str, &str)] = &[
     ("DB_CLUSTER_ARN", "the Aurora cluster, for the RDS Data API"),
-    ("DB_SECRET_ARN", "the database secret's ARN, for the RDS Data API"),
+    (
+        "DB_SECRET_ARN",
+        "the agent's own database secret (never the master's), for the RDS Data API",
+    ),
     ("DB_NAME", "the database name"),
+    ("DB_SCHEMA", "the agent's own schema, also its role's `search_path`"),
 ];
 
 /// Variables ECS fills from Secrets Manager at start-up on every agent's container: values never appear
 /// in the task definition.
 pub const SECRETS: &[(&str, &str)] = &[("API_KEYS", "the API-keys secret (a JSON object), set outside Terraform")];
-
-/// Secrets set only on the containers of agents with `uses_database = true`.
-pub const DATABASE_SECRETS: &[(&str, &str)] = &[(
-    "DB_CREDENTIALS",
-    "the database secret (JSON with `username` and `password`)",
-)];
 
 /// The container health check's Python program, run as `python3 -c <program>` by the task definition
 /// and by the scaffolded Dockerfile's `HEALTHCHECK`: standard library only, as `python:3.11-slim` has no
@@ -118,14 +118,11 @@ pub fn markdown() -> String {
         let _ = writeln!(s, "| `{name}` | {what} |");
     }
     for (name, what) in DATABASE_ENVIRONMENT {
-        let _ = writeln!(s, "| `{name}` (only with `uses_database`) | {what} |");
+        let _ = writeln!(s, "| `{name}` (only with `[agent.database]`) | {what} |");
     }
     let _ = writeln!(s, "| `<NAME>_URL` | one per agent in `calls`: `http://<name>:<port>` |");
     for (name, what) in SECRETS {
         let _ = writeln!(s, "| `{name}` (secret) | {what} |");
-    }
-    for (name, what) in DATABASE_SECRETS {
-        let _ = writeln!(s, "| `{name}` (secret, only with `uses_database`) | {what} |");
     }
     s
 }

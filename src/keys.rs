@@ -12,11 +12,14 @@ use serde::de::{self, Deserializer, Visitor};
 use toml::de::{DeTable, DeValue};
 
 use crate::diag::{Diagnostic, Location, SourceFile, did_you_mean, rules};
+use crate::sections::agent_database::AgentDatabaseSpec;
 use crate::sections::agents::{AgentOverride, AgentSpec};
 use crate::sections::alarms::AlarmsSpec;
 use crate::sections::alb::AlbSpec;
 use crate::sections::backend::{BackendSpec, S3BackendSpec};
 use crate::sections::bedrock::BedrockSpec;
+use crate::sections::compute::ComputeSpec;
+use crate::sections::cost::CostSpec;
 use crate::sections::database::DatabaseSpec;
 use crate::sections::deployment::DeploymentSpec;
 use crate::sections::ecr::EcrSpec;
@@ -55,9 +58,12 @@ fn allowed(schema: Schema, path: &[&str]) -> Option<&'static [&'static str]> {
         (Schema::Env, ["security"]) => fields_of::<SecuritySpec>(),
         (Schema::Env, ["pipeline"]) => fields_of::<PipelineSpec>(),
         (Schema::Env, ["pipeline", "stage", _]) => fields_of::<StageSpec>(),
+        (Schema::Env, ["compute"]) => fields_of::<ComputeSpec>(),
+        (Schema::Env, ["cost"]) => fields_of::<CostSpec>(),
         (Schema::Env, ["agents", _]) => fields_of::<AgentOverride>(),
         (Schema::Agents, []) => fields_of::<AgentsFile>(),
         (Schema::Agents, ["agent", _]) => fields_of::<AgentSpec>(),
+        (Schema::Agents, ["agent", _, "database"]) => fields_of::<AgentDatabaseSpec>(),
         _ => return None,
     })
 }

@@ -14,12 +14,14 @@
 
 pub mod addresses;
 pub mod aws;
+pub mod bootstrap;
 pub mod check;
 pub mod cidr;
 pub mod contract;
+pub mod cost;
 pub mod diag;
 pub mod diff;
-pub mod fargate;
+pub mod docs;
 pub mod format;
 pub mod hcl_value;
 pub mod keys;
@@ -28,7 +30,6 @@ pub mod model;
 pub mod names;
 pub mod predict;
 pub mod reach;
-pub mod regions;
 pub mod render;
 pub mod resolve;
 pub mod scaffold;
@@ -74,7 +75,8 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
         out.extend(rules.iter().map(|&rule| rule.into()));
     }
     use sections::{
-        agents, alarms, alb, backend, bedrock, database, deployment, ecr, environment, network, pipeline, security,
+        agent_database, agents, alarms, alb, backend, bedrock, compute, cost, database, deployment, ecr, environment,
+        network, pipeline, security,
     };
     let mut out = Vec::new();
     add(&mut out, spec::Rule::ALL);
@@ -91,6 +93,9 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     add(&mut out, security::Rule::ALL);
     add(&mut out, pipeline::Rule::ALL);
     add(&mut out, agents::Rule::ALL);
+    add(&mut out, compute::Rule::ALL);
+    add(&mut out, cost::Rule::ALL);
+    add(&mut out, agent_database::Rule::ALL);
     add(&mut out, resolve::Rule::ALL);
     out
 }

@@ -111,7 +111,7 @@ enum Command {
     ///
     /// Reads the tree `render` would write (or, with `--dir`, a tree on disk such as `generated/<ENV>`),
     /// evaluates its security groups and rules, and compares the result with the graph the spec declares
-    /// (agents.toml's `calls` and `uses_database`). Exit 0 when they are equal, 1 when they differ.
+    /// (agents.toml's `calls` and `[agent.database]`). Exit 0 when they are equal, 1 when they differ.
     Reach {
         /// Environment (its spec is `environments/<ENV>.toml`).
         env: String,
@@ -170,6 +170,20 @@ enum Command {
         /// Which spec file: `env` (environments/<env>.toml) or `agents` (environments/agents.toml).
         #[arg(value_enum)]
         file: SchemaFile,
+    },
+    /// Estimate an environment's monthly AWS cost at list prices, line by line, with its usage assumptions.
+    ///
+    /// Works offline from the spec alone (no plan, no credentials). Override the assumptions in the spec's
+    /// `[cost]` section.
+    Cost {
+        /// Environment to estimate (its spec is `environments/<ENV>.toml`).
+        env: String,
+        /// Print the estimate as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Price with another region's table (e.g. `us-east-1`, to compare), instead of the spec's region.
+        #[arg(long, value_name = "REGION")]
+        prices: Option<String>,
     },
     /// Print tfgen's man page (roff).
     ///
@@ -255,6 +269,7 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
         }
         Command::Init { dir } => init(dir),
         Command::Scaffold(Scaffold::Agent { name }) => scaffold_agent(&cli.root, name),
+        Command::Cost { env, json, prices } => cost(cli, env, *json, prices.as_deref(), &overrides, style),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "tfgen", &mut std::io::stdout());
             Ok(exit::OK)
@@ -565,7 +580,38 @@ fn diff_one(
         print!("{}", diff::render_patch(&d, stdout_style));
     }
     print!("{}", diff::render_resources(&d.resources, stdout_style));
+    print!("{}", tfgen::docs::cost_change(&on_disk, &compiled.model));
     Ok(exit::DIFFERS)
+}
+
+/// `tfgen cost ENV`: the estimate as text or JSON.
+fn cost(cli: &Cli, env: &str, json: bool, prices: Option<&str>, overrides: &Overrides, style: Style) -> Result<u8> {
+    let inputs = load::load(&cli.root, env, overrides.clone())?;
+    let model = match tfgen::validate_spec(&inputs) {
+        Ok((model, warnings)) => {
+            print_warnings(&warnings, style);
+            model
+        }
+        Err(diags) => return Ok(report_diags(&diags, style)),
+    };
+    let estimate = match prices {
+        None => tfgen::cost::estimate(&model),
+        Some(region) => tfgen::cost::prices::for_region(region)
+            .map(|p| tfgen::cost::estimate_with(&model, p))
+            .ok_or_else(|| {
+                format!(
+                    "tfgen has no price table for {region}; priced regions: {}",
+                    tfgen::cost::prices::priced_regions().join(", ")
+                )
+            }),
+    }
+    .map_err(anyhow::Error::msg)?;
+    if json {
+        print!("{}", tfgen::cost::render_json(&estimate));
+    } else {
+        print!("{}", tfgen::cost::render_text(&estimate, &model.spec_file));
+    }
+    Ok(exit::OK)
 }
 
 /// Prints an environment's errors, except those in `agents.toml` already printed for another one.

@@ -8,12 +8,14 @@
 
 use serde::Serialize;
 
+use crate::bootstrap::Bootstrap;
 use crate::names::{EnvName, EnvNames};
 use crate::sections::agents::Agent;
 use crate::sections::alarms::Alarms;
 use crate::sections::alb::Alb;
 use crate::sections::backend::Backend;
 use crate::sections::bedrock::Bedrock;
+use crate::sections::cost::Usage;
 use crate::sections::database::Database;
 use crate::sections::deployment::Deployment;
 use crate::sections::ecr::Ecr;
@@ -51,6 +53,8 @@ pub struct Model {
     pub names: EnvNames,
     pub network: Network,
     pub database: Database,
+    /// Each agent's schema, role and grants, and the function that creates them (issue 11).
+    pub bootstrap: Bootstrap,
     pub bedrock: Bedrock,
     pub alb: Alb,
     pub alarms: Alarms,
@@ -65,4 +69,6 @@ pub struct Model {
     pub agents: Vec<Agent>,
     /// State moves for renamed agents, one per agent-keyed resource.
     pub moves: Vec<Move>,
+    /// The usage assumptions `tfgen cost` prices (`[cost]`); nothing renders them into Terraform.
+    pub cost: Usage,
 }

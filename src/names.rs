@@ -376,9 +376,9 @@ mod tests {
     #[test]
     fn names_built_in_the_modules_fit_with_the_longest_environment_name() {
         let env = "e".repeat(EnvName::MAX_LEN);
-        let region = crate::regions::REGIONS
+        let region = crate::aws::regions::REGIONS
             .iter()
-            .map(|r| r.name)
+            .map(|r| r.code)
             .max_by_key(|r| r.len())
             .unwrap();
         let account = "123456789012";

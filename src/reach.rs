@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use anyhow::{Context as _, Result, bail};
-use hcl::eval::{Context, Evaluate, FuncArgs, FuncDef, ParamType};
+use hcl::eval::{Context, Evaluate};
 use hcl::{Block, BlockLabel, Body, Expression, Map, Value};
 
 use crate::model::Model;
@@ -426,6 +426,12 @@ fn module_scope(tree: &Tree, instance: &Instance) -> Result<Scope> {
                     by_key.insert(k, object([("id", Value::String(id))]));
                 }
                 groups.insert(name, Value::Object(by_key));
+            } else if let Some(c) = attr(block.body(), "count") {
+                let n = count_of(&eval(c, &scope_context(&instance.vars, &locals, &groups, None))?)
+                    .with_context(|| format!("count of aws_security_group.{name}"))?;
+                let base = address("aws_security_group", &name, None);
+                let items = (0..n).map(|i| object([("id", Value::String(format!("{base}[{i}]")))]));
+                groups.insert(name, Value::Array(items.collect()));
             } else {
                 let id = address("aws_security_group", &name, None);
                 groups.insert(name, object([("id", Value::String(id))]));
@@ -443,7 +449,15 @@ fn module_scope(tree: &Tree, instance: &Instance) -> Result<Scope> {
             for block in resources(body, kind) {
                 let what = format!("{}.{kind}.{}", instance.name, label(block, 1));
                 let each: Vec<Option<(String, Value)>> = match attr(block.body(), "for_each") {
-                    None => vec![None],
+                    None => match attr(block.body(), "count") {
+                        // `count` rules repeat as written (no `count.index` in their arguments).
+                        Some(c) => {
+                            let n = count_of(&eval(c, &scope_context(&instance.vars, &locals, &groups, None))?)
+                                .with_context(|| format!("count of {what}"))?;
+                            vec![None; n]
+                        }
+                        None => vec![None],
+                    },
                     Some(e) => each_of(&eval(e, &scope_context(&instance.vars, &locals, &groups, None))?)
                         .with_context(|| format!("for_each of {what}"))?
                         .into_iter()
@@ -636,87 +650,21 @@ fn context<'a>(
             object([("key", Value::String(k.clone())), ("value", v.clone())]),
         );
     }
-    for (name, func) in FUNCTIONS {
-        cx.declare_func(name, FuncDef::builder().variadic_param(ParamType::Any).build(func));
-    }
+    // The same Terraform functions the plan prediction evaluates with: one implementation of each.
+    crate::predict::funcs::declare(&mut cx);
     cx
 }
 
-/// The Terraform functions the security-group code may use, enough to follow it.
-const FUNCTIONS: [(&str, hcl::eval::Func); 7] = [
-    ("flatten", flatten),
-    ("tostring", tostring),
-    ("tomap", identity),
-    ("toset", identity),
-    ("keys", keys),
-    ("concat", concat),
-    ("merge", merge),
-];
-
-// The signature is hcl::eval::Func's.
-#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
-fn flatten(args: FuncArgs) -> Result<Value, String> {
-    fn go(v: &Value, out: &mut Vec<Value>) {
-        match v {
-            Value::Array(items) => items.iter().for_each(|i| go(i, out)),
-            other => out.push(other.clone()),
-        }
+/// A `count` value: a whole, non-negative number (`true`/`false` from a conditional count count as 1/0).
+fn count_of(v: &Value) -> Result<usize> {
+    match v {
+        Value::Number(n) => n
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .with_context(|| format!("count is {n}")),
+        Value::Bool(b) => Ok(usize::from(*b)),
+        other => bail!("count over {other}"),
     }
-    let mut out = Vec::new();
-    args.iter().for_each(|a| go(a, &mut out));
-    Ok(Value::Array(out))
-}
-
-// The signature is hcl::eval::Func's.
-#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
-fn tostring(args: FuncArgs) -> Result<Value, String> {
-    match args.first() {
-        Some(Value::String(s)) => Ok(Value::String(s.clone())),
-        Some(v @ (Value::Number(_) | Value::Bool(_))) => Ok(Value::String(v.to_string())),
-        _ => Err("tostring takes a string, number or bool".into()),
-    }
-}
-
-// The signature is hcl::eval::Func's.
-#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
-fn identity(args: FuncArgs) -> Result<Value, String> {
-    args.first().cloned().ok_or_else(|| "one argument expected".into())
-}
-
-// The signature is hcl::eval::Func's.
-#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
-fn keys(args: FuncArgs) -> Result<Value, String> {
-    match args.first() {
-        Some(Value::Object(m)) => Ok(Value::Array(m.keys().map(|k| Value::String(k.clone())).collect())),
-        _ => Err("keys takes an object".into()),
-    }
-}
-
-// The signature is hcl::eval::Func's.
-#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
-fn concat(args: FuncArgs) -> Result<Value, String> {
-    let mut out = Vec::new();
-    for a in args.iter() {
-        match a {
-            Value::Array(items) => out.extend(items.iter().cloned()),
-            _ => return Err("concat takes lists".into()),
-        }
-    }
-    Ok(Value::Array(out))
-}
-
-// The signature is hcl::eval::Func's.
-#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
-fn merge(args: FuncArgs) -> Result<Value, String> {
-    let mut out = Map::new();
-    for a in args.iter() {
-        match a {
-            Value::Object(m) => out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone()))),
-            Value::Null => {}
-            _ => return Err("merge takes objects".into()),
-        }
-    }
-    Ok(Value::Object(out))
 }
 
 /// A `for_each` value's instances: an object's keys and values, or a set's strings (key = value).

@@ -109,6 +109,9 @@ pub fn render(model: &Model) -> Result<Tree> {
         }
         tree.insert(out_path, format!("{header}{}", body.trim_start()));
     }
+    // The reachability section is read back from the rendered security groups, not from the model.
+    let reach = crate::reach::from_tree(&tree).context("computing the reachability graph of the rendered tree")?;
+    tree.insert(crate::docs::README, crate::docs::readme(model, &reach));
     Ok(tree)
 }
 

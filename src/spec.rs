@@ -20,6 +20,8 @@ use crate::sections::alarms::AlarmsSpec;
 use crate::sections::alb::AlbSpec;
 use crate::sections::backend::BackendSpec;
 use crate::sections::bedrock::BedrockSpec;
+use crate::sections::compute::ComputeSpec;
+use crate::sections::cost::CostSpec;
 use crate::sections::database::DatabaseSpec;
 use crate::sections::deployment::DeploymentSpec;
 use crate::sections::ecr::EcrSpec;
@@ -72,6 +74,10 @@ pub struct EnvSpec {
     pub security: SecuritySpec,
     /// The opt-in release pipeline this environment hosts.
     pub pipeline: Option<PipelineSpec>,
+    #[serde(default)]
+    pub compute: ComputeSpec,
+    #[serde(default)]
+    pub cost: CostSpec,
     /// Per-environment overrides of an agent's sizing, keyed by agent name.
     #[serde(default)]
     pub agents: BTreeMap<Spanned<String>, AgentOverride>,

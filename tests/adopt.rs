@@ -123,13 +123,15 @@ fn the_scaffold_shows_every_optional_key() {
     use tfgen::sections::alb::AlbSpec;
     use tfgen::sections::backend::S3BackendSpec;
     use tfgen::sections::bedrock::BedrockSpec;
+    use tfgen::sections::compute::ComputeSpec;
+    use tfgen::sections::cost::CostSpec;
     use tfgen::sections::database::DatabaseSpec;
     use tfgen::sections::deployment::DeploymentSpec;
     use tfgen::sections::ecr::EcrSpec;
     use tfgen::sections::network::NetworkSpec;
     use tfgen::sections::security::SecuritySpec;
     use tfgen::spec::EnvSpec;
-    let sections: [(&str, &[&str]); 11] = [
+    let sections: [(&str, &[&str]); 13] = [
         ("network", fields_of::<NetworkSpec>()),
         ("database", fields_of::<DatabaseSpec>()),
         ("bedrock", fields_of::<BedrockSpec>()),
@@ -138,6 +140,8 @@ fn the_scaffold_shows_every_optional_key() {
         ("ecr", fields_of::<EcrSpec>()),
         ("deployment", fields_of::<DeploymentSpec>()),
         ("security", fields_of::<SecuritySpec>()),
+        ("compute", fields_of::<ComputeSpec>()),
+        ("cost", fields_of::<CostSpec>()),
         ("agents.supervisor", fields_of::<AgentOverride>()),
         ("backend.s3", fields_of::<S3BackendSpec>()),
         ("pipeline", fields_of::<tfgen::sections::pipeline::PipelineSpec>()),
@@ -306,7 +310,7 @@ fn the_readme_adoption_steps_then_the_ci_workflow_pass() {
         assert_eq!(std::fs::read_to_string(repo.join(&path)).unwrap(), content, "{path}");
     }
     assert!(
-        text(&o).contains("rendered prod into ./generated/prod: 58 files written"),
+        text(&o).contains("rendered prod into ./generated/prod: 70 files written"),
         "{}",
         text(&o)
     );

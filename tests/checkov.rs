@@ -40,7 +40,7 @@ const SKIPS: &[(&str, &str)] = &[
     ),
     (
         "CKV2_AWS_57",
-        "The API-keys secret has no automatic rotation: its values are third-party keys no rotation Lambda can mint; they are rotated at the issuer. The RDS-managed master secret rotates itself.",
+        "The API-keys secret has no automatic rotation: its values are third-party keys no rotation Lambda can mint; they are rotated at the issuer. The RDS-managed master secret rotates itself. The agents' database secrets rotate by `password_version` (a new ephemeral password, then the bootstrap sets it), not by a rotation Lambda, which would need a network path into the VPC.",
     ),
     (
         "CKV2_AWS_5",
@@ -56,15 +56,19 @@ const SKIPS: &[(&str, &str)] = &[
     ),
     (
         "CKV_AWS_18",
-        "The ALB access-log bucket has no server access logging: it is itself the log sink, written only by the load balancer. The pipeline's artifact bucket has none either: only the pipeline's roles use it, and CloudTrail records their calls.",
+        "The ALB access-log bucket has no server access logging: it is itself the log sink, written only by the load balancer. The database bootstrap's code bucket and the migration's upload bucket each hold one object and need none. The pipeline's artifact bucket has none either: only the pipeline's roles use it, and CloudTrail records their calls.",
     ),
     (
         "CKV_AWS_144",
-        "The ALB access-log bucket and the pipeline's artifact bucket are not replicated to another region: their objects expire after a fixed period (artifacts are recreated by re-running the pipeline) and are not worth a second copy.",
+        "The ALB access-log bucket is not replicated to another region: access logs expire after a fixed period and are not worth a second copy. Nor are the bootstrap's code (rebuilt on every apply), the migration's one-off upload and the pipeline's artifacts (recreated by re-running the pipeline).",
+    ),
+    (
+        "CKV_AWS_226",
+        "No automatic minor upgrades of the database: the spec pins the engine's minor version, and an upgrade AWS makes on its own would make the next plan try a downgrade. Upgrades are spec edits.",
     ),
     (
         "CKV2_AWS_62",
-        "The ALB access-log bucket and the pipeline's artifact bucket send no event notifications: nothing consumes them.",
+        "The ALB access-log bucket, the bootstrap's code bucket, the migration's upload bucket and the pipeline's artifact bucket send no event notifications: nothing consumes them.",
     ),
     (
         "CKV_AWS_150",
@@ -89,6 +93,26 @@ const SKIPS: &[(&str, &str)] = &[
     (
         "CKV_AWS_109",
         "Pipeline only, on its KMS key policy: a key policy's resource `*` means the key it is attached to; only the account's IAM administrators can change it.",
+    ),
+    (
+        "CKV2_AWS_61",
+        "The database bootstrap's code bucket has no lifecycle rule: it keeps one small object and its versions, and is deleted with the environment.",
+    ),
+    (
+        "CKV_AWS_117",
+        "The database bootstrap function is not in the VPC: it reaches the database only through the RDS Data API, an AWS API over HTTPS.",
+    ),
+    (
+        "CKV_AWS_116",
+        "The database bootstrap function has no dead-letter queue: Terraform invokes it synchronously and fails the apply when it fails.",
+    ),
+    (
+        "CKV_AWS_272",
+        "The database bootstrap function's code is not signed: tfgen builds it from source committed in the same tree.",
+    ),
+    (
+        "CKV_AWS_173",
+        "The database bootstrap function has no environment variables to encrypt.",
     ),
 ];
 
@@ -243,6 +267,12 @@ fn the_release_pipeline_passes_checkov() {
     for s in &scan.skipped {
         assert!(!DEV_ONLY.contains(&s.id.as_str()), "{} on {}", s.id, s.resource);
     }
+}
+
+/// Spot, ARM64 on one agent and the VPC endpoints, all on at once.
+#[test]
+fn cost_options_pass_checkov() {
+    check(&valid_fixture("spot"));
 }
 
 /// The table holds nothing stale: every listed check is skipped somewhere, and listed once.

@@ -256,7 +256,8 @@ fn hand_written_files_survive_and_stale_generated_files_go() {
         "terraform.tfstate.backup",
         "team.auto.tfvars",
         "backend_override.tf",
-        "README.md",
+        "NOTES.md",
+        "docs/README.md",
     ];
     for rel in keep {
         let path = p.path(&format!("generated/dev/{rel}"));
@@ -328,10 +329,12 @@ fn diff_reports_changes_with_exit_codes() {
     assert!(out.contains("resources: +0 ~1 -/+0 -0"), "{out}");
     let stat = p.run(&["diff", "dev", "--stat"]);
     insta::assert_snapshot!(p.text(&stat.stdout), @r"
-     main.tf | modified +1 -1
-     1 file changed, +1 -1
+     README.md | modified +1 -1
+     main.tf   | modified +1 -1
+     2 files changed, +2 -2
     resources: +0 ~1 -/+0 -0
       ~ module.aurora.aws_rds_cluster.this
+    monthly cost: $192.78 (no change)
     ");
 }
 
@@ -665,13 +668,15 @@ fn git(p: &Project, args: &[&str]) {
 /// every test suite except the slow ones, so a new suite is either in the loop or named slow here.
 #[test]
 fn the_fast_loop_runs_every_quick_suite() {
-    const SLOW: [&str; 7] = [
+    const SLOW: [&str; 9] = [
+        "accepted_specs",
         "adopt",
         "interrupt",
         "properties",
         "terraform",
         "checkov",
         "hadolint",
+        "database",
         "emulator",
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -724,7 +729,7 @@ fn every_command_finds_the_root_from_a_subdirectory() {
     assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
     assert!(
         p.text(&o.stdout)
-            .starts_with("rendered dev into ../generated/dev: 58 files written")
+            .starts_with("rendered dev into ../generated/dev: 72 files written")
     );
     let deep = "generated/dev/modules/ecs";
     for (args, expected) in [
@@ -823,7 +828,8 @@ fn render_and_diff_all_cover_every_environment_with_the_highest_exit_code() {
     assert_eq!(code(&o), 1, "{}", p.text(&o.stderr));
     let out = p.text(&o.stdout);
     assert!(
-        out.starts_with(" main.tf | modified +1 -1\n") && out.ends_with("[ROOT]/generated/prod: no changes\n"),
+        out.starts_with(" README.md | modified +1 -1\n main.tf   | modified +1 -1\n")
+            && out.ends_with("[ROOT]/generated/prod: no changes\n"),
         "{out}"
     );
     p.edit("environments/prod.toml", "instances = 2", "instances = 1");
@@ -832,7 +838,7 @@ fn render_and_diff_all_cover_every_environment_with_the_highest_exit_code() {
     assert_eq!(code(&o), 2);
     assert!(
         p.text(&o.stdout)
-            .starts_with("rendered dev into [ROOT]/generated/dev: 1 files written")
+            .starts_with("rendered dev into [ROOT]/generated/dev: 2 files written")
     );
     // Naming an environment and --all together, or neither, is a usage error.
     assert_eq!(code(&p.run(&["render"])), 2);
@@ -848,9 +854,9 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:47:8
+      --> environments/agents.toml:63:8
        |
-    47 | port = 5432
+    63 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 
@@ -863,9 +869,9 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     assert_eq!(code(&o), 2);
     insta::assert_snapshot!(p.text(&o.stderr), @r"
     error: port 5432 cannot be an agent port
-      --> environments/agents.toml:47:8
+      --> environments/agents.toml:63:8
        |
-    47 | port = 5432
+    63 | port = 5432
        |        ^^^^
        = help: 5432 is the database port
 
@@ -1208,4 +1214,137 @@ fn scaffold_agent_writes_once_and_never_overwrites() {
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("`refunds` is not an agent of"));
     assert!(!p.path("agents/refunds").exists());
+}
+
+#[test]
+fn a_hand_written_readme_is_refused_not_overwritten() {
+    let p = Project::new();
+    let readme = p.path("generated/dev/README.md");
+    std::fs::create_dir_all(readme.parent().unwrap()).unwrap();
+    std::fs::write(&readme, "# Our dev environment\n").unwrap();
+    let o = p.run(&["render", "dev"]);
+    assert_eq!(code(&o), 2, "{}", p.text(&o.stdout));
+    assert!(
+        p.text(&o.stderr)
+            .contains("README.md exists and was not written by tfgen"),
+        "{}",
+        p.text(&o.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&readme).unwrap(), "# Our dev environment\n");
+    assert!(
+        !p.path("generated/dev/main.tf").exists(),
+        "nothing is written when a file is refused"
+    );
+    // Once it is moved away, render writes tfgen's README, and a later render may replace and remove it.
+    std::fs::remove_file(&readme).unwrap();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    let text = std::fs::read_to_string(&readme).unwrap();
+    assert!(
+        text.starts_with("<!-- Generated by tfgen from environments/dev.toml. DO NOT EDIT"),
+        "{text}"
+    );
+    assert!(
+        text.contains("```mermaid\nflowchart LR\n") && text.contains("| **Total** |"),
+        "{text}"
+    );
+}
+
+#[test]
+fn cost_prints_itemised_totals_as_text_and_json() {
+    let p = Project::new();
+    for env in ["dev", "prod"] {
+        let o = p.run(&["cost", env]);
+        assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+        let out = p.text(&o.stdout);
+        for part in [
+            "Compute (ECS Fargate)",
+            "NAT gateways",
+            "Total: $",
+            "Usage assumptions",
+            "hours_per_month = 730",
+            "https://aws.amazon.com/fargate/pricing/",
+        ] {
+            assert!(out.contains(part), "{env}: no {part:?} in\n{out}");
+        }
+        let o = p.run(&["cost", env, "--json"]);
+        assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let lines = json["lines"].as_array().unwrap();
+        let sum: f64 = lines.iter().map(|l| l["monthly"].as_f64().unwrap()).sum();
+        assert!((sum - json["total"].as_f64().unwrap()).abs() < 1e-9);
+        assert_eq!(json["region"], "eu-west-1");
+    }
+    // dev runs on Spot, as its spec says.
+    assert!(p.text(&p.run(&["cost", "dev"]).stdout).contains("Spot x86_64"));
+    // An assumption written in [cost] changes the estimate.
+    let before = p.text(&p.run(&["cost", "dev"]).stdout);
+    std::fs::write(
+        p.path("environments/dev.toml"),
+        std::fs::read_to_string(p.path("environments/dev.toml")).unwrap() + "\n[cost]\nnat_gb = 1000\n",
+    )
+    .unwrap();
+    let after = p.text(&p.run(&["cost", "dev"]).stdout);
+    assert!(
+        after.contains("1000 GB × $0.048") && !before.contains("1000 GB"),
+        "{after}"
+    );
+}
+
+#[test]
+fn cost_names_the_priced_regions_for_a_region_without_prices() {
+    let p = Project::new();
+    p.edit(
+        "environments/dev.toml",
+        "region = \"eu-west-1\"",
+        "region = \"eu-central-1\"",
+    );
+    let o = p.run(&["cost", "dev"]);
+    assert_eq!(code(&o), 2);
+    let err = p.text(&o.stderr);
+    assert!(
+        err.contains("no price table for eu-central-1") && err.contains("us-east-1, us-east-2, eu-west-1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn diff_shows_the_monthly_cost_change() {
+    let p = Project::new();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    p.edit("environments/dev.toml", "instances = 1", "instances = 2");
+    let o = p.run(&["diff", "dev", "--stat"]);
+    assert_eq!(code(&o), 1, "{}", p.text(&o.stderr));
+    let out = p.text(&o.stdout);
+    // One more 0.5-ACU instance all month at eu-west-1's $0.13 per ACU-hour: 0.5 × 730 × 0.13 = $47.45.
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("monthly cost: "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.ends_with("(+$47.45)"), "{line}");
+}
+
+/// The README's table of the shipped specs' monthly totals is what `tfgen cost` prints, and its example of
+/// the diff's cost line is what adding a third Aurora instance to prod shows.
+#[test]
+fn the_readmes_cost_figures_are_tfgens() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let p = Project::new();
+    let total = |env: &str, region: &str| {
+        let o = p.run(&["cost", env, "--prices", region, "--json"]);
+        assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        format!("${:.2}", json["total"].as_f64().unwrap())
+    };
+    for env in ["dev", "prod"] {
+        let row = format!("| {env} | {} | {} |", total(env, "eu-west-1"), total(env, "us-east-1"));
+        assert!(readme.contains(&row), "the README lacks `{row}`");
+    }
+    assert_eq!(code(&p.run(&["render", "prod"])), 0);
+    p.edit("environments/prod.toml", "instances = 2", "instances = 3");
+    let out = p.text(&p.run(&["diff", "prod", "--stat"]).stdout);
+    let line = out.lines().find(|l| l.starts_with("monthly cost: ")).unwrap();
+    assert!(
+        readme.contains(&format!("`{line}` for a third Aurora instance")),
+        "{line}"
+    );
 }

@@ -5,8 +5,8 @@
 //! supervisor to a specialist.
 //!
 //! The environment is read from the rendered `generated/dev` tree (the `module "ecs"` call's `environment`
-//! and `secrets`, with its `uses_database` conditions and `<CALLEE>_URL` maps, and the `local.agents`
-//! ports), not from tfgen's model. There is no Service Connect locally, so each rendered callee URL
+//! and `secrets`, with its `local.database_agents` conditions and `<CALLEE>_URL` maps, and the
+//! `local.agents` ports), not from tfgen's model. There is no Service Connect locally, so each rendered callee URL
 //! `http://<agent>:<port>` is mapped to 127.0.0.1 and a free local port of that agent's process. Needs `python3` (3.9+); every process is killed when the test ends, and every wait is bounded.
 
 mod support;
@@ -31,7 +31,7 @@ struct Container {
     /// Variable → value; references the test cannot resolve locally keep their expression text.
     environment: BTreeMap<String, String>,
     secrets: Vec<String>,
-    /// `uses_database` of the agent's entry in `local.agents`.
+    /// Whether the agent is a key of `local.database_agents` (it has `[agent.database]`).
     uses_database: bool,
 }
 
@@ -87,19 +87,9 @@ fn environment_of<'a>(
         return environment_of(&call.args[0], agent, agent_entry, locals);
     }
     if let Expression::Conditional(c) = expr {
-        let flag = text(&c.cond_expr);
-        let field = flag
-            .strip_prefix("each.value.")
-            .unwrap_or_else(|| panic!("the contract test cannot read the condition `{flag}`; teach environment_of"));
-        let (_, value) = object(agent_entry)
-            .into_iter()
-            .find(|(k, _)| k == field)
-            .unwrap_or_else(|| panic!("local.agents.{agent} has no `{field}`"));
-        let Expression::Bool(on) = value else {
-            panic!("local.agents.{agent}.{field} is not a bool: {value:?}")
-        };
+        let on = condition(&text(&c.cond_expr), agent, agent_entry, locals);
         return environment_of(
-            if *on { &c.true_expr } else { &c.false_expr },
+            if on { &c.true_expr } else { &c.false_expr },
             agent,
             agent_entry,
             locals,
@@ -138,6 +128,42 @@ fn environment_of<'a>(
     panic!("the contract test cannot read the ecs module's environment `{reference}`; teach environment_of")
 }
 
+/// The conditions the ecs module's environment may use: `contains(keys(local.X), each.key)` (the agent is
+/// a key of a local map) or `each.value.X` (a bool of the agent's entry in `local.agents`).
+fn condition(cond: &str, agent: &str, agent_entry: &Expression, locals: &Body) -> bool {
+    if let Some(name) = cond
+        .strip_prefix("contains(keys(local.")
+        .and_then(|r| r.strip_suffix("), each.key)"))
+    {
+        return object(attr(locals, name)).iter().any(|(k, _)| k == agent);
+    }
+    let field = cond
+        .strip_prefix("each.value.")
+        .unwrap_or_else(|| panic!("the contract test cannot read the condition `{cond}`; teach condition()"));
+    let (_, value) = object(agent_entry)
+        .into_iter()
+        .find(|(k, _)| k == field)
+        .unwrap_or_else(|| panic!("local.agents.{agent} has no `{field}`"));
+    let Expression::Bool(on) = value else {
+        panic!("local.agents.{agent}.{field} is not a bool: {value:?}")
+    };
+    *on
+}
+
+/// The value of a per-agent reference the test can resolve: `local.X[each.key]` where `local.X` maps
+/// agent names to strings.
+fn per_agent_value(reference: &str, agent: &str, locals: &Body) -> Option<String> {
+    let name = reference.strip_prefix("local.")?.strip_suffix("[each.key]")?;
+    let map = locals.attributes().find(|a| a.key() == name)?;
+    object(map.expr())
+        .into_iter()
+        .find(|(k, _)| k == agent)
+        .and_then(|(_, v)| match v {
+            Expression::String(s) => Some(s.clone()),
+            _ => None,
+        })
+}
+
 /// Reads every agent's container from the rendered root module.
 fn containers(main_tf: &str) -> BTreeMap<String, Container> {
     let body: Body = hcl::parse(main_tf).expect("parse main.tf");
@@ -156,7 +182,7 @@ fn containers(main_tf: &str) -> BTreeMap<String, Container> {
                         "each.key" => name.clone(),
                         "local.region" => region.clone(),
                         "local.environment" => environment.clone(),
-                        other => other.to_string(),
+                        other => per_agent_value(other, &name, locals).unwrap_or_else(|| other.to_string()),
                     };
                     (k, value)
                 })
@@ -170,7 +196,10 @@ fn containers(main_tf: &str) -> BTreeMap<String, Container> {
                 health_path: fields["health_check_path"].clone(),
                 environment: env,
                 secrets,
-                uses_database: fields["uses_database"] == "true",
+                uses_database: locals
+                    .attributes()
+                    .find(|a| a.key() == "database_agents")
+                    .is_some_and(|a| object(a.expr()).iter().any(|(k, _)| *k == name)),
             };
             (name, container)
         })
@@ -192,7 +221,6 @@ fn the_contract_names_what_the_task_definitions_set() {
         let mut want_secrets = names(contract::SECRETS);
         if c.uses_database {
             want.extend(names(contract::DATABASE_ENVIRONMENT));
-            want_secrets.extend(names(contract::DATABASE_SECRETS));
         }
         want.sort_unstable();
         want_secrets.sort_unstable();
@@ -322,12 +350,22 @@ fn start(dir: &Path, all: &BTreeMap<String, Container>, broken_db: &str) -> (Run
             cmd.env(var, localise(&url, all, &local));
         }
         for secret in &c.secrets {
-            let value = match secret.as_str() {
-                "DB_CREDENTIALS" if name == broken_db => "not json".to_string(),
-                "DB_CREDENTIALS" => r#"{"username": "agent", "password": "local-test"}"#.to_string(),
-                _ => "{}".to_string(),
-            };
-            cmd.env(secret, value);
+            cmd.env(secret, "{}");
+        }
+        // The database settings that are module outputs (ARNs known after apply) get stand-in ARNs of the
+        // right service; the agent meant to fail gets a secret ARN that is not one.
+        for (var, service, kind) in [
+            ("DB_CLUSTER_ARN", "rds", "cluster"),
+            ("DB_SECRET_ARN", "secretsmanager", "secret"),
+        ] {
+            if c.environment.get(var).is_some_and(|v| v.starts_with("module.")) {
+                let value = if name == broken_db && var == "DB_SECRET_ARN" {
+                    "not-an-arn".to_string()
+                } else {
+                    format!("arn:aws:{service}:eu-west-1:000000000000:{kind}:{name}-local-test")
+                };
+                cmd.env(var, value);
+            }
         }
         let mut child = cmd.spawn().expect("run python3 (the contract test needs Python 3.9+)");
         let stdout = child.stdout.take().unwrap();
@@ -353,12 +391,12 @@ fn reference_agents_honour_the_contract_with_the_rendered_environment() {
     let all = containers(tree.get("main.tf").unwrap());
     assert!(all.contains_key("supervisor") && all.len() >= 2, "{all:?}");
     let dir = tempfile::tempdir().unwrap();
-    // An agent with the database gets unusable credentials; the others must log no failure.
+    // An agent with the database gets an unusable secret ARN; the others must log no failure.
     let broken_db = all
         .iter()
         .find(|(_, c)| c.uses_database)
         .map(|(n, _)| n.clone())
-        .expect("an agent with uses_database");
+        .expect("an agent with [agent.database]");
     let broken_db = broken_db.as_str();
     let (mut running, local) = start(dir.path(), &all, broken_db);
 
@@ -420,7 +458,7 @@ fn reference_agents_honour_the_contract_with_the_rendered_environment() {
     assert!(events(specialist).contains(&"request".to_string()), "{logs:?}");
     assert!(
         events(broken_db).contains(&contract::DB_FAILURE_EVENT.to_string()),
-        "{broken_db} was given unusable DB_CREDENTIALS but logged no {}: {logs:?}",
+        "{broken_db} was given an unusable DB_SECRET_ARN but logged no {}: {logs:?}",
         contract::DB_FAILURE_EVENT
     );
     for name in all.keys().filter(|n| n.as_str() != broken_db) {

@@ -119,6 +119,10 @@ fn deploy_for_real(env: &str) {
     let edges = assert_applied_graph(&dir, &inputs, &aws, &moto);
     log.phase("reach", t, Some(format!("{edges} edges, as declared")));
 
+    let t = Instant::now();
+    let summary = check_data_isolation(&dir, &aws, &moto, env);
+    log.phase("data isolation", t, Some(summary));
+
     // The spec change: a sixth agent, and one more task for an existing one.
     let changed = spec_change(&inputs);
     clear_rendered(&dir);
@@ -332,6 +336,8 @@ fn corpus(moto: &Moto) -> Vec<Case> {
             "name = \"tech-support\"\nrenamed_from = \"troubleshooting\"",
         )
     };
+    // The supervisor calls the agent by name, so a rename renames the call too.
+    let rename_call = || Agents("\"troubleshooting\"]", "\"tech-support\"]");
     vec![
         case(
             "[network] vpc_cidr",
@@ -418,11 +424,15 @@ fn corpus(moto: &Moto) -> Vec<Case> {
             )],
         ),
         case("agent removed", vec![AgentsRemove("troubleshooting")]),
-        case("agent renamed (renamed_from)", vec![rename()]),
+        case("agent renamed (renamed_from)", vec![rename(), rename_call()]),
         Case {
             name: "renamed_from dropped after the rename",
-            base: vec![rename()],
-            edits: vec![rename(), Agents("renamed_from = \"troubleshooting\"\n", "")],
+            base: vec![rename(), rename_call()],
+            edits: vec![
+                rename(),
+                rename_call(),
+                Agents("renamed_from = \"troubleshooting\"\n", ""),
+            ],
         },
         case(
             "template: modules/ecr/main.tf scan_on_push",
@@ -464,6 +474,8 @@ fn edited(base: &Inputs, edits: &[Edit]) -> tfgen::vfs::Tree {
                     .find("[[agent]]")
                     .map_or(agents.len(), |i| start + 1 + i);
                 agents.replace_range(start..end, "");
+                // Nobody calls a removed agent any more.
+                agents = agents.replace(&format!(", \"{name}\""), "");
             }
             Edit::Tree(..) => {}
         }
@@ -1191,4 +1203,124 @@ fn moto_venv() -> PathBuf {
 fn free_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
     listener.local_addr().expect("local address").port()
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Per-agent data isolation (issue 11), read back from the applied state
+// ---------------------------------------------------------------------------------------------------------
+
+/// Every managed resource of the state, from `terraform show -json`: (type, values).
+fn state_resources(dir: &Path, aws: &[(String, String)], moto: &Moto) -> Vec<(String, Value)> {
+    fn walk(module: &Value, out: &mut Vec<(String, Value)>) {
+        for r in module["resources"].as_array().into_iter().flatten() {
+            if r["mode"] == "managed" {
+                out.push((r["type"].as_str().unwrap_or_default().to_string(), r["values"].clone()));
+            }
+        }
+        for child in module["child_modules"].as_array().into_iter().flatten() {
+            walk(child, out);
+        }
+    }
+    let json: Value = serde_json::from_str(&run(dir, &["show", "-json"], aws, moto)).expect("state as JSON");
+    let mut out = Vec::new();
+    walk(&json["values"]["root_module"], &mut out);
+    out
+}
+
+/// From the applied IAM: no role an ECS task can act as (directly, or by assuming another role) has any
+/// policy naming the master secret; the bootstrap function's role does. The bootstrap ran (with the real
+/// handler, see moto_shim.py) and set every database agent's password. No agent password is in the state.
+fn check_data_isolation(dir: &Path, aws: &[(String, String)], moto: &Moto, env: &str) -> String {
+    let resources = state_resources(dir, aws, moto);
+    let of = |kind: &'static str| resources.iter().filter(move |(t, _)| t == kind).map(|(_, v)| v);
+    let text = |v: &Value, key: &str| v[key].as_str().unwrap_or_default().to_string();
+    let master = of("aws_rds_cluster").next().expect("a cluster")["master_user_secret"][0]["secret_arn"]
+        .as_str()
+        .expect("the master secret's ARN")
+        .to_string();
+    // Role name -> the texts of every policy it holds.
+    let mut policies: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for p in of("aws_iam_role_policy") {
+        policies.entry(text(p, "role")).or_default().push(text(p, "policy"));
+    }
+    for a in of("aws_iam_role_policy_attachment") {
+        let arn = text(a, "policy_arn");
+        let doc = of("aws_iam_policy")
+            .find(|p| text(p, "arn") == arn)
+            .map_or_else(|| format!("managed policy {arn}"), |p| text(p, "policy"));
+        policies.entry(text(a, "role")).or_default().push(doc);
+    }
+    let roles: Vec<(String, String, String)> = of("aws_iam_role")
+        .map(|r| (text(r, "name"), text(r, "arn"), text(r, "assume_role_policy")))
+        .collect();
+    let mut task_roles: Vec<&(String, String, String)> = roles
+        .iter()
+        .filter(|(_, _, trust)| trust.contains("ecs-tasks.amazonaws.com"))
+        .collect();
+    // Roles those roles may assume (the RDS access role trusts the task role) count as theirs.
+    let assumable: Vec<&(String, String, String)> = roles
+        .iter()
+        .filter(|(_, _, trust)| task_roles.iter().any(|(_, arn, _)| trust.contains(arn.as_str())))
+        .collect();
+    task_roles.extend(assumable);
+    assert!(task_roles.len() >= 2, "no ECS task roles in the state");
+    for (name, _, _) in &task_roles {
+        for doc in policies.get(name).into_iter().flatten() {
+            assert!(
+                !doc.contains(&master),
+                "{env}: role {name} (usable by ECS tasks) may read the master secret:\n{doc}"
+            );
+        }
+    }
+    let bootstrap = roles
+        .iter()
+        .find(|(_, _, trust)| trust.contains("lambda.amazonaws.com"))
+        .expect("the bootstrap function's role");
+    assert!(
+        policies[&bootstrap.0].iter().any(|d| d.contains(&master)),
+        "the bootstrap role cannot read the master secret"
+    );
+
+    let invocation = of("aws_lambda_invocation").next().expect("the bootstrap ran");
+    let result: Value = serde_json::from_str(&text(invocation, "result")).expect("the bootstrap's result is JSON");
+    let set = result["passwords_set"].as_array().expect("passwords_set").len();
+    let agent_secrets: Vec<String> = of("aws_secretsmanager_secret")
+        .map(|s| text(s, "arn"))
+        .filter(|a| a.contains("/multi-agent/database/"))
+        .collect();
+    assert!(
+        set >= 2 && set == agent_secrets.len(),
+        "{env}: the bootstrap set {set} passwords for {} agent secrets: {result}",
+        agent_secrets.len()
+    );
+
+    // The passwords exist (the handler checked each) but appear nowhere in the state.
+    let state = run(dir, &["state", "pull"], aws, moto);
+    let script = "import boto3, sys\nc = boto3.client('secretsmanager', region_name=sys.argv[1])\nfor arn in sys.argv[2:]:\n    print(c.get_secret_value(SecretId=arn)['SecretString'])";
+    let region = agent_secrets[0].split(':').nth(3).unwrap().to_string();
+    let mut read = Command::new(moto.bin.join("python"));
+    read.args(["-c", script, &region]).args(&agent_secrets);
+    for (key, value) in aws {
+        // As for terraform: an empty value means "removed".
+        if value.is_empty() {
+            read.env_remove(key);
+        } else {
+            read.env(key, value);
+        }
+    }
+    let out = read.output().expect("read the agent secrets");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let values = String::from_utf8_lossy(&out.stdout).into_owned();
+    for line in values.lines() {
+        let secret: Value = serde_json::from_str(line).expect("an agent secret is JSON");
+        let password = secret["password"].as_str().expect("a password");
+        assert!(
+            password.len() >= 32 && !state.contains(password),
+            "{env}: an agent password is in the state"
+        );
+    }
+    format!(
+        "{} task roles without the master secret, {set} agent passwords set, none in state",
+        task_roles.len()
+    )
 }

@@ -16,7 +16,7 @@ struct Parsed {
 impl Parsed {
     fn new(tree: &Tree) -> Self {
         let mut blocks = Vec::new();
-        for (path, text) in &tree.files {
+        for (path, text) in tree.files.iter().filter(|(p, _)| p.ends_with(".tf")) {
             let body: Body = hcl::parse(text).unwrap();
             for b in body.blocks() {
                 blocks.push((path.clone(), b.clone()));
@@ -39,6 +39,14 @@ impl Parsed {
             .iter()
             .find(|(_, b)| b.identifier() == "resource" && label(b, 0) == ty)
             .map_or_else(|| panic!("no {ty} resource"), |(_, b)| b)
+    }
+
+    /// The first resource of `ty` in the files under `dir` (e.g. `modules/ecs/`).
+    fn resource_in(&self, dir: &str, ty: &str) -> &Block {
+        self.blocks
+            .iter()
+            .find(|(p, b)| p.starts_with(dir) && b.identifier() == "resource" && label(b, 0) == ty)
+            .map_or_else(|| panic!("no {ty} resource in {dir}"), |(_, b)| b)
     }
 
     fn root_block(&self, kind: &str, name: &str) -> &Block {
@@ -266,9 +274,12 @@ fn services_deploy_as_the_plan_says() {
         assert!(env.contains(var), "container environment lacks {var}: {env}");
     }
     let secrets = attr(ecs, "secrets");
+    // No container gets the master secret, injected or by ARN (issue 11): database agents get their own.
+    assert!(secrets.contains("module.secrets.api_keys_secret_arn"));
+    assert!(!secrets.contains("master_user_secret") && !env.contains("master_user_secret"));
     assert!(
-        secrets.contains("module.aurora.master_user_secret_arn")
-            && secrets.contains("module.secrets.api_keys_secret_arn")
+        env.contains("module.database_bootstrap.agent_secret_arns[each.key]"),
+        "{env}"
     );
 
     let cluster = p.resource("aws_ecs_cluster");
@@ -283,7 +294,7 @@ fn services_deploy_as_the_plan_says() {
     );
     let policy = p.resource("aws_appautoscaling_policy");
     assert_eq!(attr(policy, "policy_type"), "\"TargetTrackingScaling\"");
-    let td = p.resource("aws_ecs_task_definition");
+    let td = p.resource_in("modules/ecs/", "aws_ecs_task_definition");
     assert_eq!(attr(td, "network_mode"), "\"awsvpc\"");
     assert_eq!(attr(td, "requires_compatibilities"), "[\"FARGATE\"]");
     assert_eq!(
@@ -327,10 +338,15 @@ fn model_and_alarms_and_outputs() {
         .unwrap();
     assert_eq!(text(model.expr()), "\"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\"");
     let iam = p.root_block("module", "iam");
-    assert_eq!(
-        attr(iam, "bedrock_destination_regions"),
-        "local.bedrock_profile_regions"
-    );
+    // The task role's Bedrock statements are the grants of `Route::iam_grants`, passed as data.
+    let grants = attr(iam, "bedrock_grants");
+    let route = tfgen::aws::bedrock::resolve(tfgen::aws::bedrock::DEFAULT_MODEL, "eu-west-1").unwrap();
+    for grant in route.iam_grants("$${partition}", "$${account_id}") {
+        for resource in grant.resources {
+            assert!(grants.contains(&resource), "{resource} missing from {grants}");
+        }
+    }
+    assert!(tree_has(&p, "bedrock_statements"));
     assert!(tree_has(&p, "bedrock:InvokeModel"));
     assert!(tree_has(&p, "rds-data:ExecuteStatement"));
     for metric in [

@@ -37,6 +37,13 @@ fn assert_invariants(inputs: &Inputs, tree: &Tree) {
     let again = support::compile(inputs);
     assert_eq!(tree, &again, "rendering twice gave different bytes");
     for (path, text) in &tree.files {
+        if path == "README.md" {
+            assert!(
+                text.starts_with(tfgen::vfs::MD_HEADER_MARK),
+                "{path} lacks the generated header"
+            );
+            continue;
+        }
         assert!(text.starts_with(HEADER_MARK), "{path} lacks the generated header");
         assert!(
             text.contains(&inputs.env.name),
@@ -91,7 +98,7 @@ fn bedrock_model_id_override_is_recorded() {
     let tree = support::compile(&inputs);
     let main = tree.get("main.tf").unwrap();
     assert!(
-        main.contains(r#"bedrock_model_id         = "eu.anthropic.claude-3-haiku-20240307-v1:0""#),
+        main.contains(r#"bedrock_model_id = "eu.anthropic.claude-3-haiku-20240307-v1:0""#),
         "{main}"
     );
     assert!(main.contains(r#"bedrock_model_source = "env_var""#));
@@ -106,7 +113,7 @@ fn bedrock_model_id_override_is_recorded() {
 
 #[test]
 fn region_picks_the_inference_profile() {
-    for (region, prefix) in [("us-west-2", "us"), ("eu-north-1", "eu"), ("ap-south-2", "apac")] {
+    for (region, prefix) in [("us-west-2", "us"), ("eu-north-1", "eu"), ("ap-south-1", "apac")] {
         let mut inputs = support::inputs("dev");
         let text = inputs
             .env
@@ -140,4 +147,35 @@ fn adding_an_agent_is_one_entry() {
     ] {
         assert!(main.contains(name), "missing {name}");
     }
+}
+
+/// The cost options reach the Terraform: Spot through the service's capacity provider strategy (with
+/// FARGATE_SPOT registered on every cluster), ARM64 in the task definition, and the VPC endpoints.
+#[test]
+fn cost_options_reach_the_terraform() {
+    let path = support::root().join("tests/fixtures/valid/spot.toml");
+    let tree = support::compile(&fixture_inputs(&path));
+    let main = tree.get("main.tf").unwrap();
+    assert_eq!(
+        main.matches("capacity_provider = \"FARGATE_SPOT\"").count(),
+        4,
+        "{main}"
+    );
+    assert_eq!(main.matches("cpu_architecture  = \"ARM64\"").count(), 1, "{main}");
+    assert!(main.contains("interface_endpoints  = [\"ecr.api\", \"ecr.dkr\", \"logs\", \"secretsmanager\", \"bedrock-runtime\", \"rds-data\"]"));
+    let ecs = tree.get("modules/ecs/main.tf").unwrap();
+    assert!(ecs.contains("capacity_providers = [\"FARGATE\", \"FARGATE_SPOT\"]"));
+    assert!(
+        ecs.contains("dynamic \"capacity_provider_strategy\"")
+            && ecs.contains("cpu_architecture        = var.cpu_architecture")
+    );
+    let endpoints = tree.get("modules/networking/endpoints.tf").unwrap();
+    assert!(
+        endpoints.contains("vpc_endpoint_type   = \"Interface\"")
+            && endpoints.contains("vpc_endpoint_type = \"Gateway\"")
+    );
+    // Without the options, nothing asks for Spot, ARM64 or endpoints.
+    let dev = support::compile(&support::inputs("prod"));
+    let main = dev.get("main.tf").unwrap();
+    assert!(!main.contains("FARGATE_SPOT") && !main.contains("ARM64") && main.contains("interface_endpoints  = []"));
 }

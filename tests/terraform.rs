@@ -38,6 +38,12 @@ fn us_east_1_variant_is_valid_terraform() {
     validate(&us_east_1_variant());
 }
 
+/// Spot, ARM64 on one agent and the VPC endpoints, all on at once.
+#[test]
+fn cost_options_are_valid_terraform() {
+    validate(&support::valid_fixture("spot"));
+}
+
 #[test]
 fn the_release_pipeline_is_valid_terraform() {
     validate(&support::valid_fixture(support::PIPELINE_FIXTURE));

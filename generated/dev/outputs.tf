@@ -42,7 +42,7 @@ output "db_cluster_arn" {
 }
 
 output "db_secret_arn" {
-  description = "Secrets Manager secret with the database credentials, managed and rotated by RDS."
+  description = "The master user's secret, managed and rotated by RDS: for the database bootstrap and operators only; agents use database_agent_secret_arns."
   value       = module.aurora.master_user_secret_arn
 }
 
@@ -64,4 +64,26 @@ output "bedrock_model_source" {
 output "alarm_topic_arn" {
   description = "SNS topic every alarm notifies."
   value       = module.monitoring.sns_topic_arn
+}
+
+output "database_agent_secret_arns" {
+  description = "Each database agent's own secret (its DB_SECRET_ARN), by agent name."
+  value       = module.database_bootstrap.agent_secret_arns
+}
+
+output "database_bootstrap_result" {
+  description = "What the last database bootstrap run did: statements run, roles whose password it set."
+  value       = module.database_bootstrap.result
+}
+
+output "sqlite_migration_order_management" {
+  description = "The one-off SQLite migration into order-management's schema: upload bucket, task definition, network, logs (README: \"Migrating order_management.db\")."
+  value = {
+    upload_bucket       = module.database_migration_order_management.upload_bucket
+    task_definition_arn = module.database_migration_order_management.task_definition_arn
+    log_group_name      = module.database_migration_order_management.log_group_name
+    cluster             = module.ecs["order-management"].cluster_name
+    subnets             = module.networking.private_subnet_ids
+    security_group      = module.networking.agent_security_group_ids["order-management"]
+  }
 }

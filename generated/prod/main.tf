@@ -6,10 +6,8 @@ locals {
   region      = "eu-west-1"
   image_tag   = "1.0.0"
 
-  # Every agent gets the same model, as a cross-region inference profile of this region's geography.
-  bedrock_model_id         = "eu.anthropic.claude-3-7-sonnet-20250219-v1:0"
-  bedrock_foundation_model = "anthropic.claude-3-7-sonnet-20250219-v1:0"
-  bedrock_profile_regions  = ["eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"]
+  # Every agent gets the same model, as an inference profile: the model's geographic profile for this region, else its global one.
+  bedrock_model_id = "eu.anthropic.claude-3-7-sonnet-20250219-v1:0"
   # Who chose the model: tfgen's "default", the "spec", or "env_var" (BEDROCK_MODEL_ID at render time).
   bedrock_model_source = "spec"
 
@@ -22,6 +20,8 @@ locals {
       memory            = 2048
       desired_count     = 2
       max_count         = 6
+      capacity_provider = "FARGATE"
+      cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/", "/supervisor/*"]
       priority          = 10
@@ -33,7 +33,7 @@ locals {
       log_group_name    = "/aws/ecs/prod/supervisor"
       calls             = ["order-management", "product-recommendation", "personalization", "troubleshooting"]
       callee_urls       = { ORDER_MANAGEMENT_URL = "http://order-management:8001", PERSONALIZATION_URL = "http://personalization:8003", PRODUCT_RECOMMENDATION_URL = "http://product-recommendation:8002", TROUBLESHOOTING_URL = "http://troubleshooting:8004" }
-      uses_database     = false
+      uses_database     = true
 
       security_group_name  = "prod-supervisor-agent"
       task_role_name       = "prod-supervisor-task"
@@ -46,6 +46,8 @@ locals {
       memory            = 2048
       desired_count     = 2
       max_count         = 4
+      capacity_provider = "FARGATE"
+      cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/order/*"]
       priority          = 20
@@ -70,6 +72,8 @@ locals {
       memory            = 2048
       desired_count     = 2
       max_count         = 4
+      capacity_provider = "FARGATE"
+      cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/product/*"]
       priority          = 30
@@ -81,7 +85,7 @@ locals {
       log_group_name    = "/aws/ecs/prod/product-recommendation"
       calls             = []
       callee_urls       = {}
-      uses_database     = false
+      uses_database     = true
 
       security_group_name  = "prod-product-recommendation-agent"
       task_role_name       = "prod-product-recommendation-task"
@@ -94,6 +98,8 @@ locals {
       memory            = 2048
       desired_count     = 2
       max_count         = 4
+      capacity_provider = "FARGATE"
+      cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/personalization/*"]
       priority          = 40
@@ -118,6 +124,8 @@ locals {
       memory            = 2048
       desired_count     = 2
       max_count         = 4
+      capacity_provider = "FARGATE"
+      cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/troubleshooting/*"]
       priority          = 50
@@ -140,6 +148,14 @@ locals {
 
   # One customer-managed key per environment for logs, secrets, the alarm topic, ECR, Aurora and backups.
   kms_key_arn = module.kms.key_arn
+
+  # Agents with their own database schema (agents.toml `[agent.database]`): agent name => schema (and role).
+  database_agents = {
+    "supervisor"             = "supervisor"
+    "order-management"       = "order_management"
+    "product-recommendation" = "product_recommendation"
+    "personalization"        = "personalization"
+  }
 }
 
 module "kms" {
@@ -157,6 +173,8 @@ module "networking" {
   public_subnet_cidrs  = ["10.0.1.0/24", "10.0.2.0/24"]
   private_subnet_cidrs = ["10.0.10.0/24", "10.0.20.0/24"]
   single_nat_gateway   = false
+  region               = local.region
+  interface_endpoints  = []
   db_port              = 5432
 
   # One security group per agent: its port admits the ALB and its callers, it reaches its callees.
@@ -215,9 +233,9 @@ module "aurora" {
   backup_plan_retention_days   = 35
 }
 
-# Each agent its own task, execution and database access roles: no role serves two agents. Until agents
-# have their own database credentials, only agents with `uses_database = true` get the cluster's master
-# secret; the others get no database permission at all.
+# Each agent its own task, execution and database access roles: no role serves two agents. No role here
+# reads a database secret: an agent with `[agent.database]` gets the Data API and its own secret from its
+# policy in database.tf, attached to its task role; the others get no database permission at all.
 module "iam" {
   source   = "./modules/iam"
   for_each = local.agents
@@ -230,16 +248,25 @@ module "iam" {
   repository_names     = [each.value.repository_name]
   log_group_names      = [each.value.log_group_name]
   # Injected into containers by the ECS agent at start-up.
-  execution_secret_arns = concat([module.secrets.api_keys_secret_arn], each.value.uses_database ? [module.aurora.master_user_secret_arn] : [])
-  # Read by the application itself: the RDS Data API takes the database secret's ARN.
-  task_secret_arns = each.value.uses_database ? [module.aurora.master_user_secret_arn] : []
+  execution_secret_arns = [module.secrets.api_keys_secret_arn]
+  # No database secret here: no agent role may read the master secret. Each database agent reads only its own
+  # secret, through its policy in module.database_bootstrap (database.tf), attached to this module's task role.
 
-  db_cluster_arn               = module.aurora.cluster_arn
-  db_cluster_resource_id       = module.aurora.cluster_resource_id
-  bedrock_inference_profile_id = local.bedrock_model_id
-  bedrock_foundation_model_id  = local.bedrock_foundation_model
-  bedrock_destination_regions  = local.bedrock_profile_regions
-  kms_key_arns                 = [local.kms_key_arn]
+  db_cluster_resource_id = module.aurora.cluster_resource_id
+  # The statements AWS documents for the "eu". profile (4 destination Regions), from tfgen's facts.
+  bedrock_grants = [
+    {
+      sid        = "InvokeInferenceProfile"
+      resources  = ["arn:$${partition}:bedrock:eu-west-1:$${account_id}:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0"]
+      conditions = {}
+    },
+    {
+      sid        = "InvokeFoundationModelViaProfile"
+      resources  = ["arn:$${partition}:bedrock:eu-central-1::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0", "arn:$${partition}:bedrock:eu-north-1::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0", "arn:$${partition}:bedrock:eu-west-1::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0", "arn:$${partition}:bedrock:eu-west-3::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0"]
+      conditions = { "bedrock:InferenceProfileArn" = "arn:$${partition}:bedrock:eu-west-1:$${account_id}:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0" }
+    },
+  ]
+  kms_key_arns = [local.kms_key_arn]
 }
 
 module "access_logs" {
@@ -297,6 +324,9 @@ module "ecs" {
   desired_count  = each.value.desired_count
   max_count      = each.value.max_count
 
+  capacity_provider = each.value.capacity_provider
+  cpu_architecture  = each.value.cpu_architecture
+
   cpu_target_percent                 = 70
   memory_target_percent              = 75
   stop_timeout_seconds               = 120
@@ -323,8 +353,7 @@ module "ecs" {
   read_only_root_filesystem = true
 
   # Non-sensitive configuration only; credentials arrive through `secrets` below. One `<CALLEE>_URL` per
-  # agent it calls, e.g. ORDER_MANAGEMENT_URL = "http://order-management:8001"; the database's only for
-  # an agent that uses it.
+  # agent it calls, e.g. ORDER_MANAGEMENT_URL = "http://order-management:8001".
   environment = merge(
     {
       AGENT_NAME         = each.key
@@ -333,17 +362,18 @@ module "ecs" {
       ENVIRONMENT        = local.environment
       LOG_FORMAT         = "json"
     },
-    each.value.uses_database ? tomap({
+    # Database agents only: the Data API with the agent's own secret; its role's search_path is its schema.
+    contains(keys(local.database_agents), each.key) ? tomap({
       DB_CLUSTER_ARN = module.aurora.cluster_arn
-      DB_SECRET_ARN  = module.aurora.master_user_secret_arn
+      DB_SECRET_ARN  = module.database_bootstrap.agent_secret_arns[each.key]
       DB_NAME        = module.aurora.database_name
+      DB_SCHEMA      = local.database_agents[each.key]
     }) : tomap({}),
     each.value.callee_urls,
   )
-  secrets = merge(
-    { API_KEYS = module.secrets.api_keys_secret_arn },
-    each.value.uses_database ? tomap({ DB_CREDENTIALS = module.aurora.master_user_secret_arn }) : tomap({}),
-  )
+  secrets = {
+    API_KEYS = module.secrets.api_keys_secret_arn
+  }
 }
 
 module "monitoring" {

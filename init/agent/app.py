@@ -5,7 +5,7 @@ It honours the image contract in tfgen's README ("The image contract") with Pyth
 * listens on $PORT and answers GET {{HEALTH_PATH}} with 200 while it can serve;
 * writes one JSON object per line to stdout (the awslogs driver ships it; metric filters read it);
 * logs {"event": "{{DB_FAILURE_EVENT}}", ...} whenever it cannot use the database (only an agent with
-  uses_database gets the DB_* settings);
+  [agent.database] in agents.toml gets the DB_* settings: its own secret and schema, never the master's);
 * calls the agents it calls at the URLs in the *_URL environment variables
   (ORDER_MANAGEMENT_URL=http://order-management:8001, through ECS Service Connect);
 * reads credentials only from the variables ECS injects from Secrets Manager; writes only to /tmp.
@@ -50,25 +50,24 @@ def callees():
 def check_database():
     """Whether the database settings ECS injects are usable; logs the contract's failure event if not.
 
-    None for an agent that does not use the database (`uses_database = false`): it gets no settings.
+    None for an agent without a database (no [agent.database] in agents.toml): it gets no settings.
 
-    The real agent calls the RDS Data API (boto3 rds-data execute_statement with DB_CLUSTER_ARN and
-    DB_SECRET_ARN) and logs the same event on every failure: errors, throttling, timeouts, denials.
+    The real agent calls the RDS Data API (boto3 rds-data execute_statement with resourceArn=DB_CLUSTER_ARN,
+    secretArn=DB_SECRET_ARN, database=DB_NAME; its role's search_path is DB_SCHEMA) and logs the same event
+    on every failure: errors, throttling, timeouts, denials. This reference agent checks the settings only.
     """
-    settings = ("DB_CLUSTER_ARN", "DB_SECRET_ARN", "DB_NAME", "DB_CREDENTIALS")
+    settings = ("DB_CLUSTER_ARN", "DB_SECRET_ARN", "DB_NAME", "DB_SCHEMA")
     if not any(os.environ.get(k) for k in settings):
-        return None  # an agent without uses_database: ECS gives it no database settings at all
-    missing = [k for k in settings[:3] if not os.environ.get(k)]
+        return None  # an agent without a database: ECS gives it no database settings at all
+    missing = [k for k in settings if not os.environ.get(k)]
     if missing:
         log(DB_FAILURE_EVENT, level="error", error="missing settings: " + ", ".join(missing))
         return False
-    try:
-        credentials = json.loads(os.environ.get("DB_CREDENTIALS", ""))
-        if not credentials.get("username"):
-            raise ValueError("no username")
-    except (ValueError, AttributeError) as err:
-        log(DB_FAILURE_EVENT, level="error", error="DB_CREDENTIALS is not a usable secret: %s" % err)
-        return False
+    for key, service in (("DB_CLUSTER_ARN", "rds"), ("DB_SECRET_ARN", "secretsmanager")):
+        parts = os.environ[key].split(":")
+        if len(parts) < 7 or parts[0] != "arn" or parts[2] != service:
+            log(DB_FAILURE_EVENT, level="error", error="%s is not an %s ARN" % (key, service))
+            return False
     return True
 
 

@@ -22,22 +22,14 @@ locals {
   # ECS valueFrom may reference a single JSON key ("<secret-arn>:<json-key>:<stage>:<version>"); IAM only knows the
   # secret itself, which is always the first seven colon-separated fields.
   execution_secret_arns = distinct([for arn in var.execution_secret_arns : join(":", slice(split(":", arn), 0, 7))])
-  task_secret_arns      = distinct([for arn in var.task_secret_arns : join(":", slice(split(":", arn), 0, 7))])
 
-  bedrock_inference_profile_arn = "arn:${local.partition}:bedrock:${local.region}:${local.account_id}:inference-profile/${var.bedrock_inference_profile_id}"
-
-  # Foundation-model ARNs have no account; a cross-region profile may serve a request from any destination region,
-  # so the model must be allowed in every one of them or requests fail intermittently.
-  bedrock_foundation_model_arns = [
-    for region in distinct(var.bedrock_destination_regions) : "arn:${local.partition}:bedrock:${region}::foundation-model/${var.bedrock_foundation_model_id}"
-  ]
-
-  rds_data_actions = [
-    "rds-data:ExecuteStatement",
-    "rds-data:BatchExecuteStatement",
-    "rds-data:BeginTransaction",
-    "rds-data:CommitTransaction",
-    "rds-data:RollbackTransaction",
+  # The Bedrock statements arrive as data (one per grant); only the account and partition are filled in here.
+  bedrock_statements = [
+    for g in var.bedrock_grants : {
+      sid        = g.sid
+      resources  = [for r in g.resources : replace(replace(r, "$${partition}", local.partition), "$${account_id}", local.account_id)]
+      conditions = { for k, v in g.conditions : k => replace(replace(v, "$${partition}", local.partition), "$${account_id}", local.account_id) }
+    }
   ]
 
   # KMS use is limited to decrypting secrets through Secrets Manager in this region.
@@ -69,51 +61,6 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
       test     = "ArnLike"
       variable = "aws:SourceArn"
       values   = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:*"]
-    }
-  }
-}
-
-# What both the task role and the RDS access role need to use the database through the RDS Data API:
-# the API on this cluster (only for an agent that uses the database), and the database secrets
-# (decrypted through Secrets Manager only).
-data "aws_iam_policy_document" "database_access" {
-  dynamic "statement" {
-    for_each = var.database_access ? [var.db_cluster_arn] : []
-
-    content {
-      sid       = "RdsDataApi"
-      effect    = "Allow"
-      actions   = local.rds_data_actions
-      resources = [statement.value]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(local.task_secret_arns) > 0 ? [local.task_secret_arns] : []
-
-    content {
-      sid       = "ReadDatabaseSecrets"
-      effect    = "Allow"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = statement.value
-    }
-  }
-
-  # Those secrets are encrypted with the customer-managed key, if there is one.
-  dynamic "statement" {
-    for_each = length(var.kms_key_arns) > 0 && length(local.task_secret_arns) > 0 ? [var.kms_key_arns] : []
-
-    content {
-      sid       = "DecryptSecrets"
-      effect    = "Allow"
-      actions   = ["kms:Decrypt"]
-      resources = statement.value
-
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = [local.secretsmanager_endpoint]
-      }
     }
   }
 }

@@ -30,10 +30,9 @@ resource "aws_iam_role" "rds_access" {
   }
 }
 
+# No Data API and no secret: database agents get those from their own policy (module database_bootstrap).
 data "aws_iam_policy_document" "rds_access" {
   count = var.database_access ? 1 : 0
-
-  source_policy_documents = [data.aws_iam_policy_document.database_access.json]
 
   statement {
     sid       = "IamDatabaseAuth"

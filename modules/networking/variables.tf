@@ -102,3 +102,14 @@ variable "kms_key_arn" {
   description = "KMS key encrypting the flow log group, or null for CloudWatch Logs' default encryption."
   default     = null
 }
+
+variable "region" {
+  type        = string
+  description = "The region, for the endpoint service names (com.amazonaws.<region>.<service>)."
+}
+
+variable "interface_endpoints" {
+  type        = list(string)
+  description = "AWS services (e.g. \"ecr.api\", \"logs\") to reach through interface endpoints in every private subnet; non-empty also adds the S3 gateway endpoint. Empty: everything goes through the NAT gateways."
+  default     = []
+}

@@ -13,7 +13,7 @@
 /// Resource type → attribute paths whose change replaces the resource. A path names a top-level argument
 /// (`name`) or a nested block or its argument (`encryption_configuration`, `runtime_platform.cpu_architecture`);
 /// a block's path covers everything inside it.
-pub const FORCE_NEW: [(&str, &[&str]); 59] = [
+pub const FORCE_NEW: [(&str, &[&str]); 64] = [
     (
         "aws_appautoscaling_policy",
         &["name", "resource_id", "scalable_dimension", "service_namespace"],
@@ -115,6 +115,7 @@ pub const FORCE_NEW: [(&str, &[&str]); 59] = [
             "vpc_id",
         ],
     ),
+    ("aws_iam_policy", &["description", "name", "name_prefix", "path"]),
     ("aws_iam_role", &["name", "name_prefix", "path"]),
     ("aws_iam_role_policy", &["name", "name_prefix", "role"]),
     ("aws_iam_role_policy_attachment", &["policy_arn", "role"]),
@@ -130,6 +131,8 @@ pub const FORCE_NEW: [(&str, &[&str]); 59] = [
             "xks_key_id",
         ],
     ),
+    ("aws_lambda_function", &["function_name"]),
+    ("aws_lambda_invocation", &["function_name", "qualifier", "triggers"]),
     ("aws_lb", &["internal", "load_balancer_type", "name", "name_prefix"]),
     ("aws_lb_listener", &["load_balancer_arn"]),
     ("aws_lb_listener_rule", &["listener_arn"]),
@@ -208,7 +211,9 @@ pub const FORCE_NEW: [(&str, &[&str]); 59] = [
         &["bucket", "expected_bucket_owner"],
     ),
     ("aws_s3_bucket_versioning", &["bucket", "expected_bucket_owner"]),
+    ("aws_s3_object", &["bucket", "key"]),
     ("aws_secretsmanager_secret", &["name", "name_prefix"]),
+    ("aws_secretsmanager_secret_version", &["secret_id"]),
     ("aws_security_group", &["description", "name", "name_prefix", "vpc_id"]),
     ("aws_service_discovery_http_namespace", &["description", "name"]),
     ("aws_sns_topic", &["fifo_topic", "name", "name_prefix"]),

@@ -136,7 +136,7 @@ impl Module {
                             m.outputs.push((label(&block, 0), v.expr().clone()));
                         }
                     }
-                    "resource" | "data" | "module" => m.blocks.push(block),
+                    "resource" | "data" | "ephemeral" | "module" => m.blocks.push(block),
                     "provider" => m.providers.push(block),
                     _ => {}
                 }
@@ -154,6 +154,8 @@ struct State {
     locals: Map<String, Value>,
     resources: BTreeMap<String, Map<String, Value>>,
     data: Map<String, Value>,
+    /// Ephemeral resources (never planned, never in state): their values are unknown markers.
+    ephemeral: Map<String, Value>,
     modules: Map<String, Value>,
 }
 
@@ -180,6 +182,13 @@ impl State {
             }
         }
         ctx.declare_var("data", Value::Object(data));
+        let mut ephemeral = Map::new();
+        for (rtype, by_name) in &self.ephemeral {
+            if let Value::Object(by_name) = by_name {
+                ephemeral.insert(rtype.clone(), pick(by_name, &format!("ephemeral.{rtype}.")));
+            }
+        }
+        ctx.declare_var("ephemeral", Value::Object(ephemeral));
         for (rtype, by_name) in &self.resources {
             ctx.declare_var(rtype.as_str(), pick(by_name, &format!("{rtype}.")));
         }
@@ -252,6 +261,7 @@ impl Run<'_> {
         let base = match kind {
             "module" => format!("{prefix}module.{name}"),
             "data" => format!("{prefix}data.{rtype}.{name}"),
+            "ephemeral" => format!("{prefix}ephemeral.{rtype}.{name}"),
             _ => format!("{prefix}{rtype}.{name}"),
         };
         let instances = repetition(block, ctx).with_context(|| base.clone())?;
@@ -298,6 +308,12 @@ impl Run<'_> {
             }
             "data" => {
                 let by_type = st.data.entry(rtype).or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(o) = by_type {
+                    o.insert(name, value);
+                }
+            }
+            "ephemeral" => {
+                let by_type = st.ephemeral.entry(rtype).or_insert_with(|| Value::Object(Map::new()));
                 if let Value::Object(o) = by_type {
                     o.insert(name, value);
                 }
@@ -361,7 +377,11 @@ impl Run<'_> {
         let mut ignore_changes = Vec::new();
         flatten(block.body(), ctx, "", &mut attrs, &mut ignore_changes).with_context(|| address.to_string())?;
         let data = block.identifier() == "data";
-        let marker = if data {
+        let ephemeral = block.identifier() == "ephemeral";
+        let marker = if ephemeral {
+            // Opened anew on every plan and apply: never known ahead, never the same twice.
+            format!("ephemeral:{rtype}")
+        } else if data {
             let mut h = DefaultHasher::new();
             format!("{attrs:?}").hash(&mut h);
             let read = if deferred { " (read at apply)" } else { "" };
@@ -399,7 +419,7 @@ impl Run<'_> {
         }
         if data {
             self.known_data(&rtype, &mut object);
-        } else {
+        } else if !ephemeral {
             self.out.insert(
                 address.to_string(),
                 Instance {
@@ -462,6 +482,7 @@ fn evaluation_order(m: &Module, dir: &str) -> Result<Vec<Step>> {
     for (i, block) in m.blocks.iter().enumerate() {
         let key = match block.identifier() {
             "data" => format!("data.{}.{}", label(block, 0), label(block, 1)),
+            "ephemeral" => format!("ephemeral.{}.{}", label(block, 0), label(block, 1)),
             "module" => format!("module.{}", label(block, 0)),
             _ => format!("{}.{}", label(block, 0), label(block, 1)),
         };
@@ -648,6 +669,7 @@ fn references(text: &str) -> BTreeSet<String> {
             ["local", name, ..] => format!("local.{name}"),
             ["module", name, ..] => format!("module.{name}"),
             ["data", t, n, ..] => format!("data.{t}.{n}"),
+            ["ephemeral", t, n, ..] => format!("ephemeral.{t}.{n}"),
             [t, n, ..] if t.starts_with("aws_") => format!("{t}.{n}"),
             _ => continue,
         };

@@ -19,7 +19,7 @@ pub fn declare(ctx: &mut Context<'_>) {
         }
         b
     };
-    let table: [(&str, FuncDef); 31] = [
+    let table: [(&str, FuncDef); 35] = [
         ("length", any(1).build(length)),
         ("range", FuncDef::builder().variadic_param(ParamType::Any).build(range)),
         ("distinct", any(1).build(distinct)),
@@ -31,6 +31,21 @@ pub fn declare(ctx: &mut Context<'_>) {
         ("split", any(2).build(split)),
         ("substr", any(3).build(substr)),
         ("jsonencode", any(1).build(jsonencode)),
+        ("jsondecode", any(1).build(jsondecode)),
+        // Digests and encodings: a marker naming the function and its input, equal exactly when the inputs
+        // are, which is all a prediction compares.
+        (
+            "sha256",
+            any(1).build(|a| Ok(Value::from(format!("sha256({})", text(&a[0]))))),
+        ),
+        (
+            "base64sha256",
+            any(1).build(|a| Ok(Value::from(format!("base64sha256({})", text(&a[0]))))),
+        ),
+        (
+            "base64encode",
+            any(1).build(|a| Ok(Value::from(format!("base64encode({})", text(&a[0]))))),
+        ),
         ("toset", any(1).build(toset)),
         ("sort", any(1).build(toset)),
         ("tolist", any(1).build(|a| Ok(Value::Array(elements(&a[0]))))),
@@ -257,6 +272,12 @@ fn split(a: FuncArgs) -> Result<Value, String> {
 
 fn jsonencode(a: FuncArgs) -> Result<Value, String> {
     Ok(Value::from(format!("{:?}", a[0])))
+}
+
+/// JSON text to a value; any other string (an unknown marker, or jsonencode's stable text) stays itself.
+fn jsondecode(a: FuncArgs) -> Result<Value, String> {
+    let t = text(&a[0]);
+    Ok(serde_json::from_str::<Value>(&t).unwrap_or(Value::from(t)))
 }
 
 fn toset(a: FuncArgs) -> Result<Value, String> {

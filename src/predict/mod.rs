@@ -9,7 +9,7 @@
 //! old tree was applied and nothing drifted, and it does not model provider configuration changes.
 
 mod eval;
-mod funcs;
+pub(crate) mod funcs;
 
 use std::collections::{BTreeMap, BTreeSet};
 

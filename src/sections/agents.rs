@@ -1,5 +1,5 @@
 //! Agents: `[[agent]]` in agents.toml (name, port, ALB paths, health check, rename, the agents it calls,
-//! whether it uses the database) and each environment's `[agents.<name>]` sizing overrides. Raw forms,
+//! whether it has `[agent.database]`) and each environment's `[agents.<name>]` sizing overrides. Raw forms,
 //! checks, and the resolved [`Agent`]. The graph of `calls` is checked here; it is wired (Service Connect,
 //! security groups) by the templates and proven from the rendered tree by [`crate::reach`].
 //!
@@ -10,10 +10,12 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use super::compute::{Architecture, Capacity};
 use super::context::{Checker, SpecFile, suggest};
 use super::defaults::Defaults;
+use crate::aws::fargate::FargateSize;
+use crate::aws::limits;
 use crate::diag::{Diagnostic, rules};
-use crate::fargate::FargateSize;
 use crate::names::{AgentName, AgentNames};
 use crate::spec::Spanned;
 
@@ -21,7 +23,8 @@ rules! {
     /// The diagnostics this module reports (the agents and their overrides).
     pub enum Rule {
         NoAgents,
-        TooManyRules,
+        TooManyAgents,
+        TooManyWildcards,
         HealthCheckPath,
         RenamedFromInvalid,
         UnknownOverride,
@@ -47,10 +50,10 @@ rules! {
 }
 
 pub const DEFAULT_HEALTH_CHECK_PATH: &str = "/health";
-/// ALB's default quota of rules per listener (excluding the default rule).
-pub const MAX_LISTENER_RULES: usize = 100;
-/// ALB allows at most five condition values per rule.
-pub const MAX_PATHS_PER_AGENT: usize = 5;
+/// ECS's tasks per service: the highest desired and maximum count.
+const TASKS: u32 = limits::ECS_TASKS_PER_SERVICE;
+/// Condition values (path patterns) per listener rule: one rule per agent.
+pub const MAX_PATHS_PER_AGENT: usize = limits::ALB_CONDITION_VALUES_PER_RULE;
 
 /// One `[[agent]]` entry, as written.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -67,9 +70,9 @@ pub struct AgentSpec {
     /// The agents this one calls, by name (Service Connect, inside the VPC).
     #[serde(default)]
     pub calls: Vec<Spanned<String>>,
-    /// Whether the agent uses the database: it gets the database port and, until agents have their own
-    /// database credentials, the cluster's master secret. Default false.
-    pub uses_database: Option<bool>,
+    /// `[agent.database]`: the agent's own schema and role, and what it reads of others' (issue 11). Its
+    /// presence is the one declaration that the agent uses the database (port, Data API, its own secret).
+    pub database: Option<super::agent_database::AgentDatabaseSpec>,
 }
 
 /// An environment's override of one shared agent's sizing (`[agents.<name>]`), as written.
@@ -80,6 +83,10 @@ pub struct AgentOverride {
     pub memory: Option<Spanned<i64>>,
     pub desired_count: Option<Spanned<i64>>,
     pub max_count: Option<Spanned<i64>>,
+    /// `on-demand` or `spot`; checked in [`super::compute`].
+    pub capacity: Option<Spanned<String>>,
+    /// `x86_64` or `arm64`; checked in [`super::compute`].
+    pub architecture: Option<Spanned<String>>,
 }
 
 /// A checked agent: typed values, environment overrides and sizing defaults applied; not yet named.
@@ -97,6 +104,7 @@ pub struct CheckedAgent {
     pub max_count: u32,
     /// The agents it calls, checked: declared, not itself, each once, in the order written.
     pub calls: Vec<AgentName>,
+    /// Derived from `[agent.database]`'s presence.
     pub uses_database: bool,
 }
 
@@ -129,8 +137,13 @@ pub struct Agent {
     /// One environment variable per callee: `ORDER_MANAGEMENT_URL` → `http://order-management:8001`, the
     /// callee's Service Connect client alias and port.
     pub callee_urls: BTreeMap<String, String>,
-    /// The agent reaches the database (port, and the master secret until per-agent credentials exist).
+    /// The agent has `[agent.database]`: it reaches the database port and uses its own schema, role and
+    /// secret (never the master secret).
     pub uses_database: bool,
+    /// Fargate on-demand or Spot ([`super::compute`] sets it after resolve).
+    pub capacity: Capacity,
+    /// x86_64 or ARM64 ([`super::compute`] sets it after resolve).
+    pub architecture: Architecture,
 }
 
 /// `order-management` → `ORDER_MANAGEMENT_URL`: the variable a caller reads a callee's URL from.
@@ -166,6 +179,8 @@ impl Agent {
             calls: agent.calls,
             callee_urls,
             uses_database: agent.uses_database,
+            capacity: Capacity::default(),
+            architecture: Architecture::default(),
         }
     }
 }
@@ -185,37 +200,44 @@ pub fn check(
     let mut ports: BTreeMap<i64, &Spanned<i64>> = BTreeMap::new();
     let mut paths: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
     let mut out: Vec<(CheckedAgent, Option<&Spanned<String>>)> = Vec::new();
-    let mut rules = 0;
+    let mut count = 0;
     for agent in declared {
         let name = agent_name(cx, agent, &mut names);
         let port = agent_port(cx, agent, &mut ports);
         let agent_paths = agent_paths(cx, agent, &mut paths);
-        rules += usize::from(!agent_paths.is_empty());
-        if rules == MAX_LISTENER_RULES + 1 {
+        count += 1;
+        if count == limits::MAX_AGENTS + 1 {
             cx.error(
-                Rule::TooManyRules,
+                Rule::TooManyAgents,
                 SpecFile::Agents,
-                &agent.paths,
+                &agent.name,
                 format!(
-                    "this agent's path rule is the {}st on one listener; an ALB allows {MAX_LISTENER_RULES} by default",
-                    MAX_LISTENER_RULES + 1
+                    "agent {count} is one too many: an environment has at most {}",
+                    limits::MAX_AGENTS
                 ),
-                "merge agents' paths, or ask AWS for a quota increase and split the agents over two load balancers",
+                format!(
+                    "each agent adds a rule to the tasks' and the load balancer's security groups ({} per direction) \
+                     and a listener rule ({} per ALB); merge agents",
+                    limits::SG_INBOUND_RULES,
+                    limits::ALB_RULES_PER_LOAD_BALANCER
+                ),
             );
         }
         let health = match &agent.health_check_path {
             None => DEFAULT_HEALTH_CHECK_PATH.to_string(),
             Some(p) => {
-                if !p.get_ref().starts_with('/')
-                    || p.get_ref().len() > 1024
-                    || p.get_ref().contains(char::is_whitespace)
-                {
+                if !limits::health_check_path(p.get_ref()) {
                     cx.error(
                         Rule::HealthCheckPath,
                         SpecFile::Agents,
                         p,
-                        format!("health check path `{}` is not a URL path", p.get_ref()),
-                        "start it with `/`, e.g. `/health`",
+                        format!("health check path `{}` is not a plain URL path", p.get_ref()),
+                        format!(
+                            "start it with `/`, then up to {} letters, digits and {} (no query: the path is also \
+                             the container health check's URL in a shell command), e.g. `/health`",
+                            limits::ALB_HEALTH_CHECK_PATH_MAX - 1,
+                            limits::HEALTH_CHECK_PATH_CHARS
+                        ),
                     );
                 }
                 p.get_ref().clone()
@@ -254,7 +276,7 @@ pub fn check(
                 desired_count: desired,
                 max_count: max,
                 calls: Vec::new(),
-                uses_database: agent.uses_database.unwrap_or(false),
+                uses_database: agent.database.is_some(),
             };
             out.push((checked, agent.renamed_from.as_ref()));
         }
@@ -455,6 +477,20 @@ fn agent_paths<'p>(
             "route at least one path pattern to it, e.g. `[\"/order/*\"]`",
         );
     }
+    let texts: Vec<&str> = list.iter().map(|p| p.get_ref().as_str()).collect();
+    let wildcards = limits::wildcards(&texts);
+    if wildcards > limits::ALB_WILDCARDS_PER_RULE {
+        cx.error(
+            Rule::TooManyWildcards,
+            SpecFile::Agents,
+            &agent.paths,
+            format!(
+                "{wildcards} wildcards in one rule's path patterns; an ALB rule takes at most {}",
+                limits::ALB_WILDCARDS_PER_RULE
+            ),
+            "count every `*` and `?` of the agent's paths together; merge patterns such as `/a/*` and `/b/*` into fewer",
+        );
+    }
     if list.len() > MAX_PATHS_PER_AGENT {
         cx.error(
             Rule::TooManyPaths,
@@ -470,14 +506,17 @@ fn agent_paths<'p>(
     let mut out = Vec::new();
     for p in list {
         let text = p.get_ref();
-        let allowed = |c: char| c.is_ascii_alphanumeric() || "_-.$/~\"'@:+&*?".contains(c);
-        if !text.starts_with('/') || text.len() > 128 || !text.chars().all(allowed) {
+        if !limits::alb_path_pattern(text) {
             cx.error(
                 Rule::PathPattern,
                 SpecFile::Agents,
                 p,
                 format!("`{text}` is not a path pattern an ALB accepts"),
-                "start with `/`, at most 128 characters of A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & and the wildcards * and ?",
+                format!(
+                    "start with `/`, at most {} characters of letters, digits and {} (`*` and `?` are wildcards)",
+                    limits::ALB_PATH_PATTERN_MAX,
+                    limits::ALB_PATH_PATTERN_CHARS
+                ),
             );
             continue;
         }
@@ -535,19 +574,19 @@ fn agent_sizing(cx: &mut Checker, o: Option<&AgentOverride>, defaults: &Defaults
             format!("desired_count {desired} is negative"),
             "use 0 to stop an agent, or a positive count",
         ))
-    } else if desired > 1000 {
+    } else if desired > i64::from(TASKS) {
         Some((
             Rule::DesiredCountTooHigh,
             o.desired_count.as_ref(),
-            format!("desired_count {desired} is above 1000"),
-            "ECS runs at most 1000 tasks per service by default",
+            format!("desired_count {desired} is above {TASKS}"),
+            "ECS runs at most 5,000 tasks per service (a service quota)",
         ))
-    } else if !(1..=1000).contains(&max) {
+    } else if !(1..=i64::from(TASKS)).contains(&max) {
         Some((
             Rule::MaxCount,
             o.max_count.as_ref(),
-            format!("max_count {max} is outside 1-1000"),
-            "autoscaling needs a maximum between 1 and 1000",
+            format!("max_count {max} is outside 1-{TASKS}"),
+            "autoscaling needs a maximum between 1 and the 5,000 tasks ECS runs per service",
         ))
     } else if desired > max {
         Some((

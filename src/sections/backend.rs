@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
+use crate::aws::regions;
 use crate::diag::rules;
 use crate::names::EnvName;
-use crate::regions;
 use crate::spec::Spanned;
 
 rules! {

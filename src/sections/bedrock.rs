@@ -1,12 +1,15 @@
 //! `[bedrock]`: the Claude model every agent calls. Picks it (`BEDROCK_MODEL_ID`, the spec, or the
-//! default) and its cross-region inference profile for the region, or says why there is none. Raw form,
-//! checks, resolved form. It writes no IAM policy; the `iam` module's template does, from [`Bedrock`].
+//! default) and the cross-Region inference profile for the region through [`crate::aws::bedrock::resolve`], with
+//! the IAM grants AWS documents for it, or says why there is none (a located error). Raw form,
+//! checks, resolved form. It writes no IAM policy; the `iam` module iterates over [`Bedrock::grants`].
 
 use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
 use crate::diag::{Diagnostic, rules};
-use crate::regions;
+use std::collections::BTreeMap;
+
+use crate::aws::bedrock::{self, Route, RouteError};
 use crate::spec::Spanned;
 
 rules! {
@@ -17,6 +20,7 @@ rules! {
         NotAModelId,
         ModelNotInGeography,
         UnknownModel,
+        ProfileArnRegion,
     }
 }
 
@@ -24,7 +28,8 @@ rules! {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BedrockSpec {
-    /// A foundation model ID (`anthropic.…`) or a cross-region inference profile ID (`eu.anthropic.…`).
+    /// A foundation model ID (`anthropic.…`), a cross-Region inference profile ID (`eu.anthropic.…`,
+    /// `global.anthropic.…`) or a profile ARN.
     pub model: Option<Spanned<String>>,
 }
 
@@ -40,16 +45,92 @@ pub enum ModelSource {
     EnvVar,
 }
 
-/// The Bedrock model every agent uses, as a cross-region inference profile.
+/// One `Allow bedrock:InvokeModel*` statement of the task role, as [`Route::iam_grants`] documents it.
+/// ARNs hold `${partition}` and `${account_id}` placeholders that the `iam` module fills in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub sid: String,
+    pub resources: Vec<String>,
+    /// `StringEquals` conditions: key → value.
+    pub conditions: BTreeMap<String, String>,
+}
+
+/// The Bedrock model every agent uses, as a cross-Region inference profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Bedrock {
-    /// What containers get as `BEDROCK_MODEL_ID`: the inference profile ID, e.g. `eu.anthropic.…`.
+    /// What containers get as `BEDROCK_MODEL_ID`: the profile ID (`eu.anthropic.…`), or the profile ARN
+    /// when the spec names one.
     pub profile_id: String,
     /// The foundation model behind the profile, e.g. `anthropic.…`.
     pub model_id: String,
-    /// Regions the profile routes to; the task role may invoke the model in each.
+    /// `us`, `eu`, `apac`, `jp`, `au` or `global`.
+    pub scope: String,
+    /// Regions the profile routes to (every commercial Region for `global`).
     pub destination_regions: Vec<String>,
+    /// The task role's Bedrock statements, one per grant.
+    pub grants: Vec<Grant>,
     pub source: ModelSource,
+}
+
+fn grants(route: &Route) -> Vec<Grant> {
+    route
+        .iam_grants("${partition}", "${account_id}")
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let sid = match i {
+                0 => "InvokeInferenceProfile",
+                _ if g.resources.iter().any(|r| r.contains(":bedrock:::")) => "InvokeGlobalFoundationModelViaProfile",
+                _ => "InvokeFoundationModelViaProfile",
+            };
+            Grant {
+                sid: sid.to_string(),
+                resources: g.resources,
+                conditions: g.conditions.into_iter().map(|c| (c.key.to_string(), c.value)).collect(),
+            }
+        })
+        .collect()
+}
+
+/// The rule a route error breaks, and the help that goes with it.
+fn rule_and_help(err: &RouteError, region: &str) -> (Rule, String) {
+    let help = match err {
+        RouteError::Malformed { .. } => format!(
+            "name a foundation model, a profile ID or a profile ARN, e.g. `{}`",
+            bedrock::DEFAULT_MODEL
+        ),
+        RouteError::UnknownRegion { .. } => "use a commercial AWS Region".into(),
+        RouteError::UnknownModel { .. } => {
+            "tfgen checks profiles and IAM against its table (src/aws/bedrock.rs); add the model there with its source"
+                .into()
+        }
+        RouteError::NoSuchProfile { model, .. } => {
+            format!(
+                "name the foundation model `{}` and tfgen picks its profile for {region}",
+                model.id
+            )
+        }
+        RouteError::NotASourceRegion { instead, .. } => instead.first().map_or_else(
+            || "pick another model or Region".into(),
+            |p| format!("from {region} use `{p}`"),
+        ),
+        RouteError::ArnRegionMismatch { .. } => {
+            "a profile is invoked in the Region the agents run in; use that Region's ARN or the profile ID".into()
+        }
+        RouteError::NoRoute { alternatives, .. } if alternatives.is_empty() => {
+            "deploy to a Region with a Bedrock profile for a Claude model".into()
+        }
+        RouteError::NoRoute { .. } => "pick one of those profiles, or another Region".into(),
+    };
+    let rule = match err {
+        RouteError::Malformed { .. } => Rule::NotAModelId,
+        RouteError::UnknownModel { .. } => Rule::UnknownModel,
+        RouteError::NoSuchProfile { .. } => Rule::ModelNotInGeography,
+        RouteError::NotASourceRegion { .. } => Rule::ProfileWrongGeography,
+        RouteError::ArnRegionMismatch { .. } => Rule::ProfileArnRegion,
+        RouteError::UnknownRegion { .. } | RouteError::NoRoute { .. } => Rule::NoProfileInRegion,
+    };
+    (rule, help)
 }
 
 /// Picks the model for `region`; `env_var` is `BEDROCK_MODEL_ID` at render time, which wins over the spec.
@@ -64,7 +145,7 @@ pub fn check(
     let (id, source) = match (env_var, spec_model) {
         (Some(env), _) => (env.to_string(), ModelSource::EnvVar),
         (None, Some(m)) => (m.get_ref().clone(), ModelSource::Spec),
-        (None, None) => (regions::DEFAULT_MODEL.to_string(), ModelSource::Default),
+        (None, None) => (bedrock::DEFAULT_MODEL.to_string(), ModelSource::Default),
     };
     // Where to point: the spec's model line, else the region line.
     let at = match source {
@@ -76,94 +157,23 @@ pub fn check(
         ModelSource::EnvVar => " (from BEDROCK_MODEL_ID)",
         _ => "",
     };
-    let home = regions::profile_group_for_region(region);
-    let (group, model) = match (regions::split_profile(&id), home) {
-        (Some((group, model)), Some(home)) if group.prefix == home.prefix => (group, model.to_string()),
-        (Some((group, model)), _) => {
-            let help = match home {
-                Some(home) => format!(
-                    "from {region} use the `{}.` profile: `{}.{model}`",
-                    home.prefix, home.prefix
-                ),
-                None => format!(
-                    "`{}.` profiles can be invoked only from {}",
-                    group.prefix,
-                    group.regions.join(", ")
-                ),
-            };
-            cx.push(
-                Diagnostic::error(
-                    Rule::ProfileWrongGeography,
-                    format!("Bedrock profile `{id}`{origin} cannot be invoked from {region}"),
-                    at,
-                )
-                .with_help(help),
-            );
-            return None;
+    match bedrock::resolve(&id, region) {
+        Ok(route) => Some(Bedrock {
+            profile_id: if id.starts_with("arn:") {
+                id.clone()
+            } else {
+                route.profile_id.clone()
+            },
+            model_id: route.model.id.to_string(),
+            scope: route.scope.prefix().to_string(),
+            destination_regions: route.destination_regions.iter().map(ToString::to_string).collect(),
+            grants: grants(&route),
+            source,
+        }),
+        Err(err) => {
+            let (rule, help) = rule_and_help(&err, region);
+            cx.push(Diagnostic::error(rule, format!("{err}{origin}"), at).with_help(help));
+            None
         }
-        (None, Some(home)) => (home, id.clone()),
-        (None, None) => {
-            let all: Vec<&str> = regions::PROFILE_GROUPS
-                .iter()
-                .flat_map(|g| g.regions.iter().copied())
-                .collect();
-            cx.push(
-                Diagnostic::error(
-                    Rule::NoProfileInRegion,
-                    format!("no Bedrock cross-region inference profile for `{id}`{origin} in {region}"),
-                    at,
-                )
-                .with_help(format!("deploy to a region with a profile: {}", all.join(", "))),
-            );
-            return None;
-        }
-    };
-    if !model.contains('.') || model.contains(char::is_whitespace) {
-        cx.push(
-            Diagnostic::error(
-                Rule::NotAModelId,
-                format!("`{id}`{origin} is not a Bedrock model ID"),
-                at,
-            )
-            .with_help(format!("e.g. `{}`", regions::DEFAULT_MODEL)),
-        );
-        return None;
     }
-    match regions::model_geographies(&model) {
-        Some(geos) if !geos.contains(&group.prefix) => {
-            cx.push(
-                Diagnostic::error(
-                    Rule::ModelNotInGeography,
-                    format!(
-                        "`{model}`{origin} has no `{}.` inference profile, so it cannot run from {region}",
-                        group.prefix
-                    ),
-                    at,
-                )
-                .with_help(format!(
-                    "it is offered in the {} geographies; pick another model or region",
-                    geos.join(", ")
-                )),
-            );
-            return None;
-        }
-        Some(_) => {}
-        None => cx.push(
-            Diagnostic::warning(
-                Rule::UnknownModel,
-                format!(
-                    "tfgen does not know the model `{model}`{origin}; its `{}.` profile is assumed to exist",
-                    group.prefix
-                ),
-                at,
-            )
-            .with_help("check `aws bedrock list-inference-profiles` in the region before applying"),
-        ),
-    }
-    Some(Bedrock {
-        profile_id: format!("{}.{model}", group.prefix),
-        model_id: model,
-        destination_regions: group.regions.iter().map(ToString::to_string).collect(),
-        source,
-    })
 }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile, suggest};
 use super::defaults::Defaults;
+use crate::aws::aurora::{self, EngineVersion, NoDataApi};
 use crate::diag::rules;
-use crate::regions;
 use crate::spec::Spanned;
 
 rules! {
@@ -19,7 +19,12 @@ rules! {
         EngineNotCreatable,
         AcuStep,
         AcuRange,
+        AcuMaxBelowOne,
         AcuMinAboveMax,
+        ScaleToZeroUnsupported,
+        ScaleToZeroInProd,
+        AutoPauseRange,
+        AutoPauseWithoutZero,
         DbInstances,
         ProdSingleDbInstance,
         DbBackupRetention,
@@ -32,6 +37,8 @@ pub const DEFAULT_DATABASE_NAME: &str = "multi_agent";
 pub const DEFAULT_MIN_ACU: f64 = 0.5;
 pub const DEFAULT_MAX_ACU: f64 = 4.0;
 pub const DEFAULT_BACKUP_RETENTION_DAYS: u32 = 7;
+/// The auto-pause delay when `min_acu = 0` and `auto_pause_seconds` is not written (AWS's default).
+pub const DEFAULT_AUTO_PAUSE_SECONDS: u32 = 300;
 /// The master user; its password is generated and kept in Secrets Manager.
 pub const MASTER_USERNAME: &str = "multi_agent_admin";
 
@@ -42,6 +49,10 @@ pub struct DatabaseSpec {
     pub engine_version: Option<Spanned<String>>,
     pub min_acu: Option<Spanned<f64>>,
     pub max_acu: Option<Spanned<f64>>,
+    /// Seconds without connections before a `min_acu = 0` cluster pauses.
+    pub auto_pause_seconds: Option<Spanned<i64>>,
+    /// prod refuses `min_acu = 0` (the first query after a pause waits for the resume) unless this is `true`.
+    pub allow_scale_to_zero: Option<Spanned<bool>>,
     pub instances: Option<Spanned<i64>>,
     pub backup_retention_days: Option<Spanned<i64>>,
     pub deletion_protection: Option<Spanned<bool>>,
@@ -54,8 +65,11 @@ pub struct Database {
     pub engine_version: String,
     pub database_name: String,
     pub master_username: String,
+    /// 0.0 when the cluster scales to zero (then `seconds_until_auto_pause` is set).
     pub min_acu: f64,
     pub max_acu: f64,
+    /// The auto-pause delay of a scale-to-zero cluster; `None` when `min_acu > 0`.
+    pub seconds_until_auto_pause: Option<u32>,
     pub instances: u32,
     pub backup_retention_days: u32,
     pub deletion_protection: bool,
@@ -63,74 +77,186 @@ pub struct Database {
     pub final_snapshot: bool,
 }
 
+/// Checks the engine version against the creatable list and the Data API table; `None` if refused.
+fn engine_version(cx: &mut Checker, v: &Spanned<String>) -> Option<EngineVersion> {
+    let text = v.get_ref();
+    let creatable: Vec<String> = aurora::CREATABLE.iter().map(ToString::to_string).collect();
+    let parsed = EngineVersion::parse(text);
+    if let Some(version) = parsed {
+        let why = match aurora::data_api_version(version) {
+            Ok(()) => None,
+            Err(NoDataApi::TooOld { min }) => Some(format!(
+                "the Data API needs {min} or later in the {} line",
+                version.major
+            )),
+            Err(_) => Some(format!("no {} release has the Data API", version.major)),
+        };
+        if let Some(why) = why {
+            cx.error(
+                Rule::EngineWithoutDataApi,
+                SpecFile::Env,
+                v,
+                format!("Aurora PostgreSQL {text} has no RDS Data API"),
+                format!(
+                    "{why} ({}); use {} (the default) or a later creatable version",
+                    aurora::minimums_text(aurora::DATA_API_MINIMUMS),
+                    aurora::DEFAULT_ENGINE_VERSION
+                ),
+            );
+            return None;
+        }
+        if aurora::creatable(version) {
+            return Some(version);
+        }
+    }
+    let help = suggest(text, creatable.iter().map(String::as_str), "");
+    cx.error(
+        Rule::EngineNotCreatable,
+        SpecFile::Env,
+        v,
+        format!("Aurora PostgreSQL {text} cannot be created"),
+        format!(
+            "{help} versions tfgen knows can be created: {}; the default is {}",
+            creatable.join(", "),
+            aurora::DEFAULT_ENGINE_VERSION
+        )
+        .trim()
+        .to_string(),
+    );
+    None
+}
+
+/// `min_acu = 0`: allowed where the version can pause, refused in prod unless `allow_scale_to_zero`.
+/// Returns the auto-pause delay, `None` when the cluster does not scale to zero.
+fn scale_to_zero(
+    cx: &mut Checker,
+    db: &DatabaseSpec,
+    version: Option<EngineVersion>,
+    min_acu: f64,
+    prod: bool,
+    ok: &mut bool,
+) -> Option<u32> {
+    let zero = min_acu == 0.0;
+    if let Some(v) = &db.auto_pause_seconds {
+        let range = aurora::AUTO_PAUSE_SECONDS;
+        if !zero {
+            cx.error(
+                Rule::AutoPauseWithoutZero,
+                SpecFile::Env,
+                v,
+                "auto_pause_seconds applies only to a cluster that scales to zero",
+                "set `min_acu = 0` too, or remove the line",
+            );
+            *ok = false;
+        } else if !u32::try_from(*v.get_ref()).is_ok_and(|s| range.contains(&s)) {
+            cx.error(
+                Rule::AutoPauseRange,
+                SpecFile::Env,
+                v,
+                format!(
+                    "auto_pause_seconds {} is outside {}-{}",
+                    v.get_ref(),
+                    range.start(),
+                    range.end()
+                ),
+                "Aurora pauses after 300 to 86400 seconds (5 minutes to a day) without connections",
+            );
+            *ok = false;
+        }
+    }
+    let at = db.min_acu.as_ref().filter(|_| zero)?;
+    if let Some(version) = version
+        && let Err(min) = aurora::scale_to_zero(version)
+    {
+        let why = min.map_or_else(
+            || format!("no {} release can", version.major),
+            |min| format!("it needs {min} or later"),
+        );
+        cx.error(
+            Rule::ScaleToZeroUnsupported,
+            SpecFile::Env,
+            at,
+            format!("Aurora PostgreSQL {version} cannot scale to 0 ACU: {why}"),
+            format!(
+                "scale to zero needs {}; raise engine_version or set min_acu = {}",
+                aurora::minimums_text(aurora::SCALE_TO_ZERO_MINIMUMS),
+                aurora::MIN_ACU_WITHOUT_PAUSE
+            ),
+        );
+        *ok = false;
+    }
+    let allowed = db.allow_scale_to_zero.as_ref().is_some_and(|v| *v.get_ref());
+    if prod && !allowed {
+        cx.error(
+            Rule::ScaleToZeroInProd,
+            SpecFile::Env,
+            at,
+            "prod would pause its database (min_acu = 0)",
+            "the first request after a pause waits about 15 seconds for the resume; set `allow_scale_to_zero = true` \
+             to accept that, or min_acu = 0.5",
+        );
+        *ok = false;
+    }
+    let seconds = db.auto_pause_seconds.as_ref().map_or(DEFAULT_AUTO_PAUSE_SECONDS, |v| {
+        u32::try_from(*v.get_ref()).unwrap_or(DEFAULT_AUTO_PAUSE_SECONDS)
+    });
+    Some(seconds)
+}
+
 /// Checks `[database]` and applies the sizing's defaults.
+#[allow(clippy::too_many_lines)]
 pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: bool) -> Option<Database> {
     let mut ok = true;
-    let engine_version = match &db.engine_version {
-        None => regions::DEFAULT_ENGINE_VERSION.to_string(),
-        Some(v) => {
-            let text = v.get_ref();
-            match regions::parse_version(text) {
-                Some(parsed) if parsed < regions::DATA_API_MIN_VERSION => {
-                    cx.error(
-                        Rule::EngineWithoutDataApi,
-                        SpecFile::Env,
-                        v,
-                        format!("Aurora PostgreSQL {text} has no RDS Data API on Serverless v2"),
-                        format!(
-                            "use {} (the default, a long-term-support release) or later",
-                            regions::DEFAULT_ENGINE_VERSION
-                        ),
-                    );
-                    ok = false;
-                }
-                _ if !regions::CREATABLE_ENGINE_VERSIONS.contains(&text.as_str()) => {
-                    let help = suggest(text, regions::CREATABLE_ENGINE_VERSIONS, "");
-                    cx.error(
-                        Rule::EngineNotCreatable,
-                        SpecFile::Env,
-                        v,
-                        format!("Aurora PostgreSQL {text} cannot be created"),
-                        format!(
-                            "{help} versions tfgen knows can be created: {}; the default is {}",
-                            regions::CREATABLE_ENGINE_VERSIONS.join(", "),
-                            regions::DEFAULT_ENGINE_VERSION
-                        )
-                        .trim()
-                        .to_string(),
-                    );
-                    ok = false;
-                }
-                _ => {}
-            }
-            text.clone()
-        }
+    let version = match &db.engine_version {
+        None => Some(aurora::DEFAULT_ENGINE_VERSION),
+        Some(v) => engine_version(cx, v),
     };
+    ok &= version.is_some();
     let acu = |v: &Option<Spanned<f64>>, default: f64| v.as_ref().map_or(default, |v| *v.get_ref());
     let (min_acu, max_acu) = (acu(&db.min_acu, DEFAULT_MIN_ACU), acu(&db.max_acu, DEFAULT_MAX_ACU));
     for (label, v) in [("min_acu", &db.min_acu), ("max_acu", &db.max_acu)] {
         if let Some(v) = v {
             let x = *v.get_ref();
-            if !(x * 2.0).fract().eq(&0.0) || !x.is_finite() {
+            if !aurora::valid_acu(x) && x.is_finite() && (0.0..=aurora::MAX_ACU).contains(&x) {
                 cx.error(
                     Rule::AcuStep,
                     SpecFile::Env,
                     v,
-                    format!("{label} {x} is not a multiple of 0.5"),
-                    "Aurora Serverless v2 capacity moves in 0.5 ACU steps",
+                    format!("{label} {x} is not a multiple of {}", aurora::ACU_STEP),
+                    format!("Aurora Serverless v2 capacity moves in {} ACU steps", aurora::ACU_STEP),
                 );
                 ok = false;
-            } else if !(0.5..=256.0).contains(&x) {
+            } else if !aurora::valid_acu(x) {
                 cx.error(
                     Rule::AcuRange,
                     SpecFile::Env,
                     v,
-                    format!("{label} {x} is outside 0.5-256 ACU"),
-                    "Aurora Serverless v2 scales between 0.5 and 256 ACU",
+                    format!("{label} {x} is outside 0-{} ACU", aurora::MAX_ACU),
+                    format!(
+                        "Aurora Serverless v2 scales between {} and {} ACU (a minimum of 0 pauses the cluster)",
+                        aurora::MIN_ACU_WITHOUT_PAUSE,
+                        aurora::MAX_ACU
+                    ),
                 );
                 ok = false;
             }
         }
+    }
+    if let Some(v) = &db.max_acu
+        && aurora::valid_acu(max_acu)
+        && max_acu < aurora::MIN_MAX_ACU
+    {
+        cx.error(
+            Rule::AcuMaxBelowOne,
+            SpecFile::Env,
+            v,
+            format!("max_acu {max_acu} is below {} ACU", aurora::MIN_MAX_ACU),
+            format!(
+                "AWS requires a Serverless v2 maximum of at least {} ACU",
+                aurora::MIN_MAX_ACU
+            ),
+        );
+        ok = false;
     }
     // The defaults are in order, so a written value is what puts them out of order.
     if min_acu > max_acu
@@ -145,11 +271,12 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
         );
         ok = false;
     }
+    let seconds_until_auto_pause = scale_to_zero(cx, db, version, min_acu, prod, &mut ok);
     let instances = cx.count(
         Rule::DbInstances,
         db.instances.as_ref(),
         defaults.db_instances,
-        1..=16,
+        aurora::INSTANCES,
         "instances",
         "an Aurora cluster has 1 to 16 instances",
     );
@@ -170,7 +297,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
         Rule::DbBackupRetention,
         db.backup_retention_days.as_ref(),
         DEFAULT_BACKUP_RETENTION_DAYS,
-        1..=35,
+        aurora::BACKUP_RETENTION_DAYS,
         "backup_retention_days",
         "Aurora keeps automated backups for 1 to 35 days",
     );
@@ -196,7 +323,7 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
         Some(v) => {
             let n = v.get_ref();
             let valid = n.len() <= 63
-                && n.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && n.starts_with(|c: char| c.is_ascii_lowercase())
                 && n.chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !valid {
@@ -213,11 +340,12 @@ pub fn check(cx: &mut Checker, db: &DatabaseSpec, defaults: &Defaults, prod: boo
         }
     };
     ok.then_some(Database {
-        engine_version,
+        engine_version: version?.to_string(),
         database_name,
         master_username: MASTER_USERNAME.to_string(),
         min_acu,
         max_acu,
+        seconds_until_auto_pause,
         instances: instances?,
         backup_retention_days: backup?,
         deletion_protection,

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
+use crate::aws::logs;
 use crate::diag::rules;
-use crate::regions::LOG_RETENTION_CHOICES;
 use crate::spec::Spanned;
 
 rules! {
@@ -58,13 +58,9 @@ pub fn check(cx: &mut Checker, d: &DeploymentSpec) -> Option<Deployment> {
     );
     let log_retention_days = match &d.log_retention_days {
         None => Some(DEFAULT_LOG_RETENTION_DAYS),
-        Some(v) if LOG_RETENTION_CHOICES.contains(v.get_ref()) => u32::try_from(*v.get_ref()).ok(),
+        Some(v) if logs::valid_retention(*v.get_ref()) => u32::try_from(*v.get_ref()).ok(),
         Some(v) => {
-            let nearest = LOG_RETENTION_CHOICES
-                .iter()
-                .min_by_key(|c| (*c - v.get_ref()).abs())
-                .copied()
-                .unwrap_or_default();
+            let nearest = logs::nearest_retention(*v.get_ref());
             cx.error(
                 Rule::LogRetention,
                 SpecFile::Env,

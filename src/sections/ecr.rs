@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile, suggest};
+use crate::aws::regions;
 use crate::diag::rules;
-use crate::regions;
 use crate::spec::Spanned;
 
 rules! {
@@ -44,7 +44,7 @@ pub fn check(cx: &mut Checker, ecr: &EcrSpec, region: Option<&str>) -> Option<Ec
     for r in list.get_ref() {
         let name = r.get_ref();
         if regions::region(name).is_none() {
-            let help = suggest(name, regions::REGIONS.iter().map(|r| r.name), "");
+            let help = suggest(name, regions::codes(), "");
             cx.error(
                 Rule::ReplicationRegionUnknown,
                 SpecFile::Env,

@@ -4,10 +4,10 @@
 //! It knows nothing of the sections below them.
 
 use super::context::{Checker, SpecFile, suggest};
+use crate::aws::{aurora, regions};
 use crate::diag::{Diagnostic, rules};
 use crate::model::Sizing;
 use crate::names::EnvName;
-use crate::regions;
 use crate::spec::Spanned;
 
 rules! {
@@ -56,10 +56,10 @@ pub fn sizing(cx: &mut Checker, sizing: &Spanned<String>) -> Option<Sizing> {
 
 pub fn region(cx: &mut Checker, region: &Spanned<String>) -> Option<String> {
     let name = region.get_ref();
-    let Some(r) = regions::region(name) else {
+    if regions::region(name).is_none() {
         let help = suggest(
             name,
-            regions::REGIONS.iter().map(|r| r.name),
+            regions::codes(),
             "use a commercial AWS region such as `eu-west-1`",
         );
         cx.error(
@@ -70,9 +70,9 @@ pub fn region(cx: &mut Checker, region: &Spanned<String>) -> Option<String> {
             help,
         );
         return None;
-    };
-    if !r.data_api {
-        let offered: Vec<&str> = regions::REGIONS.iter().filter(|r| r.data_api).map(|r| r.name).collect();
+    }
+    if aurora::DATA_API_UNAVAILABLE.contains(&name.as_str()) {
+        let offered = aurora::data_api_regions();
         cx.error(
             Rule::RegionWithoutDataApi,
             SpecFile::Env,

@@ -8,12 +8,15 @@
 //! To add a per-environment field: declare it in the section's raw type, check it and carry it into the
 //! section's resolved type (same file), then read it in the templates.
 
+pub mod agent_database;
 pub mod agents;
 pub mod alarms;
 pub mod alb;
 pub mod backend;
 pub mod bedrock;
+pub mod compute;
 pub mod context;
+pub mod cost;
 pub mod database;
 pub mod defaults;
 pub mod deployment;
@@ -58,7 +61,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let region = environment::region(cx, &spec.region);
     let image_tag = environment::image_tag(cx, &spec.image_tag);
 
-    let network = network::check(cx, &spec.network, &defaults, prod);
+    let network = network::check(cx, &spec.network, &defaults, prod, region.as_deref());
     let database = database::check(cx, &spec.database, &defaults, prod);
     let bedrock = region.as_deref().and_then(|r| {
         let env_var = inputs.overrides.bedrock_model_id.as_deref();
@@ -72,10 +75,16 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let agents = agents::check(cx, &parsed.agents.agents, &spec.agents, &defaults);
     let security = security::check(cx, &spec.security, sizing.unwrap_or(Sizing::Dev));
     let pipeline = pipeline::check(cx, spec.pipeline.as_ref());
+    let (placement, placements) = compute::check(cx, &spec.compute, &spec.agents);
+    let cost = cost::check(cx, &spec.cost);
+    let agent_databases = agent_database::check(cx, &parsed.agents.agents, &agents, database::MASTER_USERNAME);
 
     let env = env?;
-    let resolved = crate::resolve::resolve(cx, &env, agents);
+    let mut resolved = crate::resolve::resolve(cx, &env, agents);
+    place_agents(&mut resolved.agents, placement, &placements);
     let backend = backend?;
+    let database = database?;
+    let bootstrap = crate::bootstrap::Bootstrap::new(&database.database_name, agent_databases);
     Some(Model {
         env,
         spec_file: cx.env_file_name().to_string(),
@@ -84,7 +93,8 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         image_tag: image_tag?,
         names: resolved.names,
         network: network?,
-        database: database?,
+        database,
+        bootstrap,
         bedrock: bedrock?,
         alb: alb?,
         alarms: alarms?,
@@ -96,6 +106,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         pipeline: pipeline?,
         agents: resolved.agents,
         moves: resolved.moves,
+        cost,
     })
 }
 
@@ -104,4 +115,17 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
 pub fn resolve_lenient(parsed: &ParsedSpec, inputs: &Inputs) -> Option<Model> {
     let mut cx = Checker::new(&inputs.env, &inputs.agents);
     check_all(&mut cx, parsed, inputs)
+}
+
+/// Gives each agent its capacity and architecture: its own override, else the environment's `[compute]`.
+fn place_agents(
+    agents: &mut [agents::Agent],
+    default: compute::Placement,
+    placements: &std::collections::BTreeMap<String, compute::Placement>,
+) {
+    for agent in agents {
+        let p = placements.get(agent.name.as_str()).copied().unwrap_or(default);
+        agent.capacity = p.capacity;
+        agent.architecture = p.architecture;
+    }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile, suggest};
 use super::defaults::Defaults;
+use crate::aws::regions;
 use crate::cidr::Ipv4Cidr;
 use crate::diag::rules;
 use crate::spec::Spanned;
@@ -18,6 +19,7 @@ rules! {
         VpcCidrInvalid,
         SingleAz,
         AzCount,
+        AzCountRegion,
         NatMode,
         OneSubnetList,
         VpcTooSmall,
@@ -44,7 +46,21 @@ pub struct NetworkSpec {
     pub nat: Option<Spanned<String>>,
     pub public_subnets: Option<Spanned<Vec<Spanned<String>>>>,
     pub private_subnets: Option<Spanned<Vec<Spanned<String>>>>,
+    /// VPC endpoints for the AWS services the agents call ([`INTERFACE_ENDPOINTS`]) and S3.
+    pub vpc_endpoints: Option<Spanned<bool>>,
 }
+
+/// The interface endpoints `vpc_endpoints = true` adds, one per private subnet each: image pulls, logs,
+/// secrets, model calls and the Data API then bypass the NAT gateways. (S3, where ECR keeps image
+/// layers, gets a free gateway endpoint.)
+pub const INTERFACE_ENDPOINTS: &[&str] = &[
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "secretsmanager",
+    "bedrock-runtime",
+    "rds-data",
+];
 
 /// The network, resolved: one public and one private subnet per AZ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,10 +70,20 @@ pub struct Network {
     pub single_nat_gateway: bool,
     pub public_subnets: Vec<Ipv4Cidr>,
     pub private_subnets: Vec<Ipv4Cidr>,
+    /// Interface endpoints ([`INTERFACE_ENDPOINTS`]) and the S3 gateway endpoint.
+    pub vpc_endpoints: bool,
+    /// The services of those interface endpoints; empty when `vpc_endpoints` is off.
+    pub interface_endpoints: Vec<String>,
 }
 
 /// Checks `[network]` and lays out its subnets.
-pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: bool) -> Option<Network> {
+pub fn check(
+    cx: &mut Checker,
+    net: &NetworkSpec,
+    defaults: &Defaults,
+    prod: bool,
+    region: Option<&str>,
+) -> Option<Network> {
     let vpc = match &net.vpc_cidr {
         None => Ipv4Cidr::parse(DEFAULT_VPC_CIDR).ok(),
         Some(v) => match Ipv4Cidr::parse(v.get_ref()) {
@@ -113,6 +139,19 @@ pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: boo
             None
         }
     };
+    let region_azs = region.and_then(regions::region);
+    if let (Some(n), Some(r), Some(count)) = (&net.az_count, region_azs, az_count)
+        && count > r.azs
+    {
+        cx.error(
+            Rule::AzCountRegion,
+            SpecFile::Env,
+            n,
+            format!("{} has {} availability zones, not {count}", r.code, r.azs),
+            format!("set `az_count` to at most {}", r.azs),
+        );
+    }
+    let az_count = az_count.filter(|c| region_azs.is_none_or(|r| *c <= r.azs));
     let single_nat_gateway = match &net.nat {
         None => defaults.single_nat_gateway,
         Some(v) => match v.get_ref().as_str() {
@@ -172,12 +211,19 @@ pub fn check(cx: &mut Checker, net: &NetworkSpec, defaults: &Defaults, prod: boo
         laid_out
     };
     let (public_subnets, private_subnets) = subnets?;
+    let vpc_endpoints = net.vpc_endpoints.as_ref().is_some_and(|v| *v.get_ref());
     Some(Network {
         vpc_cidr: vpc,
         az_count,
         single_nat_gateway,
         public_subnets,
         private_subnets,
+        vpc_endpoints,
+        interface_endpoints: if vpc_endpoints {
+            INTERFACE_ENDPOINTS.iter().map(ToString::to_string).collect()
+        } else {
+            Vec::new()
+        },
     })
 }
 

@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
 use super::defaults::Defaults;
+use crate::aws::aurora::MONITORING_INTERVALS;
+use crate::aws::logs;
 use crate::diag::{Diagnostic, rules};
 use crate::model::Sizing;
-use crate::regions::LOG_RETENTION_CHOICES;
 use crate::spec::Spanned;
 
 rules! {
@@ -98,9 +99,6 @@ impl Security {
         }
     }
 }
-
-/// Enhanced monitoring intervals RDS accepts; 0 turns it off.
-const MONITORING_INTERVALS: &[i64] = &[0, 1, 5, 10, 15, 30, 60];
 
 /// The shortest audit-log retention prod accepts: one year, what incident investigations and most audits need.
 const PROD_MIN_LOG_RETENTION_DAYS: u32 = 365;
@@ -209,12 +207,8 @@ impl Controls<'_> {
     fn log_retention(&mut self, v: Option<&Spanned<i64>>, default: u32) -> u32 {
         let Some(v) = v else { return default };
         let n = *v.get_ref();
-        if !LOG_RETENTION_CHOICES.contains(&n) {
-            let nearest = LOG_RETENTION_CHOICES
-                .iter()
-                .min_by_key(|c| (*c - n).abs())
-                .copied()
-                .unwrap_or(365);
+        if !logs::valid_retention(n) {
+            let nearest = logs::nearest_retention(n);
             self.error(
                 Rule::SecurityLogRetention,
                 v,

@@ -1,10 +1,11 @@
 //! Which files in an output directory are tfgen's, decided without following symlinks or opening anything
 //! but regular files. It reads and checks; it never writes (that is [`super::journal`]).
 //!
-//! A file is tfgen's when all of these hold: its name ends in `.tf`; no component of its path starts with
+//! A file is tfgen's when all of these hold: its name ends in `.tf` (or `.md`, the generated README); no component of its path starts with
 //! `.` (so `.terraform/` and `.tfgen/` are never entered); every directory on the way is a real directory
 //! (`symlink_metadata`, never a symlink); the file itself is a regular file, opened with `O_NOFOLLOW` and
-//! `O_NONBLOCK` and checked again with `fstat` after opening; and its text starts with [`HEADER_MARK`].
+//! `O_NONBLOCK` and checked again with `fstat` after opening; and its text starts with [`HEADER_MARK`]
+//! (a `.md` file: with [`MD_HEADER_MARK`], an HTML comment).
 //! Everything else (plan files, state, sockets, FIFOs, symlinks, hand-written `.tf` files) is left alone.
 
 use std::fs::{File, OpenOptions};
@@ -13,14 +14,28 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use super::HEADER_MARK;
+use super::{HEADER_MARK, MD_HEADER_MARK};
 
 /// Whether tfgen could have written a file with this name (the only names it opens).
 pub fn is_owned_name(rel: &str) -> bool {
     Path::new(rel)
         .file_name()
         .and_then(|n| n.to_str())
-        .is_some_and(|n| n.ends_with(".tf") && !n.starts_with('.'))
+        .is_some_and(|n| (n.ends_with(".tf") || n.ends_with(".md")) && !n.starts_with('.'))
+}
+
+/// The header a file of this name starts with when tfgen wrote it.
+pub fn header_mark(rel: &str) -> &'static str {
+    if rel.ends_with(".md") {
+        MD_HEADER_MARK
+    } else {
+        HEADER_MARK
+    }
+}
+
+/// Whether `text`, found at `rel`, is a file tfgen wrote.
+pub fn is_generated_text(rel: &str, text: &str) -> bool {
+    is_owned_name(rel) && text.starts_with(header_mark(rel))
 }
 
 /// Checks that `rel` is a path tfgen may write: relative, `/`-separated plain names, none hidden, ending in `.tf`.
@@ -31,7 +46,7 @@ pub fn check_writable_name(rel: &str) -> Result<()> {
             .all(|c| !c.is_empty() && !c.starts_with('.') && !c.contains(['\\', '\t', '\n', '\r', '\0']));
     anyhow::ensure!(
         plain && is_owned_name(rel),
-        "internal error in tfgen: refusing to write {rel:?} (tfgen writes only `.tf` files in plain subdirectories)"
+        "internal error in tfgen: refusing to write {rel:?} (tfgen writes only `.tf` and `.md` files in plain subdirectories)"
     );
     Ok(())
 }
@@ -76,11 +91,12 @@ pub fn read_generated_file(path: &Path) -> Result<Option<String>> {
     let Some(mut file) = open_regular(path).with_context(|| format!("opening {}", path.display()))? else {
         return Ok(None);
     };
-    let mut head = [0u8; HEADER_MARK.len()];
-    if file.read_exact(&mut head).is_err() || head != *HEADER_MARK.as_bytes() {
+    let mark = header_mark(&path.to_string_lossy());
+    let mut head = vec![0u8; mark.len()];
+    if file.read_exact(&mut head).is_err() || head != mark.as_bytes() {
         return Ok(None);
     }
-    let mut bytes = head.to_vec();
+    let mut bytes = head;
     file.read_to_end(&mut bytes)
         .with_context(|| format!("reading {}", path.display()))?;
     Ok(String::from_utf8(bytes).ok())
@@ -218,6 +234,8 @@ mod tests {
         for foreign in [
             "plan.tfplan",
             "terraform.tfstate",
+            "notes.txt",
+            ".README.md",
             ".terraform.lock.hcl",
             "x.auto.tfvars",
             ".hidden.tf",

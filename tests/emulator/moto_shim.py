@@ -284,5 +284,65 @@ backup_responses.BackupResponse.list_recovery_points_by_backup_vault = list_reco
 backup_urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$"] = backup_urls.response.dispatch
 
 
+# --- Lambda: run the uploaded code without Docker ----------------------------------------------------------
+# moto runs a function's code only in a Docker container, which CI does not have; every Invoke would fail
+# ("error running docker"). Here the function's own zip (as uploaded through S3) is unpacked and its handler
+# run in a subprocess of this interpreter, with boto3 pointed at this server. For the database bootstrap that
+# means: the real handler, reading the agents' real (emulated) secrets as Terraform wrote them, and sending its
+# statements to moto's RDS Data API, which accepts SQL without running it. The SQL itself is proven on a real
+# PostgreSQL by tests/database.rs. Nothing else of the Lambda runtime is emulated (no context, no timeout).
+
+import os
+import subprocess
+import tempfile
+import zipfile
+import io
+
+from moto.awslambda import models as lambda_models
+
+_RUNNER = """
+import importlib, json, sys
+module, function = sys.argv[1].rsplit(".", 1)
+sys.path.insert(0, sys.argv[2])
+handler = getattr(importlib.import_module(module), function)
+print(json.dumps(handler(json.load(sys.stdin), None)))
+"""
+
+
+def _moto_port():
+    args = sys.argv[1:]
+    return args[args.index("-p") + 1] if "-p" in args else "5000"
+
+
+def _invoke_lambda(self, event=None):
+    self.logs_backend.ensure_log_group(self.logs_group_name)
+    with tempfile.TemporaryDirectory() as code:
+        zipfile.ZipFile(io.BytesIO(self.code_bytes)).extractall(code)
+        env = dict(
+            os.environ,
+            AWS_ENDPOINT_URL="http://127.0.0.1:" + _moto_port(),
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION=self.region,
+            AWS_LAMBDA_FUNCTION_NAME=self.function_name,
+        )
+        run = subprocess.run(
+            [sys.executable, "-c", _RUNNER, self.handler, code],
+            input=json.dumps(event if event is not None else {}),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=int(self.timeout or 60),
+        )
+    if run.returncode != 0:
+        error = {"errorMessage": run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "failed"}
+        return json.dumps(error), True, run.stderr
+    return run.stdout.strip().splitlines()[-1], False, run.stderr
+
+
+assert hasattr(lambda_models.LambdaFunction, "_invoke_lambda")
+lambda_models.LambdaFunction._invoke_lambda = _invoke_lambda
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+pub mod specs;
+
 use tfgen::load::{self, Inputs, Overrides};
 use tfgen::vfs::Tree;
 

@@ -30,6 +30,8 @@ resource "aws_rds_cluster" "this" {
   serverlessv2_scaling_configuration {
     min_capacity = var.min_capacity
     max_capacity = var.max_capacity
+    # Only a cluster that scales to zero (min_capacity = 0) pauses; null otherwise.
+    seconds_until_auto_pause = var.seconds_until_auto_pause
   }
 
   db_subnet_group_name   = aws_db_subnet_group.this.name
@@ -71,6 +73,7 @@ resource "aws_rds_cluster" "this" {
 }
 
 resource "aws_rds_cluster_instance" "this" {
+  #checkov:skip=CKV_AWS_226:the spec pins the engine's minor version and upgrades are spec edits; an automatic minor upgrade would make the next plan try a downgrade (see the comment at auto_minor_version_upgrade)
   count = var.instance_count
 
   identifier         = "${var.cluster_identifier}-${count.index + 1}"
@@ -89,10 +92,14 @@ resource "aws_rds_cluster_instance" "this" {
   # with the writer, so a failover lands on an instance that is already warm enough for the load.
   promotion_tier = count.index == 0 ? 0 : 1
 
-  # Minor upgrades are applied in the maintenance window. Afterwards the cluster reports a newer
-  # engine_version than var.engine_version; bump the configured version to match rather than
-  # letting Terraform attempt a (rejected) downgrade.
-  auto_minor_version_upgrade   = true
+  # Engine-version policy: the spec pins MAJOR.MINOR and is the only way the version changes. With
+  # automatic minor upgrades, AWS would move the cluster to a newer minor and the provider (v5.100,
+  # compareActualEngineVersion in internal/service/rds) records the new version in state unless the
+  # configured one is a prefix of it ("15" of "15.12", not "15.10"), so the next plan would try a
+  # downgrade. Pinning only the major would avoid that but let AWS pick the minor, and tfgen checks the
+  # Data API and scale to zero per minor. So: no automatic minor upgrades; upgrade by editing
+  # engine_version in the spec (tfgen checks the new version; plan shows the in-place upgrade).
+  auto_minor_version_upgrade   = false
   preferred_maintenance_window = var.preferred_maintenance_window
   copy_tags_to_snapshot        = true
 

@@ -40,3 +40,8 @@ output "database_name" {
   description = "Name of the database created in the cluster."
   value       = aws_rds_cluster.this.database_name
 }
+
+output "instance_identifiers" {
+  description = "Identifiers of the cluster's instances (for whatever must wait until the cluster has a writer)."
+  value       = [for instance in aws_rds_cluster_instance.this : instance.identifier]
+}

@@ -88,11 +88,11 @@ variable "memory" {
 
 variable "desired_count" {
   type        = number
-  description = "Initial task count and autoscaling minimum. After creation autoscaling owns the running count."
+  description = "Initial task count and autoscaling minimum (0 stops the agent). After creation autoscaling owns the running count."
 
   validation {
-    condition     = var.desired_count >= 1 && floor(var.desired_count) == var.desired_count
-    error_message = "desired_count must be a whole number >= 1."
+    condition     = var.desired_count >= 0 && var.desired_count <= 5000 && floor(var.desired_count) == var.desired_count
+    error_message = "desired_count must be a whole number between 0 and 5000 (ECS tasks per service)."
   }
 }
 
@@ -101,8 +101,8 @@ variable "max_count" {
   description = "Autoscaling maximum task count (>= desired_count)."
 
   validation {
-    condition     = var.max_count >= 1 && floor(var.max_count) == var.max_count
-    error_message = "max_count must be a whole number >= 1."
+    condition     = var.max_count >= 1 && var.max_count <= 5000 && floor(var.max_count) == var.max_count
+    error_message = "max_count must be a whole number between 1 and 5000 (ECS tasks per service)."
   }
 }
 
@@ -285,5 +285,27 @@ variable "memory_target_percent" {
   validation {
     condition     = var.memory_target_percent >= 10 && var.memory_target_percent <= 95
     error_message = "memory_target_percent must be between 10 and 95."
+  }
+}
+
+variable "capacity_provider" {
+  type        = string
+  description = "FARGATE (on-demand) or FARGATE_SPOT (interruptible, about 70% cheaper)."
+  default     = "FARGATE"
+
+  validation {
+    condition     = contains(["FARGATE", "FARGATE_SPOT"], var.capacity_provider)
+    error_message = "capacity_provider must be FARGATE or FARGATE_SPOT."
+  }
+}
+
+variable "cpu_architecture" {
+  type        = string
+  description = "X86_64 or ARM64 (Graviton). Fargate Spot does not run ARM64 tasks."
+  default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
   }
 }

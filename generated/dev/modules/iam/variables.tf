@@ -23,7 +23,7 @@ variable "rds_access_role_name" {
 
 variable "database_access" {
   type        = bool
-  description = "Whether the agent uses the database: the RDS Data API on the cluster, the database access role, and the secrets in task_secret_arns."
+  description = "Whether the agent uses the database (agents.toml `[agent.database]`): only its database access role (IAM authentication). Its Data API and own secret come from its policy in module database_bootstrap; no role here reads a database secret."
 }
 
 variable "repository_names" {
@@ -56,26 +56,6 @@ variable "execution_secret_arns" {
   }
 }
 
-variable "task_secret_arns" {
-  type        = list(string)
-  description = "Secrets Manager ARNs the application reads itself at runtime (e.g. the database secret passed to the RDS Data API)."
-
-  validation {
-    condition     = alltrue([for arn in var.task_secret_arns : can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:", arn))])
-    error_message = "task_secret_arns must be Secrets Manager secret ARNs."
-  }
-}
-
-variable "db_cluster_arn" {
-  type        = string
-  description = "ARN of the Aurora cluster the application may query through the RDS Data API."
-
-  validation {
-    condition     = can(regex("^arn:[^:]+:rds:[^:]+:[0-9]{12}:cluster:.+$", var.db_cluster_arn))
-    error_message = "db_cluster_arn must be an RDS cluster ARN (arn:PARTITION:rds:REGION:ACCOUNT:cluster:NAME)."
-  }
-}
-
 variable "db_cluster_resource_id" {
   type        = string
   description = "Aurora cluster resource ID (cluster-XXXXXXXX), used in rds-db:connect ARNs for IAM database authentication."
@@ -97,38 +77,17 @@ variable "db_iam_user" {
   }
 }
 
-variable "bedrock_inference_profile_id" {
-  type        = string
-  description = "Cross-region (system-defined) inference profile ID the agents invoke, e.g. \"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\"."
+variable "bedrock_grants" {
+  type = list(object({
+    sid        = string
+    resources  = list(string)
+    conditions = map(string)
+  }))
+  description = "The bedrock:InvokeModel* statements AWS documents for the agents' inference profile (from tfgen's facts, src/aws/bedrock.rs): the profile ARN, the foundation model in every destination Region, and for a global profile the Region-less model ARN. ARNs may hold the placeholders $${partition} and $${account_id}; conditions are StringEquals key = value."
 
   validation {
-    condition     = can(regex("^[a-z-]+\\.[A-Za-z0-9.:-]+$", var.bedrock_inference_profile_id))
-    error_message = "bedrock_inference_profile_id must be a geography-prefixed profile ID such as \"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\"."
-  }
-}
-
-variable "bedrock_foundation_model_id" {
-  type        = string
-  description = "Foundation model behind the inference profile, e.g. \"anthropic.claude-3-7-sonnet-20250219-v1:0\"."
-
-  validation {
-    condition     = can(regex("^[a-z0-9-]+\\.[A-Za-z0-9.:-]+$", var.bedrock_foundation_model_id))
-    error_message = "bedrock_foundation_model_id must be a model ID such as \"anthropic.claude-3-7-sonnet-20250219-v1:0\"."
-  }
-}
-
-variable "bedrock_destination_regions" {
-  type        = list(string)
-  description = "Every region the inference profile may route a request to; the foundation model must be allowed in each."
-
-  validation {
-    condition     = length(var.bedrock_destination_regions) > 0
-    error_message = "At least one Bedrock destination region is required."
-  }
-
-  validation {
-    condition     = alltrue([for r in var.bedrock_destination_regions : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", r))])
-    error_message = "bedrock_destination_regions must contain region names such as \"eu-central-1\"."
+    condition     = length(var.bedrock_grants) > 0 && alltrue([for g in var.bedrock_grants : length(g.resources) > 0])
+    error_message = "bedrock_grants needs at least one statement, each with at least one resource."
   }
 }
 

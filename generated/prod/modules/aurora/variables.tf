@@ -56,6 +56,17 @@ variable "min_capacity" {
   }
 }
 
+variable "seconds_until_auto_pause" {
+  type        = number
+  description = "Seconds without connections before a cluster with min_capacity = 0 pauses (300-86400); null when it does not scale to zero."
+  default     = null
+
+  validation {
+    condition     = var.seconds_until_auto_pause == null || try(var.seconds_until_auto_pause >= 300 && var.seconds_until_auto_pause <= 86400 && floor(var.seconds_until_auto_pause) == var.seconds_until_auto_pause, false)
+    error_message = "seconds_until_auto_pause must be null or a whole number of seconds between 300 and 86400."
+  }
+}
+
 variable "max_capacity" {
   type        = number
   description = "Serverless v2 maximum capacity in ACUs (steps of 0.5, >= min_capacity)."

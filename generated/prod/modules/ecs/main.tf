@@ -107,9 +107,10 @@ resource "aws_ecs_cluster" "this" {
   }
 }
 
+# FARGATE_SPOT is registered so that a service (or a RunTask call) can ask for Spot capacity.
 resource "aws_ecs_cluster_capacity_providers" "this" {
   cluster_name       = aws_ecs_cluster.this.name
-  capacity_providers = ["FARGATE"]
+  capacity_providers = ["FARGATE", "FARGATE_SPOT"]
 
   default_capacity_provider_strategy {
     capacity_provider = "FARGATE"
@@ -134,7 +135,7 @@ resource "aws_ecs_task_definition" "this" {
 
   runtime_platform {
     operating_system_family = "LINUX"
-    cpu_architecture        = "X86_64"
+    cpu_architecture        = var.cpu_architecture
   }
 
   tags = {
@@ -160,10 +161,20 @@ resource "aws_ecs_service" "this" {
   task_definition = aws_ecs_task_definition.this.arn
   desired_count   = var.desired_count
 
-  # An explicit launch type keeps the service independent of the cluster's default capacity provider strategy,
-  # which stays in place for ad-hoc RunTask calls (migrations, one-off jobs).
-  launch_type      = "FARGATE"
+  # On-demand: an explicit launch type keeps the service independent of the cluster's default capacity
+  # provider strategy, which stays in place for ad-hoc RunTask calls (migrations, one-off jobs).
+  # Spot: a capacity provider strategy instead (the two are exclusive).
+  launch_type      = var.capacity_provider == "FARGATE" ? "FARGATE" : null
   platform_version = "LATEST"
+
+  dynamic "capacity_provider_strategy" {
+    for_each = var.capacity_provider == "FARGATE" ? [] : [var.capacity_provider]
+    content {
+      capacity_provider = capacity_provider_strategy.value
+      weight            = 1
+      base              = 0
+    }
+  }
 
   deployment_minimum_healthy_percent = var.deployment_minimum_healthy_percent
   deployment_maximum_percent         = var.deployment_maximum_percent

@@ -6,7 +6,7 @@
 # output, with a policy of their own.
 resource "aws_iam_role" "task" {
   name               = var.task_role_name
-  description        = "ECS task role of agent ${var.agent_name}: Bedrock inference and its own data access."
+  description        = "ECS task role of agent ${var.agent_name}: Bedrock inference; its own database access is attached to it."
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 
   tags = {
@@ -15,36 +15,33 @@ resource "aws_iam_role" "task" {
   }
 }
 
+# No database access here: each database agent's own policy (module database_bootstrap) grants the RDS Data API
+# with its own secret only; the bootstrap function's role alone reads the database's admin credentials.
 # Bedrock: the agent may invoke exactly the inference profile it is configured with, and the foundation model
-# behind it only through that profile. These two statements are the only Bedrock grants in the tree.
+# behind it only through that profile. These statements are the only Bedrock grants in the tree.
 data "aws_iam_policy_document" "task" {
-  source_policy_documents = [data.aws_iam_policy_document.database_access.json]
+  # One statement per grant AWS documents for the inference profile: the profile itself, and the
+  # foundation model behind it (wherever the profile may route; for a global profile also the
+  # Region-less model ARN with aws:RequestedRegion = "unspecified"), the latter only through the profile.
+  dynamic "statement" {
+    for_each = local.bedrock_statements
+    content {
+      sid    = statement.value.sid
+      effect = "Allow"
+      actions = [
+        "bedrock:InvokeModel",
+        "bedrock:InvokeModelWithResponseStream",
+      ]
+      resources = statement.value.resources
 
-  statement {
-    sid    = "InvokeInferenceProfile"
-    effect = "Allow"
-    actions = [
-      "bedrock:InvokeModel",
-      "bedrock:InvokeModelWithResponseStream",
-    ]
-    resources = [local.bedrock_inference_profile_arn]
-  }
-
-  statement {
-    # Required because the profile forwards the call to the model in one of the destination regions. The
-    # condition keeps these ARNs usable only through our profile, never as direct on-demand model calls.
-    sid    = "InvokeFoundationModelViaProfile"
-    effect = "Allow"
-    actions = [
-      "bedrock:InvokeModel",
-      "bedrock:InvokeModelWithResponseStream",
-    ]
-    resources = local.bedrock_foundation_model_arns
-
-    condition {
-      test     = "StringEquals"
-      variable = "bedrock:InferenceProfileArn"
-      values   = [local.bedrock_inference_profile_arn]
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = "StringEquals"
+          variable = condition.key
+          values   = [condition.value]
+        }
+      }
     }
   }
 }

@@ -1,0 +1,206 @@
+//! The database bootstrap: the SQL that creates each agent's schema, login role and grants (from the
+//! resolved [`AgentDatabase`]s), and the Lambda function that runs it through the RDS Data API, packed as
+//! a deterministic zip for `aws_s3_object.content_base64` (only the hashicorp/aws provider is available,
+//! so Terraform cannot build the zip itself).
+//!
+//! Pure functions; the SQL and the handler's source are rendered into the environment's Terraform so
+//! reviewers read them in PRs. It does not set passwords: the handler reads each agent's secret at run
+//! time ([`HANDLER_SOURCE`]).
+
+mod zip;
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::sections::agent_database::AgentDatabase;
+
+/// The Lambda handler, rendered into the tree and zipped as [`HANDLER_FILE`].
+pub const HANDLER_SOURCE: &str = include_str!("handler.py");
+/// The file name inside the zip; the function's handler is `bootstrap.handler`.
+pub const HANDLER_FILE: &str = "bootstrap.py";
+
+/// The bootstrap as the templates need it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bootstrap {
+    pub agents: Vec<AgentDatabase>,
+    /// One statement per line, with `--` comments; what the handler runs.
+    pub sql: String,
+    pub handler_source: String,
+    /// A stored (uncompressed) zip holding exactly [`HANDLER_SOURCE`], base64-encoded.
+    pub handler_zip_base64: String,
+    /// pgloader's options for an agent's SQLite migration (before the source and target URLs).
+    pub pgloader_arguments: Vec<String>,
+}
+
+/// How pgloader loads a SQLite file into an agent's schema: tables, primary, unique and foreign keys,
+/// (no `include drop`: existing tables make it fail instead of being replaced; and not `include no drop`,
+/// with which pgloader 3.6 creates no indexes, primary or foreign keys: tests/database.rs saw it)
+/// indexes and sequences created; stop at the first error; timestamps read as UTC and
+/// kept as `timestamptz`.
+pub const PGLOADER_ARGUMENTS: &[&str] = &[
+    "--on-error-stop",
+    "--with",
+    "create tables",
+    "--with",
+    "create indexes",
+    "--with",
+    "foreign keys",
+    "--with",
+    "reset sequences",
+    "--set",
+    "timezone='UTC'",
+    // SQLite keeps naive UTC text; timestamptz keeps the instant unambiguous for the agents.
+    "--cast",
+    "type timestamp to timestamptz",
+];
+
+impl Bootstrap {
+    pub fn new(database: &str, agents: Vec<AgentDatabase>) -> Self {
+        let zip = zip::stored(HANDLER_FILE, HANDLER_SOURCE.as_bytes());
+        Self {
+            sql: sql(database, &agents),
+            agents,
+            handler_source: HANDLER_SOURCE.to_string(),
+            handler_zip_base64: zip::base64(&zip),
+            pgloader_arguments: PGLOADER_ARGUMENTS.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// The bootstrap SQL for `database`: idempotent, one statement per line, safe to run on every apply.
+///
+/// Roles first (grants name them), then each agent's schema, then every pair of agents: the declared
+/// reads are granted, every other read revoked, so removing a read from agents.toml takes it away.
+/// Agents removed from agents.toml keep their role and schema (data is never dropped by a deploy).
+pub fn sql(database: &str, agents: &[AgentDatabase]) -> String {
+    let mut out = String::new();
+    let db = quote(database);
+    let line = |out: &mut String, s: &str| {
+        debug_assert!(!s.contains('\n') && !s.contains("${") && !s.contains("%{"));
+        out.push_str(s);
+        out.push('\n');
+    };
+    line(
+        &mut out,
+        "-- The database: only the agents' roles (and the master) may connect; nobody creates objects in public.",
+    );
+    line(&mut out, &format!("REVOKE ALL ON DATABASE {db} FROM PUBLIC;"));
+    line(&mut out, "REVOKE CREATE ON SCHEMA public FROM PUBLIC;");
+    for a in agents {
+        let role = &a.role;
+        let _ = writeln!(out, "-- Agent `{}`: login role {role}, no other rights.", a.agent);
+        line(
+            &mut out,
+            &format!(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role} LOGIN; END IF; END $$;"
+            ),
+        );
+        line(
+            &mut out,
+            &format!("ALTER ROLE {role} WITH LOGIN NOCREATEDB NOCREATEROLE;"),
+        );
+        // The master must be a member to create the schema for the role (PostgreSQL 15; 16 grants it itself).
+        line(&mut out, &format!("GRANT {role} TO CURRENT_USER;"));
+        // TEMPORARY: session-private tables (pgloader needs them); they are visible to no other session.
+        line(
+            &mut out,
+            &format!("GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role};"),
+        );
+        line(&mut out, &format!("ALTER ROLE {role} SET search_path = {};", a.schema));
+    }
+    for a in agents {
+        let (role, schema) = (&a.role, &a.schema);
+        let _ = writeln!(out, "-- Agent `{}`: schema {schema}, owned by {role}.", a.agent);
+        line(
+            &mut out,
+            &format!("CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role};"),
+        );
+        line(&mut out, &format!("ALTER SCHEMA {schema} OWNER TO {role};"));
+        line(&mut out, &format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC;"));
+    }
+    for owner in agents {
+        for reader in agents.iter().filter(|r| r.role != owner.role) {
+            let (schema, role, r) = (&owner.schema, &owner.role, &reader.role);
+            if reader.reads.contains(schema) {
+                let _ = writeln!(
+                    out,
+                    "-- `{}` reads `{}` (declared in agents.toml): SELECT only.",
+                    reader.agent, owner.agent
+                );
+                line(&mut out, &format!("GRANT USAGE ON SCHEMA {schema} TO {r};"));
+                line(
+                    &mut out,
+                    &format!("GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {r};"),
+                );
+                line(
+                    &mut out,
+                    &format!(
+                        "ALTER DEFAULT PRIVILEGES FOR ROLE {role} IN SCHEMA {schema} GRANT SELECT ON TABLES TO {r};"
+                    ),
+                );
+            } else {
+                let _ = writeln!(out, "-- `{}` does not read `{}`.", reader.agent, owner.agent);
+                line(&mut out, &format!("REVOKE ALL ON SCHEMA {schema} FROM {r};"));
+                line(
+                    &mut out,
+                    &format!("REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {r};"),
+                );
+                line(
+                    &mut out,
+                    &format!(
+                        "ALTER DEFAULT PRIVILEGES FOR ROLE {role} IN SCHEMA {schema} REVOKE ALL ON TABLES FROM {r};"
+                    ),
+                );
+            }
+            // Membership in another agent's role would carry all of its rights.
+            line(&mut out, &format!("REVOKE {role} FROM {r};"));
+        }
+    }
+    out
+}
+
+/// A PostgreSQL identifier in double quotes.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(name: &str, reads: &[&str]) -> AgentDatabase {
+        AgentDatabase {
+            agent: name.to_string(),
+            role: name.replace('-', "_"),
+            schema: name.replace('-', "_"),
+            reads: reads.iter().map(ToString::to_string).collect(),
+            password_version: 1,
+            sqlite_migration: false,
+        }
+    }
+
+    #[test]
+    fn adding_an_agent_leaves_every_other_agents_lines_as_they_were() {
+        let two = sql("db", &[agent("a", &[]), agent("b", &["a"])]);
+        let three = sql("db", &[agent("a", &[]), agent("b", &["a"]), agent("c", &[])]);
+        for l in two.lines() {
+            assert!(three.lines().any(|t| t == l), "{l} disappeared");
+        }
+        assert!(three.contains("CREATE SCHEMA IF NOT EXISTS c AUTHORIZATION c;"));
+    }
+
+    #[test]
+    fn statements_are_single_lines_without_template_sequences() {
+        let text = sql(
+            "db",
+            &[
+                agent("order-management", &[]),
+                agent("supervisor", &["order_management"]),
+            ],
+        );
+        assert!(!text.contains("${") && !text.contains("%{"));
+        assert!(text.lines().all(|l| l.starts_with("--") || l.ends_with(';')));
+        assert!(!HANDLER_SOURCE.contains("${") && !HANDLER_SOURCE.contains("%{"));
+    }
+}

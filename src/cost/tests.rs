@@ -1,0 +1,172 @@
+//! Every price line against a hand computation for one known configuration (the plan's dev sizing in
+//! us-east-1, the default usage), and how the estimate moves when counts, sizes and options change.
+
+use super::*;
+use crate::load::{Inputs, Overrides};
+use crate::model::Model;
+
+const AGENTS: &str = include_str!("../../environments/agents.toml");
+
+fn model(extra: &str) -> Model {
+    let env = format!("region = \"us-east-1\"\nsizing = \"dev\"\nimage_tag = \"1.0.0\"\n{extra}");
+    let inputs = Inputs::from_text("dev", &env, AGENTS, Overrides::default());
+    match crate::validate_spec(&inputs) {
+        Ok((model, _)) => model,
+        Err(d) => panic!("{}", d.render(crate::diag::Style::Plain)),
+    }
+}
+
+fn line<'a>(e: &'a Estimate, item: &str) -> &'a Line {
+    let found: Vec<&Line> = e.lines.iter().filter(|l| l.item.contains(item)).collect();
+    assert_eq!(found.len(), 1, "{item:?} matches {} lines", found.len());
+    found[0]
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+#[test]
+fn every_line_matches_a_hand_computation() {
+    let e = estimate(&model("")).unwrap();
+    assert_eq!(e.region, "us-east-1");
+    // (line, monthly USD worked out by hand from us-east-1's list prices)
+    let mut expected: Vec<(String, f64)> = Vec::new();
+    for agent in [
+        "supervisor",
+        "order-management",
+        "product-recommendation",
+        "personalization",
+        "troubleshooting",
+    ] {
+        // 1 task × 0.5 vCPU × 730 h × $0.04048, and 1 task × 1 GB × 730 h × $0.004445.
+        expected.push((format!("{agent}: 1 task(s), on-demand x86_64, 0.5 vCPU"), 14.7752));
+        expected.push((format!("{agent}: 1 task(s), on-demand x86_64, 1 GB"), 3.244_85));
+    }
+    for (item, usd) in [
+        ("NAT gateways (1)", 32.85),                     // 730 h × $0.045
+        ("NAT data processed", 0.9),                     // 20 GB × $0.045
+        ("public IPv4: 1 NAT + 2 load balancer", 10.95), // 3 × 730 h × $0.005
+        ("data out to the internet", 0.9),               // 10 GB × $0.09
+        ("Application Load Balancer", 16.425),           // 730 h × $0.0225
+        ("load balancer capacity units", 2.92),          // 0.5 LCU × 730 h × $0.008
+        ("WAF web ACL", 5.0),
+        ("WAF rules (5)", 5.0),                        // 5 × $1
+        ("WAF requests", 0.6),                         // 1 million × $0.60
+        ("1 instance(s) at 0.5 ACU, always on", 43.8), // 0.5 ACU × 730 h × $0.12
+        ("storage (aurora_storage_gb)", 1.0),          // 10 GB × $0.10
+        ("I/O requests", 1.0),                         // 5 million × $0.20
+        ("AWS Backup recovery points", 0.21),          // 10 GB × $0.021
+        ("log ingestion: agents", 2.5),                // 5 GB × $0.50
+        ("log ingestion: VPC flow logs", 1.0),         // 2 GB × $0.50
+        ("log storage", 0.88),                         // (5 GB × 30/30 + 2 GB × 365/30) × $0.03
+        ("alarms (28)", 2.8),                          // (3 + 5 × 4 + 5 running) × $0.10
+        ("custom metrics", 25.8),                      // (5 × 17 + 1) × $0.30
+        ("Secrets Manager secrets (2)", 0.8),          // 2 × $0.40
+        ("Secrets Manager API calls", 0.05),           // 10,000 calls × $0.05 / 10k
+        ("KMS customer-managed key", 1.0),
+        ("KMS requests", 0.3),  // 100,000 × $0.03 / 10k
+        ("image storage", 0.5), // 5 GB × $0.10
+    ] {
+        expected.push((item.to_string(), usd));
+    }
+    assert_eq!(e.lines.len(), expected.len(), "every line is checked: {:#?}", e.lines);
+    for (item, usd) in &expected {
+        let l = line(&e, item);
+        assert!(close(l.monthly, *usd), "{item}: {} ≠ {usd}", l.monthly);
+        assert!(close(l.monthly, l.quantity * l.unit_price));
+    }
+    let total: f64 = expected.iter().map(|(_, usd)| usd).sum();
+    assert!(close(e.total, total), "{} ≠ {total}", e.total);
+    // Endpoints: 6 services × 2 AZs × 730 h × $0.01 = $87.60 a month, saving $0.045 − $0.01 per GB.
+    assert!(close(e.endpoint_break_even_gb, 87.6 / 0.035));
+}
+
+#[test]
+fn the_estimate_grows_with_counts_and_sizes() {
+    let base = estimate(&model("")).unwrap();
+    let compute = |e: &Estimate| e.subtotal("Compute (ECS Fargate)");
+    // Twice the tasks: twice the compute.
+    let two = estimate(&model("[agents.supervisor]\ndesired_count = 2\nmax_count = 4\n")).unwrap();
+    assert!(close(compute(&two) - compute(&base), 14.7752 + 3.244_85));
+    // A bigger task: 1 vCPU / 2 GB instead of 0.5 / 1.
+    let big = estimate(&model("[agents.supervisor]\ncpu = 1024\nmemory = 2048\n")).unwrap();
+    assert!(close(compute(&big) - compute(&base), 14.7752 + 3.244_85));
+    // A NAT gateway per AZ: one more gateway and one more public IP, all month.
+    let per_az = estimate(&model("[network]\nnat = \"per-az\"\n")).unwrap();
+    assert!(close(per_az.total - base.total, 730.0 * 0.045 + 730.0 * 0.005));
+    // A reader: one more 0.5-ACU instance.
+    let reader = estimate(&model("[database]\ninstances = 2\n")).unwrap();
+    assert!(close(reader.total - base.total, 43.8));
+    // A third AZ: one more load balancer IP.
+    let three = estimate(&model("[network]\naz_count = 3\n")).unwrap();
+    assert!(close(three.total - base.total, 730.0 * 0.005));
+    // More requests: more WAF requests.
+    let busy = estimate(&model("[cost]\nrequests_per_month = 3000000\n")).unwrap();
+    assert!(close(busy.total - base.total, 2.0 * 0.6));
+}
+
+#[test]
+fn spot_and_graviton_use_their_own_prices() {
+    let spot = estimate(&model("[compute]\ncapacity = \"spot\"\n")).unwrap();
+    let l = line(&spot, "supervisor: 1 task(s), Spot x86_64, 0.5 vCPU");
+    assert!(close(l.monthly, 0.5 * 730.0 * 0.012_144));
+    let arm = estimate(&model("[agents.supervisor]\narchitecture = \"arm64\"\n")).unwrap();
+    let l = line(&arm, "supervisor: 1 task(s), on-demand ARM64, 1 GB");
+    assert!(close(l.monthly, 730.0 * 0.003_56));
+    assert!(spot.total < arm.total && arm.total < estimate(&model("")).unwrap().total);
+}
+
+#[test]
+fn endpoints_carry_the_nat_traffic() {
+    let e = estimate(&model("[network]\nvpc_endpoints = true\n")).unwrap();
+    assert!(close(line(&e, "NAT data processed").monthly, 0.0));
+    assert!(close(
+        line(&e, "interface endpoints (6 services × 2 AZs)").monthly,
+        87.6
+    ));
+    assert!(close(line(&e, "interface endpoint data").monthly, 20.0 * 0.01));
+}
+
+#[test]
+fn a_database_that_pauses_is_priced_for_its_active_hours_only() {
+    let mut m = model("[cost]\naurora_active_hours = 100\n");
+    m.database.min_acu = 0.0;
+    let e = estimate(&m).unwrap();
+    let l = line(&e, "paused when idle");
+    // At least 0.5 ACU while it runs: 0.5 × 100 h × $0.12.
+    assert!(close(l.monthly, 6.0), "{}", l.monthly);
+}
+
+#[test]
+fn a_region_without_prices_is_an_error_naming_the_priced_ones() {
+    let mut m = model("");
+    m.region = "sa-east-1".to_string();
+    let err = estimate(&m).unwrap_err();
+    assert!(
+        err.contains("sa-east-1") && err.contains("us-east-1, us-east-2, eu-west-1, ap-northeast-1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_waf_rule_count_is_the_templates() {
+    let waf = include_str!("../../modules/alb/waf.tf");
+    assert_eq!(waf.matches("\n  rule {").count(), WAF_RULES as usize);
+}
+
+#[test]
+fn the_diff_line_shows_before_after_and_delta() {
+    let e = estimate(&model("")).unwrap();
+    let line = render_change(Some(e.total - 10.0), &e);
+    assert_eq!(
+        line,
+        format!(
+            "monthly cost: {} → {} (+$10.00)\n",
+            money(e.total - 10.0),
+            money(e.total)
+        )
+    );
+    assert!(render_change(Some(e.total + 5.0), &e).ends_with("(-$5.00)\n"));
+    assert!(render_change(None, &e).ends_with("(new)\n"));
+}

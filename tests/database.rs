@@ -1,0 +1,605 @@
+//! Per-agent data isolation, proven on a real PostgreSQL 15 (issue 11): the bootstrap SQL and the Lambda
+//! handler exactly as rendered into generated/dev run against a fresh server, twice; then every agent's
+//! role is tried against every schema. Also: the code zip holds exactly the rendered handler.
+//!
+//! The handler runs under python3 with `tests/database/boto3.py` standing in for boto3: its Data API runs
+//! each statement with psql as the secret's user, the way the RDS Data API does. What this does not
+//! prove: the IAM side (tests/inventory.rs and the rendered policies) and AWS's own Data API.
+
+#[path = "database/postgres.rs"]
+mod postgres;
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use postgres::Postgres;
+use tfgen::sections::agent_database::AgentDatabase;
+
+const MASTER: &str = "multi_agent_admin";
+const MASTER_PASSWORD: &str = "MasterPassword0123456789abcdefXYZ";
+const DB: &str = "multi_agent";
+
+/// The value of heredoc `<<MARK` in `text` (the lines between the marker lines, with the last newline).
+fn heredoc<'a>(text: &'a str, mark: &str) -> &'a str {
+    let open = format!("<<{mark}\n");
+    let start = text.find(&open).unwrap_or_else(|| panic!("no <<{mark}")) + open.len();
+    // The closing marker may be indented (HCL allows it; tfgen's formatter indents it).
+    let mut end = start;
+    for line in text[start..].split_inclusive('\n') {
+        if line.trim() == mark {
+            return &text[start..end];
+        }
+        end += line.len();
+    }
+    panic!("<<{mark} is not closed")
+}
+
+/// The `handler_zip_base64 = "..."` string of database.tf.
+fn zip_base64(text: &str) -> &str {
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("handler_zip_base64"))
+        .unwrap();
+    line.split('"').nth(1).unwrap()
+}
+
+struct Rendered {
+    database_tf: String,
+    agents: Vec<AgentDatabase>,
+}
+
+fn rendered() -> Rendered {
+    let compiled = tfgen::compile(&support::inputs("dev")).unwrap();
+    Rendered {
+        database_tf: compiled.tree.files["database.tf"].clone(),
+        agents: compiled.model.bootstrap.agents,
+    }
+}
+
+fn python(script: &str, envs: &[(&str, &Path)]) -> String {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", script]);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("python3");
+    assert!(
+        out.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_code_zip_holds_exactly_the_rendered_handler() {
+    let r = rendered();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("handler.py"), heredoc(&r.database_tf, "PYTHON")).unwrap();
+    std::fs::write(dir.path().join("zip.b64"), zip_base64(&r.database_tf)).unwrap();
+    let out = python(
+        "import base64, io, os, zipfile\n\
+         d = os.environ['DIR']\n\
+         z = zipfile.ZipFile(io.BytesIO(base64.b64decode(open(d + '/zip.b64').read(), validate=True)))\n\
+         assert z.testzip() is None\n\
+         [info] = z.infolist()\n\
+         assert info.filename == 'bootstrap.py' and info.compress_type == zipfile.ZIP_STORED, info\n\
+         assert (info.external_attr >> 16) == 0o100644, oct(info.external_attr >> 16)\n\
+         assert z.read(info) == open(d + '/handler.py', 'rb').read()\n\
+         compile(z.read(info), 'bootstrap.py', 'exec')\n\
+         print('ok')",
+        &[("DIR", dir.path())],
+    );
+    assert_eq!(out.trim(), "ok");
+}
+
+fn password(seed: usize) -> String {
+    // 40 letters and digits, like the ephemeral aws_secretsmanager_random_password the module generates.
+    (0..40)
+        .map(|i| {
+            char::from(b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"[(seed * 31 + i * 17 + i * i) % 56])
+        })
+        .collect()
+}
+
+/// Runs the rendered handler with the stub boto3 against `pg`, as the bootstrap Lambda would.
+fn run_bootstrap(pg: &Postgres, r: &Rendered, secrets: &BTreeMap<String, String>, work: &Path) -> String {
+    let arn = |name: &str| format!("arn:aws:secretsmanager:eu-west-1:123456789012:secret:{name}");
+    let mut all = serde_json::Map::new();
+    all.insert(
+        arn(MASTER),
+        serde_json::json!({"username": MASTER, "password": MASTER_PASSWORD})
+            .to_string()
+            .into(),
+    );
+    let mut agents = serde_json::Map::new();
+    for a in &r.agents {
+        let value =
+            serde_json::json!({"engine": "postgres", "username": a.role, "password": secrets[&a.role], "dbname": DB});
+        all.insert(arn(&a.role), value.to_string().into());
+        agents.insert(
+            a.role.clone(),
+            serde_json::json!({"secret_arn": arn(&a.role), "password_version": a.password_version}),
+        );
+    }
+    let event = serde_json::json!({
+        "cluster_arn": "arn:aws:rds:eu-west-1:123456789012:cluster:dev-multi-agent",
+        "master_secret_arn": arn(MASTER),
+        "database": DB,
+        "sql": heredoc(&r.database_tf, "SQL"),
+        "agents": agents,
+    });
+    std::fs::write(work.join("secrets.json"), serde_json::Value::Object(all).to_string()).unwrap();
+    std::fs::write(work.join("event.json"), event.to_string()).unwrap();
+    std::fs::create_dir_all(work.join("code")).unwrap();
+    std::fs::write(work.join("code/bootstrap.py"), heredoc(&r.database_tf, "PYTHON")).unwrap();
+    std::fs::copy(
+        support::root().join("tests/database/boto3.py"),
+        work.join("code/boto3.py"),
+    )
+    .unwrap();
+    python(
+        "import json, os, sys\n\
+         sys.path.insert(0, os.environ['WORK'] + '/code')\n\
+         import bootstrap\n\
+         print(json.dumps(bootstrap.handler(json.load(open(os.environ['WORK'] + '/event.json')), None)))",
+        &[
+            ("WORK", work),
+            ("STUB_SECRETS", &work.join("secrets.json")),
+            ("STUB_LOG", &work.join("statements.log")),
+            ("STUB_PGHOST", pg.socket_dir()),
+        ],
+    )
+}
+
+/// The server as Aurora leaves it: a master with CREATEROLE and CREATEDB but no superuser, owning the
+/// database, with objects of its own that no agent may touch.
+fn aurora_like() -> Postgres {
+    let pg = Postgres::start();
+    pg.ok(
+        "postgres",
+        None,
+        "postgres",
+        &format!("CREATE ROLE {MASTER} LOGIN CREATEROLE CREATEDB NOSUPERUSER PASSWORD '{MASTER_PASSWORD}'"),
+    );
+    pg.ok(
+        "postgres",
+        None,
+        "postgres",
+        &format!("CREATE DATABASE {DB} OWNER {MASTER}"),
+    );
+    // As on a fresh cluster: PUBLIC may connect and use public until the bootstrap says otherwise.
+    pg.ok(MASTER, Some(MASTER_PASSWORD), DB,
+        "CREATE TABLE public.master_notes (id int PRIMARY KEY, body text); INSERT INTO public.master_notes VALUES (1, 'master'); \
+         CREATE SCHEMA admin_only; CREATE TABLE admin_only.settings (k text PRIMARY KEY, v text);");
+    pg
+}
+
+#[test]
+fn bootstrap_isolates_every_agent_and_is_idempotent() {
+    let started = std::time::Instant::now();
+    let r = rendered();
+    assert!(r.agents.len() >= 2, "dev declares database agents");
+    let pg = aurora_like();
+    let work = tempfile::tempdir().unwrap();
+    let secrets: BTreeMap<String, String> = r
+        .agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.role.clone(), password(i)))
+        .collect();
+
+    let first = run_bootstrap(&pg, &r, &secrets, work.path());
+    assert!(first.contains("\"passwords_set\""), "{first}");
+    // Each agent logs in with the password from its own secret, and creates a table in its own schema
+    // without naming it (its search_path), before the second run: the grants must cover existing tables.
+    for a in &r.agents {
+        let p = Some(secrets[&a.role].as_str());
+        pg.ok(
+            &a.role,
+            p,
+            DB,
+            "CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'ü→✓')",
+        );
+        let at = pg.ok(
+            &a.role,
+            p,
+            DB,
+            "SELECT schemaname FROM pg_tables WHERE tablename = 'notes' AND tableowner = current_user",
+        );
+        assert_eq!(at.trim(), a.schema);
+    }
+    let before = pg.catalog_dump(DB);
+    let second = run_bootstrap(&pg, &r, &secrets, work.path());
+    assert_eq!(first, second);
+    assert_eq!(before, pg.catalog_dump(DB), "the second bootstrap changed the catalog");
+
+    // No password reached the server in clear: only SCRAM verifiers (the cluster logs DDL).
+    let log = std::fs::read_to_string(work.path().join("statements.log")).unwrap();
+    for (role, secret) in &secrets {
+        assert!(!log.contains(secret.as_str()), "{role}'s password was sent in clear");
+    }
+    assert!(log.contains("WITH PASSWORD 'SCRAM-SHA-256$4096:"));
+
+    for a in &r.agents {
+        let (role, p) = (a.role.as_str(), Some(secrets[&a.role].as_str()));
+        let refused = |sql: &str| {
+            let out = pg.psql(role, p, DB, sql);
+            assert!(!out.status.success(), "{role} may run `{sql}`");
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(
+                err.contains("permission denied") || err.contains("must be") || err.contains("not allowed"),
+                "{role}: `{sql}`: {err}"
+            );
+        };
+        // Its own schema: create, read, write.
+        pg.ok(
+            role,
+            p,
+            DB,
+            &format!(
+                "CREATE TABLE {0}.own (id int); INSERT INTO {0}.own VALUES (1); UPDATE {0}.own SET id = 2; \
+             DELETE FROM {0}.own; CREATE INDEX ON {0}.notes (body); DROP TABLE {0}.own",
+                a.schema
+            ),
+        );
+        assert_eq!(pg.ok(role, p, DB, "SELECT body FROM notes").trim(), "ü→✓");
+        // Every other agent's schema: read exactly when declared, never write.
+        for other in r.agents.iter().filter(|o| o.role != a.role) {
+            let s = &other.schema;
+            if a.reads.contains(s) {
+                assert_eq!(
+                    pg.ok(role, p, DB, &format!("SELECT count(*) FROM {s}.notes")).trim(),
+                    "1"
+                );
+            } else {
+                refused(&format!("SELECT count(*) FROM {s}.notes"));
+            }
+            refused(&format!("INSERT INTO {s}.notes VALUES (2, 'x')"));
+            refused(&format!("UPDATE {s}.notes SET body = 'x'"));
+            refused(&format!("CREATE TABLE {s}.intruder (id int)"));
+            refused(&format!("DROP TABLE {s}.notes"));
+            refused(&format!("SET ROLE {}", other.role));
+        }
+        // Nothing else: roles, databases, schemas, the public schema, the master's objects.
+        refused("CREATE ROLE intruder LOGIN");
+        refused("CREATE DATABASE intruder");
+        refused("CREATE SCHEMA intruder");
+        refused("CREATE TABLE public.intruder (id int)");
+        refused("SELECT * FROM public.master_notes");
+        refused("SELECT * FROM admin_only.settings");
+        refused(&format!("SET ROLE {MASTER}"));
+        refused(&format!("ALTER ROLE {role} CREATEROLE"));
+        // And only with its own password.
+        assert!(
+            !pg.psql(role, Some("wrong-password-0123456789abcdefghij"), DB, "SELECT 1")
+                .status
+                .success()
+        );
+    }
+    // Agents without [agent.database] have no role at all.
+    let agents_toml = std::fs::read_to_string(support::root().join("environments/agents.toml")).unwrap();
+    let roles = pg.ok(
+        "postgres",
+        None,
+        DB,
+        "SELECT string_agg(rolname, ',') FROM pg_roles WHERE rolcanlogin",
+    );
+    assert!(
+        agents_toml.contains("name = \"troubleshooting\"") && !roles.contains("troubleshooting"),
+        "{roles}"
+    );
+    eprintln!("bootstrap isolation on PostgreSQL 15: {:.1?}", started.elapsed());
+}
+
+/// `pgloader_arguments` of the rendered migration module, as the task definition passes them to pgloader.
+fn pgloader_arguments(database_tf: &str) -> Vec<String> {
+    let body: hcl::Body = hcl::from_str(database_tf).unwrap();
+    let module = body
+        .blocks()
+        .find(|b| {
+            b.identifier() == "module"
+                && b.labels()
+                    .first()
+                    .is_some_and(|l| l.as_str() == "database_migration_order_management")
+        })
+        .expect("order-management's migration module is rendered");
+    let attr = module
+        .body()
+        .attributes()
+        .find(|a| a.key() == "pgloader_arguments")
+        .unwrap();
+    let hcl::Expression::Array(items) = attr.expr() else {
+        panic!("not a list")
+    };
+    items
+        .iter()
+        .map(|e| match e {
+            hcl::Expression::String(s) => s.clone(),
+            other => panic!("not a string: {other:?}"),
+        })
+        .collect()
+}
+
+/// Per table: row count and an MD5 over every row in primary-key order, each value in one canonical text
+/// form (NULL as `\N`, numbers to 2 decimals where money, timestamps as `YYYY-MM-DD HH:MM:SS` in UTC).
+const CHECKSUM: &str = r#"
+import hashlib, json, os, sqlite3, subprocess, sys
+TABLES = {
+    "customers": ["id", "email", "full_name", "phone", "loyalty_points", "created_at"],
+    "orders": ["id", "customer_id", "status", "total", "notes", "placed_at", "cancelled_at"],
+    "order_items": ["id", "order_id", "sku", "description", "quantity", "unit_price"],
+    "shipments": ["id", "order_id", "carrier", "tracking_number", "shipped_at", "delivered_at"],
+}
+MONEY = {"total", "unit_price"}
+TIMES = {"created_at", "placed_at", "cancelled_at", "shipped_at", "delivered_at"}
+def canon(col, v):
+    if v is None: return "\\N"
+    if col in MONEY: return "%.2f" % float(v)
+    return str(v)
+def digest(rows):
+    h = hashlib.md5()
+    for row in rows: h.update(("\t".join(row) + "\n").encode())
+    return len(rows), h.hexdigest()
+out = {}
+lite = sqlite3.connect(os.environ["SQLITE"])
+for t, cols in TABLES.items():
+    rows = [[canon(c, v) for c, v in zip(cols, r)] for r in lite.execute("SELECT %s FROM %s ORDER BY id" % (", ".join(cols), t))]
+    sel = ", ".join("to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')" % c if c in TIMES else ("to_char(%s, 'FM999999990.00')" % c if c in MONEY else c + "::text") for c in cols)
+    sql = "COPY (SELECT %s FROM order_management.%s AS t ORDER BY t.id) TO STDOUT" % (sel, t)
+    pg = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-h", os.environ["PGHOST"], "-p", "5432", "-U", os.environ["PGUSER"], "-d", os.environ["PGDATABASE"], "-c", sql], capture_output=True, text=True, check=True)
+    pg_rows = [line.split("\t") for line in pg.stdout.splitlines()]
+    out[t] = {"sqlite": digest(rows), "postgres": digest(pg_rows)}
+    diff = [(a, b) for a, b in zip(rows, pg_rows) if a != b]
+    if diff: out[t]["first_difference"] = diff[0]
+print(json.dumps(out))
+"#;
+
+#[test]
+fn sqlite_order_management_db_migrates_with_pgloader() {
+    postgres::ensure_debian_packages(&[("/usr/bin/pgloader", "pgloader")]);
+    let started = std::time::Instant::now();
+    let r = rendered();
+    let pg = aurora_like();
+    let work = tempfile::tempdir().unwrap();
+    let secrets: BTreeMap<String, String> = r
+        .agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.role.clone(), password(i)))
+        .collect();
+    run_bootstrap(&pg, &r, &secrets, work.path());
+    let om = secrets["order_management"].as_str();
+
+    let db_file = work.path().join("order_management.db");
+    let build = support::root().join("tests/database/build_order_management.py");
+    let out = Command::new("python3").arg(&build).arg(&db_file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // As the ECS task runs it: the rendered options, then the source and the agent's own login.
+    let target = format!(
+        "postgresql://order_management@unix:{}:5432/{DB}",
+        pg.socket_dir().display()
+    );
+    let load = Command::new("pgloader")
+        .args(pgloader_arguments(&r.database_tf))
+        .arg(format!("sqlite://{}", db_file.display()))
+        .arg(&target)
+        .env("PGPASSWORD", om)
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&load.stdout),
+        String::from_utf8_lossy(&load.stderr)
+    );
+    assert!(load.status.success(), "pgloader failed:\n{report}");
+
+    // Types mapped, keys and indexes created, all owned by the agent, in its schema.
+    let columns = pg.ok(
+        "postgres",
+        None,
+        DB,
+        "SELECT table_name || '.' || column_name || ' ' || data_type FROM information_schema.columns \
+        WHERE table_schema = 'order_management' AND table_name <> 'notes' ORDER BY 1",
+    );
+    for expected in [
+        "orders.id bigint",
+        "orders.customer_id bigint",
+        "orders.total numeric",
+        "orders.placed_at timestamp with time zone",
+        "orders.cancelled_at timestamp with time zone",
+        "customers.full_name text",
+        "shipments.delivered_at timestamp with time zone",
+    ] {
+        assert!(columns.lines().any(|l| l == expected), "no `{expected}` in:\n{columns}");
+    }
+    let owners = pg.ok("postgres", None, DB, "SELECT DISTINCT schemaname || ' ' || tableowner FROM pg_tables WHERE tablename IN ('customers', 'orders', 'order_items', 'shipments')");
+    assert_eq!(owners.trim(), "order_management order_management");
+    let constraints = pg.ok(
+        "postgres",
+        None,
+        DB,
+        "SELECT conrelid::regclass::text || ' ' || contype::text || ' ' || conname FROM pg_constraint \
+        WHERE connamespace = 'order_management'::regnamespace ORDER BY 1",
+    );
+    let count = |kind: &str| {
+        constraints
+            .lines()
+            .filter(|l| !l.contains("notes") && l.split(' ').nth(1) == Some(kind))
+            .count()
+    };
+    assert_eq!(
+        (count("p"), count("f")),
+        (4, 3),
+        "primary and foreign keys:\n{constraints}\n{report}\n{}",
+        pg.ok(
+            "postgres",
+            None,
+            DB,
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'order_management'"
+        )
+    );
+    let indexes = pg.ok(
+        "postgres",
+        None,
+        DB,
+        "SELECT indexname FROM pg_indexes WHERE schemaname = 'order_management' ORDER BY 1",
+    );
+    for i in [
+        "orders_customer_id",
+        "orders_status_placed_at",
+        "order_items_order_id",
+        "shipments_order_id",
+    ] {
+        assert!(indexes.lines().any(|l| l.contains(i)), "no index {i}: {indexes}");
+    }
+    // The foreign keys hold: an orphan order is refused.
+    assert!(
+        !pg.psql(
+            "order_management",
+            Some(om),
+            DB,
+            "INSERT INTO orders (id, customer_id, status, total, placed_at) VALUES (999999, 999999, 'paid', 1, now())"
+        )
+        .status
+        .success()
+    );
+
+    // Row counts and content checksums, table by table.
+    let sums = python(
+        CHECKSUM,
+        &[
+            ("SQLITE", &db_file),
+            ("PGHOST", pg.socket_dir()),
+            ("PGUSER", Path::new("postgres")),
+            ("PGDATABASE", Path::new(DB)),
+        ],
+    );
+    let parsed: serde_json::Value = serde_json::from_str(&sums).unwrap();
+    let mut total = 0;
+    for (table, v) in parsed.as_object().unwrap() {
+        assert_eq!(v["sqlite"], v["postgres"], "{table} differs after the migration: {v}");
+        total += v["sqlite"][0].as_u64().unwrap();
+    }
+    assert!(total > 10_000, "{total} rows");
+    // The supervisor reads the migrated orders (declared); troubleshooting has no role at all.
+    let supervisor = secrets["supervisor"].as_str();
+    assert_eq!(
+        pg.ok(
+            "supervisor",
+            Some(supervisor),
+            DB,
+            "SELECT count(*) FROM order_management.orders"
+        )
+        .trim(),
+        "3500"
+    );
+    eprintln!(
+        "pgloader migration of {total} rows on PostgreSQL 15: {:.1?}",
+        started.elapsed()
+    );
+}
+
+/// From the rendered tree (dev and prod): the master secret's ARN reaches only the bootstrap module, whose
+/// only policy naming it belongs to the bootstrap function's role (trusted by Lambda alone). The IAM and
+/// ECS modules, and what the root passes them, never name it. Each agent's policy is attached to its own task
+/// role, and the migration task runs in its agent's security group. The emulator checks the applied policies.
+#[test]
+fn no_agent_role_can_read_the_master_secret() {
+    for env in ["dev", "prod"] {
+        let tree = support::compile(&support::inputs(env));
+        let body: hcl::Body = hcl::from_str(&tree.files["main.tf"]).unwrap();
+        for block in body.blocks().filter(|b| b.identifier() == "module") {
+            let name = block.labels()[0].as_str();
+            let text = hcl::to_string(block.body()).unwrap();
+            assert!(
+                !text.contains("master_user_secret"),
+                "{env}: module {name} is given the master secret"
+            );
+        }
+        // Each database agent's policy goes to that agent's own task role, and to no shared one.
+        let database: hcl::Body = hcl::from_str(&tree.files["database.tf"]).unwrap();
+        let call = database
+            .blocks()
+            .find(|b| b.identifier() == "module" && b.labels()[0].as_str() == "database_bootstrap")
+            .unwrap();
+        let roles = call
+            .body()
+            .attributes()
+            .find(|a| a.key() == "agent_role_names")
+            .map(|a| hcl::format::to_string(a.expr()).unwrap())
+            .unwrap();
+        let agents = call.body().attributes().find(|a| a.key() == "agents").unwrap();
+        let hcl::Expression::Object(agents) = agents.expr() else {
+            panic!("{env}: agents is not an object")
+        };
+        assert!(!agents.is_empty(), "{env}");
+        assert_eq!(roles.matches("task_role_name").count(), agents.len(), "{env}: {roles}");
+        for key in agents.keys() {
+            let agent = hcl::format::to_string(key).unwrap();
+            let agent = agent.trim_matches('"');
+            assert!(
+                roles.contains(&format!("\"{agent}\" = module.iam[\"{agent}\"].task_role_name")),
+                "{env}: {agent}'s policy is not on its own task role: {roles}"
+            );
+        }
+        // The migration task runs in its agent's own security group, the one that reaches the database port.
+        assert!(
+            tree.files["outputs.tf"]
+                .contains("security_group      = module.networking.agent_security_group_ids[\"order-management\"]"),
+            "{env}: the migration task is not in order-management's security group"
+        );
+        for (path, text) in &tree.files {
+            if path.starts_with("modules/iam/") || path.starts_with("modules/ecs/") {
+                assert!(!text.contains("master"), "{env}: {path} mentions the master secret");
+            }
+        }
+        let iam = &tree.files["modules/database_bootstrap/iam.tf"];
+        let body: hcl::Body = hcl::from_str(iam).unwrap();
+        let naming: Vec<String> = body
+            .blocks()
+            .filter(|b| hcl::to_string(b.body()).unwrap().contains("master_secret_arn"))
+            .map(|b| {
+                b.labels()
+                    .iter()
+                    .map(|l| l.as_str().to_string())
+                    .collect::<Vec<_>>()
+                    .join(".")
+            })
+            .collect();
+        assert_eq!(naming, ["aws_iam_policy_document.bootstrap"], "{env}");
+        let role_policy = body
+            .blocks()
+            .find(|b| {
+                b.labels().iter().any(|l| l.as_str() == "bootstrap")
+                    && b.identifier() == "resource"
+                    && b.labels()[0].as_str() == "aws_iam_role_policy"
+            })
+            .unwrap();
+        assert!(
+            hcl::to_string(role_policy.body())
+                .unwrap()
+                .contains("aws_iam_role.bootstrap")
+        );
+        let assume = body
+            .blocks()
+            .find(|b| b.labels().iter().any(|l| l.as_str() == "bootstrap_assume"))
+            .unwrap();
+        let trust = hcl::to_string(assume.body()).unwrap();
+        assert!(
+            trust.contains("lambda.amazonaws.com") && !trust.contains("ecs-tasks"),
+            "{env}: {trust}"
+        );
+        // Each agent's policy names its own secret only.
+        let agent = body
+            .blocks()
+            .find(|b| b.labels().iter().any(|l| l.as_str() == "agent_database") && b.identifier() == "data")
+            .unwrap();
+        let text = hcl::to_string(agent.body()).unwrap();
+        assert!(text.contains("each.key") && !text.contains("master"), "{env}");
+    }
+}
