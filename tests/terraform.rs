@@ -148,6 +148,38 @@ fn force_new_table_covers_generated_types_and_matches_the_provider_schema() {
         }
     }
     assert!(unknown.is_empty(), "not in the provider's schema: {unknown:?}");
+
+    // The write-only table is exactly the schema's `write_only` attributes of those types.
+    fn write_only(block: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+        if let Some(attrs) = block["attributes"].as_object() {
+            for (name, a) in attrs {
+                if a["write_only"] == true {
+                    out.push(format!("{prefix}{name}"));
+                }
+            }
+        }
+        if let Some(blocks) = block["block_types"].as_object() {
+            for (name, b) in blocks {
+                write_only(&b["block"], &format!("{prefix}{name}."), out);
+            }
+        }
+    }
+    let mut in_schema = Vec::new();
+    for (rtype, _) in FORCE_NEW {
+        let mut found = Vec::new();
+        write_only(&resources[rtype]["block"], "", &mut found);
+        in_schema.extend(found.into_iter().map(|a| format!("{rtype}.{a}")));
+    }
+    let mut listed: Vec<String> = tfgen::aws::provider::WRITE_ONLY
+        .iter()
+        .map(|(t, a)| format!("{t}.{a}"))
+        .collect();
+    in_schema.sort();
+    listed.sort();
+    assert_eq!(
+        listed, in_schema,
+        "WRITE_ONLY differs from the provider's write-only attributes"
+    );
 }
 
 /// Any sensible environment name works with the plan's five agents: `staging`, `qa-eu-west-1` and the

@@ -1,5 +1,6 @@
 //! What the AWS provider (hashicorp/aws 5.100.0) does with each resource type tfgen generates: which
-//! attributes force a replacement when they change. It holds no other provider facts.
+//! attributes force a replacement when they change, and which are write-only (never compared by a
+//! plan). It holds no other provider facts.
 //!
 //! Source: the provider's resource schemas at tag v5.100.0: `ForceNew: true` in SDKv2 schemas and
 //! `RequiresReplace` plan modifiers in Plugin Framework resources (attributes of a force-new nested block
@@ -13,7 +14,7 @@
 /// Resource type → attribute paths whose change replaces the resource. A path names a top-level argument
 /// (`name`) or a nested block or its argument (`encryption_configuration`, `runtime_platform.cpu_architecture`);
 /// a block's path covers everything inside it.
-pub const FORCE_NEW: [(&str, &[&str]); 64] = [
+pub const FORCE_NEW: [(&str, &[&str]); 65] = [
     (
         "aws_appautoscaling_policy",
         &["name", "resource_id", "scalable_dimension", "service_namespace"],
@@ -132,7 +133,12 @@ pub const FORCE_NEW: [(&str, &[&str]); 64] = [
         ],
     ),
     ("aws_lambda_function", &["function_name"]),
-    ("aws_lambda_invocation", &["function_name", "qualifier", "triggers"]),
+    // `input` is force-new through a CustomizeDiff (customizeDiffInputChangeWithCreateOnlyScope) while
+    // `lifecycle_scope` is CREATE_ONLY, its default, which tfgen's bootstrap keeps.
+    (
+        "aws_lambda_invocation",
+        &["function_name", "input", "qualifier", "triggers"],
+    ),
     ("aws_lb", &["internal", "load_balancer_type", "name", "name_prefix"]),
     ("aws_lb_listener", &["load_balancer_arn"]),
     ("aws_lb_listener_rule", &["listener_arn"]),
@@ -239,12 +245,30 @@ pub const FORCE_NEW: [(&str, &[&str]); 64] = [
         ],
     ),
     ("aws_vpc", &["cidr_block", "ipv4_ipam_pool_id", "ipv4_netmask_length"]),
+    ("aws_vpc_endpoint", &["service_name", "vpc_endpoint_type", "vpc_id"]),
     ("aws_vpc_security_group_egress_rule", &["security_group_id"]),
     ("aws_vpc_security_group_ingress_rule", &["security_group_id"]),
     ("aws_wafv2_web_acl", &["name", "name_prefix", "scope"]),
     ("aws_wafv2_web_acl_association", &["resource_arn", "web_acl_arn"]),
     ("aws_wafv2_web_acl_logging_configuration", &["resource_arn"]),
 ];
+
+/// Write-only attributes (Terraform 1.11+): sent to the provider on the run that sets them and never
+/// stored, so a plan never shows them changing; their `_version` companion decides when they are sent.
+/// Source: `"write_only": true` in `terraform providers schema -json` of the mirrored 5.100.0 provider,
+/// read 2026-11-25; `tests/terraform.rs` holds this table to that schema for every type in
+/// [`FORCE_NEW`].
+pub const WRITE_ONLY: [(&str, &str); 2] = [
+    ("aws_rds_cluster", "master_password_wo"),
+    ("aws_secretsmanager_secret_version", "secret_string_wo"),
+];
+
+/// Is `path` of `resource_type` a write-only attribute (or inside one), which no plan compares?
+pub fn is_write_only(resource_type: &str, path: &str) -> bool {
+    WRITE_ONLY.iter().any(|(t, a)| {
+        *t == resource_type && (path == *a || path.strip_prefix(a).is_some_and(|rest| rest.starts_with('.')))
+    })
+}
 
 /// The force-new paths of a resource type; `None` when the type is not in the table.
 pub fn force_new(resource_type: &str) -> Option<&'static [&'static str]> {
@@ -280,6 +304,18 @@ mod tests {
             "serverlessv2_scaling_configuration.min_capacity"
         ));
         assert!(!forces_replacement("aws_rds_cluster", "database_name_x"));
+    }
+
+    #[test]
+    fn write_only_attributes_are_known_by_type() {
+        assert!(is_write_only("aws_secretsmanager_secret_version", "secret_string_wo"));
+        assert!(!is_write_only(
+            "aws_secretsmanager_secret_version",
+            "secret_string_wo_version"
+        ));
+        assert!(!is_write_only("aws_secretsmanager_secret_version", "secret_string"));
+        assert!(!is_write_only("aws_ssm_parameter", "secret_string_wo"));
+        assert!(forces_replacement("aws_lambda_invocation", "input"));
     }
 
     #[test]

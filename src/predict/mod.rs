@@ -157,6 +157,7 @@ fn compare(
             .into_iter()
             .filter(|p| old.attrs.get(*p) != new.attrs.get(*p))
             .filter(|p| !ignored(&new.ignore_changes, p))
+            .filter(|p| !provider::is_write_only(&new.resource_type, p))
             .cloned()
             .collect();
         let forces: Vec<String> = changed

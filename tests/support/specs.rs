@@ -174,14 +174,34 @@ pub fn agents_file() -> impl Strategy<Value = String> {
         ]),
         proptest::option::of(one_of(&["\"/health\"", "\"/health?full=1\"", "\"health\"", "\"\""])),
         proptest::option::of(one_of(&["\"supervisor\"", "\"old-name\"", "\"Bad\""])),
+        proptest::option::of(one_of(&[
+            "[\"order-management\"]",
+            "[\"supervisor\", \"billing\"]",
+            "[]",
+            "[\"ghost\"]",
+        ])),
+        proptest::option::of(one_of(&[
+            "",
+            "reads = [\"order-management\"]\n",
+            "reads = [\"supervisor\"]\nsqlite_migration = true\n",
+            "password_version = 2\n",
+            "reads = [\"ghost\"]\n",
+            "password_version = 0\n",
+        ])),
     )
-        .prop_map(|(name, port, paths, health, renamed)| {
+        .prop_map(|(name, port, paths, health, renamed, calls, database)| {
             let mut s = format!("[[agent]]\nname = \"{name}\"\nport = {port}\npaths = {paths}\n");
             if let Some(h) = health {
                 let _ = writeln!(s, "health_check_path = {h}");
             }
             if let Some(r) = renamed {
                 let _ = writeln!(s, "renamed_from = {r}");
+            }
+            if let Some(c) = calls {
+                let _ = writeln!(s, "calls = {c}");
+            }
+            if let Some(d) = database {
+                let _ = write!(s, "\n[agent.database]\n{d}");
             }
             s
         });
