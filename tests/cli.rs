@@ -176,7 +176,7 @@ fn a_failed_render_exits_2_and_leaves_the_output_untouched() {
         "region = \"eu-west-1\"",
         "region = \"eu-west-9\"",
     );
-    p.edit("environments/dev.toml", "min_acu = 0.5", "min_acu = 0.7");
+    p.edit("environments/dev.toml", "min_acu = 0\n", "min_acu = 0.7\n");
     let o = p.run(&["render", "dev"]);
     assert_eq!(code(&o), 2);
     let err = p.text(&o.stderr);
@@ -334,7 +334,7 @@ fn diff_reports_changes_with_exit_codes() {
      2 files changed, +2 -2
     resources: +0 ~1 -/+0 -0
       ~ module.aurora.aws_rds_cluster.this
-    monthly cost: $192.78 (no change)
+    monthly cost: $164.03 (no change)
     ");
 }
 
@@ -1315,12 +1315,13 @@ fn diff_shows_the_monthly_cost_change() {
     let o = p.run(&["diff", "dev", "--stat"]);
     assert_eq!(code(&o), 1, "{}", p.text(&o.stderr));
     let out = p.text(&o.stdout);
-    // One more 0.5-ACU instance all month at eu-west-1's $0.13 per ACU-hour: 0.5 × 730 × 0.13 = $47.45.
+    // One more instance of dev's scale-to-zero cluster: 0.5 ACU for its 200 active hours at eu-west-1's
+    // $0.13 per ACU-hour: 0.5 × 200 × 0.13 = $13.00.
     let line = out
         .lines()
         .find(|l| l.starts_with("monthly cost: "))
         .unwrap_or_else(|| panic!("{out}"));
-    assert!(line.ends_with("(+$47.45)"), "{line}");
+    assert!(line.ends_with("(+$13.00)"), "{line}");
 }
 
 /// The README's table of the shipped specs' monthly totals is what `tfgen cost` prints, and its example of

@@ -360,7 +360,10 @@ fn corpus(moto: &Moto) -> Vec<Case> {
             vec![Env("engine_version = \"15.10\"", "engine_version = \"16.6\"")],
         ),
         case("[database] max_acu", vec![Env("max_acu = 4", "max_acu = 8")]),
-        case("[database] min_acu", vec![Env("min_acu = 0.5", "min_acu = 1")]),
+        case(
+            "[database] min_acu (scale to zero off)",
+            vec![Env("min_acu = 0\nauto_pause_seconds = 900", "min_acu = 0.5")],
+        ),
         case("[database] instances", vec![Env("instances = 1", "instances = 2")]),
         case(
             "[database] backup_retention_days",

@@ -441,3 +441,99 @@ fn every_per_agent_resource_is_listed_for_renames() {
 fn attr_opt(b: &Block, key: &str) -> Option<String> {
     b.body().attributes().find(|a| a.key() == key).map(|a| text(a.expr()))
 }
+
+/// How many instances of each resource type a tree creates, as tfgen's evaluator expands `count` and
+/// `for_each` (the same evaluation the plan prediction uses).
+fn instance_counts(tree: &Tree) -> std::collections::BTreeMap<String, usize> {
+    let none = std::collections::BTreeMap::new();
+    let nothing = BTreeSet::new();
+    let instances = tfgen::predict::evaluate(
+        tree,
+        tfgen::predict::Unknowns {
+            identity: &none,
+            replaced: &nothing,
+            changed: &nothing,
+        },
+    )
+    .unwrap();
+    let mut counts = std::collections::BTreeMap::new();
+    for i in instances.into_values() {
+        *counts.entry(i.resource_type).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// `tfgen cost` prices what the rendered tree creates: its counted lines (alarms, secrets, dashboards,
+/// keys, NAT gateways, load balancers, web ACLs, database instances, interface endpoints, repositories)
+/// equal the instances of those resource types in dev, prod and every valid fixture.
+#[test]
+// Counts are small whole numbers, exact in f64: comparing them exactly is right.
+#[allow(clippy::float_cmp, clippy::cast_precision_loss)]
+fn the_cost_counts_what_the_tree_creates() {
+    let mut specs = vec![support::inputs("dev"), support::inputs("prod")];
+    let mut fixtures: Vec<String> = std::fs::read_dir(support::root().join("tests/fixtures/valid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    fixtures.sort();
+    specs.extend(fixtures.iter().map(|f| support::valid_fixture(f)));
+    for inputs in &specs {
+        let compiled = tfgen::compile(inputs).unwrap_or_else(|e| panic!("{}: {e:?}", inputs.env_name));
+        let estimate =
+            tfgen::cost::estimate_with(&compiled.model, tfgen::cost::prices::for_region("us-east-1").unwrap());
+        let counts = instance_counts(&compiled.tree);
+        let n = |ty: &str| counts.get(ty).copied().unwrap_or(0) as f64;
+        let quantity = |unit: &str| -> f64 {
+            estimate
+                .lines
+                .iter()
+                .filter(|l| l.unit == unit)
+                .map(|l| l.quantity)
+                .sum()
+        };
+        let env = inputs.env_name.as_str();
+        // Each target-tracking policy creates two alarms of its own (scale out, scale in).
+        let alarms = n("aws_cloudwatch_metric_alarm") + 2.0 * n("aws_appautoscaling_policy");
+        assert_eq!(quantity("alarm-month"), alarms, "{env}: alarms");
+        // Plus the master user secret, which RDS creates and manages (manage_master_user_password).
+        assert_eq!(
+            quantity("secret-month"),
+            n("aws_secretsmanager_secret") + 1.0,
+            "{env}: secrets"
+        );
+        assert_eq!(
+            quantity("dashboard-month"),
+            n("aws_cloudwatch_dashboard"),
+            "{env}: dashboards"
+        );
+        assert_eq!(quantity("key-month"), n("aws_kms_key"), "{env}: keys");
+        assert_eq!(quantity("ACL-month"), n("aws_wafv2_web_acl"), "{env}: web ACLs");
+        let hours = compiled.model.cost.hours_per_month;
+        let nat = estimate.lines.iter().find(|l| l.item.starts_with("NAT gateways"));
+        assert_eq!(
+            nat.map_or(0.0, |l| l.quantity / hours),
+            n("aws_nat_gateway"),
+            "{env}: NAT gateways"
+        );
+        let alb = estimate.lines.iter().find(|l| l.item == "Application Load Balancer");
+        assert_eq!(
+            alb.map_or(0.0, |l| l.quantity / hours),
+            n("aws_lb"),
+            "{env}: load balancers"
+        );
+        let ecr = estimate
+            .lines
+            .iter()
+            .find(|l| l.item.starts_with("image storage"))
+            .unwrap();
+        assert!(
+            ecr.item
+                .contains(&format!(", {} repositories", counts["aws_ecr_repository"])),
+            "{env}: {} for {} repositories",
+            ecr.item,
+            counts["aws_ecr_repository"]
+        );
+    }
+}

@@ -83,6 +83,22 @@ fn renamed_agent_moved_blocks_are_valid_terraform() {
     validate(&renamed);
 }
 
+/// The paths of a provider schema block's write-only attributes, nested blocks included.
+fn write_only(block: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    if let Some(attrs) = block["attributes"].as_object() {
+        for (name, a) in attrs {
+            if a["write_only"] == true {
+                out.push(format!("{prefix}{name}"));
+            }
+        }
+    }
+    if let Some(blocks) = block["block_types"].as_object() {
+        for (name, b) in blocks {
+            write_only(&b["block"], &format!("{prefix}{name}."), out);
+        }
+    }
+}
+
 /// The force-new table (`tfgen::aws::provider::FORCE_NEW`) names every resource type the generated trees
 /// use (dev, prod and every valid fixture, the pipeline's included), and each of its paths exists in the
 /// mirrored provider's schema (`terraform providers schema -json`).
@@ -150,20 +166,6 @@ fn force_new_table_covers_generated_types_and_matches_the_provider_schema() {
     assert!(unknown.is_empty(), "not in the provider's schema: {unknown:?}");
 
     // The write-only table is exactly the schema's `write_only` attributes of those types.
-    fn write_only(block: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
-        if let Some(attrs) = block["attributes"].as_object() {
-            for (name, a) in attrs {
-                if a["write_only"] == true {
-                    out.push(format!("{prefix}{name}"));
-                }
-            }
-        }
-        if let Some(blocks) = block["block_types"].as_object() {
-            for (name, b) in blocks {
-                write_only(&b["block"], &format!("{prefix}{name}."), out);
-            }
-        }
-    }
     let mut in_schema = Vec::new();
     for (rtype, _) in FORCE_NEW {
         let mut found = Vec::new();

@@ -216,15 +216,17 @@ module "aurora" {
   engine_version        = "15.10"
   database_name         = "multi_agent"
   master_username       = "multi_agent_admin"
-  min_capacity          = 0.5
+  min_capacity          = 0
   max_capacity          = 4
   instance_count        = 1
   backup_retention_days = 7
   deletion_protection   = false
   skip_final_snapshot   = true
-  subnet_ids            = module.networking.private_subnet_ids
-  security_group_id     = module.networking.db_security_group_id
-  availability_zones    = module.networking.availability_zones
+  # min_capacity is 0: the cluster pauses after this many seconds without connections.
+  seconds_until_auto_pause = 900
+  subnet_ids               = module.networking.private_subnet_ids
+  security_group_id        = module.networking.db_security_group_id
+  availability_zones       = module.networking.availability_zones
 
   kms_key_arn                  = local.kms_key_arn
   performance_insights_enabled = true

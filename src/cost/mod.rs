@@ -18,14 +18,18 @@ use prices::Prices;
 
 /// The rules of the WAF web ACL in `modules/alb/waf.tf` (a test counts them in the template).
 pub const WAF_RULES: u32 = 5;
-/// Alarms the monitoring module creates once per environment: ALB 5xx rate, database connection
-/// failures, Aurora ACU utilisation.
-pub const ENV_ALARMS: u32 = 3;
+/// Alarms the monitoring module creates once per environment: ALB 5xx rate, Bedrock throttling,
+/// database connection failures, Aurora ACU utilisation.
+pub const ENV_ALARMS: u32 = 4;
 /// Alarms per agent: CPU high, memory high (plus running-tasks-low when it runs tasks), and the two
-/// alarms ECS target-tracking autoscaling creates.
-pub const AGENT_ALARMS: u32 = 4;
-/// Secrets: the API keys secret, and the Aurora master user secret that RDS manages.
-pub const SECRETS: u32 = 2;
+/// alarms each of its two target-tracking policies (CPU, memory) creates. `tests/inventory.rs` holds
+/// these counts to the instances of the rendered trees.
+pub const AGENT_ALARMS: u32 = 6;
+/// Secrets besides the agents' own: the API keys secret, and the Aurora master user secret that RDS
+/// manages. Each agent with `[agent.database]` adds its own.
+pub const ENV_SECRETS: u32 = 2;
+/// Dashboards: the environment's one CloudWatch dashboard.
+pub const DASHBOARDS: u32 = 1;
 
 /// One priced line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -291,11 +295,20 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         p.metric_month,
     );
 
+    b.line(
+        mon,
+        format!("dashboards ({DASHBOARDS})"),
+        f64::from(DASHBOARDS),
+        "dashboard-month",
+        p.dashboard_month,
+    );
+
     let sec = "Secrets and keys";
+    let secrets = ENV_SECRETS + u32::try_from(model.bootstrap.agents.len()).unwrap_or(u32::MAX);
     b.line(
         sec,
-        format!("Secrets Manager secrets ({SECRETS})"),
-        f64::from(SECRETS),
+        format!("Secrets Manager secrets ({secrets}: API keys, master, one per database agent)"),
+        f64::from(secrets),
         "secret-month",
         p.secret_month,
     );
@@ -306,11 +319,17 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         "10k calls",
         p.secrets_api_10k,
     );
-    if model.security.kms {
+    let keys = u32::from(model.security.kms) + u32::from(model.pipeline.is_some());
+    if keys > 0 {
+        let which = match (model.security.kms, model.pipeline.is_some()) {
+            (true, true) => "the environment's and the release pipeline's",
+            (true, false) => "the environment's",
+            _ => "the release pipeline's",
+        };
         b.line(
             sec,
-            "KMS customer-managed key".to_string(),
-            1.0,
+            format!("KMS customer-managed keys ({keys}: {which})"),
+            f64::from(keys),
             "key-month",
             p.kms_key_month,
         );
@@ -323,9 +342,11 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         );
     }
 
+    // One repository per agent, and with [pipeline] one release repository per agent too.
+    let repositories = model.agents.len() * if model.pipeline.is_some() { 2 } else { 1 };
     b.line(
         "Images (ECR)",
-        format!("image storage, {} repositories (ecr_gb)", model.agents.len()),
+        format!("image storage, {repositories} repositories (ecr_gb)"),
         u.ecr_gb,
         "GB-month",
         p.ecr_storage_gb_month,
@@ -334,16 +355,14 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
     let total = b.lines.iter().map(|l| l.monthly).sum();
     let fixed = endpoints * azs * h * p.endpoint_hour;
     let endpoint_break_even_gb = fixed / (p.nat_gb - p.endpoint_gb);
-    let notes = vec![
+    let mut notes = vec![
         "Service Connect: no charge of its own; its proxy runs inside each task's CPU and memory, priced above."
             .to_string(),
         "Bedrock model calls are priced per token by AWS and depend on the agents' traffic: not estimated.".to_string(),
-        "Not priced (cents a month): S3 access-log objects, SNS alarm e-mails, Performance Insights' free 7 days."
+        "Not priced (cents a month): S3 access-log objects, SNS alarm e-mails, Performance Insights' free 7 days, \
+         the database bootstrap function (invoked only by an apply that changes its input) and its code bucket, \
+         and one-off SQLite migration tasks."
             .to_string(),
-        format!(
-            "No CloudWatch dashboards are created (each would be {} a month).",
-            money(p.dashboard_month)
-        ),
         "Fargate Spot has no fixed list price: the table holds the price shown on the date checked.".to_string(),
         format!(
             "VPC endpoints cost {} a month here; they pay for themselves above {endpoint_break_even_gb:.0} GB a month through the NAT gateways.",
@@ -351,6 +370,13 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         ),
         "Free tiers, Savings Plans and taxes are left out: list prices only.".to_string(),
     ];
+    if model.pipeline.is_some() {
+        notes.push(
+            "The release pipeline's CodeBuild build minutes and CodePipeline action minutes are charged per release: \
+             not estimated (its key is priced above)."
+                .to_string(),
+        );
+    }
     Estimate {
         env: model.env.to_string(),
         region: p.region.to_string(),

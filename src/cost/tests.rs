@@ -60,11 +60,12 @@ fn every_line_matches_a_hand_computation() {
         ("log ingestion: agents", 2.5),                // 5 GB × $0.50
         ("log ingestion: VPC flow logs", 1.0),         // 2 GB × $0.50
         ("log storage", 0.88),                         // (5 GB × 30/30 + 2 GB × 365/30) × $0.03
-        ("alarms (28)", 2.8),                          // (3 + 5 × 4 + 5 running) × $0.10
+        ("alarms (39)", 3.9),                          // (4 + 5 × 6 + 5 running) × $0.10
+        ("dashboards (1)", 3.0),                       // 1 × $3
         ("custom metrics", 25.8),                      // (5 × 17 + 1) × $0.30
-        ("Secrets Manager secrets (2)", 0.8),          // 2 × $0.40
+        ("Secrets Manager secrets (6", 2.4),           // (2 + 4 database agents) × $0.40
         ("Secrets Manager API calls", 0.05),           // 10,000 calls × $0.05 / 10k
-        ("KMS customer-managed key", 1.0),
+        ("KMS customer-managed keys (1", 1.0),
         ("KMS requests", 0.3),  // 100,000 × $0.03 / 10k
         ("image storage", 0.5), // 5 GB × $0.10
     ] {
