@@ -61,7 +61,7 @@ pub struct Model {
     pub ecr: Ecr,
     pub deployment: Deployment,
     pub backend: Backend,
-    /// `>= 1.5`, or `>= 1.10` when the S3 backend's native locking needs it.
+    /// `>= 1.5`, `>= 1.10` when the S3 backend's native locking needs it, `>= 1.11` with the database bootstrap.
     pub terraform_required_version: String,
     pub security: Security,
     /// The release pipeline this environment hosts (`[pipeline]`), if any.

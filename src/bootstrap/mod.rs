@@ -15,6 +15,10 @@ use serde::Serialize;
 
 use crate::sections::agent_database::AgentDatabase;
 
+/// The Terraform versions the bootstrap module needs (`modules/database_bootstrap/versions.tf`): its
+/// agent passwords are ephemeral values (1.10) written through write-only arguments (1.11).
+pub const REQUIRED_TERRAFORM: &str = ">= 1.11";
+
 /// The Lambda handler, rendered into the tree and zipped as [`HANDLER_FILE`].
 pub const HANDLER_SOURCE: &str = include_str!("handler.py");
 /// The file name inside the zip; the function's handler is `bootstrap.handler`.
@@ -168,6 +172,15 @@ fn quote(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_module_requires_the_terraform_the_root_declares() {
+        let versions = include_str!("../../modules/database_bootstrap/versions.tf");
+        assert!(
+            versions.contains(&format!("required_version = \"{REQUIRED_TERRAFORM}\"")),
+            "{versions}"
+        );
+    }
 
     fn agent(name: &str, reads: &[&str]) -> AgentDatabase {
         AgentDatabase {

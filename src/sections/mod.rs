@@ -100,7 +100,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         alarms: alarms?,
         ecr: ecr?,
         deployment: deployment?,
-        terraform_required_version: backend.terraform_required_version().to_string(),
+        terraform_required_version: required_terraform(&backend, &bootstrap).to_string(),
         backend,
         security,
         pipeline: pipeline?,
@@ -127,5 +127,15 @@ fn place_agents(
         let p = placements.get(agent.name.as_str()).copied().unwrap_or(default);
         agent.capacity = p.capacity;
         agent.architecture = p.architecture;
+    }
+}
+
+/// The Terraform versions the whole tree works with: the backend's, or 1.11 when the database bootstrap
+/// is rendered (its agent passwords are ephemeral values written through write-only arguments).
+fn required_terraform(backend: &crate::sections::backend::Backend, bootstrap: &crate::bootstrap::Bootstrap) -> &'static str {
+    if bootstrap.agents.is_empty() {
+        backend.terraform_required_version()
+    } else {
+        crate::bootstrap::REQUIRED_TERRAFORM
     }
 }
