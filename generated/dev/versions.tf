@@ -2,7 +2,7 @@
 # Change the spec or tfgen's templates, then run `tfgen render dev`.
 
 terraform {
-  required_version = ">= 1.5"
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {

@@ -85,6 +85,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let backend = backend?;
     let database = database?;
     let bootstrap = crate::bootstrap::Bootstrap::new(&database.database_name, agent_databases);
+    let terraform_required_version = required_terraform(&backend, &bootstrap).to_string();
     Some(Model {
         env,
         spec_file: cx.env_file_name().to_string(),
@@ -100,7 +101,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         alarms: alarms?,
         ecr: ecr?,
         deployment: deployment?,
-        terraform_required_version: required_terraform(&backend, &bootstrap).to_string(),
+        terraform_required_version,
         backend,
         security,
         pipeline: pipeline?,
@@ -132,7 +133,10 @@ fn place_agents(
 
 /// The Terraform versions the whole tree works with: the backend's, or 1.11 when the database bootstrap
 /// is rendered (its agent passwords are ephemeral values written through write-only arguments).
-fn required_terraform(backend: &crate::sections::backend::Backend, bootstrap: &crate::bootstrap::Bootstrap) -> &'static str {
+fn required_terraform(
+    backend: &crate::sections::backend::Backend,
+    bootstrap: &crate::bootstrap::Bootstrap,
+) -> &'static str {
     if bootstrap.agents.is_empty() {
         backend.terraform_required_version()
     } else {
