@@ -21,6 +21,7 @@ rules! {
         StageNameInvalid,
         StageDuplicate,
         RoleArnInvalid,
+        TerraformVersionTooOld,
     }
 }
 
@@ -38,6 +39,16 @@ pub const DEFAULT_PROVIDER: &str = "GitHub";
 pub const DEFAULT_BRANCH: &str = "main";
 /// The Terraform release deploys apply with: the one tfgen's own tests validate against.
 pub const DEFAULT_TERRAFORM_VERSION: &str = "1.11.4";
+/// The oldest Terraform a deploy may use: every generated tree works with it (the database bootstrap's
+/// write-only arguments and ephemeral values need 1.11; see `bootstrap::REQUIRED_TERRAFORM`).
+pub const MIN_TERRAFORM_VERSION: (u32, u32, u32) = (1, 11, 0);
+
+/// `1.11.4` → `(1, 11, 4)`; `None` for anything that is not a plain release number.
+fn release(version: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    let v = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(v)
+}
 
 /// `[pipeline]` as written.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -146,6 +157,21 @@ pub fn check(cx: &mut Checker, spec: Option<&PipelineSpec>) -> Option<Option<Pip
         );
         ok = false;
     }
+    if let Some(v) = &p.terraform_version
+        && release(v.get_ref()).is_none_or(|r| r < MIN_TERRAFORM_VERSION)
+    {
+        let (major, minor, patch) = MIN_TERRAFORM_VERSION;
+        cx.error(
+            Rule::TerraformVersionTooOld,
+            SpecFile::Env,
+            v,
+            format!("`{}` is not a Terraform release {major}.{minor}.{patch} or later", v.get_ref()),
+            format!(
+                "deploys apply the rendered trees, which need Terraform {major}.{minor} (write-only arguments); e.g. `{DEFAULT_TERRAFORM_VERSION}`"
+            ),
+        );
+        ok = false;
+    }
     let mut stages: Vec<(Stage, &Spanned<String>)> = Vec::new();
     match &p.stage {
         Some(list) if !list.get_ref().is_empty() => {
@@ -232,5 +258,21 @@ mod tests {
         assert!(is_repository("example-org/infra.git"));
         assert!(!is_repository("infra"));
         assert!(!is_repository("a/b/c"));
+    }
+
+    #[test]
+    fn terraform_releases() {
+        assert_eq!(release("1.11.4"), Some((1, 11, 4)));
+        assert!(release("1.11.4") >= Some(MIN_TERRAFORM_VERSION));
+        assert!(release("1.10.5") < Some(MIN_TERRAFORM_VERSION));
+        assert_eq!(release("latest"), None);
+        assert_eq!(release("1.11"), None);
+        assert_eq!(release("1.11.0-rc1"), None);
+        assert_eq!(
+            release(DEFAULT_TERRAFORM_VERSION).map(|r| r >= MIN_TERRAFORM_VERSION),
+            Some(true)
+        );
+        let (major, minor, _) = MIN_TERRAFORM_VERSION;
+        assert_eq!(crate::bootstrap::REQUIRED_TERRAFORM, format!(">= {major}.{minor}"));
     }
 }
