@@ -8,6 +8,8 @@
 //! must equal the one the spec declares and the one `tfgen::reach` computes from the rendered tree (the new
 //! agent calls another) → (dev only) the plan-agreement corpus: [`corpus`]'s changes are planned against the
 //! applied state and must match `tfgen::predict` address by address → `destroy` → the state is empty.
+//! Prod's spec also gets the `[pipeline]` section of `tests/fixtures/valid/live.toml`, so its cycle deploys,
+//! re-plans, grows (a build project for the new agent) and destroys the release pipeline with the rest.
 //!
 //! The emulator is moto in server mode (pinned in [`MOTO`], installed by [`support::python_tool`]), started
 //! through `tests/emulator/moto_shim.py`, which fills the few API gaps between moto and the AWS provider.
@@ -56,6 +58,10 @@ const NEW_PORT: u16 = 8005;
 const NEW_AGENT_CALLS: &str = "order-management";
 /// The existing agent whose desired count the spec change raises.
 const SCALED_AGENT: &str = "order-management";
+/// The environment whose cycle also deploys the release pipeline: its spec gets the `[pipeline]` section of
+/// [`PIPELINE_FIXTURE`] (stages dev, staging and prod).
+const PIPELINE_HOST: &str = "prod";
+const PIPELINE_FIXTURE: &str = "tests/fixtures/valid/live.toml";
 
 #[test]
 fn dev_deploys_for_real() {
@@ -74,9 +80,13 @@ fn deploy_for_real(env: &str) {
     let aws = moto.aws_env(work.path());
     let mut log = PhaseLog::new(env);
 
-    // Render in memory. A certificate in the spec must exist in the (empty) emulated account.
+    // Render in memory. A certificate in the spec must exist in the (empty) emulated account. Prod also hosts
+    // the release pipeline, so that the same apply, re-plan, spec change and destroy cover it.
     let committed = support::inputs(env);
-    let env_text = with_emulator_certificate(&committed.env.text, &moto);
+    let mut env_text = with_emulator_certificate(&committed.env.text, &moto);
+    if env == PIPELINE_HOST {
+        env_text = with_pipeline(&env_text);
+    }
     let inputs = Inputs::from_text(env, &env_text, &committed.agents.text, Overrides::default());
     render_into(&inputs, &dir);
 
@@ -123,6 +133,12 @@ fn deploy_for_real(env: &str) {
     let summary = check_data_isolation(&dir, &aws, &moto, env);
     log.phase("data isolation", t, Some(summary));
 
+    if env == PIPELINE_HOST {
+        let t = Instant::now();
+        let summary = check_pipeline(&dir, &inputs, &aws, &moto);
+        log.phase("pipeline", t, Some(summary));
+    }
+
     // The spec change: a sixth agent, and one more task for an existing one.
     let changed = spec_change(&inputs);
     clear_rendered(&dir);
@@ -137,6 +153,9 @@ fn deploy_for_real(env: &str) {
     );
     let changes = plan_actions(&dir, "change.tfplan", &aws, &moto);
     let summary = check_spec_change(&changes);
+    if env == PIPELINE_HOST {
+        check_pipeline_change(&changes);
+    }
     log.phase("change plan", t, Some(summary));
 
     let t = Instant::now();
@@ -292,6 +311,90 @@ fn with_emulator_certificate(env_text: &str, moto: &Moto) -> String {
         }
     }
     out
+}
+
+/// The spec with the `[pipeline]` section (and its stages) of [`PIPELINE_FIXTURE`] appended.
+fn with_pipeline(env_text: &str) -> String {
+    let fixture = std::fs::read_to_string(support::root().join(PIPELINE_FIXTURE)).expect("read the pipeline fixture");
+    let start = fixture
+        .find("\n[pipeline]")
+        .unwrap_or_else(|| panic!("{PIPELINE_FIXTURE} has no [pipeline] section"));
+    assert!(
+        !env_text.contains("[pipeline]"),
+        "the spec already has a [pipeline] section"
+    );
+    format!("{}\n{}", env_text.trim_end(), &fixture[start..])
+}
+
+/// From the applied state: the pipeline, its source connection (`PENDING`: nothing completes the handshake
+/// here), a build project per agent and a deploy project per stage. Returns a summary.
+fn check_pipeline(dir: &Path, inputs: &Inputs, aws: &[(String, String)], moto: &Moto) -> String {
+    let resources = state_resources(dir, aws, moto);
+    let of = |kind: &str| {
+        resources
+            .iter()
+            .filter(|(t, _)| t == kind)
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>()
+    };
+    let pipelines = of("aws_codepipeline");
+    assert_eq!(pipelines.len(), 1, "one pipeline in the state");
+    let stages: Vec<&str> = pipelines[0]["stage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(
+        stages,
+        ["Source", "Build", "Deploy-dev", "Deploy-staging", "Deploy-prod"],
+        "the applied pipeline's stages"
+    );
+    let connections = of("aws_codestarconnections_connection");
+    assert_eq!(connections.len(), 1, "one source connection in the state");
+    assert_eq!(
+        connections[0]["connection_status"], "PENDING",
+        "a new connection waits for its handshake"
+    );
+    let projects = of("aws_codebuild_project");
+    let builds = projects
+        .iter()
+        .filter(|p| p["name"].as_str().is_some_and(|n| n.contains("-build-")))
+        .count();
+    assert_eq!(builds, compile_model(inputs).agents.len(), "a build project per agent");
+    let deploys = projects.len() - builds;
+    assert_eq!(deploys, stages.len() - 2, "a deploy project per stage");
+    format!(
+        "{} stages, {builds} build and {deploys} deploy projects, connection PENDING",
+        stages.len()
+    )
+}
+
+/// The spec change reaches the pipeline: the new agent gets a release repository and a build project, and
+/// the deploy projects (their agent list) and the pipeline (its build actions) are updated in place.
+fn check_pipeline_change(changes: &[Change]) {
+    let has = |actions: &str, prefix: &str| {
+        changes
+            .iter()
+            .any(|c| c.actions == [actions] && c.address.starts_with(prefix))
+    };
+    for (actions, prefix) in [
+        (
+            "create",
+            format!("module.pipeline.aws_ecr_repository.release[\"{NEW_AGENT}\"]"),
+        ),
+        (
+            "create",
+            format!("module.pipeline.aws_codebuild_project.build[\"{NEW_AGENT}\"]"),
+        ),
+        ("update", "module.pipeline.aws_codepipeline.release".to_string()),
+        ("update", "module.pipeline.aws_codebuild_project.deploy[".to_string()),
+    ] {
+        assert!(
+            has(actions, &prefix),
+            "the spec change does not {actions} {prefix}: {changes:#?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------

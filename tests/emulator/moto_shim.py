@@ -20,12 +20,17 @@ from moto.applicationautoscaling import responses as aas_responses
 from moto.backup import responses as backup_responses
 from moto.backup import urls as backup_urls
 from moto.backup.exceptions import ResourceNotFoundException
-from moto.core.utils import utcnow
+from moto.codebuild import responses as codebuild_responses
+from moto.codepipeline import models as codepipeline_models
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.responses import ActionResult
+from moto.core.utils import unix_time, utcnow
 from moto.moto_api._internal import mock_random as moto_random
 from moto.ec2.models import security_groups as ec2_security_groups
 from moto.ecs import responses as ecs_responses
 from moto.kms import responses as kms_responses
 from moto.rds import models as rds_models
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
 
 
@@ -282,6 +287,157 @@ def list_recovery_points_by_backup_vault(self):
 
 backup_responses.BackupResponse.list_recovery_points_by_backup_vault = list_recovery_points_by_backup_vault
 backup_urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$"] = backup_urls.response.dispatch
+
+
+# --- CodeBuild: projects whose source and artifacts are CODEPIPELINE -------------------------------------
+# moto requires a location for every source and every artifacts type but NO_ARTIFACTS; AWS takes none for
+# CODEPIPELINE (the pipeline hands the build its input) or NO_SOURCE, so CreateProject fails with "Project
+# source location is required". moto also reports its own alias/aws/s3 as every project's encryptionKey,
+# whatever was sent (the provider reads it back into aws_codebuild_project.encryption_key), and has no UpdateProject,
+# which a changed project (a new agent changes the deploy projects' AGENTS) needs.
+
+_validate_source = codebuild_responses._validate_required_params_source
+_validate_artifacts = codebuild_responses._validate_required_params_artifacts
+
+
+def _validate_required_params_source(source):
+    if source.get("type") not in ("CODEPIPELINE", "NO_SOURCE"):
+        _validate_source(source)
+
+
+def _validate_required_params_artifacts(artifacts):
+    if artifacts.get("type") != "CODEPIPELINE":
+        _validate_artifacts(artifacts)
+
+
+_create_project = codebuild_responses.CodeBuildResponse.create_project
+
+
+def create_project(self):
+    result = _create_project(self)
+    if self._get_param("encryptionKey"):
+        project = self.codebuild_backend.codebuild_projects[self._get_param("name")]
+        project.project_metadata["encryptionKey"] = self._get_param("encryptionKey")
+    return result
+
+
+def update_project(self):
+    project = self.codebuild_backend.codebuild_projects.get(self._get_param("name"))
+    if project is None:
+        raise codebuild_responses.ResourceNotFoundException(f"Project cannot be found: {self._get_param('name')}")
+    for key, value in json.loads(self.body).items():
+        if key != "name" and value is not None:
+            project.project_metadata[key] = value
+    project.project_metadata["lastModifiedDate"] = utcnow().timestamp()
+    return ActionResult({"project": project.project_metadata})
+
+
+codebuild_responses._validate_required_params_source = _validate_required_params_source
+codebuild_responses._validate_required_params_artifacts = _validate_required_params_artifacts
+codebuild_responses.CodeBuildResponse.create_project = create_project
+codebuild_responses.CodeBuildResponse.update_project = update_project
+
+
+# --- CodePipeline: timestamps as numbers ----------------------------------------------------------------------
+# GetPipeline's metadata.created / metadata.updated are ISO strings in moto; the JSON protocol sends epoch
+# seconds, and the provider's SDK fails to decode the string ("expected Timestamp to be a JSON Number").
+
+
+def _pipeline_metadata(self):
+    return {"pipelineArn": self._arn, "created": unix_time(self._created), "updated": unix_time(self._updated)}
+
+
+assert isinstance(codepipeline_models.CodePipeline.metadata, property)
+codepipeline_models.CodePipeline.metadata = property(_pipeline_metadata)
+
+
+# --- CodeStar connections: the whole (small) API -------------------------------------------------------------
+# moto has no CodeStar connections service: its dispatcher finds no backend for the signing name
+# "codestar-connections" and fails every call with a 500, which the provider does not survive. Connections are
+# kept in memory, per region, as AWS creates them: PENDING until someone completes the handshake in the
+# console, which nothing here does. Requests are recognised by their JSON target prefix before moto's
+# dispatcher sees them: JSON 1.0, X-Amz-Target "CodeStar_connections_20191201.<Action>" (the provider's Go SDK)
+# or the same with botocore's "com.amazonaws.codestar.connections." in front.
+
+_CONNECTIONS_TARGET = "CodeStar_connections_20191201"
+_connections = {}  # ARN -> {"Connection": {...}, "Tags": {key: value}}
+
+
+def _connections_error(kind, message):
+    return 400, {"__type": kind, "message": message}
+
+
+def _connection(arn):
+    record = _connections.get(arn)
+    if record is None:
+        raise LookupError(arn)
+    return record
+
+
+def _connections_call(action, params, region):
+    if action == "CreateConnection":
+        name = params["ConnectionName"]
+        if any(r["Connection"]["ConnectionName"] == name for r in _connections.values()):
+            return _connections_error("ResourceUnavailableException", f"Connection {name} already exists")
+        arn = f"arn:aws:codestar-connections:{region}:{DEFAULT_ACCOUNT_ID}:connection/{moto_random.uuid4()}"
+        connection = {
+            "ConnectionName": name,
+            "ConnectionArn": arn,
+            "OwnerAccountId": DEFAULT_ACCOUNT_ID,
+            "ConnectionStatus": "PENDING",
+        }
+        for key in ("ProviderType", "HostArn"):
+            if params.get(key):
+                connection[key] = params[key]
+        tags = {t["Key"]: t["Value"] for t in params.get("Tags") or []}
+        _connections[arn] = {"Connection": connection, "Tags": tags}
+        return 200, {"ConnectionArn": arn, "Tags": params.get("Tags") or []}
+    arn = params.get("ConnectionArn") or params.get("ResourceArn")
+    try:
+        record = _connection(arn)
+    except LookupError:
+        return _connections_error("ResourceNotFoundException", f"Connection {arn} does not exist")
+    if action == "GetConnection":
+        return 200, {"Connection": record["Connection"]}
+    if action == "ListTagsForResource":
+        return 200, {"Tags": [{"Key": k, "Value": v} for k, v in sorted(record["Tags"].items())]}
+    if action == "TagResource":
+        record["Tags"].update({t["Key"]: t["Value"] for t in params.get("Tags") or []})
+        return 200, {}
+    if action == "UntagResource":
+        for key in params.get("TagKeys") or []:
+            record["Tags"].pop(key, None)
+        return 200, {}
+    if action == "DeleteConnection":
+        del _connections[arn]
+        return 200, {}
+    return _connections_error("InvalidActionException", f"{action} is not emulated")
+
+
+def _connections_app(environ, start_response):
+    action = environ["HTTP_X_AMZ_TARGET"].rsplit(".", 1)[1]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    params = json.loads(environ["wsgi.input"].read(length) or b"{}")
+    # Credential=<key>/<date>/<region>/codestar-connections/aws4_request
+    region = environ.get("HTTP_AUTHORIZATION", "").split("Credential=", 1)[-1].split("/")[2:3] or ["us-east-1"]
+    status, body = _connections_call(action, params, region[0])
+    start_response(
+        "200 OK" if status == 200 else "400 Bad Request",
+        [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", str(moto_random.uuid4()))],
+    )
+    return [json.dumps(body).encode()]
+
+
+_dispatch = DomainDispatcherApplication.__call__
+
+
+def _dispatch_with_connections(self, environ, start_response):
+    if environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[0].endswith(_CONNECTIONS_TARGET):
+        return _connections_app(environ, start_response)
+    return _dispatch(self, environ, start_response)
+
+
+DomainDispatcherApplication.__call__ = _dispatch_with_connections
 
 
 # --- Lambda: run the uploaded code without Docker ----------------------------------------------------------
