@@ -189,14 +189,16 @@ pub fn tf_ok(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A Python virtual environment under `target/tfgen-tools/<name>` with exactly `requirements` installed
-/// (pinned `pkg==version` lines). Created on first use; reused while the pins are unchanged. Returns its
+/// (pinned `pkg==version` lines). Created on first use; reused while the pins and its own path are unchanged. Returns its
 /// `bin` directory. Panics with the fix when Python or the package index is unavailable.
 pub fn python_tool(name: &str, requirements: &[&str]) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     let dir = target.join("tfgen-tools").join(name);
     let bin = dir.join("bin");
     let stamp = dir.join("tfgen-requirements.txt");
-    let wanted = requirements.join("\n");
+    // A virtual environment is not relocatable: its scripts and paths name the directory it was made in.
+    // The stamp records that directory too, so a target directory that was copied or moved gets a new one.
+    let wanted = format!("{}\n# venv: {}", requirements.join("\n"), dir.display());
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
         return bin;
     }
