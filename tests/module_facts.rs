@@ -249,3 +249,38 @@ fn readme_tables_are_the_facts() {
         "README's AWS facts tables differ from src/aws; run `TFGEN_BLESS_README=1 cargo test --test module_facts`"
     );
 }
+
+/// The README's requirements name the Terraform versions the generated trees declare: the database
+/// bootstrap's, S3 state's and the plain tree's `required_version`.
+#[test]
+fn the_readmes_terraform_requirements_are_what_trees_declare() {
+    use tfgen::sections::backend::Backend;
+    let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap();
+    let requirements = readme
+        .split("Requirements:")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("a Requirements paragraph")
+        .replace('\n', " ");
+    let s3 = Backend::S3 {
+        bucket: String::new(),
+        key: String::new(),
+        region: String::new(),
+    };
+    let plain = |v: &str| v.trim_start_matches(">= ").to_string();
+    let bootstrap = plain(tfgen::bootstrap::REQUIRED_TERRAFORM);
+    for (version, why) in [
+        (bootstrap.clone(), "when an agent has its own database"),
+        (plain(s3.terraform_required_version()), "with S3 state"),
+        (plain(Backend::Local.terraform_required_version()), "otherwise"),
+    ] {
+        assert!(
+            requirements.contains(&format!("{version} {why}")),
+            "{version} {why}: {requirements}"
+        );
+    }
+    assert!(
+        requirements.contains(&format!("Terraform {bootstrap} or later")),
+        "{requirements}"
+    );
+}
