@@ -14,7 +14,7 @@ use crate::vfs::Tree;
 /// The rules of the agent graph's edges (`agent_from_caller`, `caller_to_agent` in the networking module)
 /// are keyed `"<caller>/<callee>"`, not by one agent: they are not listed, so a rename replaces them (a
 /// security group rule holds no state) instead of moving them.
-pub const AGENT_KEYED: [&str; 16] = [
+pub const AGENT_KEYED: [&str; 17] = [
     "module.ecs",
     "module.iam",
     "module.networking.aws_security_group.agent",
@@ -31,6 +31,7 @@ pub const AGENT_KEYED: [&str; 16] = [
     "module.monitoring.aws_cloudwatch_metric_alarm.ecs_cpu_high",
     "module.monitoring.aws_cloudwatch_metric_alarm.ecs_memory_high",
     "module.monitoring.aws_cloudwatch_metric_alarm.ecs_running_tasks_low",
+    "module.monitoring.aws_cloudwatch_metric_alarm.ecs_healthy_tasks_low",
 ];
 
 /// Resource types whose destruction loses data or breaks what depends on them.

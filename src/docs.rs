@@ -371,7 +371,14 @@ mod tests {
             let m = model(env);
             let edges = check_mermaid(&mermaid(&m)).unwrap_or_else(|e| panic!("{env}: {e}"));
             let has = |a: &str, b: &str| edges.iter().any(|(x, y)| x == a && y == b);
-            assert!(has("internet", "waf") && has("waf", "alb"), "{env}");
+            if m.security.waf {
+                assert!(has("internet", "waf") && has("waf", "alb"), "{env}");
+            } else {
+                assert!(
+                    has("internet", "alb") && !edges.iter().any(|(_, y)| y == "waf"),
+                    "{env}"
+                );
+            }
             for a in &m.agents {
                 let id = agent_id(a.name.as_str());
                 for to in ["bedrock", "secrets"] {

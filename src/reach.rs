@@ -30,6 +30,8 @@ pub enum Node {
     Alb,
     Agent(String),
     Database,
+    /// The NAT instance (`[network] nat = "instance"`).
+    NatInstance,
     /// A security group attached to nothing tfgen recognises.
     Group(String),
 }
@@ -42,6 +44,7 @@ impl fmt::Display for Node {
             Node::Alb => f.write_str("alb"),
             Node::Agent(a) => write!(f, "agent {a}"),
             Node::Database => f.write_str("database"),
+            Node::NatInstance => f.write_str("nat instance"),
             Node::Group(g) => write!(f, "group {g}"),
         }
     }
@@ -228,7 +231,8 @@ impl fmt::Display for Graph {
 
 /// What the spec declares: the internet reaches the ALB on 80 and 443, the ALB each agent on its port,
 /// each caller its callees on theirs, agents that use the database its port; every agent reaches 443
-/// anywhere (AWS APIs and third parties, through the NAT gateways).
+/// anywhere (AWS APIs and third parties, through the NAT gateways or instance). A NAT instance takes 443
+/// from inside the VPC and sends it to anywhere.
 pub fn declared(model: &Model) -> Graph {
     let mut edges = BTreeSet::new();
     for port in [80, 443] {
@@ -268,6 +272,18 @@ pub fn declared(model: &Model) -> Graph {
             });
         }
     }
+    if model.network.nat_instance {
+        edges.insert(Edge {
+            from: Node::Cidr(model.network.vpc_cidr.to_string()),
+            to: Node::NatInstance,
+            ports: Ports(443, 443),
+        });
+        edges.insert(Edge {
+            from: Node::NatInstance,
+            to: Node::Internet,
+            ports: Ports(443, 443),
+        });
+    }
     Graph {
         edges,
         half_open: BTreeSet::new(),
@@ -281,7 +297,7 @@ pub fn from_tree(tree: &Tree) -> Result<Graph> {
 }
 
 /// Resource types that attach security groups, where their list is, and what they are.
-const ATTACHMENTS: [(&str, &[&str], Owner); 3] = [
+const ATTACHMENTS: [(&str, &[&str], Owner); 4] = [
     ("aws_lb", &["security_groups"], Owner::Alb),
     ("aws_rds_cluster", &["vpc_security_group_ids"], Owner::Database),
     (
@@ -289,6 +305,7 @@ const ATTACHMENTS: [(&str, &[&str], Owner); 3] = [
         &["network_configuration", "security_groups"],
         Owner::Agent,
     ),
+    ("aws_instance", &["vpc_security_group_ids"], Owner::NatInstance),
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -297,6 +314,8 @@ enum Owner {
     Database,
     /// The module instance's key is the agent's name.
     Agent,
+    /// The only EC2 instance tfgen generates.
+    NatInstance,
 }
 
 /// One module instance of the tree: its directory, its `var`, and its instance key.
@@ -530,6 +549,13 @@ fn attachments(tree: &Tree, instance: &Instance) -> Result<Vec<(String, Node)>> 
         for (kind, path, owner) in ATTACHMENTS {
             for block in resources(body, kind) {
                 let cx = scope_context(&instance.vars, &scope.locals, &scope.groups, None);
+                // A resource switched off by its count (the NAT instance without `nat = "instance"`).
+                if let Some(count) = attr(block.body(), "count") {
+                    let n = eval(count, &cx).with_context(|| format!("count of {}.{kind}", instance.name))?;
+                    if n == Value::from(0) {
+                        continue;
+                    }
+                }
                 let mut at = block.body();
                 for nested in &path[..path.len() - 1] {
                     at = at
@@ -545,6 +571,7 @@ fn attachments(tree: &Tree, instance: &Instance) -> Result<Vec<(String, Node)>> 
                 let node = match owner {
                     Owner::Alb => Node::Alb,
                     Owner::Database => Node::Database,
+                    Owner::NatInstance => Node::NatInstance,
                     Owner::Agent => Node::Agent(instance.key.clone().unwrap_or_else(|| instance.name.clone())),
                 };
                 if let Value::Array(ids) = value {

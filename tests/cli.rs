@@ -334,7 +334,7 @@ fn diff_reports_changes_with_exit_codes() {
      2 files changed, +2 -2
     resources: +0 ~1 -/+0 -0
       ~ module.aurora.aws_rds_cluster.this
-    monthly cost: $164.03 (no change)
+    monthly cost: $95.99 (no change)
     ");
 }
 
@@ -729,7 +729,7 @@ fn every_command_finds_the_root_from_a_subdirectory() {
     assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
     assert!(
         p.text(&o.stdout)
-            .starts_with("rendered dev into ../generated/dev: 72 files written")
+            .starts_with("rendered dev into ../generated/dev: 73 files written")
     );
     let deep = "generated/dev/modules/ecs";
     for (args, expected) in [
@@ -1258,7 +1258,7 @@ fn cost_prints_itemised_totals_as_text_and_json() {
         let out = p.text(&o.stdout);
         for part in [
             "Compute (ECS Fargate)",
-            "NAT gateways",
+            "public IPv4",
             "Total: $",
             "Usage assumptions",
             "hours_per_month = 730",
@@ -1280,12 +1280,12 @@ fn cost_prints_itemised_totals_as_text_and_json() {
     let before = p.text(&p.run(&["cost", "dev"]).stdout);
     std::fs::write(
         p.path("environments/dev.toml"),
-        std::fs::read_to_string(p.path("environments/dev.toml")).unwrap() + "\n[cost]\nnat_gb = 1000\n",
+        std::fs::read_to_string(p.path("environments/dev.toml")).unwrap() + "\n[cost]\nlog_gb = 1000\n",
     )
     .unwrap();
     let after = p.text(&p.run(&["cost", "dev"]).stdout);
     assert!(
-        after.contains("1000 GB × $0.048") && !before.contains("1000 GB"),
+        after.contains("1000 GB × $0.57") && !before.contains("1000 GB"),
         "{after}"
     );
 }

@@ -984,6 +984,7 @@ fn assert_applied_graph(dir: &Path, inputs: &Inputs, aws: &[(String, String)], m
                 }
                 "aws_lb" => attach(&v["security_groups"], tfgen::reach::Node::Alb),
                 "aws_rds_cluster" => attach(&v["vpc_security_group_ids"], tfgen::reach::Node::Database),
+                "aws_instance" => attach(&v["vpc_security_group_ids"], tfgen::reach::Node::NatInstance),
                 "aws_ecs_service" => {
                     let agent = module
                         .split("[\"")

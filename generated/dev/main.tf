@@ -173,6 +173,7 @@ module "networking" {
   public_subnet_cidrs  = ["10.0.1.0/24", "10.0.2.0/24"]
   private_subnet_cidrs = ["10.0.10.0/24", "10.0.20.0/24"]
   single_nat_gateway   = true
+  nat_instance         = true
   region               = local.region
   interface_endpoints  = []
   db_port              = 5432
@@ -295,7 +296,7 @@ module "alb" {
   access_logs_enabled = true
   access_logs_bucket  = module.access_logs.bucket
   # A WAF web ACL with AWS managed rule groups, logged to CloudWatch Logs.
-  waf_enabled            = true
+  waf_enabled            = false
   waf_log_retention_days = 365
   kms_key_arn            = local.kms_key_arn
 
@@ -328,8 +329,9 @@ module "ecs" {
   desired_count  = each.value.desired_count
   max_count      = each.value.max_count
 
-  capacity_provider = each.value.capacity_provider
-  cpu_architecture  = each.value.cpu_architecture
+  capacity_provider  = each.value.capacity_provider
+  cpu_architecture   = each.value.cpu_architecture
+  container_insights = false
 
   cpu_target_percent                 = 70
   memory_target_percent              = 75
@@ -387,12 +389,14 @@ module "monitoring" {
   alarm_email = null
   agents = {
     for name, agent in local.agents : name => {
-      cluster_name   = module.ecs[name].cluster_name
-      service_name   = module.ecs[name].service_name
-      desired_count  = agent.desired_count
-      log_group_name = module.ecs[name].log_group_name
+      cluster_name            = module.ecs[name].cluster_name
+      service_name            = module.ecs[name].service_name
+      desired_count           = agent.desired_count
+      log_group_name          = module.ecs[name].log_group_name
+      target_group_arn_suffix = module.alb.target_group_arn_suffixes[name]
     }
   }
+  container_insights          = false
   alb_arn_suffix              = module.alb.arn_suffix
   db_cluster_identifier       = module.aurora.cluster_identifier
   db_failure_metric_namespace = "MultiAgent/${local.environment}"

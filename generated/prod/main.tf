@@ -21,7 +21,7 @@ locals {
       desired_count     = 2
       max_count         = 6
       capacity_provider = "FARGATE"
-      cpu_architecture  = "X86_64"
+      cpu_architecture  = "ARM64"
       health_check_path = "/health"
       path_patterns     = ["/", "/supervisor/*"]
       priority          = 10
@@ -47,7 +47,7 @@ locals {
       desired_count     = 2
       max_count         = 4
       capacity_provider = "FARGATE"
-      cpu_architecture  = "X86_64"
+      cpu_architecture  = "ARM64"
       health_check_path = "/health"
       path_patterns     = ["/order/*"]
       priority          = 20
@@ -73,7 +73,7 @@ locals {
       desired_count     = 2
       max_count         = 4
       capacity_provider = "FARGATE"
-      cpu_architecture  = "X86_64"
+      cpu_architecture  = "ARM64"
       health_check_path = "/health"
       path_patterns     = ["/product/*"]
       priority          = 30
@@ -99,7 +99,7 @@ locals {
       desired_count     = 2
       max_count         = 4
       capacity_provider = "FARGATE"
-      cpu_architecture  = "X86_64"
+      cpu_architecture  = "ARM64"
       health_check_path = "/health"
       path_patterns     = ["/personalization/*"]
       priority          = 40
@@ -125,7 +125,7 @@ locals {
       desired_count     = 2
       max_count         = 4
       capacity_provider = "FARGATE"
-      cpu_architecture  = "X86_64"
+      cpu_architecture  = "ARM64"
       health_check_path = "/health"
       path_patterns     = ["/troubleshooting/*"]
       priority          = 50
@@ -173,6 +173,7 @@ module "networking" {
   public_subnet_cidrs  = ["10.0.1.0/24", "10.0.2.0/24"]
   private_subnet_cidrs = ["10.0.10.0/24", "10.0.20.0/24"]
   single_nat_gateway   = false
+  nat_instance         = false
   region               = local.region
   interface_endpoints  = []
   db_port              = 5432
@@ -324,8 +325,9 @@ module "ecs" {
   desired_count  = each.value.desired_count
   max_count      = each.value.max_count
 
-  capacity_provider = each.value.capacity_provider
-  cpu_architecture  = each.value.cpu_architecture
+  capacity_provider  = each.value.capacity_provider
+  cpu_architecture   = each.value.cpu_architecture
+  container_insights = false
 
   cpu_target_percent                 = 70
   memory_target_percent              = 75
@@ -383,12 +385,14 @@ module "monitoring" {
   alarm_email = "platform-oncall@example.com"
   agents = {
     for name, agent in local.agents : name => {
-      cluster_name   = module.ecs[name].cluster_name
-      service_name   = module.ecs[name].service_name
-      desired_count  = agent.desired_count
-      log_group_name = module.ecs[name].log_group_name
+      cluster_name            = module.ecs[name].cluster_name
+      service_name            = module.ecs[name].service_name
+      desired_count           = agent.desired_count
+      log_group_name          = module.ecs[name].log_group_name
+      target_group_arn_suffix = module.alb.target_group_arn_suffixes[name]
     }
   }
+  container_insights          = false
   alb_arn_suffix              = module.alb.arn_suffix
   db_cluster_identifier       = module.aurora.cluster_identifier
   db_failure_metric_namespace = "MultiAgent/${local.environment}"

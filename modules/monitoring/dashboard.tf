@@ -35,7 +35,7 @@ locals {
         y      = 6 + 6 * i
         width  = 12
         height = 6
-        properties = {
+        properties = var.container_insights ? {
           title  = "${name}: running and desired tasks"
           region = local.region
           stat   = "Average"
@@ -43,6 +43,15 @@ locals {
           metrics = [
             ["ECS/ContainerInsights", "RunningTaskCount", "ClusterName", var.agents[name].cluster_name, "ServiceName", var.agents[name].service_name],
             ["ECS/ContainerInsights", "DesiredTaskCount", "ClusterName", var.agents[name].cluster_name, "ServiceName", var.agents[name].service_name],
+          ]
+          } : {
+          title  = "${name}: healthy and unhealthy tasks"
+          region = local.region
+          stat   = "Minimum"
+          period = 60
+          metrics = [
+            ["AWS/ApplicationELB", "HealthyHostCount", "TargetGroup", var.agents[name].target_group_arn_suffix, "LoadBalancer", var.alb_arn_suffix],
+            ["AWS/ApplicationELB", "UnHealthyHostCount", "TargetGroup", var.agents[name].target_group_arn_suffix, "LoadBalancer", var.alb_arn_suffix],
           ]
         }
       },

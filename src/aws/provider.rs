@@ -14,7 +14,7 @@
 /// Resource type → attribute paths whose change replaces the resource. A path names a top-level argument
 /// (`name`) or a nested block or its argument (`encryption_configuration`, `runtime_platform.cpu_architecture`);
 /// a block's path covers everything inside it.
-pub const FORCE_NEW: [(&str, &[&str]); 65] = [
+pub const FORCE_NEW: [(&str, &[&str]); 66] = [
     (
         "aws_appautoscaling_policy",
         &["name", "resource_id", "scalable_dimension", "service_namespace"],
@@ -120,6 +120,28 @@ pub const FORCE_NEW: [(&str, &[&str]); 65] = [
     ("aws_iam_role", &["name", "name_prefix", "path"]),
     ("aws_iam_role_policy", &["name", "name_prefix", "role"]),
     ("aws_iam_role_policy_attachment", &["policy_arn", "role"]),
+    (
+        // `user_data` replaces only with `user_data_replace_on_change = true`, which the NAT instance sets.
+        "aws_instance",
+        &[
+            "ami",
+            "associate_public_ip_address",
+            "availability_zone",
+            "ebs_block_device",
+            "ephemeral_block_device",
+            "key_name",
+            "network_interface",
+            "placement_group",
+            "private_ip",
+            "root_block_device.encrypted",
+            "root_block_device.kms_key_id",
+            "security_groups",
+            "subnet_id",
+            "tenancy",
+            "user_data",
+            "user_data_base64",
+        ],
+    ),
     ("aws_internet_gateway", &[]),
     ("aws_kms_alias", &["name", "name_prefix"]),
     (

@@ -28,6 +28,8 @@ pub const AGENT_ALARMS: u32 = 6;
 /// Secrets besides the agents' own: the API keys secret, and the Aurora master user secret that RDS
 /// manages. Each agent with `[agent.database]` adds its own.
 pub const ENV_SECRETS: u32 = 2;
+/// The root volume of the NAT instance (`modules/networking/nat_instance.tf`; a test reads it there).
+pub const NAT_INSTANCE_VOLUME_GB: u32 = 8;
 /// Dashboards: the environment's one CloudWatch dashboard.
 pub const DASHBOARDS: u32 = 1;
 
@@ -137,18 +139,40 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         );
     }
 
-    let nats = if model.network.single_nat_gateway { 1.0 } else { azs };
     let net = "Network";
-    b.line(net, format!("NAT gateways ({nats})"), nats * h, "hour", p.nat_hour);
     let (nat_gb, endpoint_gb) = if model.network.vpc_endpoints {
         (0.0, u.nat_gb)
     } else {
         (u.nat_gb, 0.0)
     };
-    b.line(net, "NAT data processed (nat_gb)".to_string(), nat_gb, "GB", p.nat_gb);
+    let nats = if model.network.single_nat_gateway { 1.0 } else { azs };
+    if model.network.nat_instance {
+        b.line(
+            net,
+            "NAT instance (t4g.nano; no data processing charge)".to_string(),
+            h,
+            "hour",
+            p.nat_instance_hour,
+        );
+        b.line(
+            net,
+            format!("NAT instance root volume ({NAT_INSTANCE_VOLUME_GB} GB gp3)"),
+            f64::from(NAT_INSTANCE_VOLUME_GB),
+            "GB-month",
+            p.ebs_gp3_gb_month,
+        );
+    } else {
+        b.line(net, format!("NAT gateways ({nats})"), nats * h, "hour", p.nat_hour);
+        b.line(net, "NAT data processed (nat_gb)".to_string(), nat_gb, "GB", p.nat_gb);
+    }
+    let nat_kind = if model.network.nat_instance {
+        "NAT instance"
+    } else {
+        "NAT"
+    };
     b.line(
         net,
-        format!("public IPv4: {nats} NAT + {azs} load balancer"),
+        format!("public IPv4: {nats} {nat_kind} + {azs} load balancer"),
         (nats + azs) * h,
         "IP-hour",
         p.public_ipv4_hour,
@@ -286,15 +310,24 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
     );
     let alarms = f64::from(ENV_ALARMS) + agents * f64::from(AGENT_ALARMS) + running;
     b.line(mon, format!("alarms ({alarms})"), alarms, "alarm-month", p.alarm_month);
-    let metrics = agents * u.container_insights_metrics_per_agent + 1.0;
-    b.line(
-        mon,
-        format!("custom metrics: Container Insights + 1 log metric ({metrics})"),
-        metrics,
-        "metric-month",
-        p.metric_month,
-    );
-
+    if model.alarms.container_insights {
+        let metrics = agents * u.container_insights_metrics_per_agent + 1.0;
+        b.line(
+            mon,
+            format!("custom metrics: Container Insights + 1 log metric ({metrics})"),
+            metrics,
+            "metric-month",
+            p.metric_month,
+        );
+    } else {
+        b.line(
+            mon,
+            "custom metrics: the database connection failures log metric (1)".to_string(),
+            1.0,
+            "metric-month",
+            p.metric_month,
+        );
+    }
     b.line(
         mon,
         format!("dashboards ({DASHBOARDS})"),
@@ -364,10 +397,17 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
          and one-off SQLite migration tasks."
             .to_string(),
         "Fargate Spot has no fixed list price: the table holds the price shown on the date checked.".to_string(),
-        format!(
-            "VPC endpoints cost {} a month here; they pay for themselves above {endpoint_break_even_gb:.0} GB a month through the NAT gateways.",
-            money(fixed)
-        ),
+        if model.network.nat_instance {
+            format!(
+                "VPC endpoints would cost {} a month here; a NAT instance charges nothing per GB, so they never pay for themselves.",
+                money(fixed)
+            )
+        } else {
+            format!(
+                "VPC endpoints cost {} a month here; they pay for themselves above {endpoint_break_even_gb:.0} GB a month through the NAT gateways.",
+                money(fixed)
+            )
+        },
         "Free tiers, Savings Plans and taxes are left out: list prices only.".to_string(),
     ];
     if model.pipeline.is_some() {

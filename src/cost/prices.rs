@@ -35,6 +35,14 @@ pub const SOURCES: &[(&str, &str)] = &[
         "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer",
     ),
     ("ECS Service Connect", "https://aws.amazon.com/ecs/pricing/"),
+    (
+        "NAT instance (EC2 t4g.nano)",
+        "https://aws.amazon.com/ec2/pricing/on-demand/",
+    ),
+    (
+        "NAT instance root volume (EBS gp3)",
+        "https://aws.amazon.com/ebs/pricing/",
+    ),
 ];
 
 /// One region's prices. Units are in the field names: `_hour` per hour, `_gb` per GB, `_month` per
@@ -50,6 +58,9 @@ pub struct Prices {
     pub fargate_spot_gb_hour: f64,
     pub nat_hour: f64,
     pub nat_gb: f64,
+    /// A t4g.nano on-demand Linux instance, the NAT instance of `nat = "instance"`.
+    pub nat_instance_hour: f64,
+    pub ebs_gp3_gb_month: f64,
     pub alb_hour: f64,
     pub alb_lcu_hour: f64,
     pub aurora_acu_hour: f64,
@@ -86,6 +97,8 @@ pub const US_EAST_1: Prices = Prices {
     fargate_spot_gb_hour: 0.001_334,
     nat_hour: 0.045,
     nat_gb: 0.045,
+    nat_instance_hour: 0.004_2,
+    ebs_gp3_gb_month: 0.08,
     alb_hour: 0.0225,
     alb_lcu_hour: 0.008,
     aurora_acu_hour: 0.12,
@@ -128,6 +141,8 @@ pub const EU_WEST_1: Prices = Prices {
     fargate_spot_gb_hour: 0.001_334,
     nat_hour: 0.048,
     nat_gb: 0.048,
+    nat_instance_hour: 0.004_6,
+    ebs_gp3_gb_month: 0.088,
     alb_hour: 0.0252,
     alb_lcu_hour: 0.008,
     aurora_acu_hour: 0.13,
@@ -164,6 +179,8 @@ pub const AP_NORTHEAST_1: Prices = Prices {
     fargate_spot_gb_hour: 0.001_659,
     nat_hour: 0.062,
     nat_gb: 0.062,
+    nat_instance_hour: 0.005_4,
+    ebs_gp3_gb_month: 0.096,
     alb_hour: 0.0243,
     alb_lcu_hour: 0.008,
     aurora_acu_hour: 0.15,

@@ -62,7 +62,7 @@ fn every_line_matches_a_hand_computation() {
         ("log storage", 0.88),                         // (5 GB × 30/30 + 2 GB × 365/30) × $0.03
         ("alarms (39)", 3.9),                          // (4 + 5 × 6 + 5 running) × $0.10
         ("dashboards (1)", 3.0),                       // 1 × $3
-        ("custom metrics", 25.8),                      // (5 × 17 + 1) × $0.30
+        ("custom metrics", 0.3),                       // 1 log metric × $0.30 (no Container Insights)
         ("Secrets Manager secrets (6", 2.4),           // (2 + 4 database agents) × $0.40
         ("Secrets Manager API calls", 0.05),           // 10,000 calls × $0.05 / 10k
         ("KMS customer-managed keys (1", 1.0),
@@ -119,6 +119,46 @@ fn spot_and_graviton_use_their_own_prices() {
 }
 
 #[test]
+fn container_insights_adds_its_metrics() {
+    let on = estimate(&model("[alarms]\ncontainer_insights = true\n")).unwrap();
+    // (5 agents × 17 metrics + 1 log metric) × $0.30; the alarm count does not change.
+    assert!(close(line(&on, "Container Insights + 1 log metric (86)").monthly, 25.8));
+    let off = estimate(&model("")).unwrap();
+    assert!(close(on.total - off.total, 25.5));
+    assert!(close(
+        line(&on, "alarms (39)").monthly,
+        line(&off, "alarms (39)").monthly
+    ));
+}
+
+#[test]
+fn a_nat_instance_replaces_the_gateway_and_its_data_charge() {
+    let base = estimate(&model("")).unwrap();
+    let e = estimate(&model("[network]\nnat = \"instance\"\n")).unwrap();
+    assert!(close(line(&e, "NAT instance (t4g.nano").monthly, 730.0 * 0.0042));
+    assert!(close(
+        line(&e, "NAT instance root volume (8 GB gp3)").monthly,
+        8.0 * 0.08
+    ));
+    assert!(close(
+        line(&e, "public IPv4: 1 NAT instance + 2 load balancer").monthly,
+        10.95
+    ));
+    assert!(
+        e.lines
+            .iter()
+            .all(|l| !l.item.starts_with("NAT gateways") && !l.item.starts_with("NAT data"))
+    );
+    // Gateway $32.85 and 20 GB × $0.045 out; instance $3.066 and volume $0.64 in.
+    assert!(
+        close(base.total - e.total, 32.85 + 0.9 - 3.066 - 0.64),
+        "{}",
+        base.total - e.total
+    );
+    assert!(e.notes.iter().any(|n| n.contains("never pay for themselves")));
+}
+
+#[test]
 fn endpoints_carry_the_nat_traffic() {
     let e = estimate(&model("[network]\nvpc_endpoints = true\n")).unwrap();
     assert!(close(line(&e, "NAT data processed").monthly, 0.0));
@@ -170,4 +210,16 @@ fn the_diff_line_shows_before_after_and_delta() {
     );
     assert!(render_change(Some(e.total + 5.0), &e).ends_with("(-$5.00)\n"));
     assert!(render_change(None, &e).ends_with("(new)\n"));
+}
+
+#[test]
+fn the_nat_instance_volume_is_the_templates() {
+    let nat = include_str!("../../modules/networking/nat_instance.tf");
+    assert!(nat.contains(&format!("volume_size = {NAT_INSTANCE_VOLUME_GB}\n")));
+    assert!(nat.contains("instance_type               = var.nat_instance_type"));
+    let vars = include_str!("../../modules/networking/variables.tf");
+    assert!(
+        vars.contains("default     = \"t4g.nano\""),
+        "the price table prices a t4g.nano"
+    );
 }

@@ -1,6 +1,10 @@
-//! `[alarms]`: where CloudWatch alarms are sent. Raw form, checks, resolved form.
+//! `[alarms]`: where CloudWatch alarms are sent, and whether the agent clusters publish Container
+//! Insights metrics. Raw form, checks, resolved form.
 //!
 //! The alarms themselves are in the `monitoring` module's template; this module only checks the address.
+//! Without Container Insights (the default) every alarm reads free metrics: CPU and memory from `AWS/ECS`,
+//! healthy tasks from the load balancer's `HealthyHostCount`. With it, the running-tasks alarm compares
+//! the live desired and running counts instead, for about $5 per agent a month (`tfgen cost` prices it).
 
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +23,10 @@ rules! {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmsSpec {
+    /// Subscribed to the alarm topic (the recipient confirms the subscription).
     pub email: Option<Spanned<String>>,
+    /// Container Insights on every agent cluster (default false: the alarms use free metrics).
+    pub container_insights: Option<Spanned<bool>>,
 }
 
 /// Alarm delivery, resolved.
@@ -27,6 +34,8 @@ pub struct AlarmsSpec {
 pub struct Alarms {
     /// Subscribed to the alarm topic; absent: alarms go to the topic only.
     pub email: Option<String>,
+    /// Container Insights on every agent cluster; the running-tasks alarm reads it when on.
+    pub container_insights: bool,
 }
 
 pub fn check(cx: &mut Checker, alarms: &AlarmsSpec) -> Option<Alarms> {
@@ -34,7 +43,11 @@ pub fn check(cx: &mut Checker, alarms: &AlarmsSpec) -> Option<Alarms> {
         None => None,
         Some(e) => Some(email(cx, e)?),
     };
-    Some(Alarms { email })
+    let container_insights = alarms.container_insights.as_ref().is_some_and(|v| *v.get_ref());
+    Some(Alarms {
+        email,
+        container_insights,
+    })
 }
 
 fn email(cx: &mut Checker, email: &Spanned<String>) -> Option<String> {

@@ -21,6 +21,7 @@ rules! {
         AzCount,
         AzCountRegion,
         NatMode,
+        ProdNatInstance,
         OneSubnetList,
         VpcTooSmall,
         SubnetCount,
@@ -42,7 +43,8 @@ pub const DEFAULT_AZ_COUNT: u8 = 2;
 pub struct NetworkSpec {
     pub vpc_cidr: Option<Spanned<String>>,
     pub az_count: Option<Spanned<i64>>,
-    /// `single` (one NAT gateway) or `per-az` (one in each AZ).
+    /// `single` (one NAT gateway), `per-az` (one in each AZ) or `instance` (one t4g.nano NAT instance,
+    /// dev only: about $4 a month instead of $33).
     pub nat: Option<Spanned<String>>,
     pub public_subnets: Option<Spanned<Vec<Spanned<String>>>>,
     pub private_subnets: Option<Spanned<Vec<Spanned<String>>>>,
@@ -67,7 +69,10 @@ pub const INTERFACE_ENDPOINTS: &[&str] = &[
 pub struct Network {
     pub vpc_cidr: Ipv4Cidr,
     pub az_count: u8,
+    /// One NAT (gateway or instance) for every AZ; always true with `nat_instance`.
     pub single_nat_gateway: bool,
+    /// A NAT instance (`nat = "instance"`) instead of NAT gateways.
+    pub nat_instance: bool,
     pub public_subnets: Vec<Ipv4Cidr>,
     pub private_subnets: Vec<Ipv4Cidr>,
     /// Interface endpoints ([`INTERFACE_ENDPOINTS`]) and the S3 gateway endpoint.
@@ -152,16 +157,27 @@ pub fn check(
         );
     }
     let az_count = az_count.filter(|c| region_azs.is_none_or(|r| *c <= r.azs));
-    let single_nat_gateway = match &net.nat {
-        None => defaults.single_nat_gateway,
+    let (single_nat_gateway, nat_instance) = match &net.nat {
+        None => (defaults.single_nat_gateway, false),
         Some(v) => match v.get_ref().as_str() {
-            "single" => true,
-            "per-az" => false,
+            "single" => (true, false),
+            "per-az" => (false, false),
+            "instance" if prod => {
+                cx.error(
+                    Rule::ProdNatInstance,
+                    SpecFile::Env,
+                    v,
+                    "prod may not use a NAT instance",
+                    "a NAT instance is one EC2 instance in one AZ that you patch; prod uses `per-az` NAT gateways",
+                );
+                (defaults.single_nat_gateway, false)
+            }
+            "instance" => (true, true),
             other => {
                 let help = suggest(
                     other,
-                    ["single", "per-az"],
-                    "`single` (one NAT gateway) or `per-az` (one per AZ)",
+                    ["single", "per-az", "instance"],
+                    "`single` (one NAT gateway), `per-az` (one per AZ) or `instance` (a NAT instance, dev only)",
                 );
                 cx.error(
                     Rule::NatMode,
@@ -170,7 +186,7 @@ pub fn check(
                     format!("unknown NAT mode `{other}`"),
                     help,
                 );
-                defaults.single_nat_gateway
+                (defaults.single_nat_gateway, false)
             }
         },
     };
@@ -216,6 +232,7 @@ pub fn check(
         vpc_cidr: vpc,
         az_count,
         single_nat_gateway,
+        nat_instance,
         public_subnets,
         private_subnets,
         vpc_endpoints,

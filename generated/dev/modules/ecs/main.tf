@@ -95,11 +95,12 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 resource "aws_ecs_cluster" "this" {
+  #checkov:skip=CKV_AWS_65:Container Insights is the spec's choice ([alarms] container_insights); without it the alarms read the free AWS/ECS and load balancer metrics
   name = var.cluster_name
 
   setting {
     name  = "containerInsights"
-    value = "enabled"
+    value = var.container_insights ? "enabled" : "disabled"
   }
 
   tags = {

@@ -309,3 +309,9 @@ variable "cpu_architecture" {
     error_message = "cpu_architecture must be X86_64 or ARM64."
   }
 }
+
+variable "container_insights" {
+  type        = bool
+  description = "Container Insights metrics for the cluster (billed as custom metrics, about $5 a month per cluster). Off, the service's CPU and memory still reach CloudWatch as free AWS/ECS metrics."
+  default     = false
+}

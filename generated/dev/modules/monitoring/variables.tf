@@ -25,12 +25,13 @@ variable "alarm_email" {
 
 variable "agents" {
   type = map(object({
-    cluster_name   = string
-    service_name   = string
-    desired_count  = number
-    log_group_name = string
+    cluster_name            = string
+    service_name            = string
+    desired_count           = number
+    log_group_name          = string
+    target_group_arn_suffix = string
   }))
-  description = "Agents keyed by agent name: the ECS cluster and service to watch, the service's baseline task count (autoscaling minimum) and the log group its containers write to."
+  description = "Agents keyed by agent name: the ECS cluster and service to watch, the service's baseline task count (autoscaling minimum), the log group its containers write to and its target group's ARN suffix (the TargetGroup dimension of HealthyHostCount)."
 
   validation {
     condition     = alltrue([for a in values(var.agents) : a.desired_count >= 0 && floor(a.desired_count) == a.desired_count])
@@ -111,4 +112,10 @@ variable "bedrock_throttles_threshold" {
   type        = number
   description = "Throttled Bedrock invocations in 5 minutes above which the throttling alarm fires (the SDK retries a few)."
   default     = 5
+}
+
+variable "container_insights" {
+  type        = bool
+  description = "Whether the agent clusters publish Container Insights: the running-tasks alarm then compares the live desired and running task counts; without it, the target group's healthy tasks against the baseline count."
+  default     = false
 }

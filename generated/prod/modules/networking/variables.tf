@@ -57,6 +57,23 @@ variable "single_nat_gateway" {
   description = "true: one NAT gateway in the first public subnet shared by all private subnets (cheaper, not AZ-resilient); false: one NAT gateway per AZ."
 }
 
+variable "nat_instance" {
+  type        = bool
+  description = "true: a NAT instance (nat_instance_type) in the first public subnet instead of NAT gateways; single_nat_gateway is then ignored."
+  default     = false
+}
+
+variable "nat_instance_type" {
+  type        = string
+  description = "Instance type of the NAT instance: a Graviton type, since the image is Amazon Linux 2023 for ARM64."
+  default     = "t4g.nano"
+
+  validation {
+    condition     = can(regex("^[a-z][0-9]+g[a-z]*\\.[a-z0-9]+$", var.nat_instance_type))
+    error_message = "nat_instance_type must be a Graviton (ARM64) instance type such as t4g.nano."
+  }
+}
+
 variable "agents" {
   type = map(object({
     port                = number
