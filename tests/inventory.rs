@@ -285,7 +285,13 @@ fn services_deploy_as_the_plan_says() {
     let cluster = p.resource("aws_ecs_cluster");
     let setting = nested(cluster, "setting");
     assert_eq!(attr(setting, "name"), "\"containerInsights\"");
-    assert_eq!(attr(setting, "value"), "\"enabled\"");
+    assert_eq!(
+        attr(setting, "value"),
+        "var.container_insights ? \"enabled\" : \"disabled\""
+    );
+    // The spec's choice reaches every cluster, and the alarm that needs no Container Insights is there.
+    assert_eq!(attr(ecs, "container_insights"), "false");
+    assert!(tree_has(&p, "HealthyHostCount"));
     let service = p.resource("aws_ecs_service");
     let breaker = nested(service, "deployment_circuit_breaker");
     assert_eq!(
@@ -517,6 +523,15 @@ fn the_cost_counts_what_the_tree_creates() {
             n("aws_nat_gateway"),
             "{env}: NAT gateways"
         );
+        let nat_instance = estimate.lines.iter().find(|l| l.item.starts_with("NAT instance ("));
+        assert_eq!(
+            nat_instance.map_or(0.0, |l| l.quantity / hours),
+            n("aws_instance"),
+            "{env}: NAT instances"
+        );
+        // One public IPv4 address per NAT gateway or instance, and one per load balancer AZ.
+        let ips = n("aws_eip") + n("aws_instance") + f64::from(compiled.model.network.az_count);
+        assert_eq!(quantity("IP-hour") / hours, ips, "{env}: public IPv4 addresses");
         let alb = estimate.lines.iter().find(|l| l.item == "Application Load Balancer");
         assert_eq!(
             alb.map_or(0.0, |l| l.quantity / hours),

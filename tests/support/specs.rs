@@ -62,7 +62,7 @@ pub fn env_spec() -> impl Strategy<Value = String> {
         ),
         // 4 and 6 are valid only where the Region has that many AZs (us-east-1).
         line("az_count", &["2", "3"], &["4", "6", "1", "7", "0", "-4", "99999999999"]),
-        line("nat", &["\"single\"", "\"per-az\""], &["\"both\""]),
+        line("nat", &["\"single\"", "\"per-az\"", "\"instance\""], &["\"both\""]),
         line(
             "public_subnets",
             &["[\"10.0.1.0/24\", \"10.0.2.0/24\"]"],
@@ -124,6 +124,7 @@ pub fn env_spec() -> impl Strategy<Value = String> {
             &["\"arn\""],
         ),
         line("email", &["\"a@b.co\""], &["\"nope\"", "\"a@.b\""]),
+        line("container_insights", &["true", "false"], &["\"yes\""]),
         line(
             "replication_regions",
             &["[\"ca-central-1\"]", "[]"],
@@ -137,7 +138,7 @@ pub fn env_spec() -> impl Strategy<Value = String> {
         line("max_count", &["4", "1000"], &["0", "1001"]),
     );
     (top, network, database, rest, one_of(&["supervisor", "order-management", "supervisor", "personalization", "ghost"])).prop_map(
-        |((r, s, i), (v, a, n, pu, pr), (e, mi, ma, ap, ins, b, dp, dn), (m, c, em, rep, t, l, cpu, mem, d, mx), agent)| {
+        |((r, s, i), (v, a, n, pu, pr), (e, mi, ma, ap, ins, b, dp, dn), (m, c, em, ci, rep, t, l, cpu, mem, d, mx), agent)| {
             // Required keys default to valid values when the generator left them out.
             let r = if r.is_empty() { "region = \"eu-west-1\"\n".to_string() } else { r };
             let s = if s.is_empty() { "sizing = \"dev\"\n".to_string() } else { s };
@@ -146,7 +147,7 @@ pub fn env_spec() -> impl Strategy<Value = String> {
             let ap = if mi == "min_acu = 0\n" || (ap.contains("299") && ma.is_empty()) { ap } else { String::new() };
             format!(
                 "{r}{s}{i}\n[network]\n{v}{a}{n}{pu}{pr}\n[database]\n{e}{mi}{ma}{ap}{ins}{b}{dp}{dn}\n[bedrock]\n{m}\n[alb]\n{c}\n\
-                 [alarms]\n{em}\n[ecr]\n{rep}\n[deployment]\n{t}{l}\n[agents.{agent}]\n{cpu}{mem}{d}{mx}"
+                 [alarms]\n{em}{ci}\n[ecr]\n{rep}\n[deployment]\n{t}{l}\n[agents.{agent}]\n{cpu}{mem}{d}{mx}"
             )
         },
     )
