@@ -114,10 +114,26 @@ const SKIPS: &[(&str, &str)] = &[
         "CKV_AWS_173",
         "The database bootstrap function has no environment variables to encrypt.",
     ),
+    (
+        "CKV_AWS_65",
+        "Container Insights is the spec's choice (`[alarms] container_insights`, off by default: about $5 per agent a month); without it every alarm reads the free `AWS/ECS` and load balancer metrics.",
+    ),
+    (
+        "CKV_AWS_88",
+        "Dev only (`[network] nat = \"instance\"`): the NAT instance needs a public IP to reach the internet; its security group admits only HTTPS from inside the VPC.",
+    ),
+    (
+        "CKV_AWS_126",
+        "Dev only, the NAT instance: detailed monitoring would cost about half as much as the instance; EC2 automatic recovery acts on the basic status checks.",
+    ),
+    (
+        "CKV2_AWS_41",
+        "Dev only, the NAT instance: it calls no AWS API, so it has no role and no credentials to leak.",
+    ),
 ];
 
 /// Skips that may only appear in dev: prod must pass these checks outright.
-const DEV_ONLY: &[&str] = &["CKV_AWS_150", "CKV_AWS_139"];
+const DEV_ONLY: &[&str] = &["CKV_AWS_150", "CKV_AWS_139", "CKV_AWS_88", "CKV_AWS_126", "CKV2_AWS_41"];
 
 fn checkov() -> &'static PathBuf {
     // One install for every test in this file, even when they run in parallel.

@@ -1348,4 +1348,52 @@ fn the_readmes_cost_figures_are_tfgens() {
         readme.contains(&format!("`{line}` for a third Aurora instance")),
         "{line}"
     );
+
+    // The figures the goal paragraph quotes, at us-east-1 prices, are tfgen's too (for the shipped prod).
+    p.edit("environments/prod.toml", "instances = 3", "instances = 2");
+    let estimate = |env: &str| -> serde_json::Value {
+        let o = p.run(&["cost", env, "--prices", "us-east-1", "--json"]);
+        assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let sum = |json: &serde_json::Value, pick: &dyn Fn(&str, &str) -> bool| -> String {
+        let total: f64 = json["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| pick(l["component"].as_str().unwrap(), l["item"].as_str().unwrap()))
+            .map(|l| l["monthly"].as_f64().unwrap())
+            .sum();
+        format!("${total:.2}")
+    };
+    let prod = estimate("prod");
+    let gap = format!("${:.2}", prod["total"].as_f64().unwrap() - 500.0);
+    let compute = sum(&prod, &|c, _| c.starts_with("Compute"));
+    // prod's public IPv4 line is 2 NAT + 2 load balancer addresses: half of it is the gateways'.
+    let money = |s: &str| s.trim_start_matches('$').parse::<f64>().unwrap();
+    let nat = format!(
+        "${:.2}",
+        money(&sum(&prod, &|_, i| i.starts_with("NAT gateways")))
+            + money(&sum(&prod, &|_, i| i == "public IPv4: 2 NAT + 2 load balancer")) / 2.0
+    );
+    let database = sum(&prod, &|_, i| i.contains("ACU,"));
+    let waf = sum(&prod, &|_, i| i.starts_with("WAF"));
+    let dev = estimate("dev");
+    let nat_instance = sum(&dev, &|_, i| i.starts_with("NAT instance"));
+    p.edit(
+        "environments/prod.toml",
+        "architecture = \"arm64\"",
+        "architecture = \"x86_64\"",
+    );
+    let x86 = sum(&estimate("prod"), &|c, _| c.starts_with("Compute"));
+    for figure in [
+        format!("{gap} (1.2 %) over"),
+        format!("{compute}\n  against {x86} on x86_64"),
+        format!("two NAT gateways and their addresses ({nat})"),
+        format!("the writer and the reader at 0.5 ACU ({database})"),
+        format!("the WAF ({waf})"),
+        format!("a NAT instance instead of a NAT gateway ({nat_instance} with its volume"),
+    ] {
+        assert!(readme.contains(&figure), "the README lacks `{figure}`");
+    }
 }

@@ -447,8 +447,8 @@ fn corpus(moto: &Moto) -> Vec<Case> {
             vec![Env("vpc_cidr = \"10.0.0.0/16\"", "vpc_cidr = \"10.1.0.0/16\"")],
         ),
         case(
-            "[network] nat = per-az",
-            vec![Env("nat = \"single\"", "nat = \"per-az\"")],
+            "[network] nat = per-az (from the NAT instance)",
+            vec![Env("nat = \"instance\"", "nat = \"per-az\"")],
         ),
         case("[network] az_count = 3", vec![Env("az_count = 2", "az_count = 3")]),
         case(
@@ -504,13 +504,14 @@ fn corpus(moto: &Moto) -> Vec<Case> {
                 "[deployment]\ncpu_target_percent = 60\nlog_retention_days = 90\n".into(),
             )],
         ),
-        case(
-            "[security] waf = false",
-            vec![EnvAppend("[security]\nwaf = false\n".into())],
-        ),
+        case("[security] waf = true", vec![Env("waf = false", "waf = true")]),
         case(
             "[security] log_retention_days",
-            vec![EnvAppend("[security]\nlog_retention_days = 731\n".into())],
+            vec![Env("waf = false", "waf = false\nlog_retention_days = 731")],
+        ),
+        case(
+            "[alarms] container_insights",
+            vec![EnvAppend("[alarms]\ncontainer_insights = true\n".into())],
         ),
         case(
             "[agents.supervisor] cpu, memory",

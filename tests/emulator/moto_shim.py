@@ -26,6 +26,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
 from moto.core.utils import unix_time, utcnow
 from moto.moto_api._internal import mock_random as moto_random
+from moto.ec2.models import instances as ec2_instances
 from moto.ec2.models import security_groups as ec2_security_groups
 from moto.ecs import responses as ecs_responses
 from moto.kms import responses as kms_responses
@@ -102,6 +103,26 @@ def create_service(self):
 
 
 ecs_responses.EC2ContainerServiceResponse.create_service = create_service
+
+
+# --- EC2: an instance launched through a network interface specification (the NAT instance) ---------
+# With associate_public_ip_address the provider launches through NetworkInterfaces[0]; moto puts its
+# Groups on the interface only, AWS also reports them as the instance's SecurityGroups (which the
+# provider reads back as vpc_security_group_ids). moto keeps no MaintenanceOptions either; AWS reports
+# the automatic-recovery setting the instance was launched with (the provider sends "default").
+
+_instance_init = ec2_instances.Instance.__init__
+
+
+def _instance_init_with_groups(self, *args, **kwargs):
+    _instance_init(self, *args, **kwargs)
+    primary = self.nics.get(0)
+    if not self.security_groups and primary is not None:
+        self.security_groups = list(primary._group_set)
+    self.maintenance_options = {"AutoRecovery": "default"}
+
+
+ec2_instances.Instance.__init__ = _instance_init_with_groups
 
 
 # --- RDS: the Data API on Aurora PostgreSQL provisioned / Serverless v2 -----------------------------

@@ -43,7 +43,6 @@ resource "aws_vpc_security_group_ingress_rule" "nat_from_vpc" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "nat_https" {
-  #checkov:skip=CKV_AWS_382:a NAT instance forwards the agents' HTTPS to any address (AWS APIs, Bedrock, third-party APIs), as a NAT gateway would; only port 443 leaves
   count = var.nat_instance ? 1 : 0
 
   security_group_id = aws_security_group.nat[0].id
