@@ -504,10 +504,10 @@ fn corpus(moto: &Moto) -> Vec<Case> {
                 "[deployment]\ncpu_target_percent = 60\nlog_retention_days = 90\n".into(),
             )],
         ),
-        case("[security] waf = true", vec![Env("waf = false", "waf = true")]),
+        case("[security] waf = true", vec![Env("\nwaf = false\n", "\nwaf = true\n")]),
         case(
             "[security] log_retention_days",
-            vec![Env("waf = false", "waf = false\nlog_retention_days = 731")],
+            vec![Env("\nwaf = false\n", "\nwaf = false\nlog_retention_days = 731\n")],
         ),
         case(
             "[alarms] container_insights",
@@ -553,8 +553,8 @@ fn corpus(moto: &Moto) -> Vec<Case> {
             "template: modules/ecs/main.tf container insights",
             vec![Tree(
                 "modules/ecs/main.tf",
+                "value = var.container_insights ? \"enabled\" : \"disabled\"",
                 "value = \"enabled\"",
-                "value = \"disabled\"",
             )],
         ),
     ]
