@@ -610,6 +610,13 @@ type Actions = std::collections::BTreeMap<String, (String, Option<String>)>;
 fn plan_agreement(dir: &Path, base: &Inputs, aws: &[(String, String)], moto: &Moto) -> String {
     let cases = corpus(moto);
     assert!(cases.len() >= 20, "the corpus has {} changes", cases.len());
+    let readme = std::fs::read_to_string(support::root().join("README.md")).expect("README.md");
+    for said in [
+        format!("plans {} realistic changes", cases.len()),
+        format!("the plan-agreement corpus: {} changes", cases.len()),
+    ] {
+        assert!(readme.contains(&said), "the README does not say `{said}`");
+    }
     let base_tree = compile(base);
     let work = dir.parent().expect("work directory").join("corpus");
     let results: Vec<(usize, Actions, Actions, Duration)> = std::thread::scope(|scope| {
