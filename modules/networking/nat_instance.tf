@@ -75,6 +75,8 @@ resource "aws_instance" "nat" {
   user_data                   = <<-EOT
     #!/bin/bash
     set -euo pipefail
+    # Amazon Linux 2023 locks its repositories to the image's release; "latest" lets updates through.
+    echo latest > /etc/dnf/vars/releasever
     dnf install -y iptables-services dnf-automatic
     echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/90-nat.conf
     sysctl --system
