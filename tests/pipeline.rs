@@ -1,9 +1,13 @@
 //! The release pipeline (`[pipeline]`), read from the rendered tree: it exists only where a spec asks for
-//! it; each stage after the first waits for a manual approval; deploys promote by digest and never build;
+//! it; each stage after the first waits for a manual approval; builds push one image index for linux/amd64
+//! and linux/arm64 and gate on each platform image's scan; deploys copy that whole index by digest and never
+//! build;
 //! every role is least-privilege (no wildcard action, every deploy may assume only its own environment's
 //! role); artifacts, logs and images are encrypted with the pipeline's key; logs have a retention.
 
 mod support;
+
+use std::process::Command;
 
 use hcl::{Body, Expression};
 use support::{PIPELINE_FIXTURE, buildspecs, compile, inputs, script, valid_fixture};
@@ -69,19 +73,22 @@ fn stages_are_promoted_in_order_behind_approvals() {
     // One approval action per approved stage, before (run_order 1) the deploy (run_order 2).
     assert!(module.contains("provider  = \"Manual\""));
     assert!(module.contains("for_each = stage.value.approval ? [stage.value.name] : []"));
-    // Deploys pull the release image by digest, retag it and check the environment got the same digest; they
-    // never run `docker build`.
+    // Deploys copy the release image by digest and check the environment got the same digest; they never
+    // run `docker build`.
     let deploy = module
         .split("resource \"aws_codebuild_project\" \"deploy\"")
         .nth(1)
         .unwrap();
     let deploy = deploy.split("resource \"aws_codepipeline\"").next().unwrap();
-    assert!(deploy.contains("@$digest\""), "deploys pull by digest");
+    assert!(deploy.contains("@$digest\""), "deploys copy by digest");
     assert!(
         deploy.contains("test \"$pushed\" = \"$digest\""),
         "deploys verify the digest"
     );
-    assert!(!deploy.contains("docker build"), "deploys never rebuild");
+    assert!(
+        !deploy.contains("docker build ") && !deploy.contains("docker buildx build"),
+        "deploys never rebuild"
+    );
     assert!(deploy.contains("tfgen render \"$ENVIRONMENT\"") && deploy.contains("terraform apply"));
     assert!(deploy.contains("aws sts assume-role --role-arn \"$DEPLOY_ROLE_ARN\""));
     assert!(
@@ -92,6 +99,223 @@ fn stages_are_promoted_in_order_behind_approvals() {
     assert!(module.contains("TAG=\"$(echo \"$COMMIT_ID\" | cut -c1-12)\""));
     assert!(module.contains("image_tag_mutability = \"IMMUTABLE\""));
     assert!(module.contains("aws ecr wait image-scan-complete"));
+}
+
+/// The build buildspec's and the deploy buildspec's commands, as the bash scripts shellcheck sees.
+fn build_and_deploy_scripts() -> (String, String) {
+    let tree = compile(&valid_fixture(PIPELINE_FIXTURE));
+    let specs = buildspecs(tree.get("modules/pipeline/main.tf").unwrap());
+    let of = |project: &str| {
+        let (_, spec) = specs
+            .iter()
+            .find(|(p, _)| p == project)
+            .unwrap_or_else(|| panic!("no {project} buildspec"));
+        script(spec)
+    };
+    (of("build"), of("deploy"))
+}
+
+/// The lines of a script that are commands, not comments.
+fn commands(script: &str) -> String {
+    script
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Builds push ONE image for every platform a stage can run (an image index of linux/amd64 and linux/arm64),
+/// with buildx on a docker-container builder, the arm64 half under QEMU registered from ECR Public; never a
+/// single-platform `docker build`/`docker push`, whose image an ARM64 task could not run.
+#[test]
+fn builds_push_one_multi_platform_image() {
+    let (build, _) = build_and_deploy_scripts();
+    let build = commands(&build);
+    assert!(
+        build.contains("PLATFORMS=\"linux/amd64 linux/arm64\""),
+        "both platforms, always: {build}"
+    );
+    // The `docker buildx build` command with its continuation lines.
+    let lines: Vec<&str> = build.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("docker buildx build"))
+        .unwrap_or_else(|| panic!("no `docker buildx build` in the build: {build}"));
+    let mut buildx = String::new();
+    for line in &lines[at..] {
+        buildx.push_str(line.trim().trim_end_matches('\\'));
+        buildx.push(' ');
+        if !line.trim_end().ends_with('\\') {
+            break;
+        }
+    }
+    for part in [
+        "--platform \"${PLATFORMS// /,}\"",
+        "--push",
+        "--provenance=false",
+        "--tag \"$REPOSITORY_URL:$TAG\"",
+    ] {
+        assert!(buildx.contains(part), "`{part}` not in the build command: {buildx}");
+    }
+    assert!(
+        build.contains("docker buildx create --name multiplatform --driver docker-container")
+            && build.contains("--use"),
+        "a docker-container builder: {build}"
+    );
+    assert!(
+        build.contains("docker run --privileged --rm public.ecr.aws/") && build.contains("--install arm64"),
+        "QEMU for arm64, registered from ECR Public: {build}"
+    );
+    assert!(
+        build.contains("--driver-opt image=public.ecr.aws/"),
+        "the builder's image comes from ECR Public, not Docker Hub: {build}"
+    );
+    assert!(build.contains("*linux/arm64*)"), "the builder is checked to run arm64");
+    for single in ["docker build ", "docker push ", "docker tag "] {
+        assert!(
+            !build.contains(single),
+            "a single-platform `{single}` in the build: {build}"
+        );
+    }
+}
+
+/// ECR does not scan an image index: the gate reads the index and waits for, and checks, the scan of EACH
+/// platform's image by its digest; it never waits on the tag (the index), and it fails on a tag that is not
+/// an index with every platform.
+#[test]
+fn builds_gate_on_each_platform_image_scan() {
+    let (build, _) = build_and_deploy_scripts();
+    let build = commands(&build);
+    assert!(
+        build.contains("aws ecr batch-get-image --repository-name \"$REPOSITORY_NAME\" --image-ids imageTag=\"$TAG\"")
+            && build.contains("application/vnd.oci.image.index.v1+json")
+            && build.contains("application/vnd.docker.distribution.manifest.list.v2+json"),
+        "the gate reads the index: {build}"
+    );
+    let lines: Vec<&str> = build.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("for platform in $PLATFORMS; do"))
+        .expect("a loop over the platforms");
+    let end = start
+        + lines[start..]
+            .iter()
+            .position(|l| l.trim() == "done")
+            .expect("the loop's end");
+    let body = lines[start..end].join("\n");
+    assert!(
+        body.contains(".platform.os + \"/\" + .platform.architecture == $p") && body.contains(".digest"),
+        "each platform's image digest comes from the index: {body}"
+    );
+    assert!(
+        body.contains("test -n \"$digest\" ||"),
+        "a missing platform stops the release"
+    );
+    assert!(
+        body.contains(
+            "aws ecr wait image-scan-complete --repository-name \"$REPOSITORY_NAME\" --image-id imageDigest=\"$digest\""
+        ),
+        "the wait is per platform image: {body}"
+    );
+    assert!(
+        body.contains("aws ecr describe-image-scan-findings --repository-name \"$REPOSITORY_NAME\" --image-id imageDigest=\"$digest\"")
+            && body.contains("--query 'imageScanFindings.findingSeverityCounts'"),
+        "the findings are per platform image: {body}"
+    );
+    assert!(
+        body.contains("test \"$(echo \"$COUNTS\" | jq '(.CRITICAL // 0) + (.HIGH // 0)')\" = 0 ||")
+            && body.contains("exit 1"),
+        "a critical or high finding in any platform stops the release: {body}"
+    );
+    // Nothing waits for or reads the scan of the tag, which names the index ECR cannot scan.
+    for line in build.lines().filter(|l| l.contains("image-scan")) {
+        assert!(!line.contains("imageTag="), "a scan step on the index's tag: {line}");
+    }
+    assert!(
+        build.contains("jq -e '.manifests | type == \"array\"'"),
+        "a tag that is not an index stops the release"
+    );
+}
+
+/// Deploys copy the release's whole image index by digest, registry to registry, so every platform keeps its
+/// digest; they never `docker pull` (one platform) and re-push it (a new digest), and they check the digest.
+#[test]
+fn deploys_copy_the_whole_index_by_digest() {
+    let (_, deploy) = build_and_deploy_scripts();
+    let deploy = commands(&deploy);
+    assert!(
+        deploy.contains(
+            "docker buildx imagetools create --tag \"$url:$TAG\" \"$RELEASE_REGISTRY/$RELEASE_REPOSITORY_PREFIX/$agent@$digest\""
+        ),
+        "deploys copy the index by digest: {deploy}"
+    );
+    for single in [
+        "docker pull",
+        "docker push",
+        "docker tag",
+        "docker build ",
+        "docker buildx build",
+    ] {
+        assert!(!deploy.contains(single), "`{single}` in the deploy: {deploy}");
+    }
+    assert!(
+        deploy.contains("test \"$pushed\" = \"$digest\" ||"),
+        "deploys verify that the environment got the release digest"
+    );
+    // The release registry's login (the copy's source) comes before the environment's role is assumed.
+    let login = deploy
+        .find("docker login --username AWS --password-stdin \"$RELEASE_REGISTRY\"")
+        .expect("a login to the release registry");
+    let assume = deploy.find("aws sts assume-role").expect("the environment's role");
+    assert!(
+        login < assume,
+        "the release registry login must use the project's own role"
+    );
+}
+
+/// The roles allow what the buildspecs' commands call: the build pushes (layers, platform images, index),
+/// reads the index and starts and reads each platform image's scan; the deploy reads the release images.
+#[test]
+fn roles_allow_what_the_buildspecs_call() {
+    let tree = compile(&valid_fixture(PIPELINE_FIXTURE));
+    let iam = tree.get("modules/pipeline/iam.tf").unwrap();
+    let statement = |sid: &str| -> String {
+        let at = iam
+            .find(&format!("sid = \"{sid}\""))
+            .or_else(|| iam.find(&format!("sid       = \"{sid}\"")))
+            .unwrap_or_else(|| panic!("no statement {sid}"));
+        let rest = &iam[at..];
+        rest[..rest.find("resources").unwrap()].to_string()
+    };
+    let build = statement("PushAndScanReleaseImages");
+    for action in [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:InitiateLayerUpload",
+        "ecr:UploadLayerPart",
+        "ecr:CompleteLayerUpload",
+        "ecr:PutImage",
+        "ecr:BatchGetImage",
+        "ecr:DescribeImages",
+        "ecr:StartImageScan",
+        "ecr:DescribeImageScanFindings",
+    ] {
+        assert!(
+            build.contains(&format!("\"{action}\"")),
+            "the build role lacks {action}"
+        );
+    }
+    let deploy = statement("PullReleaseImages");
+    for action in [
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:DescribeImages",
+    ] {
+        assert!(
+            deploy.contains(&format!("\"{action}\"")),
+            "the deploy role lacks {action}"
+        );
+    }
 }
 
 #[test]
@@ -165,4 +389,296 @@ fn the_plan_prediction_reads_the_pipeline_tree() {
         .filter(|t| tfgen::aws::provider::force_new(t).is_none())
         .collect();
     assert!(missing.is_empty(), "add these types to FORCE_NEW: {missing:?}");
+}
+
+// --- the buildspecs' commands, run against stand-ins for `aws`, `docker`, `terraform` and `tfgen` -------------
+//
+// These run the real bash (and jq) of the rendered buildspecs with fakes on PATH that answer as ECR would and
+// log every call. They prove the scripts' own logic (which digests are scanned, what stops a release, what a
+// deploy copies), not that AWS, Docker or CodeBuild behave as the fakes do.
+
+/// jq, which the buildspecs use (CodeBuild's standard image has it): installed with apt-get when missing.
+fn ensure_jq() {
+    let present = || {
+        Command::new("jq")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if present() {
+        return;
+    }
+    let install = |update: bool| {
+        if update {
+            let _ = Command::new("apt-get").args(["update", "-qq"]).status();
+        }
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends", "jq"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    assert!(
+        install(false) || install(true),
+        "could not install jq with apt-get (run as root with Debian's registry reachable)"
+    );
+    assert!(present(), "jq still missing after apt-get install jq");
+}
+
+/// The image index the fake ECR holds under the release tag: a linux/amd64 and a linux/arm64 image.
+const INDEX: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:amd64image","size":1,"platform":{"architecture":"amd64","os":"linux"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:arm64image","size":1,"platform":{"architecture":"arm64","os":"linux"}}]}"#;
+
+/// A fake `aws`: logs its arguments, and answers the ECR, STS calls the buildspecs make from the files in
+/// `$FAKE` (what the test set up).
+const FAKE_AWS: &str = r#"#!/usr/bin/env bash
+args="$*"
+echo "aws $args" >> "$FAKE/calls"
+case "$args" in
+  "ecr get-login-password"*) echo token ;;
+  "sts assume-role"*) echo '{"AccessKeyId":"a","SecretAccessKey":"s","SessionToken":"t"}' ;;
+  "ecr batch-get-image"*) cat "$FAKE/manifest" ;;
+  "ecr describe-images --repository-name release/"*"imageDetails[0].imageDigest"*) echo "sha256:index" ;;
+  "ecr describe-images --repository-name release/"*) test -f "$FAKE/built" || exit 254 ;;
+  "ecr describe-images --repository-name live/"*)
+    agent="${args#*--repository-name live/}"; agent="${agent%% *}"
+    test -f "$FAKE/copied-$agent" || exit 254
+    cat "$FAKE/copied-$agent" ;;
+  "ecr describe-image-scan-findings"*"findingSeverityCounts"*)
+    digest="${args#*imageDigest=}"; digest="${digest%% *}"
+    cat "$FAKE/findings-$digest" 2>/dev/null || echo null ;;
+  "ecr describe-image-scan-findings"*) echo '{}' ;;
+esac
+"#;
+
+/// A fake `docker`: logs its arguments; `login` reads the password from stdin, `buildx inspect` lists arm64,
+/// and `buildx imagetools create` copies
+/// (to the fake ECR) the digest it is given as a source, or what `$FAKE/copy-as` says.
+const FAKE_DOCKER: &str = r#"#!/usr/bin/env bash
+echo "docker $*" >> "$FAKE/calls"
+case "$*" in
+  "login "*"--password-stdin"*) cat > /dev/null ;;
+  "buildx inspect"*) echo "Platforms: linux/amd64, linux/amd64/v2, linux/arm64, linux/riscv64" ;;
+  "buildx imagetools create --tag "*)
+    target="$5"; agent="${target#*/live/}"; agent="${agent%%:*}"
+    if [ -f "$FAKE/copy-as" ]; then cat "$FAKE/copy-as"; else echo "${6#*@}"; fi > "$FAKE/copied-$agent" ;;
+esac
+exit 0
+"#;
+
+/// A fake `terraform`: the environment's repository URLs; every other command succeeds.
+const FAKE_TERRAFORM: &str = r#"#!/usr/bin/env bash
+echo "terraform $*" >> "$FAKE/calls"
+case "$*" in
+  "output -json ecr_repository_urls") echo '{"billing":"333333333333.dkr.ecr.eu-west-1.amazonaws.com/live/billing","support":"333333333333.dkr.ecr.eu-west-1.amazonaws.com/live/support"}' ;;
+esac
+"#;
+
+/// A fake `tfgen`: `render` writes the tree a stage with shared state has.
+const FAKE_TFGEN: &str = r#"#!/usr/bin/env bash
+echo "tfgen $*" >> "$FAKE/calls"
+mkdir -p "generated/$2" && echo 'terraform { backend "s3" {} }' > "generated/$2/backend.tf"
+"#;
+
+/// A working directory with the fakes on PATH, and the calls they logged.
+struct Run {
+    dir: tempfile::TempDir,
+}
+
+impl Run {
+    fn new() -> Run {
+        ensure_jq();
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for (name, text) in [
+            ("aws", FAKE_AWS),
+            ("docker", FAKE_DOCKER),
+            ("terraform", FAKE_TERRAFORM),
+            ("tfgen", FAKE_TFGEN),
+        ] {
+            let path = bin.join(name);
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("fake")).unwrap();
+        std::fs::create_dir_all(dir.path().join("work/environments")).unwrap();
+        std::fs::write(
+            dir.path().join("work/environments/live.toml"),
+            "image_tag = \"1.4.2\"\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("fake/manifest"), INDEX).unwrap();
+        Run { dir }
+    }
+
+    fn set(&self, file: &str, text: &str) {
+        std::fs::write(self.dir.path().join("fake").join(file), text).unwrap();
+    }
+
+    /// Runs `script` (its phases in order, from `from` on) in bash; its output and whether it succeeded.
+    fn run(&self, script: &str, from: &str) -> (bool, String) {
+        let script = &script[script.find(from).unwrap_or_else(|| panic!("no `{from}` in {script}"))..];
+        let path = format!(
+            "{}:{}",
+            self.dir.path().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .current_dir(self.dir.path().join("work"))
+            .env("PATH", path)
+            .env("FAKE", self.dir.path().join("fake"))
+            .env("COMMIT_ID", "0123456789abcdef0123")
+            .env("CONTEXT", "agents/support")
+            .env("REPOSITORY_NAME", "release/support")
+            .env(
+                "REPOSITORY_URL",
+                "111111111111.dkr.ecr.eu-west-1.amazonaws.com/release/support",
+            )
+            .env("ENVIRONMENT", "live")
+            .env("DEPLOY_ROLE_ARN", "arn:aws:iam::333333333333:role/deploy")
+            .env("AGENTS", "billing support")
+            .env("RELEASE_REGISTRY", "111111111111.dkr.ecr.eu-west-1.amazonaws.com")
+            .env("RELEASE_REPOSITORY_PREFIX", "release")
+            .output()
+            .expect("run bash");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    fn calls(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("fake/calls")).unwrap_or_default()
+    }
+}
+
+/// The build's gate, run: both platforms are built in one buildx push, each platform image's scan is
+/// waited for by its digest, and a critical or high finding in EITHER platform, or a tag that is not an index
+/// of both platforms, stops the release.
+#[test]
+fn the_build_gate_stops_on_any_platform_image() {
+    let (build, _) = build_and_deploy_scripts();
+
+    let clean = Run::new();
+    let (ok, out) = clean.run(&build, "set -euo pipefail");
+    assert!(ok, "a clean build failed:\n{out}");
+    let calls = clean.calls();
+    assert!(
+        calls.contains("docker buildx build --pull --platform linux/amd64,linux/arm64 --provenance=false --push --tag 111111111111.dkr.ecr.eu-west-1.amazonaws.com/release/support:0123456789ab agents/support"),
+        "{calls}"
+    );
+    for digest in ["sha256:amd64image", "sha256:arm64image"] {
+        assert!(
+            calls.contains(&format!(
+                "aws ecr wait image-scan-complete --repository-name release/support --image-id imageDigest={digest}"
+            )),
+            "no wait for {digest}'s scan:\n{calls}"
+        );
+    }
+    assert!(
+        out.trim_end().ends_with("sha256:index"),
+        "the release digest is the index's:\n{out}"
+    );
+
+    for (platform, digest) in [
+        ("linux/amd64", "sha256:amd64image"),
+        ("linux/arm64", "sha256:arm64image"),
+    ] {
+        let run = Run::new();
+        run.set(&format!("findings-{digest}"), r#"{"HIGH":1,"LOW":3}"#);
+        let (ok, out) = run.run(&build, "set -euo pipefail");
+        assert!(
+            !ok,
+            "a HIGH finding in the {platform} image did not stop the release:\n{out}"
+        );
+        assert!(
+            out.contains(&format!("{platform} image {digest} has critical or high findings")),
+            "{out}"
+        );
+    }
+
+    // A commit built before both platforms were: its tag is a single-platform image, not rebuilt.
+    let old = Run::new();
+    old.set("built", "");
+    old.set(
+        "manifest",
+        r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","layers":[]}"#,
+    );
+    let (ok, out) = old.run(&build, "set -euo pipefail");
+    assert!(!ok && out.contains("is not a multi-platform image index"), "{out}");
+    assert!(
+        !old.calls().contains("docker buildx build"),
+        "an existing tag was rebuilt"
+    );
+
+    // An index without the arm64 image.
+    let half = Run::new();
+    half.set("manifest", &INDEX.replace("\"arm64\"", "\"s390x\""));
+    let (ok, out) = half.run(&build, "set -euo pipefail");
+    assert!(!ok && out.contains("has no single linux/arm64 image"), "{out}");
+}
+
+/// The deploy's copy, run: each agent's release index is copied by digest with buildx imagetools (no docker
+/// pull, tag or push), and a digest in the environment other than the release's stops the deploy.
+#[test]
+fn the_deploy_copies_each_index_by_digest_and_checks_it() {
+    let (_, deploy) = build_and_deploy_scripts();
+    // From the build phase on: the install phase downloads Terraform, Rust and tfgen.
+    let build_phase = deploy
+        .match_indices("set -euo pipefail")
+        .nth(1)
+        .map(|(i, _)| &deploy[i..])
+        .expect("the deploy's build phase");
+
+    let run = Run::new();
+    let (ok, out) = run.run(build_phase, "set -euo pipefail");
+    assert!(ok, "the deploy failed:\n{out}");
+    let calls = run.calls();
+    for agent in ["billing", "support"] {
+        assert!(
+            calls.contains(&format!(
+                "docker buildx imagetools create --tag 333333333333.dkr.ecr.eu-west-1.amazonaws.com/live/{agent}:0123456789ab 111111111111.dkr.ecr.eu-west-1.amazonaws.com/release/{agent}@sha256:index"
+            )),
+            "{agent}'s index was not copied by digest:\n{calls}"
+        );
+    }
+    for single in ["docker pull", "docker push", "docker tag"] {
+        assert!(!calls.contains(single), "`{single}` in the deploy:\n{calls}");
+    }
+    assert!(
+        calls.trim_end().ends_with("terraform apply -input=false -auto-approve"),
+        "{calls}"
+    );
+
+    // A retried deploy: the environment has the release digest already, so nothing is copied again.
+    let again = Run::new();
+    again.set("copied-billing", "sha256:index\n");
+    again.set("copied-support", "sha256:index\n");
+    let (ok, out) = again.run(build_phase, "set -euo pipefail");
+    assert!(
+        ok && !again.calls().contains("imagetools create"),
+        "{out}\n{}",
+        again.calls()
+    );
+
+    // The copy arrived under another digest: the deploy stops before applying.
+    let wrong = Run::new();
+    wrong.set("copy-as", "sha256:another\n");
+    let (ok, out) = wrong.run(build_phase, "set -euo pipefail");
+    assert!(
+        !ok && out.contains("live has sha256:another, the release is sha256:index"),
+        "{ok} {out}\n{}",
+        wrong.calls()
+    );
+    assert!(
+        !wrong
+            .calls()
+            .lines()
+            .any(|l| l == "terraform apply -input=false -auto-approve"),
+        "the environment was applied with an image it does not have"
+    );
 }

@@ -106,6 +106,8 @@ data "aws_iam_policy_document" "build" {
     resources = ["*"]
   }
 
+  # buildx pushes layers and manifests (each platform's image, then the index); the scan gate reads the index
+  # (BatchGetImage), starts a platform image's scan if scan on push has not, and reads each one's findings.
   statement {
     sid = "PushAndScanReleaseImages"
     actions = [
@@ -117,6 +119,7 @@ data "aws_iam_policy_document" "build" {
       "ecr:GetDownloadUrlForLayer",
       "ecr:InitiateLayerUpload",
       "ecr:PutImage",
+      "ecr:StartImageScan",
       "ecr:UploadLayerPart",
     ]
     resources = [for repo in aws_ecr_repository.release : repo.arn]
@@ -165,6 +168,8 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["*"]
   }
 
+  # The copy into the environment's repositories reads the release image index, its platform images
+  # (BatchGetImage) and their layers (GetDownloadUrlForLayer); the environment's side is its own role's.
   statement {
     sid       = "PullReleaseImages"
     actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"]

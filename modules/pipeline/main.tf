@@ -1,7 +1,8 @@
 # The release pipeline: every commit of the branch is built once per agent into this module's release
-# repositories (scanned, tagged with the commit), then deployed to each environment in turn, each after
-# a manual approval but the first. A deploy copies the same image digests into the environment's own
-# repositories, renders the environment with tfgen and applies it with the environment's deploy role.
+# repositories (one multi-platform image for linux/amd64 and linux/arm64, each platform's image scanned,
+# tagged with the commit), then deployed to each environment in turn, each after a manual approval but the
+# first. A deploy copies the same image digests into the environment's own repositories, renders the
+# environment with tfgen and applies it with the environment's deploy role.
 
 data "aws_partition" "current" {}
 
@@ -252,14 +253,15 @@ resource "aws_ecr_lifecycle_policy" "release" {
 # --- builds: one project per agent ---------------------------------------------------------------------
 
 resource "aws_codebuild_project" "build" {
-  #checkov:skip=CKV_AWS_316:privileged mode runs the Docker daemon that builds the agent image; the project runs only this repository's buildspec, under a role that may push only to the release repositories
+  #checkov:skip=CKV_AWS_316:privileged mode runs the Docker daemon that builds the agent image, and registers the QEMU handler its arm64 half runs under; the project runs only this repository's buildspec, under a role that may push only to the release repositories
   for_each = var.agents
 
   name           = "${var.name_prefix}-build-${each.key}"
-  description    = "Builds, scans and pushes the ${each.key} agent's image, tagged with the commit."
+  description    = "Builds, scans and pushes the ${each.key} agent's image (linux/amd64 and linux/arm64), tagged with the commit."
   service_role   = aws_iam_role.build.arn
   encryption_key = aws_kms_key.pipeline.arn
-  build_timeout  = 30
+  # The arm64 half is built under emulation, several times slower than the native one.
+  build_timeout = 60
 
   artifacts {
     type = "CODEPIPELINE"
@@ -296,6 +298,10 @@ resource "aws_codebuild_project" "build" {
     }
   }
 
+  # One image per commit for every platform a stage can run: an image index (manifest list) of a linux/amd64
+  # and a linux/arm64 image. Always both, not the architectures the stages run today: the same digest goes
+  # through every stage, an environment can switch architecture ([compute] or [agents.<name>] architecture)
+  # without a rebuild, and a redeploy of an older release still runs there.
   source {
     type = "CODEPIPELINE"
 
@@ -308,22 +314,67 @@ resource "aws_codebuild_project" "build" {
           commands:
             - set -euo pipefail
             - TAG="$(echo "$COMMIT_ID" | cut -c1-12)"
+            - PLATFORMS="linux/amd64 linux/arm64"
             - aws ecr get-login-password | docker login --username AWS --password-stdin "$(echo "$REPOSITORY_URL" | cut -d/ -f1)"
             # Tags are immutable: a commit that was built already is never rebuilt.
             - |
               if aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG" >/dev/null 2>&1; then
                 echo "$REPOSITORY_NAME:$TAG exists; not rebuilding"
               else
-                docker build --pull --tag "$REPOSITORY_URL:$TAG" "$CONTEXT"
-                docker push "$REPOSITORY_URL:$TAG"
+                # This host is x86_64: the arm64 build steps run under QEMU user emulation. standard:7.0 ships Docker
+                # and buildx but no QEMU, and registers no binfmt_misc handler, so register arm64's. binfmt_misc
+                # is the host kernel's, not a container's: the builder's container uses the handler too, and only a
+                # privileged container can write it. The image is the EKS Distro build tooling's copy of
+                # tonistiigi/binfmt, from ECR Public rather than Docker Hub, whose anonymous pull limit is shared
+                # by every build behind the same CodeBuild addresses.
+                docker run --privileged --rm public.ecr.aws/eks-distro-build-tooling/binfmt-misc:qemu-v7.0.0 --install arm64
+                # The daemon's own builder cannot write an image index with its classic image store; a
+                # docker-container builder (BuildKit in a container) can. Its image also comes from ECR Public:
+                # vend/moby/buildkit, a community mirror of Docker Hub's moby/buildkit (neither Docker nor AWS
+                # publishes BuildKit there). It sees the build's push credentials: to trust only Docker's, copy
+                # moby/buildkit into a private repository of this account and name that here.
+                docker buildx create --name multiplatform --driver docker-container \
+                  --driver-opt image=public.ecr.aws/vend/moby/buildkit:buildx-stable-1 --bootstrap --use
+                case "$(docker buildx inspect multiplatform)" in
+                  *linux/arm64*) ;;
+                  *) echo "the builder cannot run linux/arm64 (QEMU registration failed?)"; exit 1 ;;
+                esac
+                # One push: both platform images, then the index that lists them, under the commit's tag. No
+                # provenance attestations: they would be more manifests in the index (platform unknown/unknown),
+                # which ECR cannot scan and every deploy would copy.
+                docker buildx build --pull --platform "$${PLATFORMS// /,}" --provenance=false --push \
+                  --tag "$REPOSITORY_URL:$TAG" "$CONTEXT"
               fi
-            # Scan on push: wait for the result and stop the release on any critical or high finding.
-            - aws ecr wait image-scan-complete --repository-name "$REPOSITORY_NAME" --image-id imageTag="$TAG"
+            # Scan on push, per platform. ECR scans image manifests, not an image index: a scan of the index
+            # itself fails ("An artifact with media type 'application/vnd.oci.image.index.v1+json' cannot be
+            # scanned"; docker/setup-buildx-action#186, aws/containers-roadmap#1683). Each platform's image is a
+            # manifest of its own in this repository, pushed (untagged) before the index: read the index, and for
+            # each platform wait for its image's scan, by digest, and stop the release on any critical or high
+            # finding. The tag of a commit built before both platforms were is not an index: it stops here too.
             - |
-              COUNTS="$(aws ecr describe-image-scan-findings --repository-name "$REPOSITORY_NAME" --image-id imageTag="$TAG" \
-                --query 'imageScanFindings.findingSeverityCounts' --output json)"
-              echo "scan findings: $COUNTS"
-              test "$(echo "$COUNTS" | jq '(.CRITICAL // 0) + (.HIGH // 0)')" = 0
+              INDEX="$(aws ecr batch-get-image --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG" \
+                --accepted-media-types application/vnd.oci.image.index.v1+json application/vnd.docker.distribution.manifest.list.v2+json \
+                  application/vnd.oci.image.manifest.v1+json application/vnd.docker.distribution.manifest.v2+json \
+                --query 'images[0].imageManifest' --output text)"
+              echo "$INDEX" | jq -e '.manifests | type == "array"' >/dev/null 2>&1 ||
+                { echo "$REPOSITORY_NAME:$TAG is not a multi-platform image index"; exit 1; }
+              for platform in $PLATFORMS; do
+                digest="$(echo "$INDEX" | jq -r --arg p "$platform" \
+                  '[.manifests[] | select(.platform.os + "/" + .platform.architecture == $p) | .digest] | if length == 1 then .[0] else "" end')"
+                test -n "$digest" || { echo "$REPOSITORY_NAME:$TAG has no single $platform image"; exit 1; }
+                # Scan on push should have started this image's scan when buildx pushed it; if it has none (yet),
+                # ask for one. That fails harmlessly when the scan on push has just started: the wait is the check.
+                aws ecr describe-image-scan-findings --repository-name "$REPOSITORY_NAME" --image-id imageDigest="$digest" >/dev/null 2>&1 ||
+                  aws ecr start-image-scan --repository-name "$REPOSITORY_NAME" --image-id imageDigest="$digest" >/dev/null 2>&1 ||
+                  true
+                aws ecr wait image-scan-complete --repository-name "$REPOSITORY_NAME" --image-id imageDigest="$digest"
+                COUNTS="$(aws ecr describe-image-scan-findings --repository-name "$REPOSITORY_NAME" --image-id imageDigest="$digest" \
+                  --query 'imageScanFindings.findingSeverityCounts' --output json)"
+                echo "$platform image $digest: scan findings $COUNTS"
+                test "$(echo "$COUNTS" | jq '(.CRITICAL // 0) + (.HIGH // 0)')" = 0 ||
+                  { echo "$platform image $digest has critical or high findings: the release stops"; exit 1; }
+              done
+            # The release digest (the index's), which every stage's deploy copies.
             - aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG" --query 'imageDetails[0].imageDigest' --output text
     YAML
   }
@@ -332,7 +383,7 @@ resource "aws_codebuild_project" "build" {
 # --- deploys: one project per environment ---------------------------------------------------------------------
 
 resource "aws_codebuild_project" "deploy" {
-  #checkov:skip=CKV_AWS_316:privileged mode runs the Docker daemon that copies the release images, by digest, into the environment's repositories; nothing is built
+  #checkov:skip=CKV_AWS_316:privileged mode runs the Docker daemon behind the Docker CLI that logs in to the registries and copies the release images, by digest, into the environment's repositories; nothing is built
   for_each = local.stages
 
   name           = "${var.name_prefix}-deploy-${each.key}"
@@ -412,13 +463,13 @@ resource "aws_codebuild_project" "deploy" {
             - set -euo pipefail
             - export PATH="$HOME/.cargo/bin:$PATH"
             - TAG="$(echo "$COMMIT_ID" | cut -c1-12)"
-            # With this project's own role: the digest of each agent's release image for this commit.
+            # With this project's own role: the digest of each agent's release image for this commit, and the
+            # registry login the copies below read the release repositories with.
             - aws ecr get-login-password | docker login --username AWS --password-stdin "$RELEASE_REGISTRY"
             - |
               : > /tmp/digests
               for agent in $AGENTS; do
                 digest="$(aws ecr describe-images --repository-name "$RELEASE_REPOSITORY_PREFIX/$agent" --image-ids imageTag="$TAG" --query 'imageDetails[0].imageDigest' --output text)"
-                docker pull "$RELEASE_REGISTRY/$RELEASE_REPOSITORY_PREFIX/$agent@$digest"
                 echo "$agent $digest" >> /tmp/digests
               done
             # From here on, act as the environment's own deploy role.
@@ -440,8 +491,16 @@ resource "aws_codebuild_project" "deploy" {
               aws ecr get-login-password | docker login --username AWS --password-stdin "$(echo "$urls" | jq -r 'to_entries[0].value' | cut -d/ -f1)"
               while read -r agent digest; do
                 url="$(echo "$urls" | jq -r --arg a "$agent" '.[$a]')"
-                docker tag "$RELEASE_REGISTRY/$RELEASE_REPOSITORY_PREFIX/$agent@$digest" "$url:$TAG"
-                docker push "$url:$TAG"
+                # The release's image index, copied whole, registry to registry: given one index and no
+                # annotation, imagetools create copies each platform image and pushes the index's own bytes,
+                # so the index and each platform's image keep their digests, and every stage runs what was
+                # built and scanned, on either architecture. (docker pull, tag and push would copy only this
+                # host's platform, as a new image with another digest.) Skipped when a retried deploy has
+                # copied it already: the environment's tags are immutable.
+                have="$(aws ecr describe-images --repository-name "$${url#*/}" --image-ids imageTag="$TAG" --query 'imageDetails[0].imageDigest' --output text 2>/dev/null || true)"
+                if [ "$have" != "$digest" ]; then
+                  docker buildx imagetools create --tag "$url:$TAG" "$RELEASE_REGISTRY/$RELEASE_REPOSITORY_PREFIX/$agent@$digest" < /dev/null
+                fi
                 pushed="$(aws ecr describe-images --repository-name "$${url#*/}" --image-ids imageTag="$TAG" --query 'imageDetails[0].imageDigest' --output text)"
                 test "$pushed" = "$digest" || { echo "$agent: $ENVIRONMENT has $pushed, the release is $digest"; exit 1; }
               done < /tmp/digests
