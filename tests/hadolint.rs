@@ -164,10 +164,11 @@ fn the_nat_instance_user_data_passes_shellcheck() {
     let body = &body[body.find('\n').unwrap() + 1..body.find("\n  EOT\n").expect("its end")];
     // `<<-` strips the common indentation; Terraform's `$${` would be an escape (there is none).
     assert!(!body.contains("${"), "the user data interpolates: {body}");
-    let script: String = body
-        .lines()
-        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
-        .collect();
+    let mut script = String::new();
+    for line in body.lines() {
+        script.push_str(line.strip_prefix("    ").unwrap_or(line));
+        script.push('\n');
+    }
     assert!(script.starts_with("#!/bin/bash\n"), "{script}");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("user-data.sh");

@@ -40,19 +40,22 @@ fn the_rendered_graph_is_exactly_the_declared_one() {
     }
 }
 
-/// The shipped graph, written out by hand: a reviewer's reading of agents.toml.
+/// The shipped graph, written out by hand: a reviewer's reading of agents.toml (dev's NAT instance
+/// takes HTTPS from the VPC and sends it on).
 #[test]
 fn the_shipped_graph_reads_as_the_plan_describes() {
     let (_, tree) = rendered("dev");
     let text = reach::from_tree(&tree).unwrap().to_string();
     let expected = "\
 internet                     -> alb (80, 443)
+10.0.0.0/16                  -> nat instance (443)
 alb                          -> agent order-management (8001), agent personalization (8003), agent product-recommendation (8002), agent supervisor (8000), agent troubleshooting (8004)
 agent order-management       -> internet (443), database (5432)
 agent personalization        -> internet (443), database (5432)
 agent product-recommendation -> internet (443), database (5432)
 agent supervisor             -> internet (443), agent order-management (8001), agent personalization (8003), agent product-recommendation (8002), agent troubleshooting (8004), database (5432)
 agent troubleshooting        -> internet (443)
+nat instance                 -> internet (443)
 ";
     assert_eq!(text, expected);
 }
