@@ -1397,3 +1397,17 @@ fn the_readmes_cost_figures_are_tfgens() {
         assert!(readme.contains(&figure), "the README lacks `{figure}`");
     }
 }
+
+/// The README's example of `tfgen reach dev` is what the command prints for the shipped specs.
+#[test]
+fn the_readmes_reach_example_is_tfgens() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let p = Project::new();
+    let o = p.run(&["reach", "dev"]);
+    assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+    let out = p.text(&o.stdout);
+    assert!(
+        readme.contains(&format!("```text\n{out}```")),
+        "the README's reach example is not\n{out}"
+    );
+}
