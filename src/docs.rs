@@ -135,11 +135,17 @@ pub fn mermaid(model: &Model) -> String {
 pub fn inventory(model: &Model) -> String {
     let mut out = String::new();
     let n = &model.network;
-    let nats = if n.single_nat_gateway { 1 } else { n.az_count };
+    let nat = if n.nat_instance {
+        "a NAT instance (t4g.nano)".to_string()
+    } else if n.single_nat_gateway {
+        "1 NAT gateway".to_string()
+    } else {
+        format!("{} NAT gateways", n.az_count)
+    };
     let list = |v: &[crate::cidr::Ipv4Cidr]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     let _ = writeln!(out, "| Module | Creates |\n|---|---|");
     let mut networking = format!(
-        "VPC {} in {} AZs; public subnets {}; private subnets {}; {nats} NAT gateway(s)",
+        "VPC {} in {} AZs; public subnets {}; private subnets {}; {nat}",
         n.vpc_cidr,
         n.az_count,
         list(&n.public_subnets),
@@ -205,7 +211,8 @@ pub fn inventory(model: &Model) -> String {
     );
     let _ = writeln!(
         out,
-        "| secrets | the API keys secret (the database secret is RDS-managed) |"
+        "| secrets | the API keys secret, and one secret per database agent ({}); the master user's secret is RDS-managed |",
+        model.bootstrap.agents.len()
     );
     let _ = writeln!(
         out,
@@ -218,9 +225,14 @@ pub fn inventory(model: &Model) -> String {
     if model.security.alb_access_logs {
         let _ = writeln!(out, "| access_logs | S3 bucket for load balancer access logs |");
     }
+    let tasks = if model.alarms.container_insights {
+        "running-task alarms (Container Insights)"
+    } else {
+        "healthy-task alarms (load balancer health checks)"
+    };
     let _ = writeln!(
         out,
-        "| monitoring | SNS alarm topic; CPU, memory and task-count alarms per agent; ALB and database alarms |"
+        "| monitoring | SNS alarm topic; CPU, memory and {tasks} per agent; ALB, database and Bedrock alarms; a dashboard |"
     );
     out
 }
@@ -410,5 +422,18 @@ mod tests {
             cost_change(&tree, &m),
             format!("monthly cost: {} (no change)\n", cost::money(total))
         );
+    }
+
+    #[test]
+    fn the_inventory_names_the_nat_and_the_task_alarms_the_spec_chose() {
+        let dev = inventory(&model("dev"));
+        assert!(dev.contains("; a NAT instance (t4g.nano);"), "{dev}");
+        assert!(dev.contains("healthy-task alarms (load balancer health checks)"), "{dev}");
+        assert!(dev.contains("one secret per database agent (4)"), "{dev}");
+        let prod = inventory(&model("prod"));
+        assert!(prod.contains("; 2 NAT gateways;"), "{prod}");
+        let mut m = model("prod");
+        m.alarms.container_insights = true;
+        assert!(inventory(&m).contains("running-task alarms (Container Insights)"));
     }
 }

@@ -175,7 +175,7 @@ fn cost_options_reach_the_terraform() {
             && endpoints.contains("vpc_endpoint_type = \"Gateway\"")
     );
     // Without the options, nothing asks for Spot, ARM64 or endpoints.
-    let dev = support::compile(&support::inputs("prod"));
-    let main = dev.get("main.tf").unwrap();
+    let plain = support::compile(&support::valid_fixture("mini"));
+    let main = plain.get("main.tf").unwrap();
     assert!(!main.contains("FARGATE_SPOT") && !main.contains("ARM64") && main.contains("interface_endpoints  = []"));
 }
