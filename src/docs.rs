@@ -428,7 +428,10 @@ mod tests {
     fn the_inventory_names_the_nat_and_the_task_alarms_the_spec_chose() {
         let dev = inventory(&model("dev"));
         assert!(dev.contains("; a NAT instance (t4g.nano);"), "{dev}");
-        assert!(dev.contains("healthy-task alarms (load balancer health checks)"), "{dev}");
+        assert!(
+            dev.contains("healthy-task alarms (load balancer health checks)"),
+            "{dev}"
+        );
         assert!(dev.contains("one secret per database agent (4)"), "{dev}");
         let prod = inventory(&model("prod"));
         assert!(prod.contains("; 2 NAT gateways;"), "{prod}");

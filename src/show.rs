@@ -128,12 +128,24 @@ pub fn show(inputs: &Inputs) -> Result<Shown, Diagnostics> {
     })
 }
 
-/// The text form: one `key = value  # origin` line per value, aligned.
+/// Values longer than this (the database bootstrap's SQL and code) are summarised in the text form.
+const LONGEST_SHOWN: usize = 120;
+
+/// The text form: one `key = value  # origin` line per value, aligned. A value longer than
+/// [`LONGEST_SHOWN`] characters is summarised; `--json` has it whole.
 pub fn text(shown: &Shown) -> String {
     let lines: Vec<(String, &Origin)> = shown
         .values
         .iter()
-        .map(|e| (format!("{} = {}", e.key, e.value), &e.origin))
+        .map(|e| {
+            let value = e.value.to_string();
+            let n = value.chars().count();
+            if n > LONGEST_SHOWN {
+                (format!("{} = <{n} characters; --json prints it>", e.key), &e.origin)
+            } else {
+                (format!("{} = {value}", e.key), &e.origin)
+            }
+        })
         .collect();
     let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     let mut out = format!(

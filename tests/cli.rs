@@ -1136,6 +1136,9 @@ fn show_prints_every_resolved_value_with_its_origin() {
     assert_eq!(origin_of("names.alb"), "derived");
     assert_eq!(origin_of("bedrock.model_id"), "derived");
     assert!(text.contains("alb.idle_timeout_seconds = 300"), "{text}");
+    // The bootstrap's SQL is summarised, so no line is padded to its length.
+    assert!(text.contains("bootstrap.sql = <"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() < 250), "{text}");
 
     // An override in the environment's spec, and the environment variable.
     p.edit(
