@@ -1,5 +1,6 @@
 //! Speed benchmark (not a timed test): `tfgen render prod` as a whole process, and the in-process
-//! pipeline on specs with 25, 50 and 100 agents to show how time grows with agents.
+//! pipeline on specs with 15, 30 and 60 agents (60 is the most an environment may have) to show how time
+//! grows with agents.
 //!
 //! Run with `cargo bench`. Figures are printed; nothing is asserted (machines differ).
 #![allow(unsafe_code)] // getrusage, for the peak-memory figure
@@ -51,7 +52,7 @@ fn main() {
             "",
         );
     let mut per_agent = Vec::new();
-    for n in [25usize, 50, 100] {
+    for n in [15usize, 30, 60] {
         let inputs = Inputs::from_text("prod", &env, &agents(n), Overrides::default());
         let tree = tfgen::compile(&inputs).map_err(|e| format!("{e:?}")).unwrap().tree;
         let times: Vec<Duration> = (0..30)
@@ -71,7 +72,7 @@ fn main() {
         per_agent.push(m.as_secs_f64() / n as f64);
     }
     println!(
-        "time per agent at 100 vs 25 agents: {:.2}x (1.0 = linear)",
+        "time per agent at 60 vs 15 agents: {:.2}x (1.0 = linear)",
         per_agent[2] / per_agent[0]
     );
 }
