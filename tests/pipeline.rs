@@ -1,6 +1,7 @@
 //! The release pipeline (`[pipeline]`), read from the rendered tree: it exists only where a spec asks for
-//! it; each stage after the first waits for a manual approval; builds push one image index for linux/amd64
-//! and linux/arm64 and gate on each platform image's scan; deploys copy that whole index by digest and never
+//! it; each stage after the first waits for a manual approval; builds push a linux/amd64 and a linux/arm64
+//! image (the Docker daemon's own builder, one platform at a time; no BuildKit container), then one image
+//! index that lists both, and gate on each platform image's scan; deploys copy that whole index by digest and never
 //! build;
 //! every role is least-privilege (no wildcard action, every deploy may assume only its own environment's
 //! role); artifacts, logs and images are encrypted with the pipeline's key; logs have a retention.
@@ -124,9 +125,35 @@ fn commands(script: &str) -> String {
         .join("\n")
 }
 
-/// Builds push ONE image for every platform a stage can run (an image index of linux/amd64 and linux/arm64),
-/// with buildx on a docker-container builder, the arm64 half under QEMU registered from ECR Public; never a
-/// single-platform `docker build`/`docker push`, whose image an ARM64 task could not run.
+/// The lines of the `for platform in $PLATFORMS; do` loop that contains `marker`, from its `for` to its `done`.
+fn platform_loop(commands: &str, marker: &str) -> String {
+    let lines: Vec<&str> = commands.lines().collect();
+    let mut from = 0;
+    while let Some(at) = lines[from..]
+        .iter()
+        .position(|l| l.trim_start().starts_with("for platform in $PLATFORMS; do"))
+    {
+        let start = from + at;
+        let indent = lines[start].len() - lines[start].trim_start().len();
+        let end = start
+            + lines[start..]
+                .iter()
+                .position(|l| l.trim() == "done" && l.len() - l.trim_start().len() == indent)
+                .expect("the loop's end");
+        let body = lines[start..=end].join("\n");
+        if body.contains(marker) {
+            return body;
+        }
+        from = end + 1;
+    }
+    panic!("no loop over the platforms with `{marker}` in: {commands}")
+}
+
+/// Builds push ONE image for every platform a stage can run (an image index of linux/amd64 and linux/arm64):
+/// each platform's image is built by the Docker daemon's own builder (`docker build --platform`, the arm64
+/// one under QEMU registered from ECR Public) and pushed under its platform tag, and buildx's registry-side
+/// `imagetools create` assembles the index under the commit's tag. No BuildKit container runs: no
+/// `docker buildx create`, no builder image, no `docker buildx build`.
 #[test]
 fn builds_push_one_multi_platform_image() {
     let (build, _) = build_and_deploy_scripts();
@@ -135,46 +162,49 @@ fn builds_push_one_multi_platform_image() {
         build.contains("PLATFORMS=\"linux/amd64 linux/arm64\""),
         "both platforms, always: {build}"
     );
-    // The `docker buildx build` command with its continuation lines.
-    let lines: Vec<&str> = build.lines().collect();
-    let at = lines
-        .iter()
-        .position(|l| l.contains("docker buildx build"))
-        .unwrap_or_else(|| panic!("no `docker buildx build` in the build: {build}"));
-    let mut buildx = String::new();
-    for line in &lines[at..] {
-        buildx.push_str(line.trim().trim_end_matches('\\'));
-        buildx.push(' ');
-        if !line.trim_end().ends_with('\\') {
-            break;
-        }
-    }
+    let each = platform_loop(&build, "docker build ");
     for part in [
-        "--platform \"${PLATFORMS// /,}\"",
-        "--push",
-        "--provenance=false",
-        "--tag \"$REPOSITORY_URL:$TAG\"",
+        "image=\"$REPOSITORY_URL:$TAG-${platform#*/}\"",
+        "docker build --pull --platform \"$platform\" --provenance=false --tag \"$image\" \"$CONTEXT\"",
+        "docker push \"$image\"",
+        "sources+=(\"$image\")",
     ] {
-        assert!(buildx.contains(part), "`{part}` not in the build command: {buildx}");
+        assert!(each.contains(part), "`{part}` not in the per-platform build: {each}");
     }
     assert!(
-        build.contains("docker buildx create --name multiplatform --driver docker-container")
-            && build.contains("--use"),
-        "a docker-container builder: {build}"
+        each.contains("test \"$built\" = \"$platform\" ||")
+            && each.find("test \"$built\"").unwrap() < each.find("docker push").unwrap(),
+        "an image built for another platform is never pushed: {each}"
     );
     assert!(
-        build.contains("docker run --privileged --rm public.ecr.aws/") && build.contains("--install arm64"),
+        each.contains("imageTag=\"$TAG-${platform#*/}\""),
+        "a platform image an interrupted build pushed is reused, not pushed again: {each}"
+    );
+    let index = build
+        .find("docker buildx imagetools create --tag \"$REPOSITORY_URL:$TAG\" \"${sources[@]}\"")
+        .unwrap_or_else(|| panic!("no index assembled from the platform images: {build}"));
+    assert!(
+        build.find(&each).unwrap() < index,
+        "the index is pushed after its platform images"
+    );
+    assert!(
+        build.contains("docker run --privileged --rm public.ecr.aws/eks-distro-build-tooling/")
+            && build.contains("--install arm64"),
         "QEMU for arm64, registered from ECR Public: {build}"
     );
-    assert!(
-        build.contains("--driver-opt image=public.ecr.aws/"),
-        "the builder's image comes from ECR Public, not Docker Hub: {build}"
-    );
-    assert!(build.contains("*linux/arm64*)"), "the builder is checked to run arm64");
-    for single in ["docker build ", "docker push ", "docker tag "] {
+    // The only image the build runs is QEMU's registration; no builder container, from anywhere.
+    assert_eq!(build.matches("docker run ").count(), 1, "{build}");
+    for builder in [
+        "docker buildx create",
+        "docker buildx build",
+        "--driver",
+        "buildkit",
+        "public.ecr.aws/vend/",
+        "docker tag ",
+    ] {
         assert!(
-            !build.contains(single),
-            "a single-platform `{single}` in the build: {build}"
+            !build.to_lowercase().contains(builder),
+            "`{builder}` in the build: {build}"
         );
     }
 }
@@ -192,17 +222,7 @@ fn builds_gate_on_each_platform_image_scan() {
             && build.contains("application/vnd.docker.distribution.manifest.list.v2+json"),
         "the gate reads the index: {build}"
     );
-    let lines: Vec<&str> = build.lines().collect();
-    let start = lines
-        .iter()
-        .position(|l| l.trim_start().starts_with("for platform in $PLATFORMS; do"))
-        .expect("a loop over the platforms");
-    let end = start
-        + lines[start..]
-            .iter()
-            .position(|l| l.trim() == "done")
-            .expect("the loop's end");
-    let body = lines[start..end].join("\n");
+    let body = platform_loop(&build, "image-scan-complete");
     assert!(
         body.contains(".platform.os + \"/\" + .platform.architecture == $p") && body.contains(".digest"),
         "each platform's image digest comes from the index: {body}"
@@ -234,6 +254,10 @@ fn builds_gate_on_each_platform_image_scan() {
     assert!(
         build.contains("jq -e '.manifests | type == \"array\"'"),
         "a tag that is not an index stops the release"
+    );
+    assert!(
+        build.contains("'.manifests | length == ($platforms | split(\" \") | length)'"),
+        "an index that lists more than one image per platform stops the release"
     );
 }
 
@@ -425,20 +449,26 @@ fn ensure_jq() {
     assert!(present(), "jq still missing after apt-get install jq");
 }
 
-/// The image index the fake ECR holds under the release tag: a linux/amd64 and a linux/arm64 image.
+/// An image index of a linux/amd64 and a linux/arm64 image: what the fake ECR holds under a release tag that
+/// a test says was pushed before the build (`Run::pushed`).
 const INDEX: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:amd64image","size":1,"platform":{"architecture":"amd64","os":"linux"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:arm64image","size":1,"platform":{"architecture":"arm64","os":"linux"}}]}"#;
 
 /// A fake `aws`: logs its arguments, and answers the ECR, STS calls the buildspecs make from the files in
-/// `$FAKE` (what the test set up).
+/// `$FAKE` (what the test set up, and what the fake `docker` pushed): a release tag exists when
+/// `$FAKE/tag-<tag>` does, and the commit's tag holds `$FAKE/manifest`.
 const FAKE_AWS: &str = r#"#!/usr/bin/env bash
 args="$*"
 echo "aws $args" >> "$FAKE/calls"
 case "$args" in
   "ecr get-login-password"*) echo token ;;
   "sts assume-role"*) echo '{"AccessKeyId":"a","SecretAccessKey":"s","SessionToken":"t"}' ;;
-  "ecr batch-get-image"*) cat "$FAKE/manifest" ;;
+  "ecr batch-get-image"*)
+    tag="${args#*imageTag=}"; tag="${tag%% *}"
+    if [ -f "$FAKE/tag-$tag" ]; then cat "$FAKE/manifest"; else echo None; fi ;;
   "ecr describe-images --repository-name release/"*"imageDetails[0].imageDigest"*) echo "sha256:index" ;;
-  "ecr describe-images --repository-name release/"*) test -f "$FAKE/built" || exit 254 ;;
+  "ecr describe-images --repository-name release/"*)
+    tag="${args#*imageTag=}"; tag="${tag%% *}"
+    test -f "$FAKE/tag-$tag" || exit 254 ;;
   "ecr describe-images --repository-name live/"*)
     agent="${args#*--repository-name live/}"; agent="${agent%% *}"
     test -f "$FAKE/copied-$agent" || exit 254
@@ -450,17 +480,48 @@ case "$args" in
 esac
 "#;
 
-/// A fake `docker`: logs its arguments; `login` reads the password from stdin, `buildx inspect` lists arm64,
-/// and `buildx imagetools create` copies
-/// (to the fake ECR) the digest it is given as a source, or what `$FAKE/copy-as` says.
+/// A fake `docker`: logs its arguments; `login` reads the password from stdin. `build` records the platform
+/// it built the tag for (or what `$FAKE/build-as` says, a builder that ignored `--platform`), `image inspect`
+/// answers it, and `push` puts the tag in the fake ECR. `buildx imagetools create` into a release repository
+/// pushes an index of its sources, each a pushed platform image (digest `sha256:<arch>image`), as ECR holds it;
+/// into an environment's repository it copies the digest it is given as a source, or what `$FAKE/copy-as`
+/// says.
 const FAKE_DOCKER: &str = r#"#!/usr/bin/env bash
 echo "docker $*" >> "$FAKE/calls"
 case "$*" in
   "login "*"--password-stdin"*) cat > /dev/null ;;
-  "buildx inspect"*) echo "Platforms: linux/amd64, linux/amd64/v2, linux/arm64, linux/riscv64" ;;
+  "build "*)
+    args=("$@"); platform=""; tag=""
+    for i in "${!args[@]}"; do
+      case "${args[$i]}" in
+        --platform) platform="${args[$((i + 1))]}" ;;
+        --tag) tag="${args[$((i + 1))]}" ;;
+      esac
+    done
+    if [ -f "$FAKE/build-as" ]; then platform="$(cat "$FAKE/build-as")"; fi
+    echo "$platform" > "$FAKE/local-${tag##*:}" ;;
+  "image inspect"*)
+    image="${*: -1}"; cat "$FAKE/local-${image##*:}" ;;
+  "push "*)
+    cp "$FAKE/local-${2##*:}" "$FAKE/tag-${2##*:}" ;;
   "buildx imagetools create --tag "*)
-    target="$5"; agent="${target#*/live/}"; agent="${agent%%:*}"
-    if [ -f "$FAKE/copy-as" ]; then cat "$FAKE/copy-as"; else echo "${6#*@}"; fi > "$FAKE/copied-$agent" ;;
+    target="$5"
+    case "$target" in
+      */release/*)
+        platforms=()
+        for source in "${@:6}"; do
+          test -f "$FAKE/tag-${source##*:}" || { echo "ERROR: $source: not found" >&2; exit 1; }
+          platforms+=("$(cat "$FAKE/tag-${source##*:}")")
+        done
+        printf '%s\n' "${platforms[@]}" | jq -R . | jq -s -c '{schemaVersion: 2,
+          mediaType: "application/vnd.docker.distribution.manifest.list.v2+json",
+          manifests: map(split("/") as [$os, $arch] | {mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+            digest: ("sha256:" + $arch + "image"), size: 1, platform: {architecture: $arch, os: $os}})}' > "$FAKE/manifest"
+        echo index > "$FAKE/tag-${target##*:}" ;;
+      *)
+        agent="${target#*/live/}"; agent="${agent%%:*}"
+        if [ -f "$FAKE/copy-as" ]; then cat "$FAKE/copy-as"; else echo "${6#*@}"; fi > "$FAKE/copied-$agent" ;;
+    esac ;;
 esac
 exit 0
 "#;
@@ -507,12 +568,17 @@ impl Run {
             "image_tag = \"1.4.2\"\n",
         )
         .unwrap();
-        std::fs::write(dir.path().join("fake/manifest"), INDEX).unwrap();
         Run { dir }
     }
 
     fn set(&self, file: &str, text: &str) {
         std::fs::write(self.dir.path().join("fake").join(file), text).unwrap();
+    }
+
+    /// The commit's release tag exists already (an earlier build), and holds `manifest`.
+    fn pushed(&self, manifest: &str) {
+        self.set("tag-0123456789ab", "index\n");
+        self.set("manifest", manifest);
     }
 
     /// Runs `script` (its phases in order, from `from` on) in bash; its output and whether it succeeded.
@@ -556,9 +622,12 @@ impl Run {
     }
 }
 
-/// The build's gate, run: both platforms are built in one buildx push, each platform image's scan is
-/// waited for by its digest, and a critical or high finding in EITHER platform, or a tag that is not an index
-/// of both platforms, stops the release.
+/// The release images' repository URL, and the commit's tag, in the runs below.
+const RELEASE: &str = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/release/support";
+
+/// The build, run: each platform's image is built and pushed under its platform tag, then the index of both
+/// under the commit's tag; each platform image's scan is waited for by its digest, and a critical or high
+/// finding in EITHER platform, or a tag that is not an index of exactly both platforms, stops the release.
 #[test]
 fn the_build_gate_stops_on_any_platform_image() {
     let (build, _) = build_and_deploy_scripts();
@@ -567,17 +636,29 @@ fn the_build_gate_stops_on_any_platform_image() {
     let (ok, out) = clean.run(&build, "set -euo pipefail");
     assert!(ok, "a clean build failed:\n{out}");
     let calls = clean.calls();
+    let at = |call: &str| calls.find(call).unwrap_or_else(|| panic!("no `{call}` in:\n{calls}"));
+    let mut pushes = Vec::new();
+    for arch in ["amd64", "arm64"] {
+        let build_at = at(&format!(
+            "docker build --pull --platform linux/{arch} --provenance=false --tag {RELEASE}:0123456789ab-{arch} agents/support\n"
+        ));
+        let push_at = at(&format!("docker push {RELEASE}:0123456789ab-{arch}\n"));
+        assert!(build_at < push_at, "{calls}");
+        pushes.push(push_at);
+    }
+    let index_at = at(&format!(
+        "docker buildx imagetools create --tag {RELEASE}:0123456789ab {RELEASE}:0123456789ab-amd64 {RELEASE}:0123456789ab-arm64\n"
+    ));
     assert!(
-        calls.contains("docker buildx build --pull --platform linux/amd64,linux/arm64 --provenance=false --push --tag 111111111111.dkr.ecr.eu-west-1.amazonaws.com/release/support:0123456789ab agents/support"),
-        "{calls}"
+        pushes.iter().all(|&p| p < index_at),
+        "the index is pushed after both platform images:\n{calls}"
     );
+    assert_eq!(calls.matches("docker build ").count(), 2, "{calls}");
     for digest in ["sha256:amd64image", "sha256:arm64image"] {
-        assert!(
-            calls.contains(&format!(
-                "aws ecr wait image-scan-complete --repository-name release/support --image-id imageDigest={digest}"
-            )),
-            "no wait for {digest}'s scan:\n{calls}"
-        );
+        let wait = at(&format!(
+            "aws ecr wait image-scan-complete --repository-name release/support --image-id imageDigest={digest}"
+        ));
+        assert!(index_at < wait, "{calls}");
     }
     assert!(
         out.trim_end().ends_with("sha256:index"),
@@ -601,25 +682,92 @@ fn the_build_gate_stops_on_any_platform_image() {
         );
     }
 
+    // A build of this commit that stopped after pushing its amd64 image: that image is reused (its tag is
+    // immutable), the arm64 one is built, and the index lists both.
+    let resumed = Run::new();
+    resumed.set("tag-0123456789ab-amd64", "linux/amd64\n");
+    let (ok, out) = resumed.run(&build, "set -euo pipefail");
+    let calls = resumed.calls();
+    assert!(ok, "{out}\n{calls}");
+    assert!(
+        !calls.contains("--platform linux/amd64")
+            && !calls.contains(&format!("docker push {RELEASE}:0123456789ab-amd64")),
+        "the amd64 image was pushed again:\n{calls}"
+    );
+    assert!(
+        calls.contains(&format!("docker push {RELEASE}:0123456789ab-arm64"))
+            && calls.contains(&format!(
+                "docker buildx imagetools create --tag {RELEASE}:0123456789ab {RELEASE}:0123456789ab-amd64 {RELEASE}:0123456789ab-arm64"
+            )),
+        "{calls}"
+    );
+
+    // The daemon built another platform than it was asked for (no QEMU, --platform ignored): nothing under
+    // that platform's tag is pushed, and the release stops.
+    let ignored = Run::new();
+    ignored.set("build-as", "linux/amd64\n");
+    let (ok, out) = ignored.run(&build, "set -euo pipefail");
+    assert!(
+        !ok && out.contains("0123456789ab-arm64 was built for linux/amd64, not linux/arm64"),
+        "{out}"
+    );
+    assert!(
+        !ignored
+            .calls()
+            .contains(&format!("docker push {RELEASE}:0123456789ab-arm64"))
+            && !ignored.calls().contains("imagetools create"),
+        "{}",
+        ignored.calls()
+    );
+
     // A commit built before both platforms were: its tag is a single-platform image, not rebuilt.
     let old = Run::new();
-    old.set("built", "");
-    old.set(
-        "manifest",
-        r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","layers":[]}"#,
-    );
+    old.pushed(r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","layers":[]}"#);
     let (ok, out) = old.run(&build, "set -euo pipefail");
     assert!(!ok && out.contains("is not a multi-platform image index"), "{out}");
-    assert!(
-        !old.calls().contains("docker buildx build"),
-        "an existing tag was rebuilt"
-    );
+    for rebuilt in ["docker build", "docker push", "imagetools create"] {
+        assert!(
+            !old.calls().contains(rebuilt),
+            "an existing tag was rebuilt:\n{}",
+            old.calls()
+        );
+    }
+
+    // An existing index of both platforms passes without a rebuild.
+    let done = Run::new();
+    done.pushed(INDEX);
+    let (ok, out) = done.run(&build, "set -euo pipefail");
+    assert!(ok && !done.calls().contains("docker build"), "{out}\n{}", done.calls());
 
     // An index without the arm64 image.
     let half = Run::new();
-    half.set("manifest", &INDEX.replace("\"arm64\"", "\"s390x\""));
+    half.pushed(&INDEX.replace("\"arm64\"", "\"s390x\""));
     let (ok, out) = half.run(&build, "set -euo pipefail");
     assert!(!ok && out.contains("has no single linux/arm64 image"), "{out}");
+
+    // An index of one platform only.
+    let one = Run::new();
+    one.pushed(&INDEX.replace(
+        r#",{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:arm64image","size":1,"platform":{"architecture":"arm64","os":"linux"}}"#,
+        "",
+    ));
+    let (ok, out) = one.run(&build, "set -euo pipefail");
+    assert!(
+        !ok && out.contains("lists other manifests than one image per platform"),
+        "{out}"
+    );
+
+    // An index with a third, unscanned manifest (an attestation, platform unknown/unknown).
+    let extra = Run::new();
+    extra.pushed(&INDEX.replace(
+        "]}",
+        r#",{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:attestation","size":1,"platform":{"architecture":"unknown","os":"unknown"}}]}"#,
+    ));
+    let (ok, out) = extra.run(&build, "set -euo pipefail");
+    assert!(
+        !ok && out.contains("lists other manifests than one image per platform"),
+        "{out}"
+    );
 }
 
 /// The deploy's copy, run: each agent's release index is copied by digest with buildx imagetools (no docker

@@ -106,7 +106,8 @@ data "aws_iam_policy_document" "build" {
     resources = ["*"]
   }
 
-  # buildx pushes layers and manifests (each platform's image, then the index); the scan gate reads the index
+  # docker push pushes each platform's image (layers, manifest); imagetools create reads them (BatchGetImage,
+  # and GetDownloadUrlForLayer for their configs) and pushes the index; the scan gate reads the index
   # (BatchGetImage), starts a platform image's scan if scan on push has not, and reads each one's findings.
   statement {
     sid = "PushAndScanReleaseImages"

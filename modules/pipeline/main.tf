@@ -1,8 +1,8 @@
 # The release pipeline: every commit of the branch is built once per agent into this module's release
 # repositories (one multi-platform image for linux/amd64 and linux/arm64, each platform's image scanned,
-# tagged with the commit), then deployed to each environment in turn, each after a manual approval but the
-# first. A deploy copies the same image digests into the environment's own repositories, renders the
-# environment with tfgen and applies it with the environment's deploy role.
+# tagged with the commit; no BuildKit container), then deployed to each environment in turn, each after a
+# manual approval but the first. A deploy copies the same image digests into the environment's own
+# repositories, renders the environment with tfgen and applies it with the environment's deploy role.
 
 data "aws_partition" "current" {}
 
@@ -227,6 +227,11 @@ resource "aws_ecr_repository" "release" {
   }
 }
 
+# Each release is three images: the index tagged with the commit, and the linux/amd64 and linux/arm64 images
+# it lists, tagged <commit>-amd64 and <commit>-arm64. The rule counts images, not releases, so it keeps three
+# per release: the newest 3 x keep_release_images images, which are the last keep_release_images releases as
+# long as every build pushed all three (a build of a commit that never finished leaves one or two platform
+# images that count too, and the oldest release kept may then lose a platform image while its index stays).
 resource "aws_ecr_lifecycle_policy" "release" {
   for_each = aws_ecr_repository.release
 
@@ -236,11 +241,11 @@ resource "aws_ecr_lifecycle_policy" "release" {
     rules = [
       {
         rulePriority = 1
-        description  = "Keep the last ${var.keep_release_images} release images"
+        description  = "Keep the last ${var.keep_release_images} releases (3 images each: the index and its linux/amd64 and linux/arm64 images)"
         selection = {
           tagStatus   = "any"
           countType   = "imageCountMoreThan"
-          countNumber = var.keep_release_images
+          countNumber = 3 * var.keep_release_images
         }
         action = {
           type = "expire"
@@ -253,14 +258,14 @@ resource "aws_ecr_lifecycle_policy" "release" {
 # --- builds: one project per agent ---------------------------------------------------------------------
 
 resource "aws_codebuild_project" "build" {
-  #checkov:skip=CKV_AWS_316:privileged mode runs the Docker daemon that builds the agent image, and registers the QEMU handler its arm64 half runs under; the project runs only this repository's buildspec, under a role that may push only to the release repositories
+  #checkov:skip=CKV_AWS_316:privileged mode runs the Docker daemon that builds the agent image, and registers the QEMU handler its arm64 image is built under; the project runs only this repository's buildspec, under a role that may push only to the release repositories
   for_each = var.agents
 
   name           = "${var.name_prefix}-build-${each.key}"
   description    = "Builds, scans and pushes the ${each.key} agent's image (linux/amd64 and linux/arm64), tagged with the commit."
   service_role   = aws_iam_role.build.arn
   encryption_key = aws_kms_key.pipeline.arn
-  # The arm64 half is built under emulation, several times slower than the native one.
+  # The arm64 image is built under emulation, several times slower than the native one.
   build_timeout = 60
 
   artifacts {
@@ -299,9 +304,10 @@ resource "aws_codebuild_project" "build" {
   }
 
   # One image per commit for every platform a stage can run: an image index (manifest list) of a linux/amd64
-  # and a linux/arm64 image. Always both, not the architectures the stages run today: the same digest goes
-  # through every stage, an environment can switch architecture ([compute] or [agents.<name>] architecture)
-  # without a rebuild, and a redeploy of an older release still runs there.
+  # and a linux/arm64 image, each built and pushed on its own, then listed by the index. Always both, not the
+  # architectures the stages run today: the same digest goes through every stage, an environment can switch
+  # architecture ([compute] or [agents.<name>] architecture) without a rebuild, and a redeploy of an older
+  # release still runs there.
   source {
     type = "CODEPIPELINE"
 
@@ -321,36 +327,49 @@ resource "aws_codebuild_project" "build" {
               if aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG" >/dev/null 2>&1; then
                 echo "$REPOSITORY_NAME:$TAG exists; not rebuilding"
               else
-                # This host is x86_64: the arm64 build steps run under QEMU user emulation. standard:7.0 ships Docker
-                # and buildx but no QEMU, and registers no binfmt_misc handler, so register arm64's. binfmt_misc
-                # is the host kernel's, not a container's: the builder's container uses the handler too, and only a
-                # privileged container can write it. The image is the EKS Distro build tooling's copy of
+                # This host is x86_64: the arm64 image's build steps run under QEMU user emulation. standard:7.0 ships
+                # Docker and buildx but no QEMU, and registers no binfmt_misc handler, so register arm64's. binfmt_misc
+                # is the host kernel's, not a container's: the Docker daemon's build steps use the handler too, and
+                # only a privileged container can write it. The image is the EKS Distro build tooling's copy of
                 # tonistiigi/binfmt, from ECR Public rather than Docker Hub, whose anonymous pull limit is shared
                 # by every build behind the same CodeBuild addresses.
                 docker run --privileged --rm public.ecr.aws/eks-distro-build-tooling/binfmt-misc:qemu-v7.0.0 --install arm64
-                # The daemon's own builder cannot write an image index with its classic image store; a
-                # docker-container builder (BuildKit in a container) can. Its image also comes from ECR Public:
-                # vend/moby/buildkit, a community mirror of Docker Hub's moby/buildkit (neither Docker nor AWS
-                # publishes BuildKit there). It sees the build's push credentials: to trust only Docker's, copy
-                # moby/buildkit into a private repository of this account and name that here.
-                docker buildx create --name multiplatform --driver docker-container \
-                  --driver-opt image=public.ecr.aws/vend/moby/buildkit:buildx-stable-1 --bootstrap --use
-                case "$(docker buildx inspect multiplatform)" in
-                  *linux/arm64*) ;;
-                  *) echo "the builder cannot run linux/arm64 (QEMU registration failed?)"; exit 1 ;;
-                esac
-                # One push: both platform images, then the index that lists them, under the commit's tag. No
-                # provenance attestations: they would be more manifests in the index (platform unknown/unknown),
-                # which ECR cannot scan and every deploy would copy.
-                docker buildx build --pull --platform "$${PLATFORMS// /,}" --provenance=false --push \
-                  --tag "$REPOSITORY_URL:$TAG" "$CONTEXT"
+                # One image per platform, each built by the Docker daemon's own builder (the default `docker` driver:
+                # no BuildKit container, so no builder image to trust with the push credentials). With the classic
+                # image store it builds one platform at a time; the platform is in the image's config, which the push
+                # carries. It attaches no attestations there (buildx adds its default provenance only on a builder
+                # that can store an index); --provenance=false keeps it so under the containerd image store, where an
+                # attestation would turn the platform's tag into an index of its own. Each is pushed under a tag of
+                # its own, <commit>-<arch>, so scan on push scans it. A platform tag pushed by an earlier build of
+                # this commit that stopped before the index was pushed is reused, not rebuilt (its tag is immutable
+                # too): the gate below scans it like any other.
+                sources=()
+                for platform in $PLATFORMS; do
+                  image="$REPOSITORY_URL:$TAG-$${platform#*/}"
+                  if aws ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG-$${platform#*/}" >/dev/null 2>&1; then
+                    echo "$image exists (an earlier, interrupted build of this commit); reusing it"
+                  else
+                    docker build --pull --platform "$platform" --provenance=false --tag "$image" "$CONTEXT"
+                    # An image built for another platform (QEMU missing, --platform ignored) is never pushed: its
+                    # tag would be reused by every retry.
+                    built="$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$image")"
+                    test "$built" = "$platform" || { echo "$image was built for $built, not $platform"; exit 1; }
+                    docker push "$image"
+                  fi
+                  sources+=("$image")
+                done
+                # The index that lists the platform images, pushed under the commit's tag: a registry-to-registry
+                # operation of the buildx client (no builder), which reads each image's platform from its config.
+                docker buildx imagetools create --tag "$REPOSITORY_URL:$TAG" "$${sources[@]}"
               fi
             # Scan on push, per platform. ECR scans image manifests, not an image index: a scan of the index
             # itself fails ("An artifact with media type 'application/vnd.oci.image.index.v1+json' cannot be
             # scanned"; docker/setup-buildx-action#186, aws/containers-roadmap#1683). Each platform's image is a
-            # manifest of its own in this repository, pushed (untagged) before the index: read the index, and for
-            # each platform wait for its image's scan, by digest, and stop the release on any critical or high
-            # finding. The tag of a commit built before both platforms were is not an index: it stops here too.
+            # manifest of its own in this repository, pushed (under its platform tag) before the index: read the
+            # index, and for each platform wait for its image's scan, by digest, and stop the release on any
+            # critical or high finding. The index is what every stage deploys, so it must list exactly one image
+            # per platform and nothing else (nothing unscanned): the tag of a commit built before both platforms
+            # were is not an index, and stops here too.
             - |
               INDEX="$(aws ecr batch-get-image --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG" \
                 --accepted-media-types application/vnd.oci.image.index.v1+json application/vnd.docker.distribution.manifest.list.v2+json \
@@ -358,11 +377,13 @@ resource "aws_codebuild_project" "build" {
                 --query 'images[0].imageManifest' --output text)"
               echo "$INDEX" | jq -e '.manifests | type == "array"' >/dev/null 2>&1 ||
                 { echo "$REPOSITORY_NAME:$TAG is not a multi-platform image index"; exit 1; }
+              echo "$INDEX" | jq -e --arg platforms "$PLATFORMS" '.manifests | length == ($platforms | split(" ") | length)' >/dev/null ||
+                { echo "$REPOSITORY_NAME:$TAG lists other manifests than one image per platform"; exit 1; }
               for platform in $PLATFORMS; do
                 digest="$(echo "$INDEX" | jq -r --arg p "$platform" \
                   '[.manifests[] | select(.platform.os + "/" + .platform.architecture == $p) | .digest] | if length == 1 then .[0] else "" end')"
                 test -n "$digest" || { echo "$REPOSITORY_NAME:$TAG has no single $platform image"; exit 1; }
-                # Scan on push should have started this image's scan when buildx pushed it; if it has none (yet),
+                # Scan on push should have started this image's scan when it was pushed; if it has none (yet),
                 # ask for one. That fails harmlessly when the scan on push has just started: the wait is the check.
                 aws ecr describe-image-scan-findings --repository-name "$REPOSITORY_NAME" --image-id imageDigest="$digest" >/dev/null 2>&1 ||
                   aws ecr start-image-scan --repository-name "$REPOSITORY_NAME" --image-id imageDigest="$digest" >/dev/null 2>&1 ||

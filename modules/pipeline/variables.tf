@@ -53,7 +53,7 @@ variable "log_retention_days" {
 }
 
 variable "keep_release_images" {
-  description = "How many tagged images each release repository keeps."
+  description = "How many releases (commits built) each release repository keeps the images of: three images each, the index and its two platform images."
   type        = number
   default     = 100
 }
