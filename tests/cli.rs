@@ -1359,30 +1359,51 @@ fn the_readmes_cost_figures_are_tfgens() {
         assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
         serde_json::from_slice(&o.stdout).unwrap()
     };
-    let sum = |json: &serde_json::Value, pick: &dyn Fn(&str, &str) -> bool| -> String {
-        let total: f64 = json["lines"]
+    // Sums of unrounded line amounts; rounded to cents only when shown.
+    let amount = |json: &serde_json::Value, pick: &dyn Fn(&str, &str) -> bool| -> f64 {
+        json["lines"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|l| pick(l["component"].as_str().unwrap(), l["item"].as_str().unwrap()))
             .map(|l| l["monthly"].as_f64().unwrap())
-            .sum();
-        format!("${total:.2}")
+            .sum()
     };
+    let sum = |json: &serde_json::Value, pick: &dyn Fn(&str, &str) -> bool| format!("${:.2}", amount(json, pick));
     let prod = estimate("prod");
     let gap = format!("${:.2}", prod["total"].as_f64().unwrap() - 500.0);
     let compute = sum(&prod, &|c, _| c.starts_with("Compute"));
-    // prod's public IPv4 line is 2 NAT + 2 load balancer addresses: half of it is the gateways'.
-    let money = |s: &str| s.trim_start_matches('$').parse::<f64>().unwrap();
+    // prod's public IPv4 line is 2 NAT + 2 load balancer addresses: half is the gateways', half the ALB's.
+    let addresses = amount(&prod, &|_, i| i == "public IPv4: 2 NAT + 2 load balancer") / 2.0;
     let nat = format!(
         "${:.2}",
-        money(&sum(&prod, &|_, i| i.starts_with("NAT gateways")))
-            + money(&sum(&prod, &|_, i| i == "public IPv4: 2 NAT + 2 load balancer")) / 2.0
+        amount(&prod, &|_, i| i.starts_with("NAT gateways")) + addresses
     );
     let database = sum(&prod, &|_, i| i.contains("ACU,"));
     let waf = sum(&prod, &|_, i| i.starts_with("WAF"));
     let dev = estimate("dev");
     let nat_instance = sum(&dev, &|_, i| i.starts_with("NAT instance"));
+    let alb = format!(
+        "${:.2}",
+        amount(&prod, &|c, i| c == "Load balancer" && !i.starts_with("WAF")) + addresses
+    );
+    let paused = sum(&dev, &|_, i| i.contains("paused when idle"));
+    let dev_waf = sum(&estimate_waf_on(&p), &|_, i| i.starts_with("WAF"));
+    p.edit("environments/dev.toml", "nat = \"instance\"", "nat = \"single\"");
+    let gateway = sum(&estimate("dev"), &|_, i| {
+        i.starts_with("NAT gateways") || i.starts_with("NAT data")
+    });
+    p.edit("environments/dev.toml", "nat = \"single\"", "nat = \"instance\"");
+    p.edit(
+        "environments/prod.toml",
+        "email = \"platform-oncall@example.com\"",
+        "email = \"platform-oncall@example.com\"\ncontainer_insights = true",
+    );
+    let insights = format!(
+        "${:.2}",
+        estimate("prod")["total"].as_f64().unwrap() - prod["total"].as_f64().unwrap()
+    );
+    p.edit("environments/prod.toml", "\ncontainer_insights = true", "");
     p.edit(
         "environments/prod.toml",
         "architecture = \"arm64\"",
@@ -1395,10 +1416,25 @@ fn the_readmes_cost_figures_are_tfgens() {
         format!("two NAT gateways and their addresses ({nat})"),
         format!("the writer and the reader at 0.5 ACU ({database})"),
         format!("the WAF ({waf})"),
-        format!("a NAT instance instead of a NAT gateway ({nat_instance} with its volume"),
+        format!(
+            "a NAT instance instead of a NAT gateway ({nat_instance} with its volume, against\n  {gateway} with 20 GB of traffic)"
+        ),
+        format!("the load balancer ({alb} with its two"),
+        format!("no Container Insights (the alarms read free metrics; {insights} less)"),
+        format!("({} for 200 active\n  hours", paused.trim_end_matches(".00")),
+        format!("no WAF ({dev_waf})"),
     ] {
         assert!(readme.contains(&figure), "the README lacks `{figure}`");
     }
+}
+
+/// dev's estimate at us-east-1 prices with its WAF turned on (the spec turns it off).
+fn estimate_waf_on(p: &Project) -> serde_json::Value {
+    p.edit("environments/dev.toml", "\nwaf = false\n", "\nwaf = true\n");
+    let o = p.run(&["cost", "dev", "--prices", "us-east-1", "--json"]);
+    p.edit("environments/dev.toml", "\nwaf = true\n", "\nwaf = false\n");
+    assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 /// The README's example of `tfgen reach dev` is what the command prints for the shipped specs.
