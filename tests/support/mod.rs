@@ -192,6 +192,10 @@ pub fn tf_ok(dir: &Path, args: &[&str]) -> String {
 /// (pinned `pkg==version` lines). Created on first use; reused while the pins and its own path are unchanged. Returns its
 /// `bin` directory. Panics with the fix when Python or the package index is unavailable.
 pub fn python_tool(name: &str, requirements: &[&str]) -> PathBuf {
+    // Tests of one binary run in parallel and may ask for the same tool at once: one installs it while the
+    // others wait, then find the stamp (otherwise one test removes the venv another is installing).
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     let dir = target.join("tfgen-tools").join(name);
     let bin = dir.join("bin");
