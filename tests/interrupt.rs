@@ -128,6 +128,15 @@ fn wait_for(out: &Path, phase: Phase, child: &mut Child) -> bool {
     }
 }
 
+fn median(samples: &[Duration]) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    sorted
+        .get(sorted.len() / 2)
+        .copied()
+        .unwrap_or(Duration::from_millis(5))
+}
+
 /// xorshift64*: enough randomness for delays, and replayable from the printed seed.
 struct Rng(u64);
 
@@ -210,18 +219,23 @@ fn killed_renders_leave_the_old_or_the_new_tree_and_the_next_command_recovers() 
         assert!(wait(child).status.success());
         samples[Phase::Committed as usize].push(last.elapsed());
     }
-    let mut windows = samples.map(|mut times| {
-        times.sort();
-        times
-            .get(times.len() / 2)
-            .copied()
-            .unwrap_or(Duration::from_millis(5))
-            .mul_f64(1.2)
-    });
+    // The windows follow the machine: each render that outlived its phase without being killed adds
+    // how long it ran past that phase, and each window is 1.2 times the median of its last five samples.
+    // A calibration taken while the machine was busier would otherwise put most kills after the end.
+    let mut remaining: [Vec<Duration>; 3] = [
+        // A render's whole length, from its spawn.
+        vec![samples.iter().map(|s| median(s)).sum()],
+        // From staging to the end.
+        vec![median(&samples[1]) + median(&samples[2])],
+        // From the commit to the end.
+        vec![median(&samples[2])],
+    ];
+    let span = |remaining: &[Vec<Duration>; 3], phase: Phase| {
+        let recent = &remaining[phase as usize];
+        median(&recent[recent.len().saturating_sub(5)..]).mul_f64(1.2)
+    };
     // Kills go uniformly over the whole render (a few land after it ended), over staging up to the
-    // commit, and over the commit up to the end.
-    windows[Phase::Start as usize] = windows.iter().sum();
-    let span = |phase: Phase| windows[phase as usize];
+    // end, and over the commit up to the end.
 
     let rounds = env_number("TFGEN_KILL_ROUNDS", 200);
     let seed = env_number(
@@ -233,7 +247,10 @@ fn killed_renders_leave_the_old_or_the_new_tree_and_the_next_command_recovers() 
                 .subsec_nanos(),
         ) | 1,
     );
-    println!("seed {seed} (TFGEN_KILL_SEED), {rounds} rounds, phase windows {windows:?}");
+    println!(
+        "seed {seed} (TFGEN_KILL_SEED), {rounds} rounds, first windows {:?}",
+        [Phase::Start, Phase::Staging, Phase::Committed].map(|ph| span(&remaining, ph))
+    );
     let mut rng = Rng(seed);
     let signals = [
         ("SIGKILL", libc::SIGKILL),
@@ -254,9 +271,11 @@ fn killed_renders_leave_the_old_or_the_new_tree_and_the_next_command_recovers() 
         let round_no = usize::try_from(round).unwrap();
         let phase = [Phase::Start, Phase::Staging, Phase::Committed][round_no % 3];
         let (sig_name, sig) = signals[round_no / 3 % signals.len()];
-        let delay = rng.below(span(phase));
+        let delay = rng.below(span(&remaining, phase));
         let mut child = p.render(target, &out);
+        let mut began = None;
         if wait_for(&out, phase, &mut child) {
+            began = Some(Instant::now());
             std::thread::sleep(delay);
             if child.try_wait().unwrap().is_none() {
                 signal(&child, sig);
@@ -267,6 +286,9 @@ fn killed_renders_leave_the_old_or_the_new_tree_and_the_next_command_recovers() 
             killed += 1;
         } else {
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            if let Some(began) = began {
+                remaining[phase as usize].push(began.elapsed());
+            }
         }
 
         // The next command: `diff` takes the lock and recovers before it reads.
