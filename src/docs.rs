@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use crate::cost;
 use crate::model::Model;
 use crate::sections::compute::Capacity;
-use crate::sections::network::INTERFACE_ENDPOINTS;
+use crate::sections::network::{INTERFACE_ENDPOINTS, Nat};
 use crate::vfs::{MD_HEADER_MARK, Tree};
 
 /// The path of the generated README inside an environment's tree.
@@ -135,12 +135,10 @@ pub fn mermaid(model: &Model) -> String {
 pub fn inventory(model: &Model) -> String {
     let mut out = String::new();
     let n = &model.network;
-    let nat = if n.nat_instance {
-        "a NAT instance (t4g.nano)".to_string()
-    } else if n.single_nat_gateway {
-        "1 NAT gateway".to_string()
-    } else {
-        format!("{} NAT gateways", n.az_count)
+    let nat = match n.nat {
+        Nat::Instance => "a NAT instance (t4g.nano)".to_string(),
+        Nat::Single => "1 NAT gateway".to_string(),
+        Nat::PerAz => format!("{} NAT gateways", n.az_count),
     };
     let list = |v: &[crate::cidr::Ipv4Cidr]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     let _ = writeln!(out, "| Module | Creates |\n|---|---|");

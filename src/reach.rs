@@ -18,6 +18,7 @@ use hcl::eval::{Context, Evaluate};
 use hcl::{Block, BlockLabel, Body, Expression, Map, Value};
 
 use crate::model::Model;
+use crate::sections::network::Nat;
 use crate::vfs::Tree;
 
 /// One end of a connection.
@@ -272,7 +273,7 @@ pub fn declared(model: &Model) -> Graph {
             });
         }
     }
-    if model.network.nat_instance {
+    if model.network.nat == Nat::Instance {
         edges.insert(Edge {
             from: Node::Cidr(model.network.vpc_cidr.to_string()),
             to: Node::NatInstance,

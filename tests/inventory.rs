@@ -228,7 +228,7 @@ fn network_database_and_alb_carry_the_plans_numbers() {
         attr(net, "private_subnet_cidrs"),
         "[\"10.0.10.0/24\", \"10.0.20.0/24\"]"
     );
-    assert_eq!(attr(net, "single_nat_gateway"), "false");
+    assert_eq!(attr(net, "nat"), "\"per-az\"");
 
     let db = p.root_block("module", "aurora");
     assert_eq!(attr(db, "min_capacity"), "0.5");

@@ -172,8 +172,7 @@ module "networking" {
   az_count             = 2
   public_subnet_cidrs  = ["10.0.1.0/24", "10.0.2.0/24"]
   private_subnet_cidrs = ["10.0.10.0/24", "10.0.20.0/24"]
-  single_nat_gateway   = false
-  nat_instance         = false
+  nat                  = "per-az"
   region               = local.region
   interface_endpoints  = []
   db_port              = 5432

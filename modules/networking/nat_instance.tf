@@ -5,7 +5,7 @@
 # failed hardware, and its security group forwards only what the agents may send (HTTPS).
 
 data "aws_ssm_parameter" "nat_ami" {
-  count = var.nat_instance ? 1 : 0
+  count = var.nat == "instance" ? 1 : 0
 
   # The latest Amazon Linux 2023 image for Graviton, as AWS publishes it. The AMI is read once: the
   # instance ignores later releases (see its lifecycle) and takes security updates with dnf-automatic.
@@ -13,7 +13,7 @@ data "aws_ssm_parameter" "nat_ami" {
 }
 
 resource "aws_security_group" "nat" {
-  count = var.nat_instance ? 1 : 0
+  count = var.nat == "instance" ? 1 : 0
 
   name        = "${local.name}-nat"
   description = "NAT instance: HTTPS from the VPC, forwarded to the internet"
@@ -25,7 +25,7 @@ resource "aws_security_group" "nat" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "nat_from_vpc" {
-  count = var.nat_instance ? 1 : 0
+  count = var.nat == "instance" ? 1 : 0
 
   security_group_id = aws_security_group.nat[0].id
   description       = "HTTPS from inside the VPC, to be forwarded (only the private subnets route to it)"
@@ -40,7 +40,7 @@ resource "aws_vpc_security_group_ingress_rule" "nat_from_vpc" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "nat_https" {
-  count = var.nat_instance ? 1 : 0
+  count = var.nat == "instance" ? 1 : 0
 
   security_group_id = aws_security_group.nat[0].id
   description       = "HTTPS to the internet: forwarded agent traffic and the instance's own package updates"
@@ -58,7 +58,7 @@ resource "aws_instance" "nat" {
   #checkov:skip=CKV_AWS_88:a NAT instance needs a public IP to reach the internet; its security group admits only HTTPS from inside the VPC
   #checkov:skip=CKV_AWS_126:detailed monitoring would cost about half as much as the instance; EC2 automatic recovery acts on the basic status checks
   #checkov:skip=CKV2_AWS_41:the instance calls no AWS API; without a role it has no credentials to leak
-  count = var.nat_instance ? 1 : 0
+  count = var.nat == "instance" ? 1 : 0
 
   ami                         = data.aws_ssm_parameter.nat_ami[0].insecure_value
   instance_type               = var.nat_instance_type

@@ -24,7 +24,7 @@ output "private_subnet_ids" {
 }
 
 output "nat_gateway_ids" {
-  description = "IDs of the NAT gateways in availability_zones order (a single element when single_nat_gateway is true, none with a NAT instance)."
+  description = "IDs of the NAT gateways in availability_zones order (one element when nat is single, none when it is instance)."
   value       = [for az in local.nat_azs : aws_nat_gateway.this[az].id]
 }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::model::Model;
 use crate::sections::compute::{Architecture, Capacity};
-use crate::sections::network::INTERFACE_ENDPOINTS;
+use crate::sections::network::{INTERFACE_ENDPOINTS, Nat};
 use prices::Prices;
 
 /// The rules of the WAF web ACL in `modules/alb/waf.tf` (a test counts them in the template).
@@ -145,8 +145,13 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
     } else {
         (u.nat_gb, 0.0)
     };
-    let nats = if model.network.single_nat_gateway { 1.0 } else { azs };
-    if model.network.nat_instance {
+    let instance = model.network.nat == Nat::Instance;
+    let nats = if instance {
+        1.0
+    } else {
+        f64::from(model.network.nat.gateways(model.network.az_count))
+    };
+    if instance {
         b.line(
             net,
             "NAT instance (t4g.nano; no data processing charge)".to_string(),
@@ -165,7 +170,7 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         b.line(net, format!("NAT gateways ({nats})"), nats * h, "hour", p.nat_hour);
         b.line(net, "NAT data processed (nat_gb)".to_string(), nat_gb, "GB", p.nat_gb);
     }
-    let nat_kind = if model.network.nat_instance {
+    let nat_kind = if instance {
         "NAT instance"
     } else {
         "NAT"
@@ -397,7 +402,7 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
          and one-off SQLite migration tasks."
             .to_string(),
         "Fargate Spot has no fixed list price: the table holds the price shown on the date checked.".to_string(),
-        if model.network.nat_instance {
+        if model.network.nat == Nat::Instance {
             format!(
                 "VPC endpoints would cost {} a month here; a NAT instance charges nothing per GB, so they never pay for themselves.",
                 money(fixed)

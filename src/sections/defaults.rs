@@ -4,6 +4,7 @@
 //! (e.g. [`super::alb`]'s idle timeout); a default that differs by sizing is a column here, and nowhere
 //! else. This module checks nothing.
 
+use super::network::Nat;
 use crate::model::Sizing;
 
 /// Every default that differs between `dev` and `prod`.
@@ -22,7 +23,7 @@ pub struct Defaults {
     /// Take a final database snapshot on destroy.
     pub final_snapshot: bool,
     /// One NAT gateway (`single`) or one per AZ (`per-az`).
-    pub single_nat_gateway: bool,
+    pub nat: Nat,
     /// `[security] alb_access_logs_expiration_days`
     pub alb_access_logs_expiration_days: u32,
     /// `[security] backup_retention_days` (AWS Backup recovery points).
@@ -38,7 +39,7 @@ impl Defaults {
         db_instances: 1,
         deletion_protection: false,
         final_snapshot: false,
-        single_nat_gateway: true,
+        nat: Nat::Single,
         alb_access_logs_expiration_days: 90,
         backup_plan_retention_days: 7,
     };
@@ -51,7 +52,7 @@ impl Defaults {
         db_instances: 2,
         deletion_protection: true,
         final_snapshot: true,
-        single_nat_gateway: false,
+        nat: Nat::PerAz,
         alb_access_logs_expiration_days: 365,
         backup_plan_retention_days: 35,
     };

@@ -64,15 +64,44 @@ pub const INTERFACE_ENDPOINTS: &[&str] = &[
     "rds-data",
 ];
 
+/// Where the private subnets' internet traffic leaves the VPC (`nat`); the `networking` module's `nat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Nat {
+    /// One NAT gateway, in the first AZ.
+    Single,
+    /// A NAT gateway in every AZ.
+    PerAz,
+    /// One t4g.nano NAT instance in the first AZ (dev only).
+    Instance,
+}
+
+impl Nat {
+    /// The spec's (and the module's) spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Nat::Single => "single",
+            Nat::PerAz => "per-az",
+            Nat::Instance => "instance",
+        }
+    }
+
+    /// NAT gateways in a VPC of `az_count` AZs.
+    pub fn gateways(self, az_count: u8) -> u8 {
+        match self {
+            Nat::Single => 1,
+            Nat::PerAz => az_count,
+            Nat::Instance => 0,
+        }
+    }
+}
+
 /// The network, resolved: one public and one private subnet per AZ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Network {
     pub vpc_cidr: Ipv4Cidr,
     pub az_count: u8,
-    /// One NAT (gateway or instance) for every AZ; always true with `nat_instance`.
-    pub single_nat_gateway: bool,
-    /// A NAT instance (`nat = "instance"`) instead of NAT gateways.
-    pub nat_instance: bool,
+    pub nat: Nat,
     pub public_subnets: Vec<Ipv4Cidr>,
     pub private_subnets: Vec<Ipv4Cidr>,
     /// Interface endpoints ([`INTERFACE_ENDPOINTS`]) and the S3 gateway endpoint.
@@ -157,11 +186,11 @@ pub fn check(
         );
     }
     let az_count = az_count.filter(|c| region_azs.is_none_or(|r| *c <= r.azs));
-    let (single_nat_gateway, nat_instance) = match &net.nat {
-        None => (defaults.single_nat_gateway, false),
+    let nat = match &net.nat {
+        None => defaults.nat,
         Some(v) => match v.get_ref().as_str() {
-            "single" => (true, false),
-            "per-az" => (false, false),
+            "single" => Nat::Single,
+            "per-az" => Nat::PerAz,
             "instance" if prod => {
                 cx.error(
                     Rule::ProdNatInstance,
@@ -170,9 +199,9 @@ pub fn check(
                     "prod may not use a NAT instance",
                     "a NAT instance is one EC2 instance in one AZ that you patch; prod uses `per-az` NAT gateways",
                 );
-                (defaults.single_nat_gateway, false)
+                defaults.nat
             }
-            "instance" => (true, true),
+            "instance" => Nat::Instance,
             other => {
                 let help = suggest(
                     other,
@@ -186,7 +215,7 @@ pub fn check(
                     format!("unknown NAT mode `{other}`"),
                     help,
                 );
-                (defaults.single_nat_gateway, false)
+                defaults.nat
             }
         },
     };
@@ -231,8 +260,7 @@ pub fn check(
     Some(Network {
         vpc_cidr: vpc,
         az_count,
-        single_nat_gateway,
-        nat_instance,
+        nat,
         public_subnets,
         private_subnets,
         vpc_endpoints,

@@ -34,10 +34,10 @@ locals {
 
   # With a single NAT gateway it lives in the first AZ; switching to one per AZ later keeps that gateway
   # (and its public IP, which partners may have allow-listed) and only adds the others.
-  nat_azs = var.nat_instance ? [] : var.single_nat_gateway ? slice(local.azs, 0, 1) : local.azs
+  nat_azs = var.nat == "per-az" ? local.azs : var.nat == "single" ? slice(local.azs, 0, 1) : []
 
   # AZ of the NAT gateway that each private route table sends its internet traffic to.
-  nat_az_for = { for az in local.azs : az => var.single_nat_gateway ? local.azs[0] : az }
+  nat_az_for = { for az in local.azs : az => var.nat == "per-az" ? az : local.azs[0] }
 }
 
 resource "aws_vpc" "this" {
@@ -192,8 +192,8 @@ resource "aws_route" "private_nat" {
 
   route_table_id         = each.value.id
   destination_cidr_block = "0.0.0.0/0"
-  nat_gateway_id         = var.nat_instance ? null : aws_nat_gateway.this[local.nat_az_for[each.key]].id
-  network_interface_id   = var.nat_instance ? aws_instance.nat[0].primary_network_interface_id : null
+  nat_gateway_id         = var.nat == "instance" ? null : aws_nat_gateway.this[local.nat_az_for[each.key]].id
+  network_interface_id   = var.nat == "instance" ? aws_instance.nat[0].primary_network_interface_id : null
 }
 
 resource "aws_route_table_association" "private" {

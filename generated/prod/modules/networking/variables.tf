@@ -52,15 +52,14 @@ variable "private_subnet_cidrs" {
   }
 }
 
-variable "single_nat_gateway" {
-  type        = bool
-  description = "true: one NAT gateway in the first public subnet shared by all private subnets (cheaper, not AZ-resilient); false: one NAT gateway per AZ."
-}
+variable "nat" {
+  type        = string
+  description = "How the private subnets reach the internet: \"single\" (one NAT gateway in the first public subnet, shared by every AZ: cheaper, not AZ-resilient), \"per-az\" (a NAT gateway in every AZ) or \"instance\" (one NAT instance of nat_instance_type in the first public subnet)."
 
-variable "nat_instance" {
-  type        = bool
-  description = "true: a NAT instance (nat_instance_type) in the first public subnet instead of NAT gateways; single_nat_gateway is then ignored."
-  default     = false
+  validation {
+    condition     = contains(["single", "per-az", "instance"], var.nat)
+    error_message = "nat must be \"single\", \"per-az\" or \"instance\"."
+  }
 }
 
 variable "nat_instance_type" {
