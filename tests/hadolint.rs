@@ -122,10 +122,26 @@ fn scaffolded_dockerfiles_meet_the_contract() {
     }
 }
 
+/// Runs the pinned shellcheck on `script` at every severity, with `args` first; its gcc-style findings on
+/// failure.
+fn shellcheck(script: &Path, args: &[&str]) -> Result<(), String> {
+    let shellcheck = support::python_tool("shellcheck", &[SHELLCHECK]).join("shellcheck");
+    let out = Command::new(shellcheck)
+        .args(args)
+        .args(["--severity=style", "--format=gcc"])
+        .arg(script)
+        .output()
+        .expect("run shellcheck");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
 /// The commands of every buildspec in the pipeline module, phase after phase, pass shellcheck (bash).
 #[test]
 fn buildspec_commands_pass_shellcheck() {
-    let shellcheck = support::python_tool("shellcheck", &[SHELLCHECK]).join("shellcheck");
     let tree = support::compile(&support::valid_fixture(support::PIPELINE_FIXTURE));
     let specs = support::buildspecs(tree.get("modules/pipeline/main.tf").unwrap());
     assert_eq!(specs.len(), 2, "a build and a deploy buildspec");
@@ -133,28 +149,19 @@ fn buildspec_commands_pass_shellcheck() {
     for (project, spec) in specs {
         let path = dir.path().join(format!("{project}.sh"));
         std::fs::write(&path, support::script(&spec)).unwrap();
-        let out = Command::new(&shellcheck)
-            .args(["--shell=bash", "--severity=style", "--format=gcc"])
-            .arg(&path)
-            .output()
-            .expect("run shellcheck");
-        assert!(
-            out.status.success(),
-            "the {project} buildspec fails shellcheck:\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        if let Err(findings) = shellcheck(&path, &["--shell=bash"]) {
+            panic!("the {project} buildspec fails shellcheck:\n{findings}");
+        }
     }
     // shellcheck is not a rubber stamp.
     let bad = dir.path().join("bad.sh");
     std::fs::write(&bad, "#!/usr/bin/env bash\nrm -rf $DIR/*\n").unwrap();
-    let out = Command::new(&shellcheck).arg(&bad).output().unwrap();
-    assert!(!out.status.success(), "shellcheck passed an unquoted rm");
+    assert!(shellcheck(&bad, &[]).is_err(), "shellcheck passed an unquoted rm");
 }
 
 /// The NAT instance's user data (dev's `nat = "instance"`), as the rendered tree has it, passes shellcheck.
 #[test]
 fn the_nat_instance_user_data_passes_shellcheck() {
-    let shellcheck = support::python_tool("shellcheck", &[SHELLCHECK]).join("shellcheck");
     let tree = support::compile(&support::inputs("dev"));
     let module = tree.get("modules/networking/nat_instance.tf").unwrap();
     let start = module
@@ -173,14 +180,7 @@ fn the_nat_instance_user_data_passes_shellcheck() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("user-data.sh");
     std::fs::write(&path, &script).unwrap();
-    let out = Command::new(&shellcheck)
-        .args(["--severity=style", "--format=gcc"])
-        .arg(&path)
-        .output()
-        .expect("run shellcheck");
-    assert!(
-        out.status.success(),
-        "the NAT instance's user data fails shellcheck:\n{}\n{script}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    if let Err(findings) = shellcheck(&path, &[]) {
+        panic!("the NAT instance's user data fails shellcheck:\n{findings}\n{script}");
+    }
 }

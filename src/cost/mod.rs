@@ -170,11 +170,7 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         b.line(net, format!("NAT gateways ({nats})"), nats * h, "hour", p.nat_hour);
         b.line(net, "NAT data processed (nat_gb)".to_string(), nat_gb, "GB", p.nat_gb);
     }
-    let nat_kind = if instance {
-        "NAT instance"
-    } else {
-        "NAT"
-    };
+    let nat_kind = if instance { "NAT instance" } else { "NAT" };
     b.line(
         net,
         format!("public IPv4: {nats} {nat_kind} + {azs} load balancer"),
