@@ -12,7 +12,8 @@
 //! re-plans, grows (a build project for the new agent) and destroys the release pipeline with the rest.
 //!
 //! The emulator is moto in server mode (pinned in [`MOTO`], installed by [`support::python_tool`]), started
-//! through `tests/emulator/moto_shim.py`, which fills the few API gaps between moto and the AWS provider.
+//! through `tests/emulator/moto_shim.py`, which fills the few API gaps between moto and the AWS provider,
+//! and answers a retry of a call moto already answered with that answer (a third, quick test holds this).
 //! The generated Terraform is not changed for the emulator: the test reaches moto only through environment
 //! variables and `*_override.tf` files in its own copy of the tree (see [`write_overrides`]).
 //!
@@ -71,6 +72,54 @@ fn dev_deploys_for_real() {
 #[test]
 fn prod_deploys_for_real() {
     deploy_for_real("prod");
+}
+
+/// The shim answers a retry of a call moto already carried out with the first answer (matched by the
+/// SDK's invocation id), and carries out every other call, retry or not, as moto does.
+#[test]
+fn the_emulator_replays_a_retried_call() {
+    let moto = Moto::start("retries");
+    let create = |invocation: &str, attempt: u8, name: &str| {
+        let body = format!("{{\"repositoryName\": \"{name}\"}}");
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
+             X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.CreateRepository\r\n\
+             Content-Type: application/x-amz-json-1.1\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=test/20261126/us-east-1/ecr/aws4_request, \
+             SignedHeaders=host, Signature=0\r\n\
+             amz-sdk-invocation-id: {invocation}\r\namz-sdk-request: attempt={attempt}; max=3\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len(),
+            port = moto.port,
+        );
+        let mut stream = TcpStream::connect(("127.0.0.1", moto.port)).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let status = |answer: &str| answer.split(' ').nth(1).unwrap_or_default().to_string();
+
+    let first = create("one", 1, "replayed");
+    assert_eq!(status(&first), "200", "{first}");
+    let retry = create("one", 2, "replayed");
+    assert_eq!(
+        status(&retry),
+        "200",
+        "the retry was not answered as the first attempt was:\n{retry}"
+    );
+    assert!(retry.contains("repository/replayed"), "{retry}");
+    // A new call for the same name is not a retry: moto's own answer.
+    let again = create("two", 1, "replayed");
+    assert_eq!(status(&again), "400", "{again}");
+    assert!(again.contains("RepositoryAlreadyExistsException"), "{again}");
+    // A retry whose first attempt moto never answered with a 2xx is carried out.
+    let fresh = create("three", 2, "fresh");
+    assert_eq!(status(&fresh), "200", "{fresh}");
+    let notes = moto.shim_notes();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(notes[0].contains("(one): replaying the first answer"), "{notes:?}");
+    assert!(notes[1].contains("(three): no earlier 2xx answer"), "{notes:?}");
 }
 
 fn deploy_for_real(env: &str) {
@@ -213,6 +262,9 @@ fn deploy_for_real(env: &str) {
     log.phase("destroy", t, Some("state empty".into()));
 
     log.finish(deployed, grown);
+    for line in moto.shim_notes() {
+        println!("emulator[{env}] {line}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1084,7 +1136,7 @@ fn run(dir: &Path, args: &[&str], aws: &[(String, String)], moto: &Moto) -> Stri
 
 fn fail(dir: &Path, args: &[&str], out: &Output, moto: &Moto) -> ! {
     panic!(
-        "terraform {} failed in {} ({}):\n{}\n{}\n--- emulator log (tail) ---\n{}",
+        "terraform {} failed in {} ({}):\n{}\n{}\n--- emulator log (tail, without 2xx and 3xx requests) ---\n{}",
         args.join(" "),
         dir.display(),
         out.status,
@@ -1290,9 +1342,30 @@ impl Moto {
         arn
     }
 
+    /// The shim's notes so far (`tfgen-shim:` lines: retried calls, 5xx answers), for the CI log.
+    fn shim_notes(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .filter(|line| line.starts_with("tfgen-shim:"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The end of the emulator's log without its successful requests: errors, tracebacks and the shim's
+    /// `tfgen-shim:` lines (retries, 5xx answers), which a tail of every request would push out.
     fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        tail(&text, 6_000).to_string()
+        let answered = |line: &str| {
+            line.split("\" ")
+                .nth(1)
+                .is_some_and(|rest| rest.starts_with('2') || rest.starts_with('3'))
+        };
+        let kept = text
+            .lines()
+            .filter(|line| !answered(line))
+            .collect::<Vec<_>>()
+            .join("\n");
+        tail(&kept, 8_000).to_string()
     }
 }
 

@@ -461,6 +461,69 @@ def _dispatch_with_connections(self, environ, start_response):
 DomainDispatcherApplication.__call__ = _dispatch_with_connections
 
 
+# --- Retried requests: answer a retry of a request moto already carried out ---------------------------------
+# The provider's SDK retries a request whose answer it did not get (a dropped connection, a 5xx), and names
+# each attempt: every attempt of one call has the same amz-sdk-invocation-id, and amz-sdk-request says which
+# attempt it is. Under CI load a retried CreateRepository once failed with RepositoryAlreadyExists: its first
+# attempt had created the repository. AWS answers a lost answer's retry the same way, but the emulator's
+# lost answers are its own (one loaded Python server), so a retry of a call that moto answered with a 2xx
+# gets that answer again. Every retry and every 5xx is logged with the "tfgen-shim:" prefix, which the test
+# prints when an apply fails, so a retry whose first attempt failed inside moto shows its cause.
+
+import threading
+from collections import OrderedDict
+
+_answered = OrderedDict()  # invocation id -> (status, headers, body) of its 2xx answer
+_answered_lock = threading.Lock()
+_ANSWERS_KEPT = 4096
+
+
+def _call_name(environ):
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    return target or f"{environ.get('REQUEST_METHOD')} {environ.get('HTTP_HOST')}{environ.get('PATH_INFO')}"
+
+
+def _dispatch_replaying_retries(self, environ, start_response):
+    invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+    attempt = environ.get("HTTP_AMZ_SDK_REQUEST", "")
+    if invocation and attempt and not attempt.startswith("attempt=1;"):
+        with _answered_lock:
+            answer = _answered.get(invocation)
+        print(
+            f"tfgen-shim: {attempt} of {_call_name(environ)} ({invocation}): "
+            + (f"replaying the first answer, {answer[0]}" if answer else "no earlier 2xx answer, carried out again"),
+            file=sys.stderr,
+            flush=True,
+        )
+        if answer:
+            start_response(answer[0], answer[1])
+            return [answer[2]]
+    started = {}
+
+    def capture(status, headers, exc_info=None):
+        started["status"], started["headers"] = status, headers
+        return start_response(status, headers, exc_info)
+
+    chunks = _dispatch_with_connections(self, environ, capture)
+    try:
+        body = b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    status = started.get("status", "")
+    if status.startswith("5"):
+        print(f"tfgen-shim: {status} for {_call_name(environ)}: {body[:500]!r}", file=sys.stderr, flush=True)
+    if invocation and status.startswith("2"):
+        with _answered_lock:
+            _answered[invocation] = (status, started["headers"], body)
+            while len(_answered) > _ANSWERS_KEPT:
+                _answered.popitem(last=False)
+    return [body]
+
+
+DomainDispatcherApplication.__call__ = _dispatch_replaying_retries
+
+
 # --- Lambda: run the uploaded code without Docker ----------------------------------------------------------
 # moto runs a function's code only in a Docker container, which CI does not have; every Invoke would fail
 # ("error running docker"). Here the function's own zip (as uploaded through S3) is unpacked and its handler
