@@ -120,6 +120,10 @@ fn the_emulator_replays_a_retried_call() {
     assert_eq!(notes.len(), 2, "{notes:?}");
     assert!(notes[0].contains("(one): replaying the first answer"), "{notes:?}");
     assert!(notes[1].contains("(three): no earlier 2xx answer"), "{notes:?}");
+    // What a failed apply prints: the shim's notes and the 400, none of the 200s.
+    let shown = moto.log_tail();
+    assert!(shown.contains("tfgen-shim:") && shown.contains("\" 400 "), "{shown}");
+    assert!(!shown.contains("\" 200 "), "{shown}");
 }
 
 fn deploy_for_real(env: &str) {

@@ -77,6 +77,8 @@ pub enum Nat {
 }
 
 impl Nat {
+    pub const ALL: [Nat; 3] = [Nat::Single, Nat::PerAz, Nat::Instance];
+
     /// The spec's (and the module's) spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -188,10 +190,8 @@ pub fn check(
     let az_count = az_count.filter(|c| region_azs.is_none_or(|r| *c <= r.azs));
     let nat = match &net.nat {
         None => defaults.nat,
-        Some(v) => match v.get_ref().as_str() {
-            "single" => Nat::Single,
-            "per-az" => Nat::PerAz,
-            "instance" if prod => {
+        Some(v) => match Nat::ALL.into_iter().find(|n| n.as_str() == v.get_ref()) {
+            Some(Nat::Instance) if prod => {
                 cx.error(
                     Rule::ProdNatInstance,
                     SpecFile::Env,
@@ -201,11 +201,12 @@ pub fn check(
                 );
                 defaults.nat
             }
-            "instance" => Nat::Instance,
-            other => {
+            Some(nat) => nat,
+            None => {
+                let other = v.get_ref();
                 let help = suggest(
                     other,
-                    ["single", "per-az", "instance"],
+                    Nat::ALL.map(Nat::as_str),
                     "`single` (one NAT gateway), `per-az` (one per AZ) or `instance` (a NAT instance, dev only)",
                 );
                 cx.error(
@@ -397,5 +398,13 @@ mod tests {
         assert_eq!(public[0].to_string(), "10.0.0.0/28");
         assert_eq!(private[2].to_string(), "10.0.0.80/28");
         assert!(default_subnets(Ipv4Cidr::parse("10.0.0.0/28").unwrap(), 2).is_none());
+    }
+
+    /// The templates get `nat` through serde; the spec is parsed with `as_str`: one spelling.
+    #[test]
+    fn nat_spellings_agree() {
+        for nat in Nat::ALL {
+            assert_eq!(serde_json::to_value(nat).unwrap(), nat.as_str());
+        }
     }
 }
