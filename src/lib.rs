@@ -12,6 +12,7 @@
 //! JSON Schema from the raw types (and checks documents' shape against it); [`show`] tells where each
 //! resolved value came from.
 
+pub mod access;
 pub mod addresses;
 pub mod aws;
 pub mod bootstrap;

@@ -119,6 +119,25 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Prove from the tree on disk that every access the environment needs is allowed, and nothing it must
+    /// not have.
+    ///
+    /// Reads every `.tf` file of `generated/<ENV>` (or `--out DIR`), hand edits included, evaluates its
+    /// IAM, key, bucket and trust policies with AWS's evaluation logic, and decides each access the spec
+    /// implies (deploying, pulling images, injecting secrets, logging, calling the model, the Data API,
+    /// the bootstrap, migrations) and each one it forbids (another agent's secret, the master secret,
+    /// another model). Also lists grants no access uses and who may read each secret or decrypt with
+    /// each key. Exit 0 when every access is decided as needed, 1 otherwise.
+    Access {
+        /// Environment (its spec is `environments/<ENV>.toml`).
+        env: String,
+        /// The tree to judge (default `generated/<ENV>`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a spec (parse, validate, resolve) without writing anything.
     Validate {
         /// Environment to check; omit with `--all`.
@@ -356,6 +375,26 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                 }
                 Ok(exit::DIFFERS)
             }
+        }
+        Command::Access { env, out, json } => {
+            let Some(compiled) = compile_once(&cli.root, env, overrides.clone(), style, &mut BTreeSet::new())? else {
+                return Ok(exit::ERROR);
+            };
+            let dir = out.clone().unwrap_or_else(|| default_out(&cli.root, env));
+            let tree = vfs::Tree::read_terraform(&dir)?;
+            if tree.files.is_empty() {
+                anyhow::bail!(
+                    "{} holds no Terraform files: run `tfgen render {env}` first",
+                    dir.display()
+                );
+            }
+            let report = tfgen::access::check(&compiled.model, &tree)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", tfgen::access::render_text(env, &report));
+            }
+            Ok(if report.passed() { exit::OK } else { exit::DIFFERS })
         }
         Command::Validate { env, all } => {
             let envs = match (env, all) {

@@ -31,6 +31,9 @@ pub struct Instance {
     pub attrs: BTreeMap<String, Vec<Value>>,
     /// Top-level attributes named in `lifecycle { ignore_changes }`.
     pub ignore_changes: Vec<String>,
+    /// The arguments as one structured value, nested blocks as lists of objects (`dynamic` blocks
+    /// expanded): kept only for `aws_iam_policy_document`, whose statements the access proof reads.
+    pub document: Option<Value>,
 }
 
 /// How unknown values of the tree being evaluated are named.
@@ -61,6 +64,22 @@ const META: [&str; 5] = ["count", "for_each", "depends_on", "provider", "provide
 
 /// Every managed resource instance of `tree`, by address.
 pub fn evaluate(tree: &Tree, unknowns: Unknowns<'_>) -> Result<BTreeMap<String, Instance>> {
+    Ok(evaluate_all(tree, unknowns)?.resources)
+}
+
+/// Every instance of a tree: managed resources and data sources, each by address.
+#[derive(Debug, Default)]
+pub struct Evaluated {
+    pub resources: BTreeMap<String, Instance>,
+    /// Data source instances with their configured arguments (`aws_iam_policy_document` statements).
+    pub data: BTreeMap<String, Instance>,
+    /// The marker a data instance's unknown attributes carry (`data:1f2e…`) → the data instances that carry
+    /// it (several when their arguments are equal, like every module's `aws_caller_identity`).
+    pub data_markers: BTreeMap<String, Vec<String>>,
+}
+
+/// Like [`evaluate`], with the data source instances too.
+pub fn evaluate_all(tree: &Tree, unknowns: Unknowns<'_>) -> Result<Evaluated> {
     let mut modules = BTreeMap::new();
     let dirs: BTreeSet<String> = tree
         .files
@@ -84,7 +103,7 @@ pub fn evaluate(tree: &Tree, unknowns: Unknowns<'_>) -> Result<BTreeMap<String, 
         modules: &modules,
         unknowns,
         region,
-        out: BTreeMap::new(),
+        out: Evaluated::default(),
     };
     run.module(root, "", Map::new())?;
     Ok(run.out)
@@ -200,7 +219,7 @@ struct Run<'a> {
     modules: &'a BTreeMap<String, Module>,
     unknowns: Unknowns<'a>,
     region: String,
-    out: BTreeMap<String, Instance>,
+    out: Evaluated,
 }
 
 impl Run<'_> {
@@ -417,22 +436,31 @@ impl Run<'_> {
             });
             object.insert(name.clone(), value);
         }
+        let document = if data && rtype == "aws_iam_policy_document" {
+            Some(structured(block.body(), ctx).with_context(|| address.to_string())?)
+        } else {
+            None
+        };
+        let instance = Instance {
+            address: address.to_string(),
+            resource_type: rtype.clone(),
+            attrs,
+            ignore_changes,
+            document,
+        };
         if data {
             self.known_data(&rtype, &mut object);
+            self.out
+                .data_markers
+                .entry(marker)
+                .or_default()
+                .push(address.to_string());
+            self.out.data.insert(address.to_string(), instance);
         } else if !ephemeral {
-            self.out.insert(
-                address.to_string(),
-                Instance {
-                    address: address.to_string(),
-                    resource_type: rtype,
-                    attrs,
-                    ignore_changes,
-                },
-            );
+            self.out.resources.insert(address.to_string(), instance);
         }
         Ok(Value::Object(object))
     }
-
     /// Data sources whose results the region decides.
     fn known_data(&self, rtype: &str, object: &mut Map<String, Value>) {
         let region = Value::from(self.region.clone());
@@ -623,6 +651,61 @@ fn flatten(
         }
     }
     Ok(())
+}
+
+/// A block body as one value: attributes by name, nested blocks (and expanded `dynamic` blocks) as a list
+/// of objects under their name. Meta-arguments are left out.
+fn structured(body: &Body, ctx: &Context<'_>) -> Result<Value> {
+    let mut out = Map::new();
+    let push = |out: &mut Map<String, Value>, name: String, v: Value| {
+        if let Value::Array(list) = out.entry(name).or_insert_with(|| Value::Array(Vec::new())) {
+            list.push(v);
+        }
+    };
+    for s in body {
+        match s {
+            Structure::Attribute(a) if !META.contains(&a.key()) => {
+                out.insert(a.key().to_string(), eval(a.expr(), ctx)?);
+            }
+            Structure::Attribute(_) => {}
+            Structure::Block(b) if b.identifier() == "dynamic" => {
+                let name = label(b, 0);
+                let iterator = b
+                    .body()
+                    .attributes()
+                    .find(|a| a.key() == "iterator")
+                    .map_or(name.clone(), |a| hcl::format::to_string(a.expr()).unwrap_or_default());
+                let items: Vec<(Value, Value)> = match b.body().attributes().find(|a| a.key() == "for_each") {
+                    None => bail!("dynamic {name} has no for_each"),
+                    Some(f) => match eval(f.expr(), ctx)? {
+                        Value::Object(o) => o.into_iter().map(|(k, v)| (Value::from(k), v)).collect(),
+                        Value::Array(a) => a
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, v)| (Value::from(i as u64), v))
+                            .collect(),
+                        Value::Null => Vec::new(),
+                        other => bail!("dynamic {name} over {other:?}"),
+                    },
+                };
+                let content = b
+                    .body()
+                    .blocks()
+                    .find(|c| c.identifier() == "content")
+                    .ok_or_else(|| anyhow!("dynamic {name} has no content"))?;
+                for (key, value) in items {
+                    let mut child = ctx.clone();
+                    let mut obj = Map::new();
+                    obj.insert("key".to_string(), key);
+                    obj.insert("value".to_string(), value);
+                    child.declare_var(iterator.as_str(), Value::Object(obj));
+                    push(&mut out, name.clone(), structured(content.body(), &child)?);
+                }
+            }
+            Structure::Block(b) => push(&mut out, b.identifier().to_string(), structured(b.body(), ctx)?),
+        }
+    }
+    Ok(Value::Object(out))
 }
 
 fn eval(expr: &Expression, ctx: &Context<'_>) -> Result<Value> {

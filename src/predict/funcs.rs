@@ -270,8 +270,10 @@ fn split(a: FuncArgs) -> Result<Value, String> {
     Ok(Value::Array(s.split(sep.as_str()).map(Value::from).collect()))
 }
 
+/// JSON text, as Terraform writes it (keys sorted): the access proof reads task definitions back from it.
 fn jsonencode(a: FuncArgs) -> Result<Value, String> {
-    Ok(Value::from(format!("{:?}", a[0])))
+    let json = serde_json::to_value(&a[0]).map_err(|e| e.to_string())?;
+    serde_json::to_string(&json).map(Value::from).map_err(|e| e.to_string())
 }
 
 /// JSON text to a value; any other string (an unknown marker, or jsonencode's stable text) stays itself.

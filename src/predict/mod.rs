@@ -20,7 +20,7 @@ use crate::addresses;
 use crate::aws::provider;
 use crate::vfs::Tree;
 
-pub use eval::{Instance, Unknowns, evaluate};
+pub use eval::{Evaluated, Instance, Unknowns, evaluate, evaluate_all};
 
 /// What Terraform plans for one resource instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

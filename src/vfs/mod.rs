@@ -88,6 +88,25 @@ impl Tree {
         recover(dir)?;
         read_unlocked(dir)
     }
+
+    /// Every `.tf` file under `dir` as Terraform loads it, written by tfgen or not (the access proof
+    /// judges hand edits and hand-added files too), read like [`Tree::read_generated`].
+    pub fn read_terraform(dir: &Path) -> Result<Self> {
+        if std::fs::symlink_metadata(dir).is_err() {
+            return Ok(Tree::default());
+        }
+        let _lock = DirLock::acquire(dir)?;
+        recover(dir)?;
+        let mut tree = Tree::default();
+        for (rel, path) in owned::candidates(dir)? {
+            if rel.ends_with(".tf")
+                && let Some(text) = owned::read_regular_file(&path)?
+            {
+                tree.insert(rel, text);
+            }
+        }
+        Ok(tree)
+    }
 }
 
 fn read_unlocked(dir: &Path) -> Result<Tree> {

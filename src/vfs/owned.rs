@@ -102,6 +102,17 @@ pub fn read_generated_file(path: &Path) -> Result<Option<String>> {
     Ok(String::from_utf8(bytes).ok())
 }
 
+/// The text of `path` if it is a regular UTF-8 file, whoever wrote it.
+pub fn read_regular_file(path: &Path) -> Result<Option<String>> {
+    let Some(mut file) = open_regular(path).with_context(|| format!("opening {}", path.display()))? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(String::from_utf8(bytes).ok())
+}
+
 /// Every file under `dir` whose name tfgen could own, reached through real directories only.
 pub fn candidates(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
