@@ -13,8 +13,9 @@ locals {
   region     = data.aws_region.current.name
   account    = "arn:${local.partition}:iam::${local.account_id}:root"
 
-  # The services that encrypt with this key on behalf of principals in this account.
-  via_services = [for service in ["secretsmanager", "sns", "ecr", "rds", "backup"] : "${service}.${local.region}.amazonaws.com"]
+  # The services that encrypt with this key on behalf of principals in this account (S3: the bootstrap
+  # code and the SQLite migration uploads; `tfgen access` proves each use).
+  via_services = [for service in ["secretsmanager", "sns", "ecr", "rds", "backup", "s3"] : "${service}.${local.region}.amazonaws.com"]
 }
 
 # In a key policy "*" as the resource means this key and nothing else.
@@ -51,7 +52,7 @@ data "aws_iam_policy_document" "key" {
 
   # Principals of this account (the Terraform deployer, the ECS roles) may use the key only through the
   # services that store data with it: Secrets Manager, SNS, ECR, RDS (storage, master secret, Performance
-  # Insights) and AWS Backup. Their IAM policies must grant the same actions.
+  # Insights), AWS Backup and S3 (SSE-KMS buckets). Their IAM policies must grant the same actions.
   statement {
     sid    = "AccountUsesKeyThroughServices"
     effect = "Allow"

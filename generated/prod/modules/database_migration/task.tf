@@ -50,6 +50,13 @@ data "aws_iam_policy_document" "execution" {
       effect    = "Allow"
       actions   = ["kms:Decrypt"]
       resources = [statement.value]
+
+      # Only to read the agent's secret through Secrets Manager, never the key directly.
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${local.region}.amazonaws.com"]
+      }
     }
   }
 }
@@ -83,6 +90,13 @@ data "aws_iam_policy_document" "task" {
       effect    = "Allow"
       actions   = ["kms:Decrypt"]
       resources = [statement.value]
+
+      # Only to read the uploaded file through S3, never the key directly.
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
     }
   }
 }
