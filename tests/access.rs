@@ -18,6 +18,7 @@ fn policy(kind: Kind, json: &str) -> Policy {
     let source = Source {
         file: "test".to_string(),
         attached_by: "test".to_string(),
+        policy: "test".to_string(),
         kind,
     };
     Policy::from_json(source, json).expect("the example parses")
@@ -61,16 +62,34 @@ fn identity<'a>(policies: &[&'a Policy]) -> Documents<'a> {
 // in any policy overrides any allows", and a request with no applicable allow is implicitly denied.
 #[test]
 fn an_explicit_deny_overrides_any_allow_and_nothing_allowed_is_denied() {
-    let allow = policy(Kind::Identity, r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#);
+    let allow = policy(
+        Kind::Identity,
+        r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+    );
     let deny = policy(
         Kind::Identity,
         r#"{"Statement":[{"Sid":"NoDelete","Effect":"Deny","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::b/*"}]}"#,
     );
     let me = role("app");
     let docs = identity(&[&allow, &deny]);
-    assert_eq!(verdict(&me, "s3:GetObject", "arn:aws:s3:::b/k", &[], &docs), Verdict::Allowed);
-    assert_eq!(verdict(&me, "s3:DeleteObject", "arn:aws:s3:::b/k", &[], &docs), Verdict::Denied);
-    assert_eq!(verdict(&me, "sqs:SendMessage", "arn:aws:sqs:eu-west-1:1:q", &[], &identity(&[&deny])), Verdict::Denied);
+    assert_eq!(
+        verdict(&me, "s3:GetObject", "arn:aws:s3:::b/k", &[], &docs),
+        Verdict::Allowed
+    );
+    assert_eq!(
+        verdict(&me, "s3:DeleteObject", "arn:aws:s3:::b/k", &[], &docs),
+        Verdict::Denied
+    );
+    assert_eq!(
+        verdict(
+            &me,
+            "sqs:SendMessage",
+            "arn:aws:sqs:eu-west-1:1:q",
+            &[],
+            &identity(&[&deny])
+        ),
+        Verdict::Denied
+    );
 }
 
 // IAM User Guide, "IAM JSON policy elements: Action" and "NotAction": action names are case-insensitive
@@ -85,10 +104,22 @@ fn actions_match_case_insensitively_with_wildcards_and_not_action() {
     let me = role("app");
     let docs = identity(&[&p]);
     assert_eq!(verdict(&me, "EC2:describeInstances", "*", &[], &docs), Verdict::Allowed);
-    assert_eq!(verdict(&me, "s3:GetObject", "arn:aws:s3:::b/k", &[], &docs), Verdict::Allowed);
-    assert_eq!(verdict(&me, "s3:GetObjectAcl", "arn:aws:s3:::b/k", &[], &docs), Verdict::Denied);
-    assert_eq!(verdict(&me, "sns:Publish", "arn:aws:sns:eu-west-1:1:t", &[], &docs), Verdict::Allowed);
-    assert_eq!(verdict(&me, "iam:PassRole", "arn:aws:sns:eu-west-1:1:t", &[], &docs), Verdict::Denied);
+    assert_eq!(
+        verdict(&me, "s3:GetObject", "arn:aws:s3:::b/k", &[], &docs),
+        Verdict::Allowed
+    );
+    assert_eq!(
+        verdict(&me, "s3:GetObjectAcl", "arn:aws:s3:::b/k", &[], &docs),
+        Verdict::Denied
+    );
+    assert_eq!(
+        verdict(&me, "sns:Publish", "arn:aws:sns:eu-west-1:1:t", &[], &docs),
+        Verdict::Allowed
+    );
+    assert_eq!(
+        verdict(&me, "iam:PassRole", "arn:aws:sns:eu-west-1:1:t", &[], &docs),
+        Verdict::Denied
+    );
 }
 
 // IAM User Guide, "IAM JSON policy elements: NotResource": the statement applies to every resource but
@@ -101,8 +132,14 @@ fn not_resource_excludes_the_listed_resources() {
     );
     let docs = identity(&[&p]);
     let me = role("app");
-    assert_eq!(verdict(&me, "s3:GetObject", "arn:aws:s3:::public/k", &[], &docs), Verdict::Allowed);
-    assert_eq!(verdict(&me, "s3:GetObject", "arn:aws:s3:::secret/k", &[], &docs), Verdict::Denied);
+    assert_eq!(
+        verdict(&me, "s3:GetObject", "arn:aws:s3:::public/k", &[], &docs),
+        Verdict::Allowed
+    );
+    assert_eq!(
+        verdict(&me, "s3:GetObject", "arn:aws:s3:::secret/k", &[], &docs),
+        Verdict::Denied
+    );
 }
 
 // IAM User Guide, "IAM JSON policy elements: Condition operators": "If the key that you specify in a policy
@@ -115,7 +152,9 @@ fn a_missing_key_fails_positive_operators_and_passes_negated_ones() {
     let p = |op: &str| {
         policy(
             Kind::Identity,
-            &format!(r#"{{"Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{{"{op}":{{"aws:SourceVpc":"vpc-1"}}}}}}]}}"#),
+            &format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{{"{op}":{{"aws:SourceVpc":"vpc-1"}}}}}}]}}"#
+            ),
         )
     };
     let me = role("app");
@@ -127,7 +166,10 @@ fn a_missing_key_fails_positive_operators_and_passes_negated_ones() {
     assert_eq!(check("StringNotEquals", &[]), Verdict::Allowed);
     assert_eq!(check("StringNotLike", &[]), Verdict::Allowed);
     assert_eq!(check("StringEqualsIfExists", &[]), Verdict::Allowed);
-    assert_eq!(check("StringEqualsIfExists", &[("aws:SourceVpc", "vpc-2")]), Verdict::Denied);
+    assert_eq!(
+        check("StringEqualsIfExists", &[("aws:SourceVpc", "vpc-2")]),
+        Verdict::Denied
+    );
     assert_eq!(check("StringEquals", &[("aws:SourceVpc", "vpc-1")]), Verdict::Allowed);
     // Condition key names are case-insensitive.
     assert_eq!(check("StringEquals", &[("AWS:SOURCEVPC", "vpc-1")]), Verdict::Allowed);
@@ -136,9 +178,18 @@ fn a_missing_key_fails_positive_operators_and_passes_negated_ones() {
         r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"Null":{"aws:TokenIssueTime":"true"}}}]}"#,
     );
     let docs = identity(&[&null]);
-    assert_eq!(verdict(&me, "s3:GetObject", "arn:aws:s3:::b/k", &[], &docs), Verdict::Allowed);
     assert_eq!(
-        verdict(&me, "s3:GetObject", "arn:aws:s3:::b/k", &[("aws:TokenIssueTime", "2026-01-01")], &docs),
+        verdict(&me, "s3:GetObject", "arn:aws:s3:::b/k", &[], &docs),
+        Verdict::Allowed
+    );
+    assert_eq!(
+        verdict(
+            &me,
+            "s3:GetObject",
+            "arn:aws:s3:::b/k",
+            &[("aws:TokenIssueTime", "2026-01-01")],
+            &docs
+        ),
         Verdict::Denied
     );
 }
@@ -155,7 +206,10 @@ fn values_are_ored_keys_are_anded_and_set_operators_follow_the_documentation() {
     );
     let me = role("app");
     let docs = identity(&[&p]);
-    let both = [("kms:ViaService", "sns.eu-west-1.amazonaws.com"), ("kms:CallerAccount", ACCOUNT)];
+    let both = [
+        ("kms:ViaService", "sns.eu-west-1.amazonaws.com"),
+        ("kms:CallerAccount", ACCOUNT),
+    ];
     assert_eq!(verdict(&me, "kms:Decrypt", "k", &both, &docs), Verdict::Allowed);
     assert_eq!(verdict(&me, "kms:Decrypt", "k", &both[..1], &docs), Verdict::Denied);
     let all = policy(
@@ -166,11 +220,23 @@ fn values_are_ored_keys_are_anded_and_set_operators_follow_the_documentation() {
         Kind::Identity,
         r#"{"Statement":[{"Effect":"Allow","Action":"dynamodb:PutItem","Resource":"*","Condition":{"ForAnyValue:StringEquals":{"dynamodb:Attributes":["a","b"]}}}]}"#,
     );
-    assert_eq!(verdict(&me, "dynamodb:PutItem", "t", &[], &identity(&[&all])), Verdict::Allowed);
-    assert_eq!(verdict(&me, "dynamodb:PutItem", "t", &[], &identity(&[&any])), Verdict::Denied);
+    assert_eq!(
+        verdict(&me, "dynamodb:PutItem", "t", &[], &identity(&[&all])),
+        Verdict::Allowed
+    );
+    assert_eq!(
+        verdict(&me, "dynamodb:PutItem", "t", &[], &identity(&[&any])),
+        Verdict::Denied
+    );
     let attrs = [("dynamodb:Attributes", "a"), ("dynamodb:Attributes", "c")];
-    assert_eq!(verdict(&me, "dynamodb:PutItem", "t", &attrs, &identity(&[&all])), Verdict::Denied);
-    assert_eq!(verdict(&me, "dynamodb:PutItem", "t", &attrs, &identity(&[&any])), Verdict::Allowed);
+    assert_eq!(
+        verdict(&me, "dynamodb:PutItem", "t", &attrs, &identity(&[&all])),
+        Verdict::Denied
+    );
+    assert_eq!(
+        verdict(&me, "dynamodb:PutItem", "t", &attrs, &identity(&[&any])),
+        Verdict::Allowed
+    );
 }
 
 // IAM User Guide, "Condition operators", ARN operators: "Each of the six colon-delimited components of the
@@ -184,8 +250,14 @@ fn arn_like_matches_each_component_on_its_own() {
     );
     let me = role("app");
     let docs = identity(&[&p]);
-    let ok = [("kms:EncryptionContext:aws:logs:arn", "arn:aws:logs:eu-west-1:111122223333:log-group:/a/b")];
-    let other_region = [("kms:EncryptionContext:aws:logs:arn", "arn:aws:logs:us-east-1:111122223333:log-group:/a/b")];
+    let ok = [(
+        "kms:EncryptionContext:aws:logs:arn",
+        "arn:aws:logs:eu-west-1:111122223333:log-group:/a/b",
+    )];
+    let other_region = [(
+        "kms:EncryptionContext:aws:logs:arn",
+        "arn:aws:logs:us-east-1:111122223333:log-group:/a/b",
+    )];
     assert_eq!(verdict(&me, "kms:Encrypt", "k", &ok, &docs), Verdict::Allowed);
     assert_eq!(verdict(&me, "kms:Encrypt", "k", &other_region, &docs), Verdict::Denied);
 }
@@ -195,7 +267,10 @@ fn arn_like_matches_each_component_on_its_own() {
 // ("Allows access to the AWS account and enables IAM policies"), an IAM policy does grant it.
 #[test]
 fn a_key_policy_must_allow_and_may_delegate_to_iam() {
-    let iam = policy(Kind::Identity, r#"{"Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#);
+    let iam = policy(
+        Kind::Identity,
+        r#"{"Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#,
+    );
     let only_admin = policy(
         Kind::Key,
         r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/admin"},"Action":"kms:*","Resource":"*"}]}"#,
@@ -211,17 +286,35 @@ fn a_key_policy_must_allow_and_may_delegate_to_iam() {
             resource: Some(key),
             ..Documents::default()
         };
-        verdict(&me, "kms:Decrypt", "arn:aws:kms:eu-west-1:111122223333:key/1", &[], &docs)
+        verdict(
+            &me,
+            "kms:Decrypt",
+            "arn:aws:kms:eu-west-1:111122223333:key/1",
+            &[],
+            &docs,
+        )
     };
-    assert_eq!(with(&only_admin, &[&iam]), Verdict::Denied, "IAM alone never grants a key");
+    assert_eq!(
+        with(&only_admin, &[&iam]),
+        Verdict::Denied,
+        "IAM alone never grants a key"
+    );
     assert_eq!(with(&delegates, &[&iam]), Verdict::Allowed);
-    assert_eq!(with(&delegates, &[]), Verdict::Denied, "delegation needs the IAM allow too");
+    assert_eq!(
+        with(&delegates, &[]),
+        Verdict::Denied,
+        "delegation needs the IAM allow too"
+    );
     let admin = role("admin");
     let docs = Documents {
         resource: Some(&only_admin),
         ..Documents::default()
     };
-    assert_eq!(verdict(&admin, "kms:Decrypt", "k", &[], &docs), Verdict::Allowed, "named directly: no IAM needed");
+    assert_eq!(
+        verdict(&admin, "kms:Decrypt", "k", &[], &docs),
+        Verdict::Allowed,
+        "named directly: no IAM needed"
+    );
 }
 
 // IAM User Guide, "Policy evaluation logic" (same account): a request is allowed when either the identity
@@ -238,7 +331,10 @@ fn same_account_needs_one_allow_and_cross_account_needs_both() {
         resource: Some(&bucket),
         ..Documents::default()
     };
-    assert_eq!(verdict(&reader, "s3:GetObject", "arn:aws:s3:::b/k", &[], &docs), Verdict::Allowed);
+    assert_eq!(
+        verdict(&reader, "s3:GetObject", "arn:aws:s3:::b/k", &[], &docs),
+        Verdict::Allowed
+    );
     let other = Caller::Iam {
         arn: "arn:aws:iam::444455556666:role/reader".to_string(),
         account: "444455556666".to_string(),
@@ -251,14 +347,23 @@ fn same_account_needs_one_allow_and_cross_account_needs_both() {
         resource: Some(&cross),
         ..Documents::default()
     };
-    assert_eq!(verdict(&other, "s3:GetObject", "arn:aws:s3:::b/k", &[], &docs), Verdict::Denied);
-    let iam = policy(Kind::Identity, r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#);
+    assert_eq!(
+        verdict(&other, "s3:GetObject", "arn:aws:s3:::b/k", &[], &docs),
+        Verdict::Denied
+    );
+    let iam = policy(
+        Kind::Identity,
+        r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+    );
     let docs = Documents {
         identity: vec![&iam],
         resource: Some(&cross),
         ..Documents::default()
     };
-    assert_eq!(verdict(&other, "s3:GetObject", "arn:aws:s3:::b/k", &[], &docs), Verdict::Allowed);
+    assert_eq!(
+        verdict(&other, "s3:GetObject", "arn:aws:s3:::b/k", &[], &docs),
+        Verdict::Allowed
+    );
 }
 
 // IAM User Guide, "Roles terms and concepts" / "IAM JSON policy elements: Principal": a service assumes a
@@ -282,9 +387,24 @@ fn a_trust_policy_decides_who_assumes_a_role() {
         name: "lambda.amazonaws.com".to_string(),
     };
     let arn = "arn:aws:iam::111122223333:role/r";
-    assert_eq!(verdict(&ecs, "sts:AssumeRole", arn, &[("aws:SourceAccount", ACCOUNT)], &docs), Verdict::Allowed);
-    assert_eq!(verdict(&ecs, "sts:AssumeRole", arn, &[("aws:SourceAccount", "444455556666")], &docs), Verdict::Denied);
-    assert_eq!(verdict(&lambda, "sts:AssumeRole", arn, &[("aws:SourceAccount", ACCOUNT)], &docs), Verdict::Denied);
+    assert_eq!(
+        verdict(&ecs, "sts:AssumeRole", arn, &[("aws:SourceAccount", ACCOUNT)], &docs),
+        Verdict::Allowed
+    );
+    assert_eq!(
+        verdict(
+            &ecs,
+            "sts:AssumeRole",
+            arn,
+            &[("aws:SourceAccount", "444455556666")],
+            &docs
+        ),
+        Verdict::Denied
+    );
+    assert_eq!(
+        verdict(&lambda, "sts:AssumeRole", arn, &[("aws:SourceAccount", ACCOUNT)], &docs),
+        Verdict::Denied
+    );
 }
 
 // What the proof does not understand, it says so for that request instead of guessing.
@@ -295,7 +415,10 @@ fn an_unknown_operator_is_reported_not_guessed() {
         r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}}]}"#,
     );
     let v = verdict(&role("app"), "s3:GetObject", "arn:aws:s3:::b/k", &[], &identity(&[&p]));
-    assert!(matches!(v, Verdict::Unknown(ref why) if why.contains("DateGreaterThan")), "{v:?}");
+    assert!(
+        matches!(v, Verdict::Unknown(ref why) if why.contains("DateGreaterThan")),
+        "{v:?}"
+    );
 }
 
 fn committed(env: &str) -> (tfgen::model::Model, Tree) {
@@ -318,8 +441,203 @@ fn the_committed_trees_grant_every_needed_access_and_nothing_forbidden() {
         let (model, tree) = committed(env);
         let report = access::check(&model, &tree).unwrap();
         assert!(report.flows.len() > 150, "{env}: only {} flows", report.flows.len());
-        assert_eq!(failing(&report), BTreeSet::new(), "{env}:\n{}", access::render_text(env, &report));
+        assert_eq!(
+            failing(&report),
+            BTreeSet::new(),
+            "{env}:\n{}",
+            access::render_text(env, &report)
+        );
         assert!(report.unreadable.is_empty(), "{env}: {:?}", report.unreadable);
         assert!(report.unused.is_empty(), "{env}: {:?}", report.unused);
+    }
+}
+
+/// A flow, as the mutation test names it.
+fn key(c: &access::Checked) -> String {
+    format!(
+        "{} | {} {} on {}",
+        c.flow.purpose, c.flow.who, c.flow.action, c.resource
+    )
+}
+
+/// The line range of the block (or list element) that encloses line `at`: up to the nearest opener
+/// indented less, through its closing line; a `dynamic` block's `content` takes the whole `dynamic`.
+fn enclosing(lines: &[&str], at: usize) -> (usize, usize) {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut start = at;
+    let mut depth = indent(lines[at]);
+    loop {
+        start -= 1;
+        let l = lines[start];
+        if l.trim_end().ends_with('{') && indent(l) < depth {
+            if l.trim_start().starts_with("content") {
+                depth = indent(l);
+                continue;
+            }
+            break;
+        }
+    }
+    let open = indent(lines[start]);
+    let mut end = start + 1;
+    while !(indent(lines[end]) == open && lines[end].trim_start().starts_with('}')) {
+        end += 1;
+    }
+    (start, end)
+}
+
+/// The tree with the statement whose Sid is `sid` deleted from the document `doc` (`data.T.N`) of `file`
+/// (or, where the Sid is data, from the root module that passes it). `None` when the Sid is not written
+/// literally anywhere.
+fn without_statement(tree: &Tree, file: &str, doc: &str, sid: &str) -> Option<Tree> {
+    let literal = format!("\"{sid}\"");
+    let header = match doc.split('.').collect::<Vec<_>>().as_slice() {
+        ["data", t, n] => format!("data \"{t}\" \"{n}\" {{"),
+        _ => String::new(),
+    };
+    for path in [file, "main.tf"] {
+        let text = tree.get(path)?;
+        let lines: Vec<&str> = text.lines().collect();
+        let from = if path == file {
+            lines.iter().position(|l| l.starts_with(&header)).unwrap_or(0)
+        } else {
+            0
+        };
+        let Some(at) = lines
+            .iter()
+            .skip(from)
+            .position(|l| {
+                let t = l.trim_start();
+                t.starts_with("sid") && t.contains(&literal)
+                    || t.starts_with('{') && t.contains(&format!("sid = {literal}"))
+            })
+            .map(|i| i + from)
+        else {
+            continue;
+        };
+        let (start, end) = if lines[at].trim_start().starts_with('{') {
+            (at, at)
+        } else {
+            enclosing(&lines, at)
+        };
+        let mut kept: Vec<&str> = lines[..start].to_vec();
+        kept.extend(&lines[end + 1..]);
+        let mut out = tree.clone();
+        out.insert(path, kept.join("\n") + "\n");
+        return Some(out);
+    }
+    None
+}
+
+/// Deletes each statement and condition some needed access depends on, and each `via_services` entry of
+/// the environment key, in a copy of the committed tree; `tfgen access` must then report exactly the flows
+/// that depend on it (every one of them, and no other).
+#[test]
+fn deleting_what_an_access_depends_on_fails_exactly_the_accesses_that_depend_on_it() {
+    for env in ["dev", "prod"] {
+        let (model, tree) = committed(env);
+        let base = access::check(&model, &tree).unwrap();
+        assert!(base.passed(), "{env}");
+        // (file, document, Sid) → the flows for which it is the only allowing statement of its kind.
+        let mut depends: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
+        for c in base
+            .flows
+            .iter()
+            .filter(|c| c.flow.expect == access::flows::Expect::Allow)
+        {
+            let mut by_side: BTreeMap<bool, BTreeSet<(String, String, String)>> = BTreeMap::new();
+            for cited in &c.decision.because {
+                let side = cited.source.kind == Kind::Identity;
+                let sid = cited.sid.clone().unwrap_or_default();
+                let doc = cited.source.policy.clone();
+                by_side
+                    .entry(side)
+                    .or_default()
+                    .insert((cited.source.file.clone(), doc, sid));
+            }
+            for statements in by_side.values().filter(|s| s.len() == 1) {
+                let only = statements.iter().next().unwrap().clone();
+                depends.entry(only).or_default().insert(key(c));
+            }
+        }
+        let mut mutated = 0;
+        for ((file, doc, sid), flows) in &depends {
+            let Some(copy) = without_statement(&tree, file, doc, sid) else {
+                panic!("{env}: statement {sid} of {file} is not written literally");
+            };
+            let report = access::check(&model, &copy).unwrap();
+            let failed: BTreeSet<String> = report.failures().map(key).collect();
+            assert_eq!(&failed, flows, "{env}: deleting statement {sid} of {file}");
+            mutated += 1;
+        }
+        // The key's services, one at a time: the accesses through that service that only statements with a
+        // kms:ViaService condition allow (and only they) fail.
+        let kms = "modules/kms/main.tf";
+        let world = tfgen::access::world::World::read(&tree).unwrap();
+        let via_statements: BTreeSet<(String, Option<String>)> = world
+            .policies
+            .iter()
+            .filter(|p| p.source.file == kms)
+            .flat_map(|p| p.statements.iter())
+            .filter(|st| {
+                st.conditions
+                    .iter()
+                    .any(|c| c.key.eq_ignore_ascii_case("kms:ViaService"))
+            })
+            .map(|st| (kms.to_string(), st.sid.clone()))
+            .collect();
+        let text = tree.get(kms).unwrap();
+        let list = text
+            .lines()
+            .find(|l| l.contains("via_services = [for service in"))
+            .unwrap();
+        let services: Vec<&str> = list
+            .split('[')
+            .nth(2)
+            .unwrap()
+            .split(']')
+            .next()
+            .unwrap()
+            .split(", ")
+            .collect();
+        assert!(services.len() >= 5, "{list}");
+        for service in &services {
+            let name = service.trim_matches('"');
+            let shorter: Vec<&str> = services.iter().copied().filter(|s| s != service).collect();
+            let mut copy = tree.clone();
+            let edited = list.replace(&services.join(", "), &shorter.join(", "));
+            copy.insert(kms, text.replace(list, &edited));
+            let report = access::check(&model, &copy).unwrap();
+            let failed: BTreeSet<String> = report.failures().map(key).collect();
+            let via = format!(
+                "{name}.{}.amazonaws.com",
+                base.flows
+                    .iter()
+                    .find_map(|c| c.flow.context.get("aws:requestedregion"))
+                    .unwrap()[0]
+            );
+            let want: BTreeSet<String> = base
+                .flows
+                .iter()
+                .filter(|c| c.flow.context.get("kms:viaservice").is_some_and(|v| v.contains(&via)))
+                .filter(|c| {
+                    let key_side: Vec<_> = c
+                        .decision
+                        .because
+                        .iter()
+                        .filter(|b| b.source.kind == Kind::Key)
+                        .collect();
+                    !key_side.is_empty()
+                        && key_side
+                            .iter()
+                            .all(|b| via_statements.contains(&(b.source.file.clone(), b.sid.clone())))
+                })
+                .map(key)
+                .collect();
+            assert!(!want.is_empty(), "{env}: no access goes through {name}");
+            assert_eq!(failed, want, "{env}: removing {name} from via_services");
+            mutated += 1;
+        }
+        assert!(mutated >= 25, "{env}: only {mutated} mutations");
+        eprintln!("{env}: {mutated} mutations, each failing exactly its dependent accesses");
     }
 }

@@ -34,7 +34,7 @@ data "aws_iam_policy_document" "key" {
     effect = "Allow"
     actions = [
       "kms:CancelKeyDeletion",
-      "kms:Create*",
+      "kms:CreateAlias",
       "kms:Delete*",
       "kms:Describe*",
       "kms:Disable*",

@@ -373,10 +373,11 @@ pub fn render_text(env: &str, report: &Report) -> String {
         for cited in &c.decision.because {
             let _ = writeln!(
                 out,
-                "    {} by {} statement {} ({}, {})",
+                "    {} by {} statement {} ({} in {}, attached by {})",
                 cited.effect.to_lowercase(),
                 cited.source.kind,
                 cited.sid.as_deref().unwrap_or("(no Sid)"),
+                cited.source.policy,
                 cited.source.file,
                 cited.source.attached_by
             );

@@ -17,6 +17,9 @@ pub struct Source {
     /// The resource that attaches the document (`module.kms.aws_kms_key.this`), or a named stand-in
     /// (`deployer`) for a policy outside the tree.
     pub attached_by: String,
+    /// The block that writes the document in `file`: `data.aws_iam_policy_document.key`, or the attaching
+    /// resource (`aws_iam_role_policy.x`) for inline JSON.
+    pub policy: String,
     pub kind: Kind,
 }
 

@@ -437,6 +437,7 @@ fn default_key_policy(address: &str, partition: &str) -> Policy {
         Source {
             file: "(AWS default key policy)".to_string(),
             attached_by: address.to_string(),
+            policy: "(default)".to_string(),
             kind: Kind::Key,
         },
         &text,
@@ -542,6 +543,7 @@ fn document(
         let source = Source {
             file: file_declaring(tree, &dir, "data", rtype, name),
             attached_by: attached_by.to_string(),
+            policy: format!("data.{rtype}.{name}"),
             kind,
         };
         return Policy::from_document(source, &doc).with_context(|| address.clone());
@@ -553,6 +555,7 @@ fn document(
     let source = Source {
         file: file_declaring(tree, &dir, "resource", rtype, name),
         attached_by: attached_by.to_string(),
+        policy: format!("{rtype}.{name}"),
         kind,
     };
     Policy::from_json(source, text)

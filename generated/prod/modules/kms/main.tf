@@ -14,20 +14,22 @@ locals {
   account    = "arn:${local.partition}:iam::${local.account_id}:root"
 
   # The services that encrypt with this key on behalf of principals in this account (S3: the bootstrap
-  # code and the SQLite migration uploads; `tfgen access` proves each use).
-  via_services = [for service in ["secretsmanager", "sns", "ecr", "rds", "backup", "s3"] : "${service}.${local.region}.amazonaws.com"]
+  # code and the SQLite migration uploads). `tfgen access` proves that each is used; SNS is not: only
+  # CloudWatch alarms publish to the topic, through their own statement below.
+  via_services = [for service in ["secretsmanager", "ecr", "rds", "backup", "s3"] : "${service}.${local.region}.amazonaws.com"]
 }
 
 # In a key policy "*" as the resource means this key and nothing else.
 data "aws_iam_policy_document" "key" {
   # Administration only, through IAM policies of this account: the key can be managed (and its policy
-  # updated by Terraform), but this statement grants no encrypt or decrypt.
+  # updated by Terraform), but this statement grants no encrypt or decrypt, and no grant (kms:CreateGrant
+  # would let any principal with it in IAM grant itself decrypt): grants are made only by the services below.
   statement {
     sid    = "AccountAdministersKey"
     effect = "Allow"
     actions = [
       "kms:CancelKeyDeletion",
-      "kms:Create*",
+      "kms:CreateAlias",
       "kms:Delete*",
       "kms:Describe*",
       "kms:Disable*",
@@ -51,7 +53,7 @@ data "aws_iam_policy_document" "key" {
   }
 
   # Principals of this account (the Terraform deployer, the ECS roles) may use the key only through the
-  # services that store data with it: Secrets Manager, SNS, ECR, RDS (storage, master secret, Performance
+  # services that store data with it: Secrets Manager, ECR, RDS (storage, master secret, Performance
   # Insights), AWS Backup and S3 (SSE-KMS buckets). Their IAM policies must grant the same actions.
   statement {
     sid    = "AccountUsesKeyThroughServices"
