@@ -406,12 +406,22 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             let mut seen = BTreeSet::new();
             for env in envs {
                 let inputs = load::load(&cli.root, &env, overrides.clone())?;
-                match tfgen::validate_spec(&inputs) {
-                    Ok((_, warnings)) => {
-                        print_warnings(&warnings.without_repeats(&mut seen, load::AGENTS_FILE), style);
-                        println!("{env}: ok");
+                match tfgen::compile(&inputs) {
+                    Ok(compiled) => {
+                        print_warnings(
+                            &compiled.warnings.clone().without_repeats(&mut seen, load::AGENTS_FILE),
+                            style,
+                        );
+                        if access_proven(&env, &compiled)? {
+                            println!("{env}: ok");
+                        } else {
+                            code = code.max(exit::ERROR);
+                        }
                     }
-                    Err(diags) => code = code.max(report_once(&env, diags, style, &mut seen)),
+                    Err(CompileError::Spec(diags)) => code = code.max(report_once(&env, diags, style, &mut seen)),
+                    Err(CompileError::Internal(e)) => {
+                        return Err(e.context("internal error in tfgen (please report it)"));
+                    }
                 }
             }
             Ok(code)
@@ -573,6 +583,9 @@ fn render_one(
     let Some(compiled) = compile_once(&cli.root, env, overrides.clone(), style, seen)? else {
         return Ok(exit::ERROR);
     };
+    if !access_proven(env, &compiled)? {
+        return Ok(exit::ERROR);
+    }
     let out = out.map_or_else(|| default_out(&cli.root, env), Path::to_path_buf);
     let r = vfs::write(&compiled.tree, &out)?;
     println!(
@@ -583,6 +596,20 @@ fn render_one(
         r.removed.len()
     );
     Ok(exit::OK)
+}
+
+/// The access proof of a rendered tree; on failure, what is wrong goes to stderr and nothing may be written.
+fn access_proven(env: &str, compiled: &tfgen::Compiled) -> Result<bool> {
+    let report = tfgen::access::check(&compiled.model, &compiled.tree)?;
+    if report.passed() {
+        return Ok(true);
+    }
+    eprint!("{}", tfgen::access::render_text(env, &report));
+    eprintln!(
+        "tfgen: {env}: the rendered tree does not grant what the environment needs (see above); nothing was \
+         written. This is a bug in tfgen's templates: please report it."
+    );
+    Ok(false)
 }
 
 /// `diff` for one environment.

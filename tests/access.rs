@@ -641,3 +641,83 @@ fn deleting_what_an_access_depends_on_fails_exactly_the_accesses_that_depend_on_
         eprintln!("{env}: {mutated} mutations, each failing exactly its dependent accesses");
     }
 }
+
+fn tfgen(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tfgen"))
+        .args(args)
+        .current_dir(support::root())
+        .output()
+        .unwrap()
+}
+
+/// A copy of a committed tree in a temporary directory, with `edit` applied to its files.
+fn copy_of(env: &str, edit: impl FnOnce(&mut Tree)) -> tempfile::TempDir {
+    let (_, mut tree) = committed(env);
+    edit(&mut tree);
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in &tree.files {
+        let file = dir.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn the_command_judges_the_tree_on_disk_and_names_what_is_denied() {
+    let ok = tfgen(&["access", "dev"]);
+    let text = String::from_utf8_lossy(&ok.stdout);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(text.contains("every one decided as the system needs"), "{text}");
+    assert!(text.contains("Who may read each secret:"), "{text}");
+    let json = tfgen(&["access", "prod", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(report["flows"].as_array().unwrap().len() > 150);
+
+    // The key without S3 among its services: today's day-one failure, named with the statement's file.
+    let dir = copy_of("dev", |tree| {
+        let kms = "modules/kms/main.tf";
+        let text = tree.get(kms).unwrap().replace(", \"s3\"]", "]");
+        tree.insert(kms, text);
+    });
+    let out = tfgen(&["access", "dev", "--out", dir.path().to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("DENIED: deployer uploads bootstrap.zip"), "{text}");
+    assert!(text.contains("no statement of the key policy allows it"), "{text}");
+
+    // A hand-added file that grants an agent everything: the forbidden accesses are reported allowed.
+    let dir = copy_of("dev", |tree| {
+        tree.insert(
+            "modules/iam/extra.tf",
+            "resource \"aws_iam_role_policy\" \"everything\" {\n  role   = aws_iam_role.task.id\n  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = \"*\", Resource = \"*\" }] })\n}\n",
+        );
+    });
+    let out = tfgen(&["access", "dev", "--out", dir.path().to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("ALLOWED (must be denied): agent supervisor reads agent order-management's database secret"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ALLOWED (must be denied): agent supervisor invokes the database bootstrap"),
+        "{text}"
+    );
+}
+
+#[test]
+fn validate_and_render_run_the_proof() {
+    let out = tfgen(&["validate", "--all"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let out = tfgen(&["render", "dev", "--out", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = access::check(&committed("dev").0, &Tree::read_terraform(dir.path()).unwrap()).unwrap();
+    assert!(report.passed());
+}

@@ -295,7 +295,7 @@ impl Resolver<'_> {
                 .unwrap_or(after.len());
             let attr = &after[..end];
             if let Some(value) = self.lookup(&marker, attr) {
-                out.push_str(&value)
+                out.push_str(&value);
             } else {
                 out.push_str(MARK);
                 out.push_str(&marker);

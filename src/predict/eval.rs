@@ -179,7 +179,9 @@ struct State {
 }
 
 impl State {
-    /// An evaluation context with what `deps` (keys like `local.x`, `aws_t.n`) name, or everything.
+    /// An evaluation context with what `deps` (keys like `local.x`, `aws_t.n`, `var.v`) name, or
+    /// everything. Only what is named is cloned: a module's variables can hold whole files (the bootstrap's
+    /// code), and cloning them for every block was most of an evaluation's time.
     fn context(&self, deps: Option<&BTreeSet<String>>) -> Context<'static> {
         let wanted = |key: String| deps.is_none_or(|d| d.contains(&key));
         let pick = |map: &Map<String, Value>, prefix: &str| -> Value {
@@ -191,7 +193,7 @@ impl State {
             )
         };
         let mut ctx = functions();
-        ctx.declare_var("var", Value::Object(self.vars.clone()));
+        ctx.declare_var("var", pick(&self.vars, "var."));
         ctx.declare_var("local", pick(&self.locals, "local."));
         ctx.declare_var("module", pick(&self.modules, "module."));
         let mut data = Map::new();
@@ -372,7 +374,7 @@ impl Run<'_> {
     /// with planned changes?
     fn any_changed(&self, deps: &BTreeSet<String>, prefix: &str) -> bool {
         deps.iter()
-            .filter(|r| !r.starts_with("data.") && !r.starts_with("local.") && !r.starts_with("module."))
+            .filter(|r| !["data.", "local.", "module.", "var."].iter().any(|p| r.starts_with(p)))
             .any(|r| {
                 let base = format!("{prefix}{r}");
                 self.unknowns.changed.iter().any(|a| {
@@ -525,12 +527,16 @@ fn evaluation_order(m: &Module, dir: &str) -> Result<Vec<Step>> {
     }
     let keys: BTreeSet<String> = pending.iter().map(|(k, _)| k.clone()).collect();
     for (key, step) in &mut pending {
-        step.deps.retain(|d| d != key && keys.contains(d));
+        step.deps
+            .retain(|d| d != key && (keys.contains(d) || d.starts_with("var.")));
     }
     let mut done: BTreeSet<String> = BTreeSet::new();
     let mut order = Vec::new();
     while !pending.is_empty() {
-        let Some(i) = pending.iter().position(|(_, s)| s.deps.is_subset(&done)) else {
+        let Some(i) = pending
+            .iter()
+            .position(|(_, s)| s.deps.iter().all(|d| d.starts_with("var.") || done.contains(d)))
+        else {
             let left: Vec<&str> = pending.iter().map(|(k, _)| k.as_str()).collect();
             bail!("module `{dir}`: cannot order {}", left.join(", "));
         };
@@ -750,6 +756,7 @@ fn references(text: &str) -> BTreeSet<String> {
         let parts: Vec<&str> = path.split('.').collect();
         let key = match parts.as_slice() {
             ["local", name, ..] => format!("local.{name}"),
+            ["var", name, ..] => format!("var.{name}"),
             ["module", name, ..] => format!("module.{name}"),
             ["data", t, n, ..] => format!("data.{t}.{n}"),
             ["ephemeral", t, n, ..] => format!("ephemeral.{t}.{n}"),
