@@ -52,6 +52,8 @@ pub struct Compiled {
     pub model: Model,
     pub tree: Tree,
     pub warnings: Diagnostics,
+    /// The access proof of the rendered tree (`tfgen access`, before anything is written).
+    pub access: access::Report,
 }
 
 /// Why a compile failed: either the spec is wrong (data for the user), or tfgen itself is.
@@ -104,7 +106,12 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
 /// Runs the whole pure pipeline for one environment: parse → validate → resolve → render → format.
 pub fn compile(inputs: &Inputs) -> Result<Compiled, CompileError> {
     let (model, warnings) = validate_spec(inputs).map_err(CompileError::Spec)?;
-    let tree = render::render(&model).map_err(CompileError::Internal)?;
+    let (tree, access) = render::render(&model).map_err(CompileError::Internal)?;
     let tree = format::format_tree(tree).map_err(CompileError::Internal)?;
-    Ok(Compiled { model, tree, warnings })
+    Ok(Compiled {
+        model,
+        tree,
+        warnings,
+        access,
+    })
 }

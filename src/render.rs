@@ -76,8 +76,9 @@ fn templates() -> impl Iterator<Item = &'static include_dir::File<'static>> {
     all(&TEMPLATES)
 }
 
-/// Renders every template for `model`. Output paths are relative to the environment's directory.
-pub fn render(model: &Model) -> Result<Tree> {
+/// Renders every template for `model`, with the access proof of the result (which the README shows).
+/// Output paths are relative to the environment's directory.
+pub fn render(model: &Model) -> Result<(Tree, crate::access::Report)> {
     let env = environment()?;
     let ctx = Value::from(Serde(model));
     let header = header(model);
@@ -111,8 +112,10 @@ pub fn render(model: &Model) -> Result<Tree> {
     }
     // The reachability section is read back from the rendered security groups, not from the model.
     let reach = crate::reach::from_tree(&tree).context("computing the reachability graph of the rendered tree")?;
-    tree.insert(crate::docs::README, crate::docs::readme(model, &reach));
-    Ok(tree)
+    // So is the access table: the policies of the rendered tree, decided by `tfgen access`'s evaluator.
+    let access = crate::access::check(model, &tree).context("proving the rendered tree's accesses")?;
+    tree.insert(crate::docs::README, crate::docs::readme(model, &reach, &access));
+    Ok((tree, access))
 }
 
 /// `root/main.tf` → `main.tf`; `ecs/main.tf` → `modules/ecs/main.tf`.

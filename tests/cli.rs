@@ -668,7 +668,8 @@ fn git(p: &Project, args: &[&str]) {
 /// every test suite except the slow ones, so a new suite is either in the loop or named slow here.
 #[test]
 fn the_fast_loop_runs_every_quick_suite() {
-    const SLOW: [&str; 9] = [
+    const SLOW: [&str; 10] = [
+        "access_mutations",
         "accepted_specs",
         "adopt",
         "interrupt",

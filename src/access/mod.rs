@@ -53,7 +53,7 @@ pub struct Readers {
 }
 
 /// The whole proof for one tree.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     pub flows: Vec<Checked>,
     pub unused: Vec<Unused>,
@@ -410,5 +410,46 @@ pub fn render_text(env: &str, report: &Report) -> String {
             let _ = writeln!(out, "    {p}");
         }
     }
+    out
+}
+
+/// The generated README's table: who may do what, from the needed accesses the tree allows, one row per
+/// principal and resource; and how many forbidden accesses it denies.
+pub fn who_may(report: &Report) -> String {
+    let mut rows: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for c in report.flows.iter().filter(|c| c.ok && c.flow.expect == Expect::Allow) {
+        let resource = c.resource.split(":log-stream:").next().unwrap_or(&c.resource);
+        let resource = resource.strip_suffix("-AbCdEf").unwrap_or(resource);
+        let on = resource
+            .splitn(6, ':')
+            .nth(5)
+            .filter(|r| !r.is_empty())
+            .unwrap_or(resource);
+        let on = if c.resource.starts_with("arn:") && c.resource.split(':').nth(2) == Some("bedrock") {
+            c.resource.rsplit('/').next().map_or(on, |m| m).to_string()
+        } else {
+            on.to_string()
+        };
+        rows.entry((c.flow.who.to_string(), on))
+            .or_default()
+            .insert(c.flow.action.clone());
+    }
+    let mut out = String::from(
+        "Computed by `tfgen access` from the IAM, key, bucket and trust policies in this directory, not from \
+         the spec: every access the environment needs, allowed.\n\n| Who | May | On |\n| --- | --- | --- |\n",
+    );
+    for ((who, on), actions) in &rows {
+        let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "| {who} | {} | `{on}` |", actions.join(", "));
+    }
+    let forbidden: Vec<&Checked> = report.flows.iter().filter(|c| c.flow.expect == Expect::Deny).collect();
+    let denied = forbidden.iter().filter(|c| c.ok).count();
+    let _ = writeln!(
+        out,
+        "\nAnd {denied} of {} forbidden accesses denied (another agent's database secret, the master secret, \
+         a model other than the environment's or around its profile, the bootstrap function, the Data API \
+         for agents without a database).",
+        forbidden.len()
+    );
     out
 }

@@ -329,7 +329,7 @@ impl Resolver<'_> {
                 self.region,
                 symbolic_id(marker)
             )),
-            "cluster_resource_id" => Some(format!("cluster-{}", symbolic_id(marker).to_uppercase())),
+            "cluster_resource_id" => Some(format!("cluster-{}", symbolic_id(marker))),
             "repository_url" => self
                 .ids
                 .get(marker)
@@ -339,13 +339,9 @@ impl Resolver<'_> {
     }
 }
 
-/// A stable identifier made from an address (what AWS would generate).
+/// What stands for an identifier AWS generates: the resource's address, so reports stay readable.
 fn symbolic_id(address: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in address.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    format!("<{address}>")
 }
 
 /// A resource's symbolic ARN and the value of its `id`/`name`, from its configured name.
@@ -353,17 +349,17 @@ fn identify(p: &str, r: &str, address: &str, inst: &Instance) -> (String, String
     let attr = |n: &str| one(inst, n);
     let name = || {
         attr("name")
-            .or_else(|| attr("name_prefix").map(|p| format!("{p}{}", &symbolic_id(address)[..8])))
+            .or_else(|| attr("name_prefix").map(|p| format!("{p}<generated>")))
             .unwrap_or_else(|| symbolic_id(address))
     };
     match inst.resource_type.as_str() {
         "aws_kms_key" => {
-            let id = format!("{}-key", symbolic_id(address));
+            let id = symbolic_id(address);
             (format!("arn:{p}:kms:{r}:{ACCOUNT}:key/{id}"), id)
         }
         "aws_s3_bucket" => {
             let bucket = attr("bucket")
-                .or_else(|| attr("bucket_prefix").map(|p| format!("{p}{}", &symbolic_id(address)[..12])))
+                .or_else(|| attr("bucket_prefix").map(|p| format!("{p}<generated>")))
                 .unwrap_or_else(|| symbolic_id(address));
             (format!("arn:{p}:s3:::{bucket}"), bucket)
         }
