@@ -342,7 +342,7 @@ fn model_and_alarms_and_outputs() {
         .attributes()
         .find(|a| a.key() == "bedrock_model_id")
         .unwrap();
-    assert_eq!(text(model.expr()), "\"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\"");
+    assert_eq!(text(model.expr()), "\"eu.anthropic.claude-sonnet-4-5-20250929-v1:0\"");
     let iam = p.root_block("module", "iam");
     // The task role's Bedrock statements are the grants of `Route::iam_grants`, passed as data.
     let grants = attr(iam, "bedrock_grants");

@@ -113,7 +113,7 @@ fn bedrock_model_id_override_is_recorded() {
 
 #[test]
 fn region_picks_the_inference_profile() {
-    for (region, prefix) in [("us-west-2", "us"), ("eu-north-1", "eu"), ("ap-south-1", "apac")] {
+    for (region, prefix) in [("us-west-2", "us"), ("eu-north-1", "eu"), ("ap-northeast-1", "jp")] {
         let mut inputs = support::inputs("dev");
         let text = inputs
             .env
@@ -122,7 +122,7 @@ fn region_picks_the_inference_profile() {
         inputs = Inputs::from_text("dev", &text, &inputs.agents.text, Overrides::default());
         let main = support::compile(&inputs).files["main.tf"].clone();
         assert!(
-            main.contains(&format!("\"{prefix}.anthropic.claude-3-7-sonnet-20250219-v1:0\"")),
+            main.contains(&format!("\"{prefix}.anthropic.claude-sonnet-4-5-20250929-v1:0\"")),
             "{region}: {main}"
         );
     }

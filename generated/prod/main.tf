@@ -7,7 +7,7 @@ locals {
   image_tag   = "1.0.0"
 
   # Every agent gets the same model, as an inference profile: the model's geographic profile for this region, else its global one.
-  bedrock_model_id = "eu.anthropic.claude-3-7-sonnet-20250219-v1:0"
+  bedrock_model_id = "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
   # Who chose the model: tfgen's "default", the "spec", or "env_var" (BEDROCK_MODEL_ID at render time).
   bedrock_model_source = "spec"
 
@@ -253,17 +253,17 @@ module "iam" {
   # secret, through its policy in module.database_bootstrap (database.tf), attached to this module's task role.
 
   db_cluster_resource_id = module.aurora.cluster_resource_id
-  # The statements AWS documents for the "eu". profile (4 destination Regions), from tfgen's facts.
+  # The statements AWS documents for the "eu". profile (6 destination Regions), from tfgen's facts.
   bedrock_grants = [
     {
       sid        = "InvokeInferenceProfile"
-      resources  = ["arn:$${partition}:bedrock:eu-west-1:$${account_id}:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0"]
+      resources  = ["arn:$${partition}:bedrock:eu-west-1:$${account_id}:inference-profile/eu.anthropic.claude-sonnet-4-5-20250929-v1:0"]
       conditions = {}
     },
     {
       sid        = "InvokeFoundationModelViaProfile"
-      resources  = ["arn:$${partition}:bedrock:eu-central-1::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0", "arn:$${partition}:bedrock:eu-north-1::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0", "arn:$${partition}:bedrock:eu-west-1::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0", "arn:$${partition}:bedrock:eu-west-3::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0"]
-      conditions = { "bedrock:InferenceProfileArn" = "arn:$${partition}:bedrock:eu-west-1:$${account_id}:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0" }
+      resources  = ["arn:$${partition}:bedrock:eu-central-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0", "arn:$${partition}:bedrock:eu-north-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0", "arn:$${partition}:bedrock:eu-south-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0", "arn:$${partition}:bedrock:eu-south-2::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0", "arn:$${partition}:bedrock:eu-west-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0", "arn:$${partition}:bedrock:eu-west-3::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0"]
+      conditions = { "bedrock:InferenceProfileArn" = "arn:$${partition}:bedrock:eu-west-1:$${account_id}:inference-profile/eu.anthropic.claude-sonnet-4-5-20250929-v1:0" }
     },
   ]
   kms_key_arns = [local.kms_key_arn]

@@ -41,8 +41,33 @@ use std::fmt;
 
 use super::regions;
 
-/// The model the plan names (Claude 3.7 Sonnet): a legacy model on Bedrock now, still the default.
-pub const DEFAULT_MODEL: &str = "anthropic.claude-3-7-sonnet-20250219-v1:0";
+/// The default model: a Claude Sonnet, as the plan asks, that is Active on Bedrock. The plan named Claude
+/// 3.7 Sonnet, which reached end of life on Bedrock on 2026-04-28 (see [`Lifecycle`]).
+pub const DEFAULT_MODEL: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+/// Where a model is in Bedrock's lifecycle.
+///
+/// Source: Amazon Bedrock User Guide, "Model lifecycle (Legacy)", the page that governs models launched
+/// before 2026-09-07 (<https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle-legacy.html>),
+/// and "Model lifecycle" for later ones (<https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.html>).
+/// Checked 2026-12-07. What was verified: the three states and that an end-of-life model's calls fail;
+/// Claude 3.7 Sonnet's end of life on 2026-04-28 (the date as the project's brief quotes that page). NOT
+/// verified: the pages' per-model tables (the search tool returned only their introductions), so the
+/// Legacy models below keep the state this table had, with no end-of-life date, and the others are taken
+/// as Active. Check `aws bedrock get-foundation-model --model-identifier <id>` (its `modelLifecycle`)
+/// before relying on them, and update this table and its date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Active,
+    /// Still invocable; scheduled for end of life (the date, where the table has it).
+    Legacy {
+        end_of_life: Option<&'static str>,
+    },
+    /// Calls fail (a validation error) since this date.
+    EndOfLife {
+        since: &'static str,
+    },
+}
 
 /// Where a cross-Region inference profile routes requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -102,8 +127,7 @@ pub struct Profile {
 pub struct Model {
     pub id: &'static str,
     pub name: &'static str,
-    /// AWS lists it as Legacy (still invocable; scheduled for end of life).
-    pub legacy: bool,
+    pub lifecycle: Lifecycle,
     pub profiles: &'static [Profile],
 }
 
@@ -111,6 +135,21 @@ impl Model {
     pub fn profile(&self, scope: Scope) -> Option<&'static Profile> {
         self.profiles.iter().find(|p| p.scope == scope)
     }
+
+    /// Past its end of life on Bedrock: every call fails.
+    pub fn is_end_of_life(&self) -> bool {
+        matches!(self.lifecycle, Lifecycle::EndOfLife { .. })
+    }
+}
+
+/// The Active Claude models invocable from `region`, each as the profile tfgen would pick for it, in
+/// table order (newest first within each family): what to move to from a retired model.
+pub fn active_in(region: &str) -> Vec<String> {
+    MODELS
+        .iter()
+        .filter(|m| m.lifecycle == Lifecycle::Active)
+        .filter_map(|m| resolve(m.id, region).ok().map(|r| r.profile_id))
+        .collect()
 }
 
 const US3: &[&str] = &["us-east-1", "us-east-2", "us-west-2"];
@@ -233,19 +272,19 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "anthropic.claude-opus-4-5-20251101-v1:0",
         name: "Claude Opus 4.5",
-        legacy: false,
+        lifecycle: Lifecycle::Active,
         profiles: &[geo(Scope::Us, US4), geo(Scope::Eu, EU6), GLOBAL_45],
     },
     Model {
         id: "anthropic.claude-opus-4-1-20250805-v1:0",
         name: "Claude Opus 4.1",
-        legacy: false,
+        lifecycle: Lifecycle::Active,
         profiles: &[geo(Scope::Us, US3)],
     },
     Model {
         id: "anthropic.claude-sonnet-4-5-20250929-v1:0",
         name: "Claude Sonnet 4.5",
-        legacy: false,
+        lifecycle: Lifecycle::Active,
         profiles: &[
             geo(Scope::Us, US4_CA),
             geo(Scope::Eu, EU6),
@@ -257,7 +296,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "anthropic.claude-sonnet-4-20250514-v1:0",
         name: "Claude Sonnet 4",
-        legacy: false,
+        lifecycle: Lifecycle::Active,
         profiles: &[
             geo(Scope::Us, US4),
             geo(Scope::Eu, EU6),
@@ -268,7 +307,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "anthropic.claude-haiku-4-5-20251001-v1:0",
         name: "Claude Haiku 4.5",
-        legacy: false,
+        lifecycle: Lifecycle::Active,
         profiles: &[
             geo(Scope::Us, US4_CA),
             geo(Scope::Eu, EU6),
@@ -278,21 +317,21 @@ pub const MODELS: &[Model] = &[
         ],
     },
     Model {
-        id: DEFAULT_MODEL,
+        id: "anthropic.claude-3-7-sonnet-20250219-v1:0",
         name: "Claude 3.7 Sonnet",
-        legacy: true,
+        lifecycle: Lifecycle::EndOfLife { since: "2026-04-28" },
         profiles: &[geo(Scope::Us, US3), geo(Scope::Eu, EU4), geo(Scope::Apac, APAC7)],
     },
     Model {
         id: "anthropic.claude-3-5-haiku-20241022-v1:0",
         name: "Claude 3.5 Haiku",
-        legacy: true,
+        lifecycle: Lifecycle::Legacy { end_of_life: None },
         profiles: &[geo(Scope::Us, US3)],
     },
     Model {
         id: "anthropic.claude-3-haiku-20240307-v1:0",
         name: "Claude 3 Haiku",
-        legacy: true,
+        lifecycle: Lifecycle::Legacy { end_of_life: None },
         profiles: &[geo(Scope::Us, US3), geo(Scope::Eu, EU4), geo(Scope::Apac, APAC7)],
     },
 ];
@@ -677,10 +716,12 @@ mod tests {
 
     const SONNET_45: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
     const SONNET_4: &str = "anthropic.claude-sonnet-4-20250514-v1:0";
+    const SONNET_37: &str = "anthropic.claude-3-7-sonnet-20250219-v1:0";
 
     #[test]
     fn tables_are_consistent() {
-        assert!(model(DEFAULT_MODEL).is_some_and(|m| m.legacy && m.name == "Claude 3.7 Sonnet"));
+        assert!(model(DEFAULT_MODEL).is_some_and(|m| m.lifecycle == Lifecycle::Active && m.name.contains("Sonnet")));
+        assert!(model(SONNET_37).is_some_and(|m| m.is_end_of_life() && m.name == "Claude 3.7 Sonnet"));
         let mut ids = std::collections::BTreeSet::new();
         for m in MODELS {
             assert!(ids.insert(m.id), "{} twice", m.id);
@@ -698,6 +739,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_retired_model_points_to_the_active_ones_of_the_region() {
+        let active = active_in("eu-west-1");
+        assert_eq!(
+            active.first().map(String::as_str),
+            Some("eu.anthropic.claude-opus-4-5-20251101-v1:0")
+        );
+        assert!(active.contains(&format!("eu.{DEFAULT_MODEL}")), "{active:?}");
+        assert!(!active.iter().any(|p| p.contains("claude-3")), "{active:?}");
     }
 
     #[test]
@@ -737,8 +789,8 @@ mod tests {
 
     #[test]
     fn a_foundation_model_prefers_its_geographic_profile() {
-        let r = resolve(DEFAULT_MODEL, "eu-west-1").unwrap();
-        assert_eq!(r.profile_id, format!("eu.{DEFAULT_MODEL}"));
+        let r = resolve(SONNET_37, "eu-west-1").unwrap();
+        assert_eq!(r.profile_id, format!("eu.{SONNET_37}"));
         assert_eq!(r.destination_regions, EU4);
         let r = resolve(SONNET_45, "ap-northeast-1").unwrap();
         assert_eq!(r.scope, Scope::Jp);
@@ -750,7 +802,7 @@ mod tests {
     #[test]
     fn destinations_are_per_model() {
         // The example: Sonnet 4's EU profile reaches more Regions than Claude 3.7's.
-        let old = resolve(DEFAULT_MODEL, "eu-west-1").unwrap().destination_regions;
+        let old = resolve(SONNET_37, "eu-west-1").unwrap().destination_regions;
         let new = resolve(SONNET_4, "eu-west-1").unwrap().destination_regions;
         assert!(old.iter().all(|r| new.contains(r)) && new.len() > old.len());
         assert!(new.contains(&"eu-south-2"));
@@ -772,7 +824,7 @@ mod tests {
 
     #[test]
     fn no_route_names_what_works_there() {
-        let err = resolve(DEFAULT_MODEL, "sa-east-1").unwrap_err();
+        let err = resolve(SONNET_37, "sa-east-1").unwrap_err();
         let RouteError::NoRoute { alternatives, .. } = &err else {
             panic!("{err:?}")
         };
@@ -786,7 +838,7 @@ mod tests {
                 .contains("Claude 3.7 Sonnet has no inference profile invocable from sa-east-1")
         );
         // A Region no profile serves at all.
-        let err = resolve(DEFAULT_MODEL, "me-south-1").unwrap_err();
+        let err = resolve(SONNET_37, "me-south-1").unwrap_err();
         assert!(matches!(&err, RouteError::NoRoute { alternatives, .. } if alternatives.is_empty()));
     }
 
@@ -794,17 +846,17 @@ mod tests {
     fn explicit_profiles_are_taken_as_written_or_rejected() {
         let r = resolve(&format!("global.{SONNET_45}"), "eu-west-1").unwrap();
         assert_eq!(r.profile_id, format!("global.{SONNET_45}"));
-        let err = resolve(&format!("us.{DEFAULT_MODEL}"), "eu-west-1").unwrap_err();
+        let err = resolve(&format!("us.{SONNET_37}"), "eu-west-1").unwrap_err();
         let RouteError::NotASourceRegion { instead, .. } = &err else {
             panic!("{err:?}")
         };
-        assert_eq!(instead, &[format!("eu.{DEFAULT_MODEL}")]);
+        assert_eq!(instead, &[format!("eu.{SONNET_37}")]);
         assert!(matches!(
-            resolve(&format!("global.{DEFAULT_MODEL}"), "eu-west-1"),
+            resolve(&format!("global.{SONNET_37}"), "eu-west-1"),
             Err(RouteError::NoSuchProfile { .. })
         ));
         assert!(matches!(
-            resolve(&format!("jp.{DEFAULT_MODEL}"), "ap-northeast-1"),
+            resolve(&format!("jp.{SONNET_37}"), "ap-northeast-1"),
             Err(RouteError::NoSuchProfile { .. })
         ));
         assert!(matches!(
@@ -812,7 +864,7 @@ mod tests {
             Err(RouteError::UnknownModel { .. })
         ));
         assert!(matches!(
-            resolve(DEFAULT_MODEL, "xx-nowhere-1"),
+            resolve(SONNET_37, "xx-nowhere-1"),
             Err(RouteError::UnknownRegion { .. })
         ));
     }

@@ -23,7 +23,7 @@ pub fn regions_markdown() -> String {
             .map_or_else(|_| "none".to_string(), |route| format!("`{}.`", route.scope.prefix()));
         let others: Vec<String> = bedrock::MODELS
             .iter()
-            .filter(|m| m.id != bedrock::DEFAULT_MODEL)
+            .filter(|m| m.id != bedrock::DEFAULT_MODEL && !m.is_end_of_life())
             .filter_map(|m| {
                 bedrock::resolve(m.id, r.code)
                     .ok()
@@ -49,8 +49,13 @@ pub fn models_markdown() -> String {
     let mut out =
         String::from("| model | ID | profile | invocable from | routes to |\n| --- | --- | --- | --- | --- |\n");
     for m in bedrock::MODELS {
-        let name = if m.legacy {
-            format!("{} (legacy)", m.name)
+        let name = if let bedrock::Lifecycle::EndOfLife { since } = m.lifecycle {
+            format!("{} (end of life since {since})", m.name)
+        } else if let bedrock::Lifecycle::Legacy { end_of_life } = m.lifecycle {
+            end_of_life.map_or_else(
+                || format!("{} (legacy)", m.name),
+                |d| format!("{} (legacy, end of life {d})", m.name),
+            )
         } else {
             m.name.to_string()
         };

@@ -21,6 +21,8 @@ rules! {
         ModelNotInGeography,
         UnknownModel,
         ProfileArnRegion,
+        ModelEndOfLife,
+        ModelLegacy,
     }
 }
 
@@ -37,7 +39,7 @@ pub struct BedrockSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ModelSource {
-    /// tfgen's default, the plan's Claude 3.7 Sonnet.
+    /// tfgen's default: an Active Claude Sonnet ([`bedrock::DEFAULT_MODEL`]).
     Default,
     /// `[bedrock] model` in the spec.
     Spec,
@@ -158,18 +160,61 @@ pub fn check(
         _ => "",
     };
     match bedrock::resolve(&id, region) {
-        Ok(route) => Some(Bedrock {
-            profile_id: if id.starts_with("arn:") {
-                id.clone()
+        Ok(route) if route.model.is_end_of_life() => {
+            let since = match route.model.lifecycle {
+                bedrock::Lifecycle::EndOfLife { since } => since,
+                _ => "",
+            };
+            let instead = bedrock::active_in(region);
+            let help = if instead.is_empty() {
+                "no Active Claude model is invocable from this Region".to_string()
             } else {
-                route.profile_id.clone()
-            },
-            model_id: route.model.id.to_string(),
-            scope: route.scope.prefix().to_string(),
-            destination_regions: route.destination_regions.iter().map(ToString::to_string).collect(),
-            grants: grants(&route),
-            source,
-        }),
+                format!("Active models invocable from {region}: `{}`", instead.join("`, `"))
+            };
+            cx.push(
+                Diagnostic::error(
+                    Rule::ModelEndOfLife,
+                    format!(
+                        "{} reached end of life on Amazon Bedrock on {since}: every call fails{origin}",
+                        route.model.name
+                    ),
+                    at,
+                )
+                .with_help(help),
+            );
+            None
+        }
+        Ok(route) => {
+            if let bedrock::Lifecycle::Legacy { end_of_life } = route.model.lifecycle {
+                let when = end_of_life.map_or_else(
+                    || "an end-of-life date AWS will announce".to_string(),
+                    |d| format!("end of life on {d}"),
+                );
+                cx.push(
+                    Diagnostic::warning(
+                        Rule::ModelLegacy,
+                        format!("{} is Legacy on Amazon Bedrock, with {when}{origin}", route.model.name),
+                        at.clone(),
+                    )
+                    .with_help(format!(
+                        "move to an Active model before then, e.g. `{}` (tfgen's default)",
+                        bedrock::DEFAULT_MODEL
+                    )),
+                );
+            }
+            Some(Bedrock {
+                profile_id: if id.starts_with("arn:") {
+                    id.clone()
+                } else {
+                    route.profile_id.clone()
+                },
+                model_id: route.model.id.to_string(),
+                scope: route.scope.prefix().to_string(),
+                destination_regions: route.destination_regions.iter().map(ToString::to_string).collect(),
+                grants: grants(&route),
+                source,
+            })
+        }
         Err(err) => {
             let (rule, help) = rule_and_help(&err, region);
             cx.push(Diagnostic::error(rule, format!("{err}{origin}"), at).with_help(help));

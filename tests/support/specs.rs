@@ -103,9 +103,9 @@ pub fn env_spec() -> impl Strategy<Value = String> {
         line(
             "model",
             &[
-                "\"anthropic.claude-3-7-sonnet-20250219-v1:0\"",
+                "\"anthropic.claude-sonnet-4-5-20250929-v1:0\"",
                 "\"anthropic.claude-sonnet-4-20250514-v1:0\"",
-                "\"eu.anthropic.claude-3-7-sonnet-20250219-v1:0\"",
+                "\"eu.anthropic.claude-sonnet-4-5-20250929-v1:0\"",
                 "\"global.anthropic.claude-sonnet-4-5-20250929-v1:0\"",
                 "\"anthropic.claude-haiku-4-5-20251001-v1:0\"",
                 "\"jp.anthropic.claude-sonnet-4-5-20250929-v1:0\"",
@@ -113,6 +113,7 @@ pub fn env_spec() -> impl Strategy<Value = String> {
             ],
             &[
                 "\"us.anthropic.claude-3-7-sonnet-20250219-v1:0\"",
+                "\"anthropic.claude-3-7-sonnet-20250219-v1:0\"",
                 "\"x\"",
                 "\"apac.\"",
                 "\"vendor.unknown-v9\"",
