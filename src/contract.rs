@@ -31,6 +31,12 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "BEDROCK_MODEL_ID",
         "the Bedrock inference profile to invoke (the task role may invoke only it)",
     ),
+    (
+        "CALL_TIMEOUT_SECONDS",
+        "how long a call to another agent may take: the ALB's idle timeout, which is also Service Connect's \
+         per-request timeout. Envoy retries a call that fails to connect or gets a 5xx, so calls between agents \
+         must be idempotent",
+    ),
     ("ENVIRONMENT", "the environment's name (`dev`, `prod`, ...)"),
     ("LOG_FORMAT", "always `json`"),
 ];

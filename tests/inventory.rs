@@ -552,3 +552,51 @@ fn the_cost_counts_what_the_tree_creates() {
         );
     }
 }
+
+/// Every call between agents may take as long as the ALB waits: Service Connect's per-request and idle
+/// timeouts of every service are at least the load balancer's idle timeout (Envoy's default, 15 s, cut
+/// the supervisor's calls to specialists that wait on the model), and the container is told the same.
+#[test]
+fn calls_between_agents_may_last_as_long_as_the_alb_waits() {
+    use std::collections::{BTreeMap, BTreeSet};
+    for env in ["dev", "prod"] {
+        let tree = support::compile(&support::inputs(env));
+        let identity = BTreeMap::new();
+        let nothing = BTreeSet::new();
+        let instances = tfgen::predict::evaluate(&tree, tfgen::predict::Unknowns::none(&identity, &nothing)).unwrap();
+        let number = |v: &hcl::Value| v.as_number().and_then(hcl::Number::as_f64).unwrap();
+        let alb = instances.values().find(|i| i.resource_type == "aws_lb").unwrap();
+        let idle = number(&alb.attrs["idle_timeout"][0]);
+        let services: Vec<_> = instances
+            .values()
+            .filter(|i| i.resource_type == "aws_ecs_service")
+            .collect();
+        assert_eq!(services.len(), 5, "{env}");
+        for s in services {
+            for key in ["per_request_timeout_seconds", "idle_timeout_seconds"] {
+                let path = format!("service_connect_configuration.service.timeout.{key}");
+                let v = s
+                    .attrs
+                    .get(&path)
+                    .unwrap_or_else(|| panic!("{env}: {} has no {path}", s.address));
+                assert!(
+                    number(&v[0]) >= idle,
+                    "{env}: {} {key} below the ALB's {idle} s",
+                    s.address
+                );
+            }
+        }
+        let defs: Vec<_> = instances
+            .values()
+            .filter(|i| i.resource_type == "aws_ecs_task_definition" && i.address.starts_with("module.ecs"))
+            .collect();
+        for d in defs {
+            let text = d.attrs["container_definitions"][0].as_str().unwrap().to_string();
+            assert!(
+                text.contains(&format!("\"name\":\"CALL_TIMEOUT_SECONDS\",\"value\":\"{idle}\"")),
+                "{env}: {}",
+                d.address
+            );
+        }
+    }
+}

@@ -336,6 +336,7 @@ module "ecs" {
   deployment_minimum_healthy_percent = 50
   deployment_maximum_percent         = 200
   deployment_timeout                 = "10m"
+  request_timeout_seconds            = 300
   wait_for_steady_state              = false
 
   private_subnet_ids = module.networking.private_subnet_ids
@@ -357,11 +358,12 @@ module "ecs" {
   # agent it calls, e.g. ORDER_MANAGEMENT_URL = "http://order-management:8001".
   environment = merge(
     {
-      AGENT_NAME         = each.key
-      AWS_DEFAULT_REGION = local.region
-      BEDROCK_MODEL_ID   = local.bedrock_model_id
-      ENVIRONMENT        = local.environment
-      LOG_FORMAT         = "json"
+      AGENT_NAME           = each.key
+      AWS_DEFAULT_REGION   = local.region
+      BEDROCK_MODEL_ID     = local.bedrock_model_id
+      CALL_TIMEOUT_SECONDS = "300"
+      ENVIRONMENT          = local.environment
+      LOG_FORMAT           = "json"
     },
     # Database agents only: the Data API with the agent's own secret; its role's search_path is its schema.
     contains(keys(local.database_agents), each.key) ? tomap({

@@ -26,7 +26,8 @@ AGENT_NAME = os.environ.get("AGENT_NAME", "{{AGENT_NAME}}")
 PORT = int(os.environ.get("PORT", "{{PORT}}"))
 HEALTH_PATH = "{{HEALTH_PATH}}"
 DB_FAILURE_EVENT = "{{DB_FAILURE_EVENT}}"
-CALL_TIMEOUT_SECONDS = 10
+# The image contract: the ALB's idle timeout, which Service Connect also allows a call between agents.
+CALL_TIMEOUT_SECONDS = float(os.environ.get("CALL_TIMEOUT_SECONDS", "300"))
 
 
 def log(event, level="info", **fields):

@@ -211,6 +211,14 @@ resource "aws_ecs_service" "this" {
         dns_name = var.agent_name
         port     = var.container_port
       }
+
+      # Envoy ends a request after 15 s by default, while the ALB waits for its idle timeout: a supervisor
+      # call to a specialist that waits on the model would get a 504. Calls between agents may take as long
+      # as the ALB waits for the first (the image contract's CALL_TIMEOUT_SECONDS is the same figure).
+      timeout {
+        per_request_timeout_seconds = var.request_timeout_seconds
+        idle_timeout_seconds        = var.request_timeout_seconds
+      }
     }
   }
 

@@ -315,3 +315,13 @@ variable "container_insights" {
   description = "Container Insights metrics for the cluster (billed as custom metrics, about $5 a month per cluster). Off, the service's CPU and memory still reach CloudWatch as free AWS/ECS metrics."
   default     = false
 }
+
+variable "request_timeout_seconds" {
+  type        = number
+  description = "Service Connect's per-request and idle timeout for calls to this agent: the ALB's idle timeout."
+
+  validation {
+    condition     = var.request_timeout_seconds >= 1 && var.request_timeout_seconds <= 4000
+    error_message = "request_timeout_seconds must be between 1 and 4000 (the ALB's idle timeout range)."
+  }
+}
