@@ -121,6 +121,8 @@ struct Module {
     /// Every `.name` that appears in the module's text: the attributes its expressions may read; `true`
     /// when it is indexed, like the computed block `master_user_secret[0]`.
     attr_names: BTreeMap<String, bool>,
+    /// For each indexed name, the names read after its index (`secret_arn` of `master_user_secret[0].secret_arn`).
+    indexed_subs: BTreeMap<String, BTreeSet<String>>,
     /// Locals and blocks in dependency order.
     order: Vec<Step>,
 }
@@ -135,6 +137,9 @@ impl Module {
             }
             let body: Body = hcl::parse(text).with_context(|| format!("parsing {path}"))?;
             m.attr_names.extend(attr_names(text));
+            for (name, subs) in indexed_subs(text) {
+                m.indexed_subs.entry(name).or_default().extend(subs);
+            }
             for block in body.into_blocks() {
                 match block.identifier() {
                     "variable" => {
@@ -427,8 +432,10 @@ impl Run<'_> {
             let value = configured.unwrap_or_else(|| {
                 if *indexed {
                     let block = module
-                        .attr_names
-                        .keys()
+                        .indexed_subs
+                        .get(name)
+                        .into_iter()
+                        .flatten()
                         .map(|sub| (sub.clone(), unknown(&format!("{name}.{sub}"))))
                         .collect();
                     Value::Array(vec![Value::Object(block)])
@@ -720,9 +727,15 @@ fn eval(expr: &Expression, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn functions() -> Context<'static> {
-    let mut ctx = Context::new();
-    super::funcs::declare(&mut ctx);
-    ctx
+    thread_local! {
+        // Declaring the functions is a few dozen allocations; every block's context starts from a copy.
+        static FUNCTIONS: Context<'static> = {
+            let mut ctx = Context::new();
+            super::funcs::declare(&mut ctx);
+            ctx
+        };
+    }
+    FUNCTIONS.with(Clone::clone)
 }
 
 fn label(block: &Block, i: usize) -> String {
@@ -780,6 +793,28 @@ fn attr_names(text: &str) -> BTreeMap<String, bool> {
         if name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
             let indexed = rest[end..].starts_with('[');
             *out.entry(name.to_string()).or_default() |= indexed;
+        }
+    }
+    out
+}
+
+/// Every `.name[...]` in a module's text → the names read right after the index (`.name[0].sub`).
+fn indexed_subs(text: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let word = |s: &str| -> usize { s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len()) };
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut rest = text;
+    while let Some(dot) = rest.find('.') {
+        rest = &rest[dot + 1..];
+        let (name, after) = rest.split_at(word(rest));
+        if name.is_empty() || !after.starts_with('[') {
+            continue;
+        }
+        let subs = out.entry(name.to_string()).or_default();
+        if let Some(sub) = after.find(']').and_then(|close| after[close + 1..].strip_prefix('.')) {
+            let sub = &sub[..word(sub)];
+            if !sub.is_empty() {
+                subs.insert(sub.to_string());
+            }
         }
     }
     out
