@@ -206,7 +206,7 @@ fn validate_exit_codes_and_all() {
     let o = p.run(&["validate", "--all"]);
     assert_eq!(code(&o), 2);
     assert!(p.text(&o.stdout).contains("dev: ok"));
-    insta::assert_snapshot!(p.text(&o.stderr), @r"
+    insta::assert_snapshot!(p.text(&o.stderr), @r#"
     error: prod needs a writer and a reader in two AZs
       --> environments/prod.toml:17:13
        |
@@ -214,8 +214,22 @@ fn validate_exit_codes_and_all() {
        |             ^
        = help: set `instances = 2` or more (the plan's Multi-AZ)
 
-    error: 1 error; nothing was written
-    ");
+    warning: the certificate is in account 123456789012, which AWS's documentation uses in examples: the HTTPS listener would fail at apply
+      --> environments/prod.toml:32:19
+       |
+    32 | certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/5f1c9f4e-8b0a-4c3e-9d2a-6e7f8a9b0c1d"
+       |                   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+       = help: name a certificate of the account you deploy to (the generated tree also refuses one from another account at plan)
+
+    warning: `example.com` is reserved for examples: alarms sent to `platform-oncall@example.com` reach no one
+      --> environments/prod.toml:35:9
+       |
+    35 | email = "platform-oncall@example.com"
+       |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+       = help: use the address of the team that answers the alarms
+
+    error: 1 error, 2 warnings; nothing was written
+    "#);
     assert!(!p.path("generated").exists(), "validate wrote files");
 }
 
@@ -853,7 +867,7 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
     p.edit("environments/agents.toml", "port = 8004", "port = 5432");
     let o = p.run(&["validate", "--all"]);
     assert_eq!(code(&o), 2);
-    insta::assert_snapshot!(p.text(&o.stderr), @r"
+    insta::assert_snapshot!(p.text(&o.stderr), @r#"
     error: port 5432 cannot be an agent port
       --> environments/agents.toml:63:8
        |
@@ -862,13 +876,27 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
        = help: 5432 is the database port
 
     error: 1 error; nothing was written
+    warning: the certificate is in account 123456789012, which AWS's documentation uses in examples: the HTTPS listener would fail at apply
+      --> environments/prod.toml:32:19
+       |
+    32 | certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/5f1c9f4e-8b0a-4c3e-9d2a-6e7f8a9b0c1d"
+       |                   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+       = help: name a certificate of the account you deploy to (the generated tree also refuses one from another account at plan)
+
+    warning: `example.com` is reserved for examples: alarms sent to `platform-oncall@example.com` reach no one
+      --> environments/prod.toml:35:9
+       |
+    35 | email = "platform-oncall@example.com"
+       |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+       = help: use the address of the team that answers the alarms
+
     prod: fails with the agents.toml problems shown above
-    ");
+    "#);
     // An environment's own problems are still shown, after the shared one.
     p.edit("environments/prod.toml", "instances = 2", "instances = 1");
     let o = p.run(&["validate", "--all"]);
     assert_eq!(code(&o), 2);
-    insta::assert_snapshot!(p.text(&o.stderr), @r"
+    insta::assert_snapshot!(p.text(&o.stderr), @r#"
     error: port 5432 cannot be an agent port
       --> environments/agents.toml:63:8
        |
@@ -884,8 +912,22 @@ fn validate_all_reports_a_problem_in_agents_toml_once() {
        |             ^
        = help: set `instances = 2` or more (the plan's Multi-AZ)
 
-    error: 1 error; nothing was written
-    ");
+    warning: the certificate is in account 123456789012, which AWS's documentation uses in examples: the HTTPS listener would fail at apply
+      --> environments/prod.toml:32:19
+       |
+    32 | certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/5f1c9f4e-8b0a-4c3e-9d2a-6e7f8a9b0c1d"
+       |                   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+       = help: name a certificate of the account you deploy to (the generated tree also refuses one from another account at plan)
+
+    warning: `example.com` is reserved for examples: alarms sent to `platform-oncall@example.com` reach no one
+      --> environments/prod.toml:35:9
+       |
+    35 | email = "platform-oncall@example.com"
+       |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+       = help: use the address of the team that answers the alarms
+
+    error: 1 error, 2 warnings; nothing was written
+    "#);
 }
 
 #[test]

@@ -1,3 +1,5 @@
+data "aws_caller_identity" "current" {}
+
 locals {
   https_enabled = var.certificate_arn != null
 
@@ -145,6 +147,15 @@ resource "aws_lb_listener" "https" {
 
   tags = {
     Name = "${var.name}-https"
+  }
+
+  lifecycle {
+    # A certificate of another account (a copied example) would fail the apply after the load balancer
+    # exists, leaving no listener rule and no service; refuse it at plan instead.
+    precondition {
+      condition     = split(":", var.certificate_arn)[4] == data.aws_caller_identity.current.account_id
+      error_message = "The certificate ${var.certificate_arn} is not in this account (${data.aws_caller_identity.current.account_id}): name one of the account you deploy to in [alb] certificate_arn."
+    }
   }
 }
 

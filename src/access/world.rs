@@ -42,7 +42,7 @@ impl World {
     pub fn read(tree: &Tree) -> Result<World> {
         let nothing = std::collections::BTreeSet::default();
         let identity = BTreeMap::default();
-            let ev = predict::evaluate_all(tree, Unknowns::none(&identity, &nothing))?;
+        let ev = predict::evaluate_all(tree, Unknowns::none(&identity, &nothing))?;
         let region = region_of(tree).unwrap_or_default();
         let partition = partition_of(&region).to_string();
         // Data sources with equal arguments share a marker (every argument-less one does).

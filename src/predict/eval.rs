@@ -800,7 +800,10 @@ fn attr_names(text: &str) -> BTreeMap<String, bool> {
 
 /// Every `.name[...]` in a module's text → the names read right after the index (`.name[0].sub`).
 fn indexed_subs(text: &str) -> BTreeMap<String, BTreeSet<String>> {
-    let word = |s: &str| -> usize { s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len()) };
+    let word = |s: &str| -> usize {
+        s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len())
+    };
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut rest = text;
     while let Some(dot) = rest.find('.') {

@@ -9,13 +9,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
-use crate::diag::rules;
+use crate::diag::{Diagnostic, rules};
 use crate::spec::Spanned;
 
 rules! {
     /// The diagnostics this module reports (`[alarms]`).
     pub enum Rule {
         EmailInvalid,
+        EmailPlaceholder,
     }
 }
 
@@ -71,6 +72,19 @@ fn email(cx: &mut Checker, email: &Spanned<String>) -> Option<String> {
             "e.g. `platform-oncall@example.com`",
         );
         return None;
+    }
+    if let Some((_, domain)) = e.split_once('@')
+        && crate::aws::is_placeholder_domain(domain)
+    {
+        let at = cx.at(SpecFile::Env, email);
+        cx.push(
+            Diagnostic::warning(
+                Rule::EmailPlaceholder,
+                format!("`{domain}` is reserved for examples: alarms sent to `{e}` reach no one"),
+                Some(at),
+            )
+            .with_help("use the address of the team that answers the alarms"),
+        );
     }
     Some(e.clone())
 }

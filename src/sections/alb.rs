@@ -18,6 +18,7 @@ rules! {
         CertificateMalformed,
         CertificateOtherRegion,
         IdleTimeout,
+        CertificateExampleAccount,
     }
 }
 
@@ -135,6 +136,21 @@ fn certificate(cx: &mut Checker, arn: &Spanned<String>, region: Option<&str>) ->
             format!("an ALB can only use an ACM certificate from its own region; request or import one in {region}"),
         );
         return None;
+    }
+    if crate::aws::EXAMPLE_ACCOUNTS.contains(&parts[4]) {
+        let at = cx.at(SpecFile::Env, arn);
+        cx.push(
+            Diagnostic::warning(
+                Rule::CertificateExampleAccount,
+                format!(
+                    "the certificate is in account {}, which AWS's documentation uses in examples: the HTTPS \
+                     listener would fail at apply",
+                    parts[4]
+                ),
+                Some(at),
+            )
+            .with_help("name a certificate of the account you deploy to (the generated tree also refuses one from another account at plan)"),
+        );
     }
     Some(text.clone())
 }
