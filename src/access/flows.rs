@@ -120,6 +120,26 @@ impl Builder<'_> {
         ("kms:CallerAccount", ACCOUNT.to_string())
     }
 
+    /// `who` reads a secret: `GetSecretValue` on it, and `kms:Decrypt` through Secrets Manager on its key
+    /// (`key`: the key's ARN, when the secret is not a resource of the tree).
+    fn reads_secret(&mut self, purpose: &str, who: &Who, secret: Target, key: Option<String>) {
+        let w = self.world;
+        let (arn, key) = match &secret {
+            Target::Resource(a) => (w.arns[a].clone(), key.or_else(|| w.attr(a, "kms_key_id"))),
+            Target::Under(a, suffix) => (format!("{}{suffix}", w.arns[a]), key),
+            Target::Arn(arn) => (arn.clone(), key),
+        };
+        self.add(purpose, who, "secretsmanager:GetSecretValue", secret, &[]);
+        if let Some(kms) = self.key(key) {
+            let ctx = [
+                self.via("secretsmanager"),
+                Builder::caller_account(),
+                ("kms:EncryptionContext:SecretARN", arn),
+            ];
+            self.add(purpose, who, "kms:Decrypt", Target::Resource(kms), &ctx);
+        }
+    }
+
     /// The key (its address) an ARN attribute names, if it is a key of the tree.
     fn key(&self, arn: Option<String>) -> Option<String> {
         let arn = arn?;
@@ -397,21 +417,7 @@ fn agents(b: &mut Builder<'_>, model: &Model) {
             };
             let sname = w.attr(&addr, "name").unwrap_or_default();
             let purpose = format!("agent {name} starts with secret {sname}");
-            b.add(
-                &purpose,
-                &exec,
-                "secretsmanager:GetSecretValue",
-                Target::Resource(addr.clone()),
-                &[],
-            );
-            if let Some(kms) = b.key(w.attr(&addr, "kms_key_id")) {
-                let ctx = [
-                    b.via("secretsmanager"),
-                    Builder::caller_account(),
-                    ("kms:EncryptionContext:SecretARN", w.arns[&addr].clone()),
-                ];
-                b.add(&purpose, &exec, "kms:Decrypt", Target::Resource(kms), &ctx);
-            }
+            b.reads_secret(&purpose, &exec, Target::Resource(addr), None);
         }
         // Its model, through the profile only.
         let bedrock = &model.bedrock;
@@ -478,21 +484,7 @@ fn agents(b: &mut Builder<'_>, model: &Model) {
                 Target::Resource(cluster.clone()),
                 &[],
             );
-            b.add(
-                &purpose,
-                &task,
-                "secretsmanager:GetSecretValue",
-                Target::Resource(own.clone()),
-                &[],
-            );
-            if let Some(kms) = b.key(w.attr(own, "kms_key_id")) {
-                let ctx = [
-                    b.via("secretsmanager"),
-                    Builder::caller_account(),
-                    ("kms:EncryptionContext:SecretARN", w.arns[own].clone()),
-                ];
-                b.add(&purpose, &task, "kms:Decrypt", Target::Resource(kms), &ctx);
-            }
+            b.reads_secret(&purpose, &task, Target::Resource(own.clone()), None);
         }
         for (other, secret) in &db_secrets {
             if other != name {
@@ -598,27 +590,8 @@ fn bootstrap(b: &mut Builder<'_>) {
             &[],
         );
         if let Some(master) = w.attr(cluster, "master_user_secret.secret_arn") {
-            b.add(
-                "the bootstrap reads the master secret",
-                &who,
-                "secretsmanager:GetSecretValue",
-                Target::Arn(master.clone()),
-                &[],
-            );
-            if let Some(kms) = b.key(w.attr(cluster, "master_user_secret_kms_key_id")) {
-                let ctx = [
-                    b.via("secretsmanager"),
-                    Builder::caller_account(),
-                    ("kms:EncryptionContext:SecretARN", master),
-                ];
-                b.add(
-                    "the bootstrap reads the master secret",
-                    &who,
-                    "kms:Decrypt",
-                    Target::Resource(kms),
-                    &ctx,
-                );
-            }
+            let key = w.attr(cluster, "master_user_secret_kms_key_id");
+            b.reads_secret("the bootstrap reads the master secret", &who, Target::Arn(master), key);
         }
     }
     for secret in w
@@ -629,21 +602,7 @@ fn bootstrap(b: &mut Builder<'_>) {
             "the bootstrap reads agent password {}",
             w.attr(secret, "name").unwrap_or_default()
         );
-        b.add(
-            &purpose,
-            &who,
-            "secretsmanager:GetSecretValue",
-            Target::Resource(secret.clone()),
-            &[],
-        );
-        if let Some(kms) = b.key(w.attr(secret, "kms_key_id")) {
-            let ctx = [
-                b.via("secretsmanager"),
-                Builder::caller_account(),
-                ("kms:EncryptionContext:SecretARN", w.arns[secret].clone()),
-            ];
-            b.add(&purpose, &who, "kms:Decrypt", Target::Resource(kms), &ctx);
-        }
+        b.reads_secret(&purpose, &who, Target::Resource(secret.clone()), None);
     }
     let log = format!("/aws/lambda/{}", w.attr(&function, "function_name").unwrap_or_default());
     if let Some(group) = b.find("aws_cloudwatch_log_group", "name", &log) {
@@ -691,21 +650,7 @@ fn migrations(b: &mut Builder<'_>) {
                     continue;
                 };
                 let purpose = format!("migration {family} starts with its agent's secret");
-                b.add(
-                    &purpose,
-                    &who,
-                    "secretsmanager:GetSecretValue",
-                    Target::Resource(addr.clone()),
-                    &[],
-                );
-                if let Some(kms) = b.key(w.attr(&addr, "kms_key_id")) {
-                    let ctx = [
-                        b.via("secretsmanager"),
-                        Builder::caller_account(),
-                        ("kms:EncryptionContext:SecretARN", w.arns[&addr].clone()),
-                    ];
-                    b.add(&purpose, &who, "kms:Decrypt", Target::Resource(kms), &ctx);
-                }
+                b.reads_secret(&purpose, &who, Target::Resource(addr), None);
             }
         }
         // The upload bucket of the same module instance: the operator puts the file, the task reads it.

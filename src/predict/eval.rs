@@ -618,38 +618,8 @@ fn flatten(
                 }
                 "dynamic" => {
                     let name = label(b, 0);
-                    let iterator = b
-                        .body()
-                        .attributes()
-                        .find(|a| a.key() == "iterator")
-                        .map_or(name.clone(), |a| hcl::format::to_string(a.expr()).unwrap_or_default());
-                    let for_each = b
-                        .body()
-                        .attributes()
-                        .find(|a| a.key() == "for_each")
-                        .ok_or_else(|| anyhow!("dynamic {name} has no for_each"))?;
-                    let items: Vec<(Value, Value)> = match eval(for_each.expr(), ctx)? {
-                        Value::Object(o) => o.into_iter().map(|(k, v)| (Value::from(k), v)).collect(),
-                        Value::Array(a) => a
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, v)| (Value::from(i as u64), v))
-                            .collect(),
-                        Value::Null => Vec::new(),
-                        other => bail!("dynamic {name} over {other:?}"),
-                    };
-                    let content = b
-                        .body()
-                        .blocks()
-                        .find(|c| c.identifier() == "content")
-                        .ok_or_else(|| anyhow!("dynamic {name} has no content"))?;
-                    for (key, value) in items {
-                        let mut child = ctx.clone();
-                        let mut obj = Map::new();
-                        obj.insert("key".to_string(), key);
-                        obj.insert("value".to_string(), value);
-                        child.declare_var(iterator.as_str(), Value::Object(obj));
-                        let path = format!("{prefix}{name}");
+                    let path = format!("{prefix}{name}");
+                    for (content, child) in dynamic(b, ctx)? {
                         attrs.entry(path.clone()).or_default().push(Value::from("block"));
                         flatten(content.body(), &child, &format!("{path}."), attrs, ignore_changes)?;
                     }
@@ -664,6 +634,48 @@ fn flatten(
         }
     }
     Ok(())
+}
+
+/// A `dynamic` block's expansion: its `content` block with, for each element of `for_each`, a context
+/// where the iterator (`<name>.key`, `<name>.value`) names that element.
+fn dynamic<'b, 'c>(b: &'b Block, ctx: &Context<'c>) -> Result<Vec<(&'b Block, Context<'c>)>> {
+    let name = label(b, 0);
+    let iterator = b
+        .body()
+        .attributes()
+        .find(|a| a.key() == "iterator")
+        .map_or(name.clone(), |a| hcl::format::to_string(a.expr()).unwrap_or_default());
+    let for_each = b
+        .body()
+        .attributes()
+        .find(|a| a.key() == "for_each")
+        .ok_or_else(|| anyhow!("dynamic {name} has no for_each"))?;
+    let items: Vec<(Value, Value)> = match eval(for_each.expr(), ctx)? {
+        Value::Object(o) => o.into_iter().map(|(k, v)| (Value::from(k), v)).collect(),
+        Value::Array(a) => a
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (Value::from(i as u64), v))
+            .collect(),
+        Value::Null => Vec::new(),
+        other => bail!("dynamic {name} over {other:?}"),
+    };
+    let content = b
+        .body()
+        .blocks()
+        .find(|c| c.identifier() == "content")
+        .ok_or_else(|| anyhow!("dynamic {name} has no content"))?;
+    Ok(items
+        .into_iter()
+        .map(|(key, value)| {
+            let mut child = ctx.clone();
+            let mut obj = Map::new();
+            obj.insert("key".to_string(), key);
+            obj.insert("value".to_string(), value);
+            child.declare_var(iterator.as_str(), Value::Object(obj));
+            (content, child)
+        })
+        .collect())
 }
 
 /// A block body as one value: attributes by name, nested blocks (and expanded `dynamic` blocks) as a list
@@ -682,37 +694,8 @@ fn structured(body: &Body, ctx: &Context<'_>) -> Result<Value> {
             }
             Structure::Attribute(_) => {}
             Structure::Block(b) if b.identifier() == "dynamic" => {
-                let name = label(b, 0);
-                let iterator = b
-                    .body()
-                    .attributes()
-                    .find(|a| a.key() == "iterator")
-                    .map_or(name.clone(), |a| hcl::format::to_string(a.expr()).unwrap_or_default());
-                let items: Vec<(Value, Value)> = match b.body().attributes().find(|a| a.key() == "for_each") {
-                    None => bail!("dynamic {name} has no for_each"),
-                    Some(f) => match eval(f.expr(), ctx)? {
-                        Value::Object(o) => o.into_iter().map(|(k, v)| (Value::from(k), v)).collect(),
-                        Value::Array(a) => a
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, v)| (Value::from(i as u64), v))
-                            .collect(),
-                        Value::Null => Vec::new(),
-                        other => bail!("dynamic {name} over {other:?}"),
-                    },
-                };
-                let content = b
-                    .body()
-                    .blocks()
-                    .find(|c| c.identifier() == "content")
-                    .ok_or_else(|| anyhow!("dynamic {name} has no content"))?;
-                for (key, value) in items {
-                    let mut child = ctx.clone();
-                    let mut obj = Map::new();
-                    obj.insert("key".to_string(), key);
-                    obj.insert("value".to_string(), value);
-                    child.declare_var(iterator.as_str(), Value::Object(obj));
-                    push(&mut out, name.clone(), structured(content.body(), &child)?);
+                for (content, child) in dynamic(b, ctx)? {
+                    push(&mut out, label(b, 0), structured(content.body(), &child)?);
                 }
             }
             Structure::Block(b) => push(&mut out, b.identifier().to_string(), structured(b.body(), ctx)?),
