@@ -600,3 +600,22 @@ fn calls_between_agents_may_last_as_long_as_the_alb_waits() {
         }
     }
 }
+
+/// A Spot capacity provider strategy needs the cluster's capacity providers first: every agent's service
+/// waits for its cluster's association (Terraform would otherwise create both at once).
+#[test]
+fn services_wait_for_their_clusters_capacity_providers() {
+    let tree = support::compile(&support::inputs("dev"));
+    let body: hcl::Body = hcl::from_str(tree.get("modules/ecs/main.tf").unwrap()).unwrap();
+    let service = body
+        .blocks()
+        .find(|b| b.identifier() == "resource" && b.labels().first().map(|l| l.as_str()) == Some("aws_ecs_service"))
+        .unwrap();
+    let depends = service
+        .body()
+        .attributes()
+        .find(|a| a.key() == "depends_on")
+        .expect("depends_on");
+    let text = hcl::format::to_string(depends.expr()).unwrap();
+    assert!(text.contains("aws_ecs_cluster_capacity_providers.this"), "{text}");
+}

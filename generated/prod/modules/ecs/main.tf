@@ -242,6 +242,10 @@ resource "aws_ecs_service" "this" {
     # reset a scaled-out service on every apply.
     ignore_changes = [desired_count]
   }
+
+  # A Spot strategy names a capacity provider that the cluster must already have: without this, the
+  # service and the cluster's association are created in parallel and the service can fail at create.
+  depends_on = [aws_ecs_cluster_capacity_providers.this]
 }
 
 resource "aws_appautoscaling_target" "this" {
