@@ -609,7 +609,9 @@ fn services_wait_for_their_clusters_capacity_providers() {
     let body: hcl::Body = hcl::from_str(tree.get("modules/ecs/main.tf").unwrap()).unwrap();
     let service = body
         .blocks()
-        .find(|b| b.identifier() == "resource" && b.labels().first().map(|l| l.as_str()) == Some("aws_ecs_service"))
+        .find(|b| {
+            b.identifier() == "resource" && b.labels().first().map(hcl::BlockLabel::as_str) == Some("aws_ecs_service")
+        })
         .unwrap();
     let depends = service
         .body()
