@@ -621,3 +621,31 @@ fn services_wait_for_their_clusters_capacity_providers() {
     let text = hcl::format::to_string(depends.expr()).unwrap();
     assert!(text.contains("aws_ecs_cluster_capacity_providers.this"), "{text}");
 }
+
+/// Dev can be destroyed and applied again at once: its secrets skip the recovery window (which keeps a
+/// deleted secret's name taken for 7 days) and its repositories are deleted with their images. Prod keeps
+/// both protections.
+#[test]
+fn dev_is_recreatable_at_once_and_prod_keeps_its_protections() {
+    use std::collections::{BTreeMap, BTreeSet};
+    for (env, disposable) in [("dev", true), ("prod", false)] {
+        let tree = support::compile(&support::inputs(env));
+        let (identity, nothing) = (BTreeMap::new(), BTreeSet::new());
+        let instances = tfgen::predict::evaluate(&tree, tfgen::predict::Unknowns::none(&identity, &nothing)).unwrap();
+        let of = |t: &'static str| instances.values().filter(move |i| i.resource_type == t);
+        for secret in of("aws_secretsmanager_secret") {
+            let window = secret.attrs["recovery_window_in_days"][0]
+                .as_number()
+                .and_then(hcl::Number::as_u64);
+            assert_eq!(window == Some(0), disposable, "{env}: {} {window:?}", secret.address);
+        }
+        for repo in of("aws_ecr_repository") {
+            assert_eq!(
+                repo.attrs["force_delete"][0].as_bool(),
+                Some(disposable),
+                "{env}: {}",
+                repo.address
+            );
+        }
+    }
+}

@@ -21,6 +21,8 @@ module "database_bootstrap" {
   database_instances = module.aurora.instance_identifiers
   kms_key_arn        = local.kms_key_arn
   log_retention_days = 365
+  # Re-creatable at once: the agents' secrets skip the recovery window that would keep their names taken.
+  recovery_window_in_days = 0
   # What the bootstrap function runs, line by line, as the master user (comments and blank lines skipped).
   sql = <<SQL
 -- The database: only the agents' roles (and the master) may connect; nobody creates objects in public.

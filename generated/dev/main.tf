@@ -199,6 +199,8 @@ module "ecr" {
   replication_regions = []
   replication_prefix  = "${local.environment}/"
   kms_key_arn         = local.kms_key_arn
+  # Dev is destroyed with its images; prod's repositories refuse to be deleted while they hold any.
+  force_delete = true
 }
 
 module "secrets" {
@@ -206,6 +208,9 @@ module "secrets" {
 
   name_prefix = local.environment
   kms_key_arn = local.kms_key_arn
+  # A dev environment is re-creatable at once: its secrets are deleted without the 7-day recovery window
+  # that would keep their names taken.
+  recovery_window_in_days = 0
 }
 
 module "aurora" {

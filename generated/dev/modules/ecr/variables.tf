@@ -90,3 +90,9 @@ variable "kms_key_arn" {
   description = "Customer-managed KMS key encrypting the repositories; null for AES256 with ECR-managed keys."
   default     = null
 }
+
+variable "force_delete" {
+  type        = bool
+  description = "Delete the repositories with their images on destroy (dev); false refuses to delete one that holds images."
+  default     = false
+}

@@ -11,8 +11,8 @@ resource "aws_ecr_repository" "this" {
   name                 = each.value
   image_tag_mutability = var.image_tag_mutability
 
-  # Never let Terraform delete a repository that still holds images; emptying it must be deliberate.
-  force_delete = false
+  # Outside dev, Terraform never deletes a repository that still holds images; emptying it must be deliberate.
+  force_delete = var.force_delete
 
   image_scanning_configuration {
     scan_on_push = var.scan_on_push
