@@ -1,6 +1,6 @@
 //! Speed benchmark (not a timed test): `tfgen render prod` as a whole process, and the in-process
 //! pipeline on specs with 15, 30 and 60 agents (60 is the most an environment may have) to show how time
-//! grows with agents.
+//! grows with agents, with the access proof and the reachability graph (both part of compile) on their own.
 //!
 //! Run with `cargo bench`. Figures are printed; nothing is asserted (machines differ).
 #![allow(unsafe_code)] // getrusage, for the peak-memory figure
@@ -69,6 +69,25 @@ fn main() {
             m.as_secs_f64() * 1e6 / n as f64,
             tree.files.len()
         );
+        // The two proofs that read the rendered tree back, each on its own (compile runs both).
+        let model = tfgen::compile(&inputs).map_err(|e| format!("{e:?}")).unwrap().model;
+        let time = |f: &dyn Fn()| -> Duration {
+            let times: Vec<Duration> = (0..10)
+                .map(|_| {
+                    let t = Instant::now();
+                    f();
+                    t.elapsed()
+                })
+                .collect();
+            median(&times)
+        };
+        let access = time(&|| {
+            std::hint::black_box(tfgen::access::check(&model, &tree).unwrap());
+        });
+        let reach = time(&|| {
+            std::hint::black_box(tfgen::reach::from_tree(&tree).unwrap());
+        });
+        println!("{n:>3} agents: access proof median {access:.2?}, reachability graph median {reach:.2?}");
         per_agent.push(m.as_secs_f64() / n as f64);
     }
     println!(
