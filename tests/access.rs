@@ -536,3 +536,44 @@ fn validate_and_render_run_the_proof() {
     let report = access::check(&committed("dev").0, &Tree::read_terraform(dir.path()).unwrap()).unwrap();
     assert!(report.passed());
 }
+
+/// Every valid fixture (the pipeline's, Spot, other regions) and the us-east-1 variant render a tree that
+/// passes the proof: `render` would refuse to write any other. The pipeline's key lost its grant for ECR
+/// once (`kms:Create*` narrowed to `kms:CreateAlias`), and only this caught it.
+#[test]
+fn every_valid_fixture_passes_the_proof() {
+    let dir = support::root().join("tests/fixtures/valid");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            e.unwrap()
+                .file_name()
+                .into_string()
+                .unwrap()
+                .strip_suffix(".toml")
+                .map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    assert!(names.contains(&support::PIPELINE_FIXTURE.to_string()));
+    let mut inputs: Vec<(String, tfgen::load::Inputs)> =
+        names.iter().map(|n| (n.clone(), support::valid_fixture(n))).collect();
+    inputs.push(("us-east-1 variant".to_string(), support::us_east_1_variant()));
+    for (name, inputs) in inputs {
+        let compiled = tfgen::compile(&inputs).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert!(
+            compiled.access.passed(),
+            "{name}:\n{}",
+            access::render_text(&name, &compiled.access)
+        );
+        if name == support::PIPELINE_FIXTURE {
+            let codebuild = compiled
+                .access
+                .flows
+                .iter()
+                .filter(|c| c.flow.purpose.contains("moves pipeline artifacts"))
+                .count();
+            assert!(codebuild >= 8, "{name}: {codebuild} artifact accesses");
+        }
+    }
+}

@@ -28,7 +28,8 @@ data "aws_iam_policy_document" "key" {
   #checkov:skip=CKV_AWS_111:a key policy: its resource "*" means the key it is attached to and nothing else, and its principals are this account (administration only) and the pipeline's own roles
   #checkov:skip=CKV_AWS_356:a key policy: its resource "*" means the key it is attached to and nothing else
   #checkov:skip=CKV_AWS_109:a key policy: its resource "*" means the key it is attached to; only this account's IAM administrators can change it
-  # Administration through IAM policies of this account; this statement grants no encrypt or decrypt.
+  # Administration through IAM policies of this account; this statement grants no encrypt or decrypt, and
+  # no grant (kms:CreateGrant would let any principal with it in IAM grant itself decrypt).
   statement {
     sid    = "AccountAdministersKey"
     effect = "Allow"
@@ -73,6 +74,32 @@ data "aws_iam_policy_document" "key" {
       test     = "StringEquals"
       variable = "kms:CallerAccount"
       values   = [local.account_id]
+    }
+  }
+
+  # ECR holds the key for the release repositories through a grant, made when a repository is created;
+  # grants may only be made through ECR, for AWS resources.
+  statement {
+    sid       = "AccountGrantsKeyToEcr"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["ecr.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
     }
   }
 

@@ -96,9 +96,12 @@ impl Builder<'_> {
         if let Who::Service(_) = who {
             ctx.insert("aws:sourceaccount".to_string(), vec![ACCOUNT.to_string()]);
         }
+        let mut given: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (k, v) in context {
-            ctx.entry(k.to_ascii_lowercase()).or_default().push(v.clone());
+            given.entry(k.to_ascii_lowercase()).or_default().push(v.clone());
         }
+        // A flow's own value replaces a default (aws:RequestedRegion is `unspecified` for a global call).
+        ctx.extend(given);
         self.out.push(Flow {
             purpose: purpose.to_string(),
             who: who.clone(),
@@ -166,6 +169,7 @@ pub fn flows(model: &Model, world: &World) -> Vec<Flow> {
     migrations(&mut b);
     flow_logs(&mut b);
     service_roles(&mut b);
+    pipeline(&mut b);
     b.out
 }
 
@@ -432,7 +436,14 @@ fn agents(b: &mut Builder<'_>, model: &Model) {
         let purpose = format!("agent {name} calls its model");
         for action in ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"] {
             b.add(&purpose, &task, action, Target::Arn(profile.clone()), &[]);
-            for dest in &bedrock.destination_regions {
+            // A geographic profile needs the model in each destination Region; a global one the model in
+            // the source Region and the Region-less model ARN (AWS's IAM pages for both kinds).
+            let regional: Vec<&String> = if bedrock.scope == "global" {
+                bedrock.destination_regions.iter().filter(|r| **r == w.region).collect()
+            } else {
+                bedrock.destination_regions.iter().collect()
+            };
+            for dest in regional {
                 let model_arn = format!("arn:{p}:bedrock:{dest}::foundation-model/{}", bedrock.model_id);
                 b.add(
                     &purpose,
@@ -745,6 +756,95 @@ fn flow_logs(b: &mut Builder<'_>) {
                     Target::Under(group.clone(), ":log-stream:eni-0123".to_string()),
                     &[],
                 );
+            }
+        }
+    }
+}
+
+/// The release pipeline (`[pipeline]`): CodePipeline and CodeBuild assume their roles, move artifacts
+/// through the encrypted artifact bucket, and CodeBuild writes its logs.
+fn pipeline(b: &mut Builder<'_>) {
+    let w = b.world;
+    for pipeline in w.of_type("aws_codepipeline") {
+        let Some(bucket) = w
+            .attr(pipeline, "artifact_store.location")
+            .and_then(|name| w.by_arn(&format!("arn:{}:s3:::{name}", w.partition)).cloned())
+        else {
+            continue;
+        };
+        let key = b.key(w.attr(pipeline, "artifact_store.encryption_key.id"));
+        let mut users = Vec::new();
+        if let Some(role) = w.attr(pipeline, "role_arn").and_then(|arn| w.by_arn(&arn).cloned()) {
+            users.push(("codepipeline.amazonaws.com", role, true));
+        }
+        for project in w.of_type("aws_codebuild_project") {
+            if let Some(role) = w.attr(project, "service_role").and_then(|arn| w.by_arn(&arn).cloned()) {
+                if !users.iter().any(|(_, r, _)| *r == role) {
+                    users.push(("codebuild.amazonaws.com", role.clone(), false));
+                }
+                if let Some(group) = w
+                    .attr(project, "logs_config.cloudwatch_logs.group_name")
+                    .and_then(|name| b.find("aws_cloudwatch_log_group", "name", &name))
+                {
+                    let who = Who::Role(w.attr(&role, "name").unwrap_or_default());
+                    for action in ["logs:CreateLogStream", "logs:PutLogEvents"] {
+                        let project_name = w.attr(project, "name").unwrap_or_default();
+                        let purpose = format!("CodeBuild project {project_name} writes its logs");
+                        b.add(
+                            &purpose,
+                            &who,
+                            action,
+                            Target::Under(group.clone(), ":log-stream:build/0".to_string()),
+                            &[],
+                        );
+                    }
+                }
+            }
+        }
+        let object = format!("arn:{}:s3:::{}/release/artifact.zip", w.partition, w.ids[&bucket]);
+        for (service, role, writes) in users {
+            let name = w.attr(&role, "name").unwrap_or_default();
+            let who = Who::Role(name.clone());
+            b.add(
+                &format!("{service} assumes role {name}"),
+                &Who::Service(service.to_string()),
+                "sts:AssumeRole",
+                Target::Resource(role.clone()),
+                &[],
+            );
+            let purpose = format!("role {name} moves pipeline artifacts");
+            let ctx = [
+                b.via("s3"),
+                Builder::caller_account(),
+                ("kms:EncryptionContext:aws:s3:arn", object.clone()),
+            ];
+            b.add(
+                &purpose,
+                &who,
+                "s3:GetObject",
+                Target::Under(bucket.clone(), "/release/artifact.zip".to_string()),
+                &[],
+            );
+            if let Some(key) = &key {
+                b.add(&purpose, &who, "kms:Decrypt", Target::Resource(key.clone()), &ctx);
+            }
+            if writes {
+                b.add(
+                    &purpose,
+                    &who,
+                    "s3:PutObject",
+                    Target::Under(bucket.clone(), "/release/artifact.zip".to_string()),
+                    &[],
+                );
+                if let Some(key) = &key {
+                    b.add(
+                        &purpose,
+                        &who,
+                        "kms:GenerateDataKey",
+                        Target::Resource(key.clone()),
+                        &ctx,
+                    );
+                }
             }
         }
     }
