@@ -96,9 +96,16 @@ fn every_commented_default_is_the_value_tfgen_uses() {
         // the spec marks "REPLACE ME" and the tree refuses at plan.
         let warnings = as_scaffolded.warnings.render(tfgen::diag::Style::Plain);
         let expected = usize::from(env == "prod");
-        assert_eq!(as_scaffolded.warnings.len(), expected, "{env}: warnings out of the box:\n{warnings}");
+        assert_eq!(
+            as_scaffolded.warnings.len(),
+            expected,
+            "{env}: warnings out of the box:\n{warnings}"
+        );
         if env == "prod" {
-            assert!(warnings.contains("the certificate is in account 000000000000"), "{warnings}");
+            assert!(
+                warnings.contains("the certificate is in account 000000000000"),
+                "{warnings}"
+            );
         }
         let (explicit, count) = uncommented(&text);
         assert!(
