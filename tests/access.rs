@@ -527,7 +527,9 @@ fn the_command_judges_the_tree_on_disk_and_names_what_is_denied() {
 }
 
 #[test]
-fn validate_and_render_run_the_proof() {
+/// The committed specs validate and render with a passing proof. (No spec can make the proof fail, so the
+/// refusal itself is not exercised here; `tfgen access` on hand-edited trees is, above.)
+fn validate_and_render_succeed_with_a_passing_proof() {
     let out = tfgen(&["validate", "--all"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let dir = tempfile::tempdir().unwrap();
