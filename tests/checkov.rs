@@ -107,6 +107,10 @@ const SKIPS: &[(&str, &str)] = &[
         "The database bootstrap function has no dead-letter queue: Terraform invokes it synchronously and fails the apply when it fails.",
     ),
     (
+        "CKV_AWS_115",
+        "The database bootstrap function reserves no concurrency: its runs are serialised by an advisory lock in the database, and a reservation fails in a fresh account whose Lambda concurrency quota is 10.",
+    ),
+    (
         "CKV_AWS_272",
         "The database bootstrap function's code is not signed: tfgen builds it from source committed in the same tree.",
     ),

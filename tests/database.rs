@@ -58,13 +58,17 @@ fn rendered() -> Rendered {
     }
 }
 
-fn python(script: &str, envs: &[(&str, &Path)]) -> String {
+fn python_output(script: &str, envs: &[(&str, &Path)]) -> std::process::Output {
     let mut cmd = Command::new("python3");
     cmd.args(["-c", script]);
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("python3");
+    cmd.output().expect("python3")
+}
+
+fn python(script: &str, envs: &[(&str, &Path)]) -> String {
+    let out = python_output(script, envs);
     assert!(
         out.status.success(),
         "python3 failed: {}",
@@ -106,6 +110,17 @@ fn password(seed: usize) -> String {
 
 /// Runs the rendered handler with the stub boto3 against `pg`, as the bootstrap Lambda would.
 fn run_bootstrap(pg: &Postgres, r: &Rendered, secrets: &BTreeMap<String, String>, work: &Path) -> String {
+    let out = try_bootstrap(pg, r, secrets, work);
+    assert!(
+        out.status.success(),
+        "the bootstrap failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// [`run_bootstrap`], returning python's output whether the handler succeeded or raised.
+fn try_bootstrap(pg: &Postgres, r: &Rendered, secrets: &BTreeMap<String, String>, work: &Path) -> std::process::Output {
     let arn = |name: &str| format!("arn:aws:secretsmanager:eu-west-1:123456789012:secret:{name}");
     let mut all = serde_json::Map::new();
     all.insert(
@@ -140,7 +155,7 @@ fn run_bootstrap(pg: &Postgres, r: &Rendered, secrets: &BTreeMap<String, String>
         work.join("code/boto3.py"),
     )
     .unwrap();
-    python(
+    python_output(
         "import json, os, sys\n\
          sys.path.insert(0, os.environ['WORK'] + '/code')\n\
          import bootstrap\n\
@@ -292,6 +307,94 @@ fn bootstrap_isolates_every_agent_and_is_idempotent() {
         "{roles}"
     );
     eprintln!("bootstrap isolation on PostgreSQL 15: {:.1?}", started.elapsed());
+}
+
+/// Runs never overlap and a failed run changes nothing (issue 22, item 2): the bootstrap is one Data API
+/// transaction under an advisory lock, where it used to rely on a reserved concurrency of 1 that a fresh
+/// account's Lambda quota cannot grant.
+#[test]
+fn bootstrap_runs_one_at_a_time_and_a_failed_run_changes_nothing() {
+    use std::time::{Duration, Instant};
+    let r = rendered();
+    let key = heredoc(&r.database_tf, "PYTHON")
+        .lines()
+        .find_map(|l| l.strip_prefix("LOCK_KEY = \"")?.strip_suffix('"'))
+        .expect("the handler names its advisory lock")
+        .to_string();
+    let pg = aurora_like();
+    let secrets: BTreeMap<String, String> = r
+        .agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.role.clone(), password(i)))
+        .collect();
+
+    // A run that fails at its last step (a password the handler refuses) leaves the catalog as it found it.
+    let fresh = pg.catalog_dump(DB);
+    let mut refused = secrets.clone();
+    let last = r.agents.last().unwrap().role.clone();
+    refused.insert(last.clone(), "short".to_string());
+    let work = tempfile::tempdir().unwrap();
+    let out = try_bootstrap(&pg, &r, &refused, work.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains(&format!("the password of role {last}")),
+        "{err}"
+    );
+    assert_eq!(fresh, pg.catalog_dump(DB), "a failed bootstrap left changes behind");
+
+    // While another session holds the lock, a bootstrap waits for it to go.
+    let mut holder = Command::new("psql")
+        .args(["-X", "-q", "-h"])
+        .arg(pg.socket_dir())
+        .args(["-p", "5432", "-U", "postgres", "-d", DB, "-c"])
+        .arg(format!(
+            "SELECT pg_advisory_lock(hashtext('{key}')); SELECT pg_sleep(4)"
+        ))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pg
+        .ok(
+            "postgres",
+            None,
+            DB,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+        )
+        .trim()
+        != "1"
+    {
+        assert!(Instant::now() < deadline, "the holder never took the lock");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let started = Instant::now();
+    run_bootstrap(&pg, &r, &secrets, work.path());
+    let waited = started.elapsed();
+    assert!(holder.wait().unwrap().success());
+    assert!(
+        waited >= Duration::from_millis(2500),
+        "the bootstrap ran in {waited:?} while another session held its lock"
+    );
+
+    // Two at once (a retry racing a parallel apply): both succeed and leave what one run leaves.
+    let once = pg.catalog_dump(DB);
+    std::thread::scope(|s| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| {
+                let (pg, r, secrets) = (&pg, &r, &secrets);
+                s.spawn(move || {
+                    let work = tempfile::tempdir().unwrap();
+                    try_bootstrap(pg, r, secrets, work.path())
+                })
+            })
+            .collect();
+        for run in runs {
+            let out = run.join().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+    });
+    assert_eq!(once, pg.catalog_dump(DB));
 }
 
 /// `pgloader_arguments` of the rendered migration module, as the task definition passes them to pgloader.

@@ -81,7 +81,7 @@ data "aws_iam_policy_document" "bootstrap" {
   statement {
     sid       = "RdsDataApi"
     effect    = "Allow"
-    actions   = ["rds-data:ExecuteStatement"]
+    actions   = ["rds-data:BeginTransaction", "rds-data:ExecuteStatement", "rds-data:CommitTransaction", "rds-data:RollbackTransaction"]
     resources = [var.cluster_arn]
   }
 

@@ -593,13 +593,21 @@ fn bootstrap(b: &mut Builder<'_>) {
     );
     let cluster = w.of_type("aws_rds_cluster").next().cloned();
     if let Some(cluster) = &cluster {
-        b.add(
-            "the bootstrap runs SQL through the Data API",
-            &who,
+        // One transaction per run, under an advisory lock (src/bootstrap/handler.py).
+        for action in [
+            "rds-data:BeginTransaction",
             "rds-data:ExecuteStatement",
-            Target::Resource(cluster.clone()),
-            &[],
-        );
+            "rds-data:CommitTransaction",
+            "rds-data:RollbackTransaction",
+        ] {
+            b.add(
+                "the bootstrap runs SQL in one transaction through the Data API",
+                &who,
+                action,
+                Target::Resource(cluster.clone()),
+                &[],
+            );
+        }
         if let Some(master) = w.attr(cluster, "master_user_secret.secret_arn") {
             let key = w.attr(cluster, "master_user_secret_kms_key_id");
             b.reads_secret("the bootstrap reads the master secret", &who, Target::Arn(master), key);

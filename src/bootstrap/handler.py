@@ -10,6 +10,11 @@ the function reads the agent's secret and sets the role's password, so no passwo
 Terraform. It sends PostgreSQL a SCRAM-SHA-256 verifier, never the password itself, because the
 cluster logs DDL statements (log_statement = ddl). Everything it runs is idempotent.
 
+Runs never overlap, and a failed run changes nothing: all of it is one Data API transaction that first takes
+the transaction-level advisory lock LOCK_KEY, so a second bootstrap (a retry, a parallel apply) waits for the
+first to commit or roll back instead of racing it on CREATE ROLE. (A reserved concurrency of 1 would do the
+same at the cost of a Lambda quota a fresh account does not have.)
+
 Standard library and boto3 only (both in the Lambda Python runtime).
 """
 
@@ -26,6 +31,8 @@ import boto3
 ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 PASSWORD = re.compile(r"^[A-Za-z0-9]{32,128}$")
 SCRAM_ITERATIONS = 4096
+# The advisory lock every bootstrap holds for its whole transaction (pg_advisory_xact_lock(hashtext(...))).
+LOCK_KEY = "tfgen database bootstrap"
 
 def statements(sql):
     """The statements of the bootstrap SQL: every line that is neither blank nor a `--` comment."""
@@ -58,30 +65,37 @@ def password_statement(role, secret):
 def handler(event, context):
     data = boto3.client("rds-data")
     secrets = boto3.client("secretsmanager")
+    target = dict(resourceArn=event["cluster_arn"], secretArn=event["master_secret_arn"])
 
-    def run(sql):
+    def call(method, **args):
         # A cluster that scaled to zero answers DatabaseResumingException while it wakes: wait, up to 5 minutes.
         for attempt in range(30):
             try:
-                return data.execute_statement(
-                    resourceArn=event["cluster_arn"],
-                    secretArn=event["master_secret_arn"],
-                    database=event["database"],
-                    sql=sql,
-                )
+                return getattr(data, method)(**target, **args)
             except Exception as error:  # noqa: BLE001 (only the resuming error is retried)
                 if "DatabaseResuming" not in type(error).__name__ or attempt == 29:
                     raise
                 time.sleep(10)
 
-    count = 0
-    for sql in statements(event["sql"]):
-        run(sql)
-        count += 1
-    roles = []
-    for role, agent in sorted(event["agents"].items()):
-        secret = secrets.get_secret_value(SecretId=agent["secret_arn"])["SecretString"]
-        run(password_statement(role, secret))
-        roles.append(role)
+    transaction = call("begin_transaction", database=event["database"])["transactionId"]
+
+    def run(sql):
+        return call("execute_statement", database=event["database"], transactionId=transaction, sql=sql)
+
+    try:
+        run("SELECT pg_advisory_xact_lock(hashtext('%s'))" % LOCK_KEY)
+        count = 0
+        for sql in statements(event["sql"]):
+            run(sql)
+            count += 1
+        roles = []
+        for role, agent in sorted(event["agents"].items()):
+            secret = secrets.get_secret_value(SecretId=agent["secret_arn"])["SecretString"]
+            run(password_statement(role, secret))
+            roles.append(role)
+        call("commit_transaction", transactionId=transaction)
+    except BaseException:
+        call("rollback_transaction", transactionId=transaction)
+        raise
     # Kept in Terraform state: counts and names only, never a secret.
     return {"statements": count, "passwords_set": roles}

@@ -141,6 +141,35 @@ def _set_http_endpoint(self, val):
 rds_models.DBCluster.enable_http_endpoint = property(_http_endpoint.fget, _set_http_endpoint)
 
 
+# --- RDS Data API: transactions ---------------------------------------------------------------------------
+# moto's Data API has ExecuteStatement only. The database bootstrap runs as one transaction (Begin, statements
+# with its transactionId, Commit or Rollback); these answer as AWS does, and moto still runs no SQL.
+
+from moto.rdsdata import responses as rdsdata_responses
+from moto.rdsdata import urls as rdsdata_urls
+
+
+def begin_transaction(self):
+    return json.dumps({"transactionId": str(moto_random.uuid4())})
+
+
+def commit_transaction(self):
+    return json.dumps({"transactionStatus": "Transaction Committed"})
+
+
+def rollback_transaction(self):
+    return json.dumps({"transactionStatus": "Rollback Complete"})
+
+
+for _name, _path in (
+    ("begin_transaction", "BeginTransaction"),
+    ("commit_transaction", "CommitTransaction"),
+    ("rollback_transaction", "RollbackTransaction"),
+):
+    setattr(rdsdata_responses.RDSDataServiceResponse, _name, globals()[_name])
+    rdsdata_urls.url_paths["{0}/%s$" % _path] = rdsdata_urls.response.dispatch
+
+
 # --- RDS: no Serverless v1 scaling configuration on provisioned clusters ----------------------------
 # moto reports an empty ScalingConfigurationInfo for every cluster; AWS reports it only for engine_mode
 # "serverless". The provider reads the empty one as a scaling_configuration block and plans to change it.
