@@ -12,6 +12,7 @@ use serde::de::{self, Deserializer, Visitor};
 use toml::de::{DeTable, DeValue};
 
 use crate::diag::{Diagnostic, Location, SourceFile, did_you_mean, rules};
+use crate::sections::account::{AccountSpec, QuotasSpec};
 use crate::sections::agent_database::AgentDatabaseSpec;
 use crate::sections::agents::{AgentOverride, AgentSpec};
 use crate::sections::alarms::AlarmsSpec;
@@ -60,6 +61,8 @@ fn allowed(schema: Schema, path: &[&str]) -> Option<&'static [&'static str]> {
         (Schema::Env, ["pipeline", "stage", _]) => fields_of::<StageSpec>(),
         (Schema::Env, ["compute"]) => fields_of::<ComputeSpec>(),
         (Schema::Env, ["cost"]) => fields_of::<CostSpec>(),
+        (Schema::Env, ["account"]) => fields_of::<AccountSpec>(),
+        (Schema::Env, ["account", "quotas"]) => fields_of::<QuotasSpec>(),
         (Schema::Env, ["agents", _]) => fields_of::<AgentOverride>(),
         (Schema::Agents, []) => fields_of::<AgentsFile>(),
         (Schema::Agents, ["agent", _]) => fields_of::<AgentSpec>(),

@@ -78,8 +78,8 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
         out.extend(rules.iter().map(|&rule| rule.into()));
     }
     use sections::{
-        agent_database, agents, alarms, alb, backend, bedrock, compute, cost, database, deployment, ecr, environment,
-        network, pipeline, security,
+        account, agent_database, agents, alarms, alb, backend, bedrock, compute, cost, database, deployment, ecr,
+        environment, network, pipeline, security,
     };
     let mut out = Vec::new();
     add(&mut out, spec::Rule::ALL);
@@ -99,6 +99,7 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     add(&mut out, compute::Rule::ALL);
     add(&mut out, cost::Rule::ALL);
     add(&mut out, agent_database::Rule::ALL);
+    add(&mut out, account::Rule::ALL);
     add(&mut out, resolve::Rule::ALL);
     out
 }

@@ -40,6 +40,9 @@ pub struct Inputs {
     pub env: Arc<SourceFile>,
     pub agents: Arc<SourceFile>,
     pub overrides: Overrides,
+    /// The other environments' specs, read only for what environments of one account must not both
+    /// manage (account-wide singletons); empty for inputs built from text.
+    pub siblings: Vec<Arc<SourceFile>>,
 }
 
 impl Inputs {
@@ -56,7 +59,18 @@ impl Inputs {
                 text: agents_text.into(),
             }),
             overrides,
+            siblings: Vec::new(),
         }
+    }
+
+    /// These inputs with another environment's spec (`name` as its file name under `environments/`).
+    #[must_use]
+    pub fn with_sibling(mut self, name: &str, text: &str) -> Self {
+        self.siblings.push(Arc::new(SourceFile {
+            name: format!("{ENVIRONMENTS_DIR}/{name}.toml"),
+            text: text.into(),
+        }));
+        self
     }
 }
 
@@ -78,7 +92,14 @@ pub fn load(root: &Path, env_name: &str, overrides: Overrides) -> Result<Inputs>
     }
     let env_text = read(&env_path)?;
     let agents_text = read(&dir.join(AGENTS_FILE))?;
-    Ok(Inputs::from_text(env_name, &env_text, &agents_text, overrides))
+    let mut inputs = Inputs::from_text(env_name, &env_text, &agents_text, overrides);
+    for other in list_environments(root)? {
+        if other != env_name {
+            let text = read(&dir.join(format!("{other}.toml")))?;
+            inputs = inputs.with_sibling(&other, &text);
+        }
+    }
+    Ok(inputs)
 }
 
 /// The project root for a command run in `cwd`: the nearest of `cwd` and its ancestors that holds an

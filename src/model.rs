@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::bootstrap::Bootstrap;
 use crate::names::{EnvName, EnvNames};
+use crate::sections::account::Account;
 use crate::sections::agents::Agent;
 use crate::sections::alarms::Alarms;
 use crate::sections::alb::Alb;
@@ -71,4 +72,6 @@ pub struct Model {
     pub moves: Vec<Move>,
     /// The usage assumptions `tfgen cost` prices (`[cost]`); nothing renders them into Terraform.
     pub cost: Usage,
+    /// The account the tree may be applied in (`[account] id`), if the spec names it.
+    pub account: Account,
 }

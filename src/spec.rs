@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceFile, rules};
 use crate::keys::{Schema, strip_unknown, unknown_keys};
 use crate::load::Inputs;
+use crate::sections::account::AccountSpec;
 use crate::sections::agents::{AgentOverride, AgentSpec};
 use crate::sections::alarms::AlarmsSpec;
 use crate::sections::alb::AlbSpec;
@@ -78,6 +79,9 @@ pub struct EnvSpec {
     pub compute: ComputeSpec,
     #[serde(default)]
     pub cost: CostSpec,
+    /// The AWS account this environment deploys to, and its quotas there.
+    #[serde(default)]
+    pub account: AccountSpec,
     /// Per-environment overrides of an agent's sizing, keyed by agent name.
     #[serde(default)]
     pub agents: BTreeMap<Spanned<String>, AgentOverride>,

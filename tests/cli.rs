@@ -207,6 +207,13 @@ fn validate_exit_codes_and_all() {
     assert_eq!(code(&o), 2);
     assert!(p.text(&o.stdout).contains("dev: ok"));
     insta::assert_snapshot!(p.text(&o.stderr), @r#"
+    warning: this environment needs up to 10 of "Fargate Spot vCPU resource count" (2.5 vCPU at rest, 10 with every agent at its max_count while a deployment runs 200% of its tasks); AWS's default quota is 6, and new accounts may start lower
+     --> environments/dev.toml:5:10
+      |
+    5 | sizing = "dev"
+      |          ^^^^^
+      = help: raise it before the first apply: `aws service-quotas request-service-quota-increase --service-code fargate --quota-code L-36FBB829 --desired-value 10 --region eu-west-1`, then write the granted value as `fargate_spot_vcpu = 10` under `[account.quotas]`
+
     error: prod needs a writer and a reader in two AZs
       --> environments/prod.toml:17:13
        |

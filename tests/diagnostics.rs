@@ -3,7 +3,9 @@
 //!
 //! A fixture is an environment spec; text after a `# --- agents.toml ---` line replaces the shared
 //! agents file. Every fixture is checked as the environment `test`, unless its first line is
-//! `# environment: <name>` (the name a spec file's name would give). Specs in `fixtures/warnings/`
+//! `# environment: <name>` (the name a spec file's name would give). Text after a
+//! `# --- sibling <name>.toml ---` line (up to the next such line, or the agents mark) is another
+//! environment's spec in the same repository. Specs in `fixtures/warnings/`
 //! compile, and their warnings are snapshotted the same way.
 //!
 //! `every_diagnostic_has_a_fixture` fails when a diagnostic the code can report (one of
@@ -19,6 +21,7 @@ use tfgen::load::{Inputs, Overrides};
 
 const AGENTS_MARK: &str = "# --- agents.toml ---\n";
 const ENV_MARK: &str = "# environment: ";
+const SIBLING_MARK: &str = "# --- sibling ";
 
 fn fixture(path: &Path) -> Inputs {
     let text = std::fs::read_to_string(path).unwrap();
@@ -34,7 +37,15 @@ fn fixture(path: &Path) -> Inputs {
         Some((env, agents)) => (env.to_string(), agents.to_string()),
         None => (text, shared),
     };
-    Inputs::from_text(&env_name, &env, &agents, Overrides::default())
+    let mut parts = env.split(SIBLING_MARK);
+    let env = parts.next().unwrap_or_default();
+    let mut inputs = Inputs::from_text(&env_name, env, &agents, Overrides::default());
+    for part in parts {
+        let (header, sibling) = part.split_once('\n').unwrap_or((part, ""));
+        let name = header.trim().trim_end_matches("---").trim().trim_end_matches(".toml");
+        inputs = inputs.with_sibling(name, sibling);
+    }
+    inputs
 }
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {

@@ -649,3 +649,118 @@ fn dev_is_recreatable_at_once_and_prod_keeps_its_protections() {
         }
     }
 }
+
+/// Day one, item 10: every resource type any tree renders is either named per environment (two
+/// environments of one account each get their own) or one of the account-wide singletons tfgen knows
+/// (`tfgen::aws::quotas::ACCOUNT_SINGLETONS`), which `[account]` keeps to one environment per account and
+/// Region. A new resource type must be placed in one list or the other.
+#[test]
+fn every_resource_type_is_per_environment_or_a_known_singleton() {
+    const PER_ENVIRONMENT: &[&str] = &[
+        "aws_appautoscaling_policy",
+        "aws_appautoscaling_target",
+        "aws_backup_plan",
+        "aws_backup_selection",
+        "aws_backup_vault",
+        "aws_cloudwatch_dashboard",
+        "aws_cloudwatch_event_rule",
+        "aws_cloudwatch_event_target",
+        "aws_cloudwatch_log_group",
+        "aws_cloudwatch_log_metric_filter",
+        "aws_cloudwatch_metric_alarm",
+        "aws_codebuild_project",
+        "aws_codepipeline",
+        "aws_codestarconnections_connection",
+        "aws_db_subnet_group",
+        "aws_default_security_group",
+        "aws_ecr_lifecycle_policy",
+        "aws_ecr_repository",
+        "aws_ecr_repository_policy",
+        "aws_ecs_cluster",
+        "aws_ecs_cluster_capacity_providers",
+        "aws_ecs_service",
+        "aws_ecs_task_definition",
+        "aws_eip",
+        "aws_flow_log",
+        "aws_iam_policy",
+        "aws_iam_role",
+        "aws_iam_role_policy",
+        "aws_iam_role_policy_attachment",
+        "aws_instance",
+        "aws_internet_gateway",
+        "aws_kms_alias",
+        "aws_kms_key",
+        "aws_lambda_function",
+        "aws_lambda_invocation",
+        "aws_lb",
+        "aws_lb_listener",
+        "aws_lb_listener_rule",
+        "aws_lb_target_group",
+        "aws_nat_gateway",
+        "aws_rds_cluster",
+        "aws_rds_cluster_instance",
+        "aws_rds_cluster_parameter_group",
+        "aws_route",
+        "aws_route_table",
+        "aws_route_table_association",
+        "aws_s3_bucket",
+        "aws_s3_bucket_lifecycle_configuration",
+        "aws_s3_bucket_ownership_controls",
+        "aws_s3_bucket_policy",
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "aws_s3_bucket_versioning",
+        "aws_s3_object",
+        "aws_secretsmanager_secret",
+        "aws_secretsmanager_secret_version",
+        "aws_security_group",
+        "aws_service_discovery_http_namespace",
+        "aws_sns_topic",
+        "aws_sns_topic_policy",
+        "aws_sns_topic_subscription",
+        "aws_subnet",
+        "aws_vpc",
+        "aws_vpc_endpoint",
+        "aws_vpc_security_group_egress_rule",
+        "aws_vpc_security_group_ingress_rule",
+        "aws_wafv2_web_acl",
+        "aws_wafv2_web_acl_association",
+        "aws_wafv2_web_acl_logging_configuration",
+    ];
+    let singletons = tfgen::aws::quotas::ACCOUNT_SINGLETONS;
+    let mut seen = BTreeSet::new();
+    let mut inputs = vec![support::inputs("dev"), support::inputs("prod")];
+    inputs.extend(["live", "mini", "sp", "spot", "tokyo"].map(support::valid_fixture));
+    for i in &inputs {
+        seen.extend(Parsed::new(&support::compile(i)).resource_types());
+    }
+    let unplaced: Vec<&String> = seen
+        .iter()
+        .filter(|t| !PER_ENVIRONMENT.contains(&t.as_str()) && !singletons.contains(&t.as_str()))
+        .collect();
+    assert!(unplaced.is_empty(), "resource types in neither list: {unplaced:?}");
+    for s in singletons {
+        assert!(seen.contains(*s), "{s} is listed as a singleton but no tree renders it");
+    }
+}
+
+/// `[account] id` becomes the provider's `allowed_account_ids`; without it the provider names no account.
+#[test]
+fn the_provider_is_pinned_to_the_spec_account() {
+    let tokyo = support::compile(&support::valid_fixture("tokyo"));
+    let pinned = Parsed::new(&tokyo);
+    let provider = pinned
+        .blocks
+        .iter()
+        .find(|(_, b)| b.identifier() == "provider")
+        .map(|(_, b)| b)
+        .unwrap();
+    assert_eq!(attr(provider, "allowed_account_ids"), r#"["210987654321"]"#);
+    let dev = Parsed::new(&support::compile(&support::inputs("dev")));
+    assert!(
+        dev.blocks
+            .iter()
+            .filter(|(_, b)| b.identifier() == "provider")
+            .all(|(_, b)| attr_opt(b, "allowed_account_ids").is_none())
+    );
+}

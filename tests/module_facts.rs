@@ -236,6 +236,7 @@ fn readme_tables_are_the_facts() {
     for (name, table) in [
         ("regions", tables::regions_markdown()),
         ("models", tables::models_markdown()),
+        ("quotas", tables::quotas_markdown()),
     ] {
         expected =
             tables::splice(&expected, name, &table).unwrap_or_else(|| panic!("README lacks <!-- facts:{name} -->"));
@@ -283,4 +284,13 @@ fn the_readmes_terraform_requirements_are_what_trees_declare() {
         requirements.contains(&format!("Terraform {bootstrap} or later")),
         "{requirements}"
     );
+}
+
+/// `[account.quotas]` has exactly one key per quota of `src/aws/quotas.rs`, in the same order.
+#[test]
+fn account_quota_keys_are_the_quota_table() {
+    use tfgen::aws::quotas;
+    use tfgen::sections::account::QuotasSpec;
+    let keys: Vec<&str> = quotas::ALL.iter().map(|q| q.key).collect();
+    assert_eq!(tfgen::keys::fields_of::<QuotasSpec>(), keys.as_slice());
 }

@@ -44,6 +44,12 @@ fn cost_options_are_valid_terraform() {
     validate(&support::valid_fixture("spot"));
 }
 
+/// Three AZs, explicit subnets, an S3 backend and `[account] id` (the provider's `allowed_account_ids`).
+#[test]
+fn an_environment_pinned_to_its_account_is_valid_terraform() {
+    validate(&support::valid_fixture("tokyo"));
+}
+
 #[test]
 fn the_release_pipeline_is_valid_terraform() {
     validate(&support::valid_fixture(support::PIPELINE_FIXTURE));

@@ -11,6 +11,7 @@ pub mod fargate;
 pub mod limits;
 pub mod logs;
 pub mod provider;
+pub mod quotas;
 pub mod regions;
 pub mod tables;
 

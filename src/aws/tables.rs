@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{aurora, bedrock, regions};
+use super::{aurora, bedrock, quotas, regions};
 
 /// One row per commercial Region: AZs, the Data API, and the profile the default model and the newer
 /// Claude models would use from there.
@@ -39,6 +39,27 @@ pub fn regions_markdown() -> String {
             out,
             "| `{}` | {} | {} | {data_api} | {default} | {others} |",
             r.code, r.name, r.azs
+        );
+    }
+    out
+}
+
+/// One row per account quota tfgen compares an environment's needs with.
+pub fn quotas_markdown() -> String {
+    let mut out = String::from(
+        "| `[account.quotas]` key | quota (Service Quotas console) | service | code | assumed when unstated |\n\
+         | --- | --- | --- | --- | --- |\n",
+    );
+    for q in quotas::ALL {
+        let default = if q.stated {
+            format!("{} (AWS's default)", q.default)
+        } else {
+            format!("{} (AWS states no default)", q.default)
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | `{}` | `{}` | {default} |",
+            q.key, q.name, q.service, q.code
         );
     }
     out

@@ -8,6 +8,7 @@
 //! To add a per-environment field: declare it in the section's raw type, check it and carry it into the
 //! section's resolved type (same file), then read it in the templates.
 
+pub mod account;
 pub mod agent_database;
 pub mod agents;
 pub mod alarms;
@@ -77,6 +78,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let pipeline = pipeline::check(cx, spec.pipeline.as_ref());
     let (placement, placements) = compute::check(cx, &spec.compute, &spec.agents);
     let cost = cost::check(cx, &spec.cost);
+    let account = account::check(cx, &spec.account, spec.alb.certificate_arn.as_ref());
     let agent_databases = agent_database::check(cx, &parsed.agents.agents, &agents, database::MASTER_USERNAME);
 
     let env = env?;
@@ -86,7 +88,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let database = database?;
     let bootstrap = crate::bootstrap::Bootstrap::new(&database.database_name, agent_databases);
     let terraform_required_version = required_terraform(&backend, &bootstrap).to_string();
-    Some(Model {
+    let model = Model {
         env,
         spec_file: cx.env_file_name().to_string(),
         region: region?,
@@ -108,7 +110,14 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         agents: resolved.agents,
         moves: resolved.moves,
         cost,
-    })
+        account: account?,
+    };
+    // What the account must have: judged only on a spec without errors, whose model is the one rendered.
+    if !cx.has_errors() {
+        account::check_quotas(cx, &model, spec);
+        account::check_singletons(cx, &model, spec, &inputs.siblings);
+    }
+    Some(model)
 }
 
 /// The model even when checks found errors, or `None` when a section could not be resolved at all. Only
