@@ -647,6 +647,16 @@ fn dev_is_recreatable_at_once_and_prod_keeps_its_protections() {
                 repo.address
             );
         }
+        // Prod's final snapshot is named after its storage key, which a re-created environment does not
+        // share: the second destroy cannot collide with the first's snapshot.
+        if !disposable {
+            let cluster = of("aws_rds_cluster").next().unwrap();
+            let name = cluster.attrs["final_snapshot_identifier"][0].as_str().unwrap_or_default().to_string();
+            assert!(
+                name.starts_with("prod-") && name.contains("-final-") && name.contains("aws_kms_key.this:key_id"),
+                "{name}"
+            );
+        }
     }
 }
 

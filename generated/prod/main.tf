@@ -226,6 +226,7 @@ module "aurora" {
   availability_zones    = module.networking.availability_zones
 
   kms_key_arn                  = local.kms_key_arn
+  final_snapshot_suffix        = module.kms.key_id
   performance_insights_enabled = true
   monitoring_interval          = 60
   log_retention_days           = 365

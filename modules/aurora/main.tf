@@ -53,9 +53,15 @@ resource "aws_rds_cluster" "this" {
   preferred_maintenance_window = var.preferred_maintenance_window
   copy_tags_to_snapshot        = true
 
-  deletion_protection       = var.deletion_protection
-  skip_final_snapshot       = var.skip_final_snapshot
-  final_snapshot_identifier = var.skip_final_snapshot ? null : "${var.cluster_identifier}-final"
+  deletion_protection = var.deletion_protection
+  skip_final_snapshot = var.skip_final_snapshot
+  # Named after the storage key too (final_snapshot_suffix): a re-created environment gets a new key, so
+  # destroying it a second time does not collide with the first destroy's snapshot, which is kept.
+  final_snapshot_identifier = (
+    var.skip_final_snapshot ? null :
+    var.final_snapshot_suffix == null ? "${var.cluster_identifier}-final" :
+    "${var.cluster_identifier}-final-${var.final_snapshot_suffix}"
+  )
 
   # RDS would create the export's log group itself, unencrypted and kept forever.
   depends_on = [aws_cloudwatch_log_group.postgresql]

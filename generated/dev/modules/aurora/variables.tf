@@ -167,6 +167,12 @@ variable "kms_key_arn" {
   default     = null
 }
 
+variable "final_snapshot_suffix" {
+  type        = string
+  description = "Appended to the final snapshot's name, unique to this cluster's lifetime (the storage key's ID), so that destroying a re-created environment does not collide with the snapshot of the first; null: \"<cluster_identifier>-final\"."
+  default     = null
+}
+
 variable "performance_insights_enabled" {
   type        = bool
   description = "Turn on Performance Insights (7 days retention) on every instance."
