@@ -107,7 +107,7 @@ pub fn markdown() -> String {
     );
     let _ = writeln!(
         s,
-        "- **File system**: the root file system is read-only; write only to `{WRITABLE_DIR}`, a scratch volume."
+        "- **File system**: the root file system is read-only; write only to `{WRITABLE_DIR}`, a scratch volume. Fargate mounts it root-owned with mode 0755 unless the image declares `VOLUME [\"{WRITABLE_DIR}\"]`, in which case ECS copies the image's directory, mode included: declare it, world-writable and sticky (1777), as the scaffold does, or a non-root user cannot write a temporary file."
     );
     let _ = writeln!(
         s,

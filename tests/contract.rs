@@ -468,3 +468,101 @@ fn reference_agents_honour_the_contract_with_the_rendered_environment() {
         );
     }
 }
+
+/// What a Fargate task's scratch volume is when the reference agent starts: a root-owned directory with
+/// Fargate's mode 0755, unless the image declares `VOLUME ["/tmp"]`, in which case ECS copies the image's
+/// `/tmp` into it, mode included (AWS, "Use bind mounts with Amazon ECS"). The mode is read from the
+/// scaffolded Dockerfile, so a Dockerfile that drops either line makes the volume 0755 again.
+fn fargate_scratch_mode(dockerfile: &str) -> u32 {
+    let declared = dockerfile.lines().any(|l| l.trim() == "VOLUME [\"/tmp\"]");
+    let image_mode = dockerfile.lines().find_map(|l| {
+        let rest = l.trim().strip_prefix("RUN install -d -m ")?;
+        let (mode, path) = rest.split_once(' ')?;
+        (path.trim() == "/tmp").then(|| u32::from_str_radix(mode, 8).ok())?
+    });
+    match (declared, image_mode) {
+        (true, Some(mode)) => mode,
+        _ => 0o755,
+    }
+}
+
+/// Runs the scaffolded agent as Fargate would (issue 22, item 8): user 10001, the root file system
+/// read-only, and `/tmp` a root-owned directory of `mode` bind-mounted over it, in a private mount
+/// namespace (`unshare`, as root). Returns whether it started, and its log.
+fn run_as_fargate(code: &Path, mode: u32) -> (bool, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    let port = free_port();
+    let script = format!(
+        "mount --bind '{}' /tmp && mount -o remount,bind,ro / && exec setpriv --reuid={uid} --regid={uid} \
+         --clear-groups /usr/bin/python3 app.py",
+        scratch.path().display(),
+        uid = contract::USER_ID
+    );
+    let mut child = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .current_dir(code)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env(contract::PORT_VAR, port.to_string())
+        .env("AGENT_NAME", "troubleshooting")
+        .env("TMPDIR", contract::WRITABLE_DIR)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("unshare (util-linux)");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let started = loop {
+        if http(port, "GET", contract::HEALTH_PATH, "").is_ok_and(|(status, _)| status == 200) {
+            break true;
+        }
+        if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (started, log)
+}
+
+#[test]
+fn the_reference_agent_writes_temporary_files_under_fargates_runtime() {
+    use std::os::unix::fs::PermissionsExt;
+    // The mount namespace needs root, as CI runs the suite.
+    let uid = Command::new("id").arg("-u").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&uid.stdout).trim(),
+        "0",
+        "this test runs as root (unshare, mount)"
+    );
+    let code = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::set_permissions(code.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut dockerfile = String::new();
+    for (file, text) in tfgen::scaffold::agent_files("troubleshooting", 8004) {
+        let name = Path::new(&file).file_name().unwrap().to_owned();
+        if name == "Dockerfile" {
+            dockerfile = text.clone();
+        }
+        std::fs::write(code.path().join(name), text).unwrap();
+    }
+    let mode = fargate_scratch_mode(&dockerfile);
+    assert_eq!(
+        mode, 0o1777,
+        "the scaffolded Dockerfile gives /tmp no writable mode:\n{dockerfile}"
+    );
+    let (started, log) = run_as_fargate(code.path(), mode);
+    assert!(started, "the agent did not start under Fargate's conditions:\n{log}");
+    assert!(!log.contains("scratch_unwritable"), "{log}");
+
+    // The same image without the VOLUME line gets Fargate's default, and the agent says so and stops.
+    let (started, log) = run_as_fargate(code.path(), 0o755);
+    assert!(!started && log.contains("\"event\": \"scratch_unwritable\""), "{log}");
+}

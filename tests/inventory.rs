@@ -651,7 +651,10 @@ fn dev_is_recreatable_at_once_and_prod_keeps_its_protections() {
         // share: the second destroy cannot collide with the first's snapshot.
         if !disposable {
             let cluster = of("aws_rds_cluster").next().unwrap();
-            let name = cluster.attrs["final_snapshot_identifier"][0].as_str().unwrap_or_default().to_string();
+            let name = cluster.attrs["final_snapshot_identifier"][0]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             assert!(
                 name.starts_with("prod-") && name.contains("-final-") && name.contains("aws_kms_key.this:key_id"),
                 "{name}"

@@ -17,6 +17,7 @@ is answered by this agent when it is the one named, and forwarded to the named a
 import json
 import os
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -120,7 +121,23 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(502, {"error": "calling %s failed" % target})
 
 
+def check_scratch():
+    """Exits, logging the contract's `scratch_unwritable` event, when no temporary file can be written.
+
+    The root file system is read-only: /tmp, the task's scratch volume, is the only writable place, and
+    Fargate mounts it root-owned 0755 unless the image declares it a VOLUME (see the Dockerfile). Failing
+    here, at start, keeps a task that could never write a file from passing its health check.
+    """
+    try:
+        with tempfile.TemporaryFile() as scratch:
+            scratch.write(b"ok")
+    except OSError as err:
+        log("scratch_unwritable", level="error", tmpdir=os.environ.get("TMPDIR", "/tmp"), error=str(err))
+        sys.exit(1)
+
+
 def main():
+    check_scratch()
     check_database()
     server = ThreadingHTTPServer(("0.0.0.0", PORT), Handler)  # noqa: S104 - the task's own network
     log("started", port=PORT, calls=sorted(callees()))
