@@ -236,7 +236,21 @@ impl Command {
     }
 }
 
+/// A reader that closes the pipe early (`tfgen check --json | head`) ends tfgen quietly, as it ends `cat`:
+/// Rust's runtime ignores SIGPIPE, which turns every later `println!` into a panic (exit 101); the
+/// default action ends the process instead.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn restore_default_sigpipe() {
+    // SAFETY: called first thing in `main`, before any other thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(unix)]
+    restore_default_sigpipe();
     let mut cli = Cli::parse();
     let style = cli.color.style(std::io::stderr().is_terminal());
     let result = project_root(&cli).and_then(|root| {

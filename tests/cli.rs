@@ -1500,3 +1500,46 @@ fn the_readmes_reach_example_is_tfgens() {
         "the README's reach example is not\n{out}"
     );
 }
+
+/// `tfgen check --json | head -1`, `tfgen diff dev --json | head -3`, `tfgen scaffold agent x | head -1`: a
+/// reader that stops early ends tfgen as it ends `cat` (SIGPIPE), never with a panic (exit 101).
+#[test]
+fn a_closed_pipe_ends_tfgen_quietly() {
+    use std::io::Read as _;
+    use std::os::unix::process::ExitStatusExt as _;
+    let p = Project::new();
+    assert_eq!(code(&p.run(&["render", "--all"])), 0);
+    // `access --json` writes about 300 KB, more than a pipe holds, so its later writes meet the closed pipe.
+    for args in [
+        vec!["access", "prod", "--json"],
+        vec!["check", "--json"],
+        vec!["diff", "dev", "--json"],
+        vec!["show", "prod"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tfgen"))
+            .arg("--root")
+            .arg(p.dir.path())
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one byte, then close the pipe, as `head -c1` would.
+        let mut out = child.stdout.take().unwrap();
+        let mut byte = [0u8; 1];
+        out.read_exact(&mut byte).unwrap();
+        drop(out);
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !stderr.contains("panicked") && o.status.code() != Some(101),
+            "{args:?}: {:?} {stderr}",
+            o.status
+        );
+        assert!(
+            o.status.success() || o.status.signal() == Some(libc::SIGPIPE),
+            "{args:?}: {:?} {stderr}",
+            o.status
+        );
+    }
+}
