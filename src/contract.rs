@@ -56,7 +56,10 @@ pub const DATABASE_ENVIRONMENT: &[(&str, &str)] = &[
 
 /// Variables ECS fills from Secrets Manager at start-up on every agent's container: values never appear
 /// in the task definition.
-pub const SECRETS: &[(&str, &str)] = &[("API_KEYS", "the API-keys secret (a JSON object), set outside Terraform")];
+pub const SECRETS: &[(&str, &str)] = &[(
+    "API_KEYS",
+    "the API-keys secret (a JSON object): `{}` until its keys are put outside Terraform",
+)];
 
 /// The container health check's Python program, run as `python3 -c <program>` by the task definition
 /// and by the scaffolded Dockerfile's `HEALTHCHECK`: standard library only, as `python:3.11-slim` has no

@@ -147,6 +147,29 @@ fn deploy_for_real(env: &str) {
     run(&dir, &["init", "-input=false", "-no-color"], &aws, &moto);
     log.phase("init", t, None);
 
+    // The README's "First deploy in a fresh account", step by step: the repositories first, then the
+    // images pushed into them, then everything else.
+    let t = Instant::now();
+    run(
+        &dir,
+        &[
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            "-target=module.ecr",
+        ],
+        &aws,
+        &moto,
+    );
+    let repositories = managed_resources(&dir, &aws, &moto);
+    let pushed = push_images(&dir, &inputs, &aws, &moto);
+    log.phase(
+        "repositories and images",
+        t,
+        Some(format!("{repositories} resources, {pushed} images pushed")),
+    );
+
     let t = Instant::now();
     run(
         &dir,
@@ -171,12 +194,22 @@ fn deploy_for_real(env: &str) {
         &moto,
     );
     let deployed = managed_resources(&dir, &aws, &moto);
-    assert_eq!(deployed, to_add, "the state does not hold what the plan created");
+    assert_eq!(
+        deployed,
+        repositories + to_add,
+        "the state does not hold what the two applies created"
+    );
     log.phase("apply", t, Some(format!("{deployed} resources in state")));
 
     let t = Instant::now();
     assert_converged(&dir, &aws, &moto, "right after the first apply");
     log.phase("re-plan", t, Some("no changes".into()));
+
+    // Step 4: the operator puts the real API keys; Terraform, which wrote `{}` first, shows no change.
+    let t = Instant::now();
+    put_api_keys(&dir, &aws, &moto);
+    assert_converged(&dir, &aws, &moto, "after the API keys were put outside Terraform");
+    log.phase("api keys", t, Some("put; no changes".into()));
 
     let t = Instant::now();
     let edges = assert_applied_graph(&dir, &inputs, &aws, &moto);
@@ -274,6 +307,67 @@ fn deploy_for_real(env: &str) {
 // ---------------------------------------------------------------------------------------------------------
 // Rendering and the spec change
 // ---------------------------------------------------------------------------------------------------------
+
+/// Runs `script` with the emulator's Python and boto3, with `args`, as the operator's AWS CLI would run.
+fn python_aws(script: &str, args: &[String], aws: &[(String, String)], moto: &Moto) -> String {
+    let mut cmd = Command::new(moto.bin.join("python"));
+    cmd.arg("-c").arg(script).args(args);
+    for (key, value) in aws {
+        // As for terraform: an empty value means "removed".
+        if value.is_empty() {
+            cmd.env_remove(key);
+        } else {
+            cmd.env(key, value);
+        }
+    }
+    let out = cmd.output().expect("run the emulator's python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Step 2 of the first deploy: an image tagged with the spec's `image_tag` in every repository the
+/// targeted apply created (moto keeps the manifest; it runs no container). Returns how many were pushed.
+fn push_images(dir: &Path, inputs: &Inputs, aws: &[(String, String)], moto: &Moto) -> usize {
+    let urls: Value = serde_json::from_str(&run(dir, &["output", "-json", "ecr_repository_urls"], aws, moto))
+        .expect("ecr_repository_urls is JSON");
+    let mut args = vec![compile_model(inputs).region, compile_model(inputs).image_tag];
+    args.extend(
+        urls.as_object()
+            .expect("a map of repository URLs")
+            .values()
+            .filter_map(|u| u.as_str())
+            .map(|u| u.split_once('/').map_or(u, |(_, name)| name).to_string()),
+    );
+    let script = r#"
+import boto3, json, sys
+c = boto3.client("ecr", region_name=sys.argv[1])
+manifest = json.dumps({
+    "schemaVersion": 2,
+    "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": "sha256:" + "0" * 64},
+    "layers": [],
+})
+for repo in sys.argv[3:]:
+    c.put_image(repositoryName=repo, imageManifest=manifest, imageTag=sys.argv[2])
+print(len(sys.argv[3:]))
+"#;
+    let pushed: usize = python_aws(script, &args, aws, moto).trim().parse().expect("a count");
+    assert!(pushed >= 2, "no repositories to push to: {urls}");
+    pushed
+}
+
+/// Step 4 of the first deploy: the API keys, put outside Terraform.
+fn put_api_keys(dir: &Path, aws: &[(String, String)], moto: &Moto) {
+    let arn = run(dir, &["output", "-raw", "api_keys_secret_arn"], aws, moto);
+    let region = arn.split(':').nth(3).expect("a secret ARN").to_string();
+    let script = r#"
+import boto3, sys
+c = boto3.client("secretsmanager", region_name=sys.argv[1])
+assert c.get_secret_value(SecretId=sys.argv[2])["SecretString"] == "{}"
+c.put_secret_value(SecretId=sys.argv[2], SecretString='{"SUPPORT_DESK_TOKEN": "emulated"}')
+"#;
+    python_aws(script, &[region, arn.trim().to_string()], aws, moto);
+}
 
 fn render_into(inputs: &Inputs, dir: &Path) {
     write_tree(&compile(inputs), dir);
@@ -877,6 +971,8 @@ fn write_teardown_override(dir: &Path) -> bool {
         ("aurora", "deletion_protection = false"),
         ("alb", "deletion_protection = false"),
         ("access_logs", "force_destroy = true"),
+        // The first deploy pushed images, and prod's repositories refuse to be deleted while they hold any.
+        ("ecr", "force_delete = true"),
     ] {
         if has(module) {
             writeln!(text, "\nmodule \"{module}\" {{\n  {body}\n}}").unwrap();

@@ -777,3 +777,61 @@ fn the_provider_is_pinned_to_the_spec_account() {
             .all(|(_, b)| attr_opt(b, "allowed_account_ids").is_none())
     );
 }
+
+/// Day one, item 4 (the readiness proof for secrets): ECS cannot start a task whose secret has no
+/// AWSCURRENT version, so every secret a task definition injects must get its first version from the same
+/// apply (`aws_secretsmanager_secret_version` in the tree), and whatever reads the secret's ARN must wait
+/// for that version. Checked on every tree the repository and the valid fixtures render.
+#[test]
+fn every_injected_secret_has_a_version_from_the_same_apply() {
+    use std::collections::BTreeMap;
+    let mut inputs = vec![support::inputs("dev"), support::inputs("prod")];
+    inputs.extend(["live", "mini", "sp", "spot", "tokyo"].map(support::valid_fixture));
+    for i in &inputs {
+        let tree = support::compile(i);
+        let (identity, nothing) = (BTreeMap::new(), BTreeSet::new());
+        let instances = tfgen::predict::evaluate(&tree, tfgen::predict::Unknowns::none(&identity, &nothing)).unwrap();
+        // The secret each version belongs to: its `secret_id` is the secret's (unknown) id.
+        let versioned: BTreeSet<String> = instances
+            .values()
+            .filter(|x| x.resource_type == "aws_secretsmanager_secret_version")
+            .filter_map(|x| {
+                x.attrs["secret_id"][0]
+                    .as_str()
+                    .map(|s| s.trim_end_matches(":id").to_string())
+            })
+            .collect();
+        let mut injected = 0;
+        for td in instances
+            .values()
+            .filter(|x| x.resource_type == "aws_ecs_task_definition")
+        {
+            let defs: serde_json::Value =
+                serde_json::from_str(td.attrs["container_definitions"][0].as_str().unwrap()).unwrap();
+            for c in defs.as_array().unwrap() {
+                for s in c["secrets"].as_array().into_iter().flatten() {
+                    let from = s["valueFrom"].as_str().unwrap();
+                    let secret = from.split(":arn").next().unwrap();
+                    assert!(
+                        secret.contains("aws_secretsmanager_secret.") && versioned.contains(secret),
+                        "{}: {} injects {} ({from}), which no version in the tree fills",
+                        i.env_name,
+                        td.address,
+                        s["name"]
+                    );
+                    injected += 1;
+                }
+            }
+        }
+        assert!(injected > 0, "{}: no task definition injects a secret", i.env_name);
+    }
+    // And the API keys' ARN, which the task definitions read, is only handed out once its version exists.
+    let outputs = support::root().join("modules/secrets/outputs.tf");
+    let text = std::fs::read_to_string(outputs).unwrap();
+    let body: Body = hcl::parse(&text).unwrap();
+    let arn = body
+        .blocks()
+        .find(|b| b.identifier() == "output" && label(b, 0) == "api_keys_secret_arn")
+        .unwrap();
+    assert_eq!(attr(arn, "depends_on"), "[aws_secretsmanager_secret_version.initial]");
+}

@@ -51,6 +51,8 @@ resource "aws_cloudwatch_log_group" "postgresql" {
 
 data "aws_partition" "current" {}
 
+data "aws_caller_identity" "current" {}
+
 data "aws_iam_policy_document" "monitoring_assume" {
   statement {
     sid     = "RdsMonitoringAssume"
@@ -60,6 +62,13 @@ data "aws_iam_policy_document" "monitoring_assume" {
     principals {
       type        = "Service"
       identifiers = ["monitoring.rds.amazonaws.com"]
+    }
+
+    # Confused deputy: RDS assumes this role only for this account's instances.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }

@@ -539,6 +539,17 @@ fn agents(b: &mut Builder<'_>, model: &Model) {
                 );
             }
         }
+        // Model access in the account (the Anthropic use-case form, the Marketplace subscription) is an
+        // administrator's one-time prerequisite (README, "First deploy in a fresh account"), never an agent's.
+        for action in ["aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"] {
+            b.forbid(
+                &format!("agent {name} manages Marketplace subscriptions"),
+                &task,
+                action,
+                Target::Arn("*".to_string()),
+                &[],
+            );
+        }
         if let Some(function) = w.of_type("aws_lambda_function").next().cloned() {
             b.forbid(
                 &format!("agent {name} invokes the database bootstrap"),
@@ -880,13 +891,23 @@ fn service_roles(b: &mut Builder<'_>) {
             }
             seen.push(role.clone());
             let name = w.attr(&role, "name").unwrap_or_default();
+            // A service assuming a role for a resource of this account says which (aws:SourceAccount).
             b.add(
                 &format!("{service} assumes role {name}"),
                 &Who::Service(service.to_string()),
                 "sts:AssumeRole",
-                Target::Resource(role),
-                &[],
+                Target::Resource(role.clone()),
+                &[("aws:SourceAccount", super::world::ACCOUNT.to_string())],
             );
+            if service == "monitoring.rds.amazonaws.com" {
+                b.forbid(
+                    &format!("{service} assumes role {name} for another account's instance"),
+                    &Who::Service(service.to_string()),
+                    "sts:AssumeRole",
+                    Target::Resource(role),
+                    &[("aws:SourceAccount", "444455556666".to_string())],
+                );
+            }
         }
     }
 }
