@@ -142,7 +142,6 @@ pub struct AgentNames {
     /// The agent's own IAM roles: no role serves two agents.
     pub task_role: String,
     pub execution_role: String,
-    pub rds_access_role: String,
     /// The agent's own security group.
     pub security_group: String,
 }
@@ -162,7 +161,6 @@ impl AgentNames {
             task_family: fitted(NameKind::TaskFamily, full.task_family),
             task_role: fitted(NameKind::IamRole, full.task_role),
             execution_role: fitted(NameKind::IamRole, full.execution_role),
-            rds_access_role: fitted(NameKind::IamRole, full.rds_access_role),
             // Security group names may be 255 characters: an agent's always fits.
             security_group: full.security_group,
         }
@@ -179,12 +177,11 @@ impl AgentNames {
             task_family: format!("{env}-{agent}"),
             task_role: format!("{env}-{agent}-task"),
             execution_role: format!("{env}-{agent}-execution"),
-            rds_access_role: format!("{env}-{agent}-rds-access"),
             security_group: format!("{env}-{agent}-agent"),
         }
     }
 
-    pub fn all(&self) -> [(NameKind, &str); 9] {
+    pub fn all(&self) -> [(NameKind, &str); 8] {
         [
             (NameKind::Cluster, &self.cluster),
             (NameKind::Service, &self.service),
@@ -194,7 +191,6 @@ impl AgentNames {
             (NameKind::TaskFamily, &self.task_family),
             (NameKind::IamRole, &self.task_role),
             (NameKind::IamRole, &self.execution_role),
-            (NameKind::IamRole, &self.rds_access_role),
         ]
     }
 }

@@ -835,3 +835,19 @@ fn every_injected_secret_has_a_version_from_the_same_apply() {
         .unwrap();
     assert_eq!(attr(arn, "depends_on"), "[aws_secretsmanager_secret_version.initial]");
 }
+
+/// Day one, item 12a: no role grants `rds-db:connect` (IAM database authentication). Every agent logs in
+/// through the Data API with its own secret, and a PostgreSQL role granted `rds_iam` for IAM authentication
+/// could no longer log in with that secret's password.
+#[test]
+fn no_role_grants_iam_database_authentication() {
+    for env in ["dev", "prod"] {
+        let tree = support::compile(&support::inputs(env));
+        for (path, text) in tree.files.iter().filter(|(p, _)| p.ends_with(".tf")) {
+            assert!(
+                !text.contains("rds-db:"),
+                "{env}: {path} grants IAM database authentication"
+            );
+        }
+    }
+}

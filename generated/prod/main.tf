@@ -35,10 +35,9 @@ locals {
       callee_urls       = { ORDER_MANAGEMENT_URL = "http://order-management:8001", PERSONALIZATION_URL = "http://personalization:8003", PRODUCT_RECOMMENDATION_URL = "http://product-recommendation:8002", TROUBLESHOOTING_URL = "http://troubleshooting:8004" }
       uses_database     = true
 
-      security_group_name  = "prod-supervisor-agent"
-      task_role_name       = "prod-supervisor-task"
-      execution_role_name  = "prod-supervisor-execution"
-      rds_access_role_name = "prod-supervisor-rds-access"
+      security_group_name = "prod-supervisor-agent"
+      task_role_name      = "prod-supervisor-task"
+      execution_role_name = "prod-supervisor-execution"
     }
     "order-management" = {
       port              = 8001
@@ -61,10 +60,9 @@ locals {
       callee_urls       = {}
       uses_database     = true
 
-      security_group_name  = "prod-order-management-agent"
-      task_role_name       = "prod-order-management-task"
-      execution_role_name  = "prod-order-management-execution"
-      rds_access_role_name = "prod-order-management-rds-access"
+      security_group_name = "prod-order-management-agent"
+      task_role_name      = "prod-order-management-task"
+      execution_role_name = "prod-order-management-execution"
     }
     "product-recommendation" = {
       port              = 8002
@@ -87,10 +85,9 @@ locals {
       callee_urls       = {}
       uses_database     = true
 
-      security_group_name  = "prod-product-recommendation-agent"
-      task_role_name       = "prod-product-recommendation-task"
-      execution_role_name  = "prod-product-recommendation-execution"
-      rds_access_role_name = "prod-product-recommendation-rds-access"
+      security_group_name = "prod-product-recommendation-agent"
+      task_role_name      = "prod-product-recommendation-task"
+      execution_role_name = "prod-product-recommendation-execution"
     }
     "personalization" = {
       port              = 8003
@@ -113,10 +110,9 @@ locals {
       callee_urls       = {}
       uses_database     = true
 
-      security_group_name  = "prod-personalization-agent"
-      task_role_name       = "prod-personalization-task"
-      execution_role_name  = "prod-personalization-execution"
-      rds_access_role_name = "prod-personalization-rds-access"
+      security_group_name = "prod-personalization-agent"
+      task_role_name      = "prod-personalization-task"
+      execution_role_name = "prod-personalization-execution"
     }
     "troubleshooting" = {
       port              = 8004
@@ -139,10 +135,9 @@ locals {
       callee_urls       = {}
       uses_database     = false
 
-      security_group_name  = "prod-troubleshooting-agent"
-      task_role_name       = "prod-troubleshooting-task"
-      execution_role_name  = "prod-troubleshooting-execution"
-      rds_access_role_name = "prod-troubleshooting-rds-access"
+      security_group_name = "prod-troubleshooting-agent"
+      task_role_name      = "prod-troubleshooting-task"
+      execution_role_name = "prod-troubleshooting-execution"
     }
   }
 
@@ -241,19 +236,16 @@ module "iam" {
   source   = "./modules/iam"
   for_each = local.agents
 
-  agent_name           = each.key
-  task_role_name       = each.value.task_role_name
-  execution_role_name  = each.value.execution_role_name
-  rds_access_role_name = each.value.rds_access_role_name
-  database_access      = each.value.uses_database
-  repository_names     = [each.value.repository_name]
-  log_group_names      = [each.value.log_group_name]
+  agent_name          = each.key
+  task_role_name      = each.value.task_role_name
+  execution_role_name = each.value.execution_role_name
+  repository_names    = [each.value.repository_name]
+  log_group_names     = [each.value.log_group_name]
   # Injected into containers by the ECS agent at start-up.
   execution_secret_arns = [module.secrets.api_keys_secret_arn]
   # No database secret here: no agent role may read the master secret. Each database agent reads only its own
   # secret, through its policy in module.database_bootstrap (database.tf), attached to this module's task role.
 
-  db_cluster_resource_id = module.aurora.cluster_resource_id
   # The statements AWS documents for the "eu". profile (6 destination Regions), from tfgen's facts.
   bedrock_grants = [
     {

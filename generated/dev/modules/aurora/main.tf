@@ -23,8 +23,8 @@ resource "aws_rds_cluster" "this" {
   # RDS Data API: the agents run SQL over HTTPS with IAM credentials + the master secret,
   # so they need no connection pool or drivers inside the VPC.
   enable_http_endpoint = true
-  # Required for the iam module's RDS access role (rds-db:connect as db_iam_user); without it
-  # IAM auth tokens are rejected. Password auth keeps working alongside it.
+  # IAM database authentication stays available, though no role uses it: every agent logs in through the
+  # Data API with its own secret, and granting rds_iam to a role would end its password logins.
   iam_database_authentication_enabled = true
 
   serverlessv2_scaling_configuration {

@@ -37,8 +37,6 @@ locals {
 
   # KMS use is limited to decrypting secrets through Secrets Manager in this region.
   secretsmanager_endpoint = "secretsmanager.${local.region}.amazonaws.com"
-
-  db_user_arn = "arn:${local.partition}:rds-db:${local.region}:${local.account_id}:dbuser:${var.db_cluster_resource_id}/${var.db_iam_user}"
 }
 
 # Trust policy of the agent's execution and task roles. The SourceAccount/SourceArn conditions stop the ECS

@@ -11,11 +11,6 @@ output "cluster_identifier" {
   value       = aws_rds_cluster.this.cluster_identifier
 }
 
-output "cluster_resource_id" {
-  description = "Immutable resource ID of the cluster (cluster-XXXX), used in rds-db:connect ARNs."
-  value       = aws_rds_cluster.this.cluster_resource_id
-}
-
 output "endpoint" {
   description = "Writer (cluster) endpoint."
   value       = aws_rds_cluster.this.endpoint

@@ -15,12 +15,6 @@ output "task_role_arn" {
   depends_on  = [aws_iam_role_policy.task]
 }
 
-output "rds_access_role_arn" {
-  description = "ARN of the database access role the task role may assume (null for an agent without database access)."
-  value       = one(aws_iam_role.rds_access[*].arn)
-  depends_on  = [aws_iam_role_policy.rds_access]
-}
-
 output "execution_role_name" {
   description = "Name of the ECS task execution role."
   value       = aws_iam_role.execution.name

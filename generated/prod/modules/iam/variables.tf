@@ -16,16 +16,6 @@ variable "execution_role_name" {
   description = "Name of the agent's task execution role (image pull, logs, secret injection)."
 }
 
-variable "rds_access_role_name" {
-  type        = string
-  description = "Name of the agent's database access role (created only when database_access is true)."
-}
-
-variable "database_access" {
-  type        = bool
-  description = "Whether the agent uses the database (agents.toml `[agent.database]`): only its database access role (IAM authentication). Its Data API and own secret come from its policy in module database_bootstrap; no role here reads a database secret."
-}
-
 variable "repository_names" {
   type        = list(string)
   description = "ECR repository names the execution role may pull from (in the current region and account)."
@@ -53,27 +43,6 @@ variable "execution_secret_arns" {
   validation {
     condition     = alltrue([for arn in var.execution_secret_arns : can(regex("^arn:[^:]+:secretsmanager:[^:]+:[0-9]{12}:secret:", arn))])
     error_message = "execution_secret_arns must be Secrets Manager secret ARNs."
-  }
-}
-
-variable "db_cluster_resource_id" {
-  type        = string
-  description = "Aurora cluster resource ID (cluster-XXXXXXXX), used in rds-db:connect ARNs for IAM database authentication."
-
-  validation {
-    condition     = can(regex("^cluster-[A-Za-z0-9]+$", var.db_cluster_resource_id))
-    error_message = "db_cluster_resource_id must look like \"cluster-ABCDEFGHIJKL0123456789\"."
-  }
-}
-
-variable "db_iam_user" {
-  type        = string
-  description = "Database user the RDS access role may log in as with IAM authentication (must be granted rds_iam in PostgreSQL)."
-  default     = "app_iam"
-
-  validation {
-    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_]{0,62}$", var.db_iam_user))
-    error_message = "db_iam_user must be a plain PostgreSQL identifier (letters, digits, underscores; max 63 characters)."
   }
 }
 
