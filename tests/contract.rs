@@ -488,7 +488,9 @@ fn fargate_scratch_mode(dockerfile: &str) -> u32 {
 
 /// Runs the scaffolded agent as Fargate would (issue 22, item 8): user 10001, the root file system
 /// read-only, and `/tmp` a root-owned directory of `mode` bind-mounted over it, in a private mount
-/// namespace (`unshare`, as root). Returns whether it started, and its log.
+/// namespace (`unshare`, as root). The code is read from standard input, opened relative to the working
+/// directory, which outlives the mount when the checkout itself is under `/tmp` (python3 would open a
+/// script named on its command line by its absolute path). Returns whether it started, and its log.
 fn run_as_fargate(code: &Path, mode: u32) -> (bool, String) {
     use std::os::unix::fs::PermissionsExt;
     let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
@@ -496,7 +498,7 @@ fn run_as_fargate(code: &Path, mode: u32) -> (bool, String) {
     let port = free_port();
     let script = format!(
         "mount --bind '{}' /tmp && mount -o remount,bind,ro / && exec setpriv --reuid={uid} --regid={uid} \
-         --clear-groups /usr/bin/python3 app.py",
+         --clear-groups /usr/bin/python3 - < app.py",
         scratch.path().display(),
         uid = contract::USER_ID
     );

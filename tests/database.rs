@@ -108,6 +108,15 @@ fn password(seed: usize) -> String {
         .collect()
 }
 
+/// A password for each agent role of `r`, as its secret would hold it.
+fn passwords(r: &Rendered) -> BTreeMap<String, String> {
+    r.agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.role.clone(), password(i)))
+        .collect()
+}
+
 /// Runs the rendered handler with the stub boto3 against `pg`, as the bootstrap Lambda would.
 fn run_bootstrap(pg: &Postgres, r: &Rendered, secrets: &BTreeMap<String, String>, work: &Path) -> String {
     let out = try_bootstrap(pg, r, secrets, work);
@@ -199,12 +208,7 @@ fn bootstrap_isolates_every_agent_and_is_idempotent() {
     assert!(r.agents.len() >= 2, "dev declares database agents");
     let pg = aurora_like();
     let work = tempfile::tempdir().unwrap();
-    let secrets: BTreeMap<String, String> = r
-        .agents
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.role.clone(), password(i)))
-        .collect();
+    let secrets = passwords(&r);
 
     let first = run_bootstrap(&pg, &r, &secrets, work.path());
     assert!(first.contains("\"passwords_set\""), "{first}");
@@ -322,12 +326,7 @@ fn bootstrap_runs_one_at_a_time_and_a_failed_run_changes_nothing() {
         .expect("the handler names its advisory lock")
         .to_string();
     let pg = aurora_like();
-    let secrets: BTreeMap<String, String> = r
-        .agents
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.role.clone(), password(i)))
-        .collect();
+    let secrets = passwords(&r);
 
     // A run that fails at its last step (a password the handler refuses) leaves the catalog as it found it.
     let fresh = pg.catalog_dump(DB);
@@ -467,12 +466,7 @@ fn sqlite_order_management_db_migrates_with_pgloader() {
     let r = rendered();
     let pg = aurora_like();
     let work = tempfile::tempdir().unwrap();
-    let secrets: BTreeMap<String, String> = r
-        .agents
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.role.clone(), password(i)))
-        .collect();
+    let secrets = passwords(&r);
     run_bootstrap(&pg, &r, &secrets, work.path());
     let om = secrets["order_management"].as_str();
 
