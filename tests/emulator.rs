@@ -59,6 +59,9 @@ const NEW_PORT: u16 = 8005;
 const NEW_AGENT_CALLS: &str = "order-management";
 /// The existing agent whose desired count the spec change raises.
 const SCALED_AGENT: &str = "order-management";
+/// The image tag the plan-agreement corpus moves dev to; its images are pushed before the corpus plans.
+const NEXT_IMAGE_TAG: &str = "0.2.0";
+const NEXT_IMAGE_TAG_LINE: &str = "image_tag = \"0.2.0\"";
 /// The environment whose cycle also deploys the release pipeline: its spec gets the `[pipeline]` section of
 /// [`PIPELINE_FIXTURE`] (stages dev, staging and prod).
 const PIPELINE_HOST: &str = "prod";
@@ -163,7 +166,7 @@ fn deploy_for_real(env: &str) {
         &moto,
     );
     let repositories = managed_resources(&dir, &aws, &moto);
-    let pushed = push_images(&dir, &inputs, &aws, &moto);
+    let pushed = push_images(&dir, &[compile_model(&inputs).image_tag], &aws, &moto);
     log.phase(
         "repositories and images",
         t,
@@ -231,6 +234,26 @@ fn deploy_for_real(env: &str) {
     render_into(&changed, &dir);
     let t = Instant::now();
     run(&dir, &["init", "-input=false", "-no-color"], &aws, &moto);
+    // As for a first deploy (and as the pipeline does): the new agent's repository, then its image.
+    run(
+        &dir,
+        &[
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            "-target=module.ecr",
+        ],
+        &aws,
+        &moto,
+    );
+    assert!(
+        state_list(&dir, &aws, &moto)
+            .iter()
+            .any(|a| a.starts_with("module.ecr.aws_ecr_repository.") && a.contains(NEW_AGENT)),
+        "the targeted apply created no repository for {NEW_AGENT}"
+    );
+    push_images(&dir, &[compile_model(&changed).image_tag], &aws, &moto);
     run(
         &dir,
         &["plan", "-input=false", "-no-color", "-out=change.tfplan"],
@@ -325,19 +348,29 @@ fn python_aws(script: &str, args: &[String], aws: &[(String, String)], moto: &Mo
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Step 2 of the first deploy: an image tagged with the spec's `image_tag` in every repository the
-/// targeted apply created (moto keeps the manifest; it runs no container). Returns how many were pushed.
-fn push_images(dir: &Path, inputs: &Inputs, aws: &[(String, String)], moto: &Moto) -> usize {
+/// Step 2 of the first deploy: an image tagged with each of `tags` in every repository the environment has
+/// (moto keeps the manifest; it runs no container), skipping tags already there (ECR's tags are immutable).
+/// Returns how many were pushed.
+fn push_images(dir: &Path, tags: &[String], aws: &[(String, String)], moto: &Moto) -> usize {
     let urls: Value = serde_json::from_str(&run(dir, &["output", "-json", "ecr_repository_urls"], aws, moto))
         .expect("ecr_repository_urls is JSON");
-    let mut args = vec![compile_model(inputs).region, compile_model(inputs).image_tag];
-    args.extend(
-        urls.as_object()
-            .expect("a map of repository URLs")
-            .values()
-            .filter_map(|u| u.as_str())
-            .map(|u| u.split_once('/').map_or(u, |(_, name)| name).to_string()),
-    );
+    let repositories: Vec<String> = urls
+        .as_object()
+        .expect("a map of repository URLs")
+        .values()
+        .filter_map(|u| u.as_str())
+        .map(|u| u.split_once('/').map_or(u, |(_, name)| name).to_string())
+        .collect();
+    assert!(repositories.len() >= 2, "no repositories to push to: {urls}");
+    let region = urls
+        .as_object()
+        .and_then(|m| m.values().next())
+        .and_then(|u| u.as_str())
+        .and_then(|u| u.split('.').nth(3))
+        .expect("a registry host names its Region")
+        .to_string();
+    let mut args = vec![region, tags.join(",")];
+    args.extend(repositories);
     let script = r#"
 import boto3, json, sys
 c = boto3.client("ecr", region_name=sys.argv[1])
@@ -347,13 +380,17 @@ manifest = json.dumps({
     "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": "sha256:" + "0" * 64},
     "layers": [],
 })
+pushed = 0
 for repo in sys.argv[3:]:
-    c.put_image(repositoryName=repo, imageManifest=manifest, imageTag=sys.argv[2])
-print(len(sys.argv[3:]))
+    for tag in sys.argv[2].split(","):
+        try:
+            c.put_image(repositoryName=repo, imageManifest=manifest, imageTag=tag)
+            pushed += 1
+        except c.exceptions.ImageAlreadyExistsException:
+            pass
+print(pushed)
 "#;
-    let pushed: usize = python_aws(script, &args, aws, moto).trim().parse().expect("a count");
-    assert!(pushed >= 2, "no repositories to push to: {urls}");
-    pushed
+    python_aws(script, &args, aws, moto).trim().parse().expect("a count")
 }
 
 /// Step 4 of the first deploy: the API keys, put outside Terraform.
@@ -673,7 +710,7 @@ fn corpus(moto: &Moto) -> Vec<Case> {
                 "[agents.product-recommendation]\ndesired_count = 2\nmax_count = 4\n".into(),
             )],
         ),
-        case("image_tag", vec![Env("image_tag = \"0.1.0\"", "image_tag = \"0.2.0\"")]),
+        case("image_tag", vec![Env("image_tag = \"0.1.0\"", NEXT_IMAGE_TAG_LINE)]),
         case(
             "agent added",
             vec![AgentsAppend(
@@ -767,6 +804,8 @@ fn plan_agreement(dir: &Path, base: &Inputs, aws: &[(String, String)], moto: &Mo
     ] {
         assert!(readme.contains(&said), "the README does not say `{said}`");
     }
+    assert!(NEXT_IMAGE_TAG_LINE.contains(NEXT_IMAGE_TAG));
+    push_images(dir, &[NEXT_IMAGE_TAG.to_string()], aws, moto);
     let base_tree = compile(base);
     let work = dir.parent().expect("work directory").join("corpus");
     let results: Vec<(usize, Actions, Actions, Duration)> = std::thread::scope(|scope| {
@@ -1053,10 +1092,10 @@ fn check_spec_change(changes: &[Change]) -> String {
         }
     }
     let created: Vec<&Change> = changes.iter().filter(|c| c.actions == ["create"]).collect();
+    // (Its repository came first, from the targeted apply that precedes this plan.)
     for kind in [
         "aws_ecs_service",
         "aws_ecs_task_definition",
-        "aws_ecr_repository",
         "aws_cloudwatch_log_group",
         "aws_lb_target_group",
         "aws_lb_listener_rule",

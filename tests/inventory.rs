@@ -851,3 +851,43 @@ fn no_role_grants_iam_database_authentication() {
         }
     }
 }
+
+/// Day one, item 4 (images): each service depends on its image being in its repository. The image is read
+/// by a data source (which fails, stopping plan or apply, when the tag is missing) and the service's
+/// precondition names it, so a service is never created or changed before its image exists.
+#[test]
+fn services_wait_for_their_images() {
+    for env in ["dev", "prod"] {
+        let tree = support::compile(&support::inputs(env));
+        let p = Parsed::new(&tree);
+        let image = p
+            .blocks
+            .iter()
+            .find_map(|(_, b)| (b.identifier() == "data" && label(b, 0) == "aws_ecr_image").then_some(b))
+            .unwrap_or_else(|| panic!("{env}: no aws_ecr_image data source"));
+        assert_eq!(attr(image, "for_each"), "local.agents");
+        assert_eq!(attr(image, "image_tag"), "local.image_tag");
+        let ecs = p
+            .blocks
+            .iter()
+            .find(|(_, b)| b.identifier() == "module" && label(b, 0) == "ecs")
+            .map(|(_, b)| b)
+            .unwrap();
+        assert_eq!(
+            attr(ecs, "image_digest"),
+            "data.aws_ecr_image.agent[each.key].image_digest"
+        );
+        let service = p.resource("aws_ecs_service");
+        let lifecycle = nested(service, "lifecycle");
+        let preconditions: Vec<String> = lifecycle
+            .body()
+            .blocks()
+            .filter(|b| b.identifier() == "precondition")
+            .map(|b| attr(b, "condition"))
+            .collect();
+        assert!(
+            preconditions.iter().any(|c| c.contains("var.image_digest")),
+            "{env}: {preconditions:?}"
+        );
+    }
+}

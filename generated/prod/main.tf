@@ -299,6 +299,19 @@ module "alb" {
   }
 }
 
+# Each agent's image, as pushed for this release. A missing one stops plan (or, for a repository the same
+# apply creates, the apply right after it) before its service is created or changed, instead of a deployment
+# that fails with nothing to roll back to. Push the images first (README, "First deploy in a fresh account";
+# the pipeline copies them before it applies). The registry ID is known only once the repository exists, so
+# a pull request that adds an agent still plans.
+data "aws_ecr_image" "agent" {
+  for_each = local.agents
+
+  registry_id     = module.ecr.registry_ids[each.key]
+  repository_name = module.ecr.repository_names[each.key]
+  image_tag       = local.image_tag
+}
+
 # One ECS cluster and service per agent, as the plan isolates them, each with its own security group and
 # roles, registered in the environment's Service Connect namespace under the agent's name.
 module "ecs" {
@@ -311,6 +324,7 @@ module "ecs" {
   task_family    = each.value.task_family
   container_name = each.key
   image          = "${module.ecr.repository_urls[each.key]}:${local.image_tag}"
+  image_digest   = data.aws_ecr_image.agent[each.key].image_digest
   container_port = each.value.port
   cpu            = each.value.cpu
   memory         = each.value.memory

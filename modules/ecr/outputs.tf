@@ -12,3 +12,8 @@ output "repository_names" {
   description = "Repository name per agent."
   value       = { for agent, repo in aws_ecr_repository.this : agent => repo.name }
 }
+
+output "registry_ids" {
+  description = "Registry (account) ID per agent's repository: known only once the repository exists, so a reader of a new repository waits for it."
+  value       = { for agent, repo in aws_ecr_repository.this : agent => repo.registry_id }
+}

@@ -238,6 +238,12 @@ resource "aws_ecs_service" "this" {
     # desired_count only seeds the service; afterwards Application Auto Scaling owns it and Terraform must not
     # reset a scaled-out service on every apply.
     ignore_changes = [desired_count]
+
+    # The image is in its repository (var.image_digest was read from it): the first deployment can start.
+    precondition {
+      condition     = var.image_digest != ""
+      error_message = "The image ${var.image} is not in its repository: push it, then apply again."
+    }
   }
 
   # A Spot strategy names a capacity provider that the cluster must already have: without this, the

@@ -61,6 +61,16 @@ variable "image" {
   }
 }
 
+variable "image_digest" {
+  type        = string
+  description = "Digest of var.image in its repository, as the caller's aws_ecr_image reads it: the service waits for it, so a missing image stops the apply before the service is created or changed."
+
+  validation {
+    condition     = startswith(var.image_digest, "sha256:")
+    error_message = "image_digest must be an image digest (sha256:...): push the image before applying."
+  }
+}
+
 variable "container_port" {
   type        = number
   description = "Port the container listens on (also the target group port)."
