@@ -153,18 +153,7 @@ fn deploy_for_real(env: &str) {
     // The README's "First deploy in a fresh account", step by step: the repositories first, then the
     // images pushed into them, then everything else.
     let t = Instant::now();
-    run(
-        &dir,
-        &[
-            "apply",
-            "-input=false",
-            "-no-color",
-            "-auto-approve",
-            "-target=module.ecr",
-        ],
-        &aws,
-        &moto,
-    );
+    apply_repositories(&dir, &aws, &moto);
     let repositories = managed_resources(&dir, &aws, &moto);
     let pushed = push_images(&dir, &[compile_model(&inputs).image_tag], &aws, &moto);
     log.phase(
@@ -235,18 +224,7 @@ fn deploy_for_real(env: &str) {
     let t = Instant::now();
     run(&dir, &["init", "-input=false", "-no-color"], &aws, &moto);
     // As for a first deploy (and as the pipeline does): the new agent's repository, then its image.
-    run(
-        &dir,
-        &[
-            "apply",
-            "-input=false",
-            "-no-color",
-            "-auto-approve",
-            "-target=module.ecr",
-        ],
-        &aws,
-        &moto,
-    );
+    apply_repositories(&dir, &aws, &moto);
     assert!(
         state_list(&dir, &aws, &moto)
             .iter()
@@ -346,6 +324,22 @@ fn python_aws(script: &str, args: &[String], aws: &[(String, String)], moto: &Mo
     let out = cmd.output().expect("run the emulator's python");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Step 1 of the first deploy (and of adding an agent, as the pipeline does it): the repositories alone.
+fn apply_repositories(dir: &Path, aws: &[(String, String)], moto: &Moto) {
+    run(
+        dir,
+        &[
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            "-target=module.ecr",
+        ],
+        aws,
+        moto,
+    );
 }
 
 /// Step 2 of the first deploy: an image tagged with each of `tags` in every repository the environment has
