@@ -700,3 +700,28 @@ fn no_agent_role_can_read_the_master_secret() {
         assert!(text.contains("each.key") && !text.contains("master"), "{env}");
     }
 }
+
+/// The agent names tfgen refuses as SQL key words are exactly the ones PostgreSQL 15 refuses as a role or
+/// schema name (its reserved and type-or-function-name key words), plus `system_user`, reserved from 16.
+#[test]
+fn refused_key_words_are_postgresqls() {
+    let pg = Postgres::start();
+    let listed = pg.ok(
+        "postgres",
+        None,
+        "postgres",
+        "SELECT string_agg(word, ',' ORDER BY word) FROM pg_get_keywords() WHERE catcode IN ('R', 'T')",
+    );
+    let server: std::collections::BTreeSet<&str> = listed.trim().split(',').collect();
+    let ours: std::collections::BTreeSet<&str> = tfgen::sections::agent_database::KEYWORDS.iter().copied().collect();
+    let missing: Vec<_> = server.difference(&ours).collect();
+    let extra: Vec<_> = ours.difference(&server).collect();
+    assert!(
+        missing.is_empty(),
+        "PostgreSQL refuses these, tfgen does not: {missing:?}"
+    );
+    assert_eq!(extra, [&"system_user"], "tfgen refuses these, PostgreSQL 15 does not");
+    // And the server does refuse one, unquoted, as the bootstrap writes it.
+    let out = pg.psql("postgres", None, "postgres", "CREATE ROLE order LOGIN");
+    assert!(!out.status.success());
+}

@@ -21,12 +21,130 @@ rules! {
         ReadsItself,
         ReadsAgentWithoutDatabase,
         RoleIsReserved,
+        RoleIsKeyword,
         PasswordVersion,
     }
 }
 
-/// Role and schema names PostgreSQL or Aurora reserve, or that the master user already holds.
-const RESERVED: &[&str] = &["public", "postgres", "information_schema", "rdsadmin", "rds_superuser"];
+/// Role and schema names PostgreSQL or Aurora reserve, or that the master user already holds (and every
+/// `pg_*` and `rds_*` name: `rds_iam` granted to a role would end its password logins, and with them the
+/// Data API's).
+const RESERVED: &[&str] = &[
+    "public",
+    "none",
+    "postgres",
+    "information_schema",
+    "rdsadmin",
+    "rds_superuser",
+];
+
+/// The key words PostgreSQL refuses as a role or schema name: its reserved ones and those that may be only a
+/// type or function name (`pg_get_keywords()` categories R and T; PostgreSQL 15, plus 16's `system_user`;
+/// tests/database.rs compares them with a real server). The bootstrap SQL names roles and schemas unquoted,
+/// so an agent named after one (`order`, `user`, `left`) would render SQL that fails at apply.
+pub const KEYWORDS: &[&str] = &[
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
+];
 
 /// `[agent.database]`, as written.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
@@ -82,7 +200,20 @@ pub fn check(cx: &mut Checker, declared: &[AgentSpec], checked: &[CheckedAgent],
         let name = agent.name.get_ref().as_str();
         let role = physical.get(name).cloned();
         if let Some(role) = &role
-            && (RESERVED.contains(&role.as_str()) || role == master || role.starts_with("pg_"))
+            && KEYWORDS.contains(&role.as_str())
+        {
+            cx.error(
+                Rule::RoleIsKeyword,
+                SpecFile::Agents,
+                &agent.name,
+                format!("agent `{name}` would own the database role and schema `{role}`, an SQL key word"),
+                format!("rename the agent (e.g. `{name}-agent`): PostgreSQL reserves `{role}`"),
+            );
+        } else if let Some(role) = &role
+            && (RESERVED.contains(&role.as_str())
+                || role == master
+                || role.starts_with("pg_")
+                || role.starts_with("rds_"))
         {
             cx.error(
                 Rule::RoleIsReserved,
