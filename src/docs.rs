@@ -68,6 +68,16 @@ fn agent_id(name: &str) -> String {
     format!("agent_{}", name.replace('-', "_"))
 }
 
+/// "Spot", or "1 on-demand + 50% Spot" for an agent with an on-demand base or share.
+fn spot_words(a: &crate::sections::agents::Agent) -> String {
+    match (a.on_demand_base, a.spot_percent) {
+        (0, 100) => "Spot".to_string(),
+        (0, p) => format!("{p}% Spot"),
+        (b, 100) => format!("{b} on-demand + Spot"),
+        (b, p) => format!("{b} on-demand + {p}% Spot"),
+    }
+}
+
 /// The architecture as a Mermaid flowchart: internet → WAF → ALB → path rules → agents → data services.
 pub fn mermaid(model: &Model) -> String {
     let mut out = String::from("flowchart LR\n");
@@ -84,8 +94,8 @@ pub fn mermaid(model: &Model) -> String {
     let _ = writeln!(out, "  subgraph agents [ECS Fargate - one cluster per agent]");
     for a in &model.agents {
         let capacity = match a.capacity {
-            Capacity::OnDemand => "",
-            Capacity::Spot => ", Spot",
+            Capacity::OnDemand => String::new(),
+            Capacity::Spot => format!(", {}", spot_words(a)),
         };
         let _ = writeln!(
             out,
@@ -179,8 +189,8 @@ pub fn inventory(model: &Model) -> String {
     );
     for a in &model.agents {
         let capacity = match a.capacity {
-            Capacity::OnDemand => "on-demand",
-            Capacity::Spot => "Spot",
+            Capacity::OnDemand => "on-demand".to_string(),
+            Capacity::Spot => spot_words(a),
         };
         let _ = writeln!(
             out,

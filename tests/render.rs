@@ -157,10 +157,12 @@ fn cost_options_reach_the_terraform() {
     let tree = support::compile(&fixture_inputs(&path));
     let main = tree.get("main.tf").unwrap();
     assert_eq!(
-        main.matches("capacity_provider = \"FARGATE_SPOT\"").count(),
+        main.matches(r#"capacity_strategy = [{ capacity_provider = "FARGATE_SPOT", base = 0, weight = 1 }]"#)
+            .count(),
         4,
         "{main}"
     );
+    assert_eq!(main.matches("capacity_strategy = []").count(), 1, "{main}");
     assert_eq!(main.matches("cpu_architecture  = \"ARM64\"").count(), 1, "{main}");
     assert!(main.contains("interface_endpoints  = [\"ecr.api\", \"ecr.dkr\", \"logs\", \"secretsmanager\", \"bedrock-runtime\", \"rds-data\"]"));
     let ecs = tree.get("modules/ecs/main.tf").unwrap();
@@ -174,8 +176,20 @@ fn cost_options_reach_the_terraform() {
         endpoints.contains("vpc_endpoint_type   = \"Interface\"")
             && endpoints.contains("vpc_endpoint_type = \"Gateway\"")
     );
+    // A base of on-demand tasks with Spot above it, on ARM64 (live's personalization: 1 on-demand, then half).
+    let live = support::compile(&fixture_inputs(&support::root().join("tests/fixtures/valid/live.toml")));
+    let main = live.get("main.tf").unwrap();
+    let strategy = r#"capacity_strategy = [{ capacity_provider = "FARGATE", base = 1, weight = 1 }, { capacity_provider = "FARGATE_SPOT", base = 0, weight = 1 }]
+      cpu_architecture  = "ARM64""#;
+    assert_eq!(main.matches(strategy).count(), 1, "{main}");
+    assert!(ecs.contains(r#"launch_type      = length(var.capacity_strategy) == 0 ? "FARGATE" : null"#));
+
     // Without the options, nothing asks for Spot, ARM64 or endpoints.
     let plain = support::compile(&support::valid_fixture("mini"));
     let main = plain.get("main.tf").unwrap();
-    assert!(!main.contains("FARGATE_SPOT") && !main.contains("ARM64") && main.contains("interface_endpoints  = []"));
+    assert!(
+        !main.contains(r#"capacity_provider = "FARGATE_SPOT""#)
+            && !main.contains("ARM64")
+            && main.contains("interface_endpoints  = []")
+    );
 }

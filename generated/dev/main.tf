@@ -13,6 +13,8 @@ locals {
 
   # The agents, declared once in environments/agents.toml, sized for this environment. `calls` is the agent
   # graph: each caller reaches its callees through Service Connect at the URLs in `callee_urls`.
+  # `capacity_strategy` is empty for on-demand tasks; with Spot it names FARGATE_SPOT, and FARGATE for the
+  # on-demand base and share.
   agents = {
     "supervisor" = {
       port              = 8000
@@ -20,7 +22,7 @@ locals {
       memory            = 1024
       desired_count     = 1
       max_count         = 2
-      capacity_provider = "FARGATE_SPOT"
+      capacity_strategy = [{ capacity_provider = "FARGATE_SPOT", base = 0, weight = 1 }]
       cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/", "/supervisor/*"]
@@ -45,7 +47,7 @@ locals {
       memory            = 1024
       desired_count     = 1
       max_count         = 2
-      capacity_provider = "FARGATE_SPOT"
+      capacity_strategy = [{ capacity_provider = "FARGATE_SPOT", base = 0, weight = 1 }]
       cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/order/*"]
@@ -70,7 +72,7 @@ locals {
       memory            = 1024
       desired_count     = 1
       max_count         = 2
-      capacity_provider = "FARGATE_SPOT"
+      capacity_strategy = [{ capacity_provider = "FARGATE_SPOT", base = 0, weight = 1 }]
       cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/product/*"]
@@ -95,7 +97,7 @@ locals {
       memory            = 1024
       desired_count     = 1
       max_count         = 2
-      capacity_provider = "FARGATE_SPOT"
+      capacity_strategy = [{ capacity_provider = "FARGATE_SPOT", base = 0, weight = 1 }]
       cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/personalization/*"]
@@ -120,7 +122,7 @@ locals {
       memory            = 1024
       desired_count     = 1
       max_count         = 2
-      capacity_provider = "FARGATE_SPOT"
+      capacity_strategy = [{ capacity_provider = "FARGATE_SPOT", base = 0, weight = 1 }]
       cpu_architecture  = "X86_64"
       health_check_path = "/health"
       path_patterns     = ["/troubleshooting/*"]
@@ -339,7 +341,7 @@ module "ecs" {
   desired_count  = each.value.desired_count
   max_count      = each.value.max_count
 
-  capacity_provider  = each.value.capacity_provider
+  capacity_strategy  = each.value.capacity_strategy
   cpu_architecture   = each.value.cpu_architecture
   container_insights = false
 

@@ -2,8 +2,13 @@
 //! the agents section's check reports an invalid size.
 //!
 //! Source: <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size>
-//! ("Task CPU and memory") and <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html>
-//! (Fargate Spot: Linux x86_64 only, no ARM64). Checked 2026-11-25.
+//! ("Task CPU and memory"), checked 2026-11-25. Fargate Spot and ARM64: AWS What's New, September 2024,
+//! "Amazon ECS now supports AWS Graviton-based Spot compute with AWS Fargate"
+//! (<https://aws.amazon.com/new/>), checked 2026-12-07.
+//!
+//! When AWS's own pages disagree, the global (aws.amazon.com, docs.aws.amazon.com) documentation and the
+//! What's New posts win over partition copies (the China regions' documentation, amazonaws.cn, still says
+//! Spot runs x86_64 only) and over third-party pages; each fact here names the source it was taken from.
 
 /// One row: a CPU value (units, 1024 = 1 vCPU) and the memory values (MiB) Fargate accepts with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,8 +81,9 @@ pub const TABLE: &[CpuRow] = &[
     },
 ];
 
-/// Fargate Spot runs only X86_64 tasks.
-pub const SPOT_SUPPORTS_ARM64: bool = false;
+/// Fargate Spot runs ARM64 (Graviton) tasks as well as X86_64 ones, since September 2024 (What's New
+/// above; tfgen refused the pair until 2026-12-07 on the older sentence).
+pub const SPOT_SUPPORTS_ARM64: bool = true;
 
 pub fn cpus() -> impl Iterator<Item = u32> {
     TABLE.iter().map(|row| row.cpu)

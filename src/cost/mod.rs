@@ -110,33 +110,52 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
     let azs = f64::from(model.network.az_count);
 
     for agent in &model.agents {
-        let (vcpu_price, gb_price, kind) = match (agent.capacity, agent.architecture) {
-            (Capacity::Spot, _) => (p.fargate_spot_vcpu_hour, p.fargate_spot_gb_hour, "Spot x86_64"),
-            (Capacity::OnDemand, Architecture::Arm64) => {
-                (p.fargate_arm_vcpu_hour, p.fargate_arm_gb_hour, "on-demand ARM64")
-            }
-            (Capacity::OnDemand, Architecture::X86_64) => {
-                (p.fargate_x86_vcpu_hour, p.fargate_x86_gb_hour, "on-demand x86_64")
-            }
+        let (on_demand, spot) = agent.placement().split(agent.desired_count);
+        let arch = agent.architecture;
+        let (od_vcpu, od_gb, spot_vcpu, spot_gb) = match arch {
+            Architecture::Arm64 => (
+                p.fargate_arm_vcpu_hour,
+                p.fargate_arm_gb_hour,
+                p.fargate_spot_arm_vcpu_hour,
+                p.fargate_spot_arm_gb_hour,
+            ),
+            Architecture::X86_64 => (
+                p.fargate_x86_vcpu_hour,
+                p.fargate_x86_gb_hour,
+                p.fargate_spot_vcpu_hour,
+                p.fargate_spot_gb_hour,
+            ),
         };
-        let tasks = f64::from(agent.desired_count);
         let vcpu = f64::from(agent.size.cpu) / 1024.0;
         let gb = f64::from(agent.size.memory) / 1024.0;
-        let who = format!("{}: {} task(s), {kind}", agent.name, agent.desired_count);
-        b.line(
-            "Compute (ECS Fargate)",
-            format!("{who}, {vcpu} vCPU each"),
-            tasks * vcpu * h,
-            "vCPU-hour",
-            vcpu_price,
-        );
-        b.line(
-            "Compute (ECS Fargate)",
-            format!("{who}, {gb} GB each"),
-            tasks * gb * h,
-            "GB-hour",
-            gb_price,
-        );
+        let arch = match arch {
+            Architecture::Arm64 => "ARM64",
+            Architecture::X86_64 => "x86_64",
+        };
+        for (tasks, kind, vcpu_price, gb_price) in [
+            (on_demand, "on-demand", od_vcpu, od_gb),
+            (spot, "Spot", spot_vcpu, spot_gb),
+        ] {
+            // An on-demand agent has no Spot lines; a Spot agent always shows its Spot lines.
+            if tasks == 0.0 && (kind == "on-demand" || agent.capacity == Capacity::OnDemand) {
+                continue;
+            }
+            let who = format!("{}: {} task(s), {kind} {arch}", agent.name, quantity(tasks));
+            b.line(
+                "Compute (ECS Fargate)",
+                format!("{who}, {vcpu} vCPU each"),
+                tasks * vcpu * h,
+                "vCPU-hour",
+                vcpu_price,
+            );
+            b.line(
+                "Compute (ECS Fargate)",
+                format!("{who}, {gb} GB each"),
+                tasks * gb * h,
+                "GB-hour",
+                gb_price,
+            );
+        }
     }
 
     let net = "Network";

@@ -56,6 +56,9 @@ pub struct Prices {
     pub fargate_arm_gb_hour: f64,
     pub fargate_spot_vcpu_hour: f64,
     pub fargate_spot_gb_hour: f64,
+    /// Fargate Spot on ARM64 (Graviton): derived, see [`DERIVED`].
+    pub fargate_spot_arm_vcpu_hour: f64,
+    pub fargate_spot_arm_gb_hour: f64,
     pub nat_hour: f64,
     pub nat_gb: f64,
     /// A t4g.nano on-demand Linux instance, the NAT instance of `nat = "instance"`.
@@ -95,6 +98,8 @@ pub const US_EAST_1: Prices = Prices {
     fargate_arm_gb_hour: 0.003_56,
     fargate_spot_vcpu_hour: 0.012_144,
     fargate_spot_gb_hour: 0.001_334,
+    fargate_spot_arm_vcpu_hour: 0.009_714,
+    fargate_spot_arm_gb_hour: 0.001_068,
     nat_hour: 0.045,
     nat_gb: 0.045,
     nat_instance_hour: 0.004_2,
@@ -139,6 +144,8 @@ pub const EU_WEST_1: Prices = Prices {
     fargate_arm_gb_hour: 0.003_56,
     fargate_spot_vcpu_hour: 0.012_144,
     fargate_spot_gb_hour: 0.001_334,
+    fargate_spot_arm_vcpu_hour: 0.009_714,
+    fargate_spot_arm_gb_hour: 0.001_068,
     nat_hour: 0.048,
     nat_gb: 0.048,
     nat_instance_hour: 0.004_6,
@@ -177,6 +184,8 @@ pub const AP_NORTHEAST_1: Prices = Prices {
     fargate_arm_gb_hour: 0.004_42,
     fargate_spot_vcpu_hour: 0.015_168,
     fargate_spot_gb_hour: 0.001_659,
+    fargate_spot_arm_vcpu_hour: 0.012_135,
+    fargate_spot_arm_gb_hour: 0.001_326,
     nat_hour: 0.062,
     nat_gb: 0.062,
     nat_instance_hour: 0.005_4,
@@ -205,6 +214,21 @@ pub const AP_NORTHEAST_1: Prices = Prices {
     endpoint_gb: 0.01,
     data_out_gb: 0.114,
 };
+
+/// Figures not copied from a price page, and how they were made. Fargate Spot's ARM64 price moves with
+/// supply like its x86_64 one; the table holds the region's ARM64 on-demand price at the discount its x86_64
+/// Spot price showed on the date checked (70 % in every priced region).
+pub const DERIVED: &[(&str, &str)] = &[(
+    "Fargate Spot ARM64 (all regions)",
+    "the ARM64 on-demand price × the region's x86_64 Spot / on-demand ratio (0.30)",
+)];
+
+/// Figures the last check could not match against the price page for that region (the page renders its
+/// regional prices with scripts the check could not run), carried from the table's earlier copy.
+pub const UNCONFIRMED: &[(&str, &str)] = &[(
+    "eu-west-1",
+    "Fargate (equal to us-east-1's), Aurora Serverless v2 ACU-hours and CloudWatch Logs ingestion",
+)];
 
 /// Every priced region.
 pub const REGIONS: &[Prices] = &[US_EAST_1, US_EAST_2, EU_WEST_1, AP_NORTHEAST_1];

@@ -223,3 +223,37 @@ fn the_nat_instance_volume_is_the_templates() {
         "the price table prices a t4g.nano"
     );
 }
+
+/// ARM64 on Spot is priced at the Spot ARM64 rate; a base of on-demand tasks with a share of Spot above it
+/// prices each part at its own rate: of 3 tasks with a base of 1 and 50 % Spot, 2 on-demand and 1 on Spot.
+#[test]
+fn spot_on_arm64_and_an_on_demand_base_are_priced_by_part() {
+    let p = &prices::US_EAST_1;
+    let e = estimate(&model("[compute]\ncapacity = \"spot\"\narchitecture = \"arm64\"\n")).unwrap();
+    let spot = line(&e, "supervisor: 1 task(s), Spot ARM64, 0.5 vCPU");
+    assert!(close(spot.unit_price, p.fargate_spot_arm_vcpu_hour), "{spot:?}");
+    assert!(!e.lines.iter().any(|l| l.item.contains("on-demand")));
+
+    let e = estimate(&model(
+        "[compute]\ncapacity = \"spot\"\non_demand_base = 1\nspot_percent = 50\n\n[agents.supervisor]\ndesired_count = 3\nmax_count = 4\n",
+    ))
+    .unwrap();
+    let od = line(&e, "supervisor: 2 task(s), on-demand x86_64, 0.5 vCPU");
+    assert!(close(od.monthly, 2.0 * 0.5 * 730.0 * p.fargate_x86_vcpu_hour), "{od:?}");
+    let spot = line(&e, "supervisor: 1 task(s), Spot x86_64, 1 GB");
+    assert!(close(spot.monthly, 730.0 * p.fargate_spot_gb_hour), "{spot:?}");
+    // The derived Spot ARM64 price is the ARM64 on-demand price at the x86_64 Spot discount, as stated.
+    for r in prices::REGIONS {
+        let ratio = r.fargate_spot_vcpu_hour / r.fargate_x86_vcpu_hour;
+        assert!(
+            (r.fargate_spot_arm_vcpu_hour - r.fargate_arm_vcpu_hour * ratio).abs() < 1e-5,
+            "{}",
+            r.region
+        );
+        assert!(
+            (r.fargate_spot_arm_gb_hour - r.fargate_arm_gb_hour * ratio).abs() < 1e-5,
+            "{}",
+            r.region
+        );
+    }
+}

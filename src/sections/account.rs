@@ -149,13 +149,20 @@ struct Need {
 /// and every agent's image built at once by the release pipeline.
 fn needs(model: &Model) -> Vec<Need> {
     let surge = f64::from(model.deployment.maximum_percent) / 100.0;
+    // Each agent's tasks on this capacity: its share of its desired count at rest, of its max_count at peak.
     let vcpu = |capacity: Capacity| -> (f64, f64) {
-        let on = model.agents.iter().filter(|a| a.capacity == capacity);
-        on.fold((0.0, 0.0), |(rest, peak), a| {
+        let share = |a: &crate::sections::agents::Agent, tasks: u32| {
+            let (on_demand, spot) = a.placement().split(tasks);
+            match capacity {
+                Capacity::OnDemand => on_demand,
+                Capacity::Spot => spot,
+            }
+        };
+        model.agents.iter().fold((0.0, 0.0), |(rest, peak), a| {
             let v = f64::from(a.size.cpu) / 1024.0;
             (
-                rest + f64::from(a.desired_count) * v,
-                peak + f64::from(a.max_count) * v * surge,
+                rest + share(a, a.desired_count) * v,
+                peak + share(a, a.max_count) * v * surge,
             )
         })
     };

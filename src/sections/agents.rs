@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::compute::{Architecture, Capacity};
+use super::compute::{Architecture, Capacity, Placement, StrategyEntry};
 use super::context::{Checker, SpecFile, suggest};
 use super::defaults::Defaults;
 use crate::aws::fargate::FargateSize;
@@ -87,6 +87,10 @@ pub struct AgentOverride {
     pub capacity: Option<Spanned<String>>,
     /// `x86_64` or `arm64`; checked in [`super::compute`].
     pub architecture: Option<Spanned<String>>,
+    /// With Spot: tasks on-demand before any on Spot; checked in [`super::compute`].
+    pub on_demand_base: Option<Spanned<i64>>,
+    /// With Spot: percentage of the tasks above the base on Spot; checked in [`super::compute`].
+    pub spot_percent: Option<Spanned<i64>>,
 }
 
 /// A checked agent: typed values, environment overrides and sizing defaults applied; not yet named.
@@ -144,6 +148,12 @@ pub struct Agent {
     pub capacity: Capacity,
     /// x86_64 or ARM64 ([`super::compute`] sets it after resolve).
     pub architecture: Architecture,
+    /// With Spot: tasks on-demand before any on Spot ([`super::compute`] sets it after resolve).
+    pub on_demand_base: u32,
+    /// With Spot: percentage of the tasks above the base on Spot.
+    pub spot_percent: u32,
+    /// The service's capacity provider strategy (empty: the FARGATE launch type).
+    pub capacity_strategy: Vec<StrategyEntry>,
 }
 
 /// `order-management` → `ORDER_MANAGEMENT_URL`: the variable a caller reads a callee's URL from.
@@ -152,6 +162,16 @@ pub fn callee_url_variable(callee: &AgentName) -> String {
 }
 
 impl Agent {
+    /// Where its tasks run, as [`super::compute`] placed it.
+    pub fn placement(&self) -> Placement {
+        Placement {
+            capacity: self.capacity,
+            architecture: self.architecture,
+            on_demand_base: self.on_demand_base,
+            spot_percent: self.spot_percent,
+        }
+    }
+
     /// The checked agent with its derived names and its listener-rule priority.
     /// `ports` maps every agent's name to its port, for the callee URLs.
     pub fn resolve(agent: CheckedAgent, names: AgentNames, priority: u32, ports: &BTreeMap<AgentName, u16>) -> Self {
@@ -181,6 +201,9 @@ impl Agent {
             uses_database: agent.uses_database,
             capacity: Capacity::default(),
             architecture: Architecture::default(),
+            on_demand_base: 0,
+            spot_percent: 100,
+            capacity_strategy: vec![],
         }
     }
 }

@@ -137,6 +137,9 @@ fn place_agents(
         let p = placements.get(agent.name.as_str()).copied().unwrap_or(default);
         agent.capacity = p.capacity;
         agent.architecture = p.architecture;
+        agent.on_demand_base = p.on_demand_base;
+        agent.spot_percent = p.spot_percent;
+        agent.capacity_strategy = p.strategy();
     }
 }
 

@@ -164,16 +164,17 @@ resource "aws_ecs_service" "this" {
 
   # On-demand: an explicit launch type keeps the service independent of the cluster's default capacity
   # provider strategy, which stays in place for ad-hoc RunTask calls (migrations, one-off jobs).
-  # Spot: a capacity provider strategy instead (the two are exclusive).
-  launch_type      = var.capacity_provider == "FARGATE" ? "FARGATE" : null
+  # Spot: a capacity provider strategy instead (the two are exclusive): the on-demand base first, then the
+  # tasks above it shared between FARGATE and FARGATE_SPOT by weight.
+  launch_type      = length(var.capacity_strategy) == 0 ? "FARGATE" : null
   platform_version = "LATEST"
 
   dynamic "capacity_provider_strategy" {
-    for_each = var.capacity_provider == "FARGATE" ? [] : [var.capacity_provider]
+    for_each = var.capacity_strategy
     content {
-      capacity_provider = capacity_provider_strategy.value
-      weight            = 1
-      base              = 0
+      capacity_provider = capacity_provider_strategy.value.capacity_provider
+      weight            = capacity_provider_strategy.value.weight
+      base              = capacity_provider_strategy.value.base
     }
   }
 

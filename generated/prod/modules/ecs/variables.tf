@@ -298,20 +298,34 @@ variable "memory_target_percent" {
   }
 }
 
-variable "capacity_provider" {
-  type        = string
-  description = "FARGATE (on-demand) or FARGATE_SPOT (interruptible, about 70% cheaper)."
-  default     = "FARGATE"
+variable "capacity_strategy" {
+  type = list(object({
+    capacity_provider = string
+    base              = number
+    weight            = number
+  }))
+  description = "The service's capacity provider strategy; empty runs every task on-demand (the FARGATE launch type). FARGATE_SPOT tasks are interruptible and about 70% cheaper."
+  default     = []
 
   validation {
-    condition     = contains(["FARGATE", "FARGATE_SPOT"], var.capacity_provider)
-    error_message = "capacity_provider must be FARGATE or FARGATE_SPOT."
+    condition     = alltrue([for s in var.capacity_strategy : contains(["FARGATE", "FARGATE_SPOT"], s.capacity_provider)])
+    error_message = "Each capacity_provider must be FARGATE or FARGATE_SPOT."
+  }
+
+  validation {
+    condition     = length(var.capacity_strategy) == 0 || sum(concat([0], [for s in var.capacity_strategy : s.weight])) > 0
+    error_message = "A capacity provider strategy needs a weight above 0."
+  }
+
+  validation {
+    condition     = length([for s in var.capacity_strategy : s if s.base > 0]) <= 1
+    error_message = "Only one capacity provider of a strategy may have a base."
   }
 }
 
 variable "cpu_architecture" {
   type        = string
-  description = "X86_64 or ARM64 (Graviton). Fargate Spot does not run ARM64 tasks."
+  description = "X86_64 or ARM64 (Graviton); Fargate and Fargate Spot run both."
   default     = "X86_64"
 
   validation {
