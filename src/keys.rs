@@ -19,6 +19,7 @@ use crate::sections::alarms::AlarmsSpec;
 use crate::sections::alb::AlbSpec;
 use crate::sections::backend::{BackendSpec, S3BackendSpec};
 use crate::sections::bedrock::BedrockSpec;
+use crate::sections::budget::BudgetSpec;
 use crate::sections::compute::ComputeSpec;
 use crate::sections::cost::CostSpec;
 use crate::sections::database::DatabaseSpec;
@@ -61,6 +62,7 @@ fn allowed(schema: Schema, path: &[&str]) -> Option<&'static [&'static str]> {
         (Schema::Env, ["pipeline", "stage", _]) => fields_of::<StageSpec>(),
         (Schema::Env, ["compute"]) => fields_of::<ComputeSpec>(),
         (Schema::Env, ["cost"]) => fields_of::<CostSpec>(),
+        (Schema::Env, ["budget"]) => fields_of::<BudgetSpec>(),
         (Schema::Env, ["account"]) => fields_of::<AccountSpec>(),
         (Schema::Env, ["account", "quotas"]) => fields_of::<QuotasSpec>(),
         (Schema::Env, ["agents", _]) => fields_of::<AgentOverride>(),

@@ -78,8 +78,8 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
         out.extend(rules.iter().map(|&rule| rule.into()));
     }
     use sections::{
-        account, agent_database, agents, alarms, alb, backend, bedrock, compute, cost, database, deployment, ecr,
-        environment, network, pipeline, security,
+        account, agent_database, agents, alarms, alb, backend, bedrock, budget, compute, cost, database, deployment,
+        ecr, environment, network, pipeline, security,
     };
     let mut out = Vec::new();
     add(&mut out, spec::Rule::ALL);
@@ -98,6 +98,7 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     add(&mut out, agents::Rule::ALL);
     add(&mut out, compute::Rule::ALL);
     add(&mut out, cost::Rule::ALL);
+    add(&mut out, budget::Rule::ALL);
     add(&mut out, agent_database::Rule::ALL);
     add(&mut out, account::Rule::ALL);
     add(&mut out, resolve::Rule::ALL);
@@ -107,7 +108,10 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
 /// Runs the whole pure pipeline for one environment: parse → validate → resolve → render → format.
 pub fn compile(inputs: &Inputs) -> Result<Compiled, CompileError> {
     let (model, warnings) = validate_spec(inputs).map_err(CompileError::Spec)?;
-    let (tree, access) = render::render(&model).map_err(CompileError::Internal)?;
+    let levers = cost::estimate(&model)
+        .map(|e| cost::levers::levers(inputs, &model, &e))
+        .unwrap_or_default();
+    let (tree, access) = render::render(&model, &levers).map_err(CompileError::Internal)?;
     let tree = format::format_tree(tree).map_err(CompileError::Internal)?;
     Ok(Compiled {
         model,

@@ -203,6 +203,10 @@ enum Command {
         /// Price with another region's table (e.g. `us-east-1`, to compare), instead of the spec's region.
         #[arg(long, value_name = "REGION")]
         prices: Option<String>,
+        /// Also list every setting that changes the monthly cost, with the change and its effect on
+        /// availability, protection or operations.
+        #[arg(long)]
+        levers: bool,
     },
     /// Print tfgen's man page (roff).
     ///
@@ -302,7 +306,12 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
         }
         Command::Init { dir } => init(dir),
         Command::Scaffold(Scaffold::Agent { name }) => scaffold_agent(&cli.root, name),
-        Command::Cost { env, json, prices } => cost(cli, env, *json, prices.as_deref(), &overrides, style),
+        Command::Cost {
+            env,
+            json,
+            prices,
+            levers,
+        } => cost(cli, env, (*json, *levers), prices.as_deref(), &overrides, style),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "tfgen", &mut std::io::stdout());
             Ok(exit::OK)
@@ -665,7 +674,14 @@ fn diff_one(
 }
 
 /// `tfgen cost ENV`: the estimate as text or JSON.
-fn cost(cli: &Cli, env: &str, json: bool, prices: Option<&str>, overrides: &Overrides, style: Style) -> Result<u8> {
+fn cost(
+    cli: &Cli,
+    env: &str,
+    (json, with_levers): (bool, bool),
+    prices: Option<&str>,
+    overrides: &Overrides,
+    style: Style,
+) -> Result<u8> {
     let inputs = load::load(&cli.root, env, overrides.clone())?;
     let model = match tfgen::validate_spec(&inputs) {
         Ok((model, warnings)) => {
@@ -686,10 +702,18 @@ fn cost(cli: &Cli, env: &str, json: bool, prices: Option<&str>, overrides: &Over
             }),
     }
     .map_err(anyhow::Error::msg)?;
+    let levers = with_levers.then(|| tfgen::cost::levers::levers(&inputs, &model, &estimate));
     if json {
-        print!("{}", tfgen::cost::render_json(&estimate));
+        let mut value = serde_json::to_value(&estimate)?;
+        if let Some(levers) = &levers {
+            value["levers"] = serde_json::to_value(levers)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print!("{}", tfgen::cost::render_text(&estimate, &model.spec_file));
+        if let Some(levers) = &levers {
+            print!("\n{}", tfgen::cost::levers::render_text(levers));
+        }
     }
     Ok(exit::OK)
 }

@@ -74,4 +74,6 @@ pub struct Model {
     pub cost: Usage,
     /// The account the tree may be applied in (`[account] id`), if the spec names it.
     pub account: Account,
+    /// The monthly cost budget (`[budget]`); `None` only where tfgen has no prices and no amount is stated.
+    pub budget: Option<crate::sections::budget::Budget>,
 }

@@ -76,9 +76,10 @@ fn templates() -> impl Iterator<Item = &'static include_dir::File<'static>> {
     all(&TEMPLATES)
 }
 
-/// Renders every template for `model`, with the access proof of the result (which the README shows).
-/// Output paths are relative to the environment's directory.
-pub fn render(model: &Model) -> Result<(Tree, crate::access::Report)> {
+/// Renders every template for `model`, with the access proof of the result (which the README shows) and
+/// its cheapest `levers` (the README lists the top three). Output paths are relative to the environment's
+/// directory.
+pub fn render(model: &Model, levers: &[crate::cost::levers::Lever]) -> Result<(Tree, crate::access::Report)> {
     let env = environment()?;
     let ctx = Value::from(Serde(model));
     let header = header(model);
@@ -99,6 +100,10 @@ pub fn render(model: &Model) -> Result<(Tree, crate::access::Report)> {
             if path.starts_with("pipeline/") && model.pipeline.is_none() {
                 continue;
             }
+            // So does the replicas' template module, only into a tree that replicates.
+            if path.starts_with("ecr_replica/") && model.ecr.replicas.is_empty() {
+                continue;
+            }
             let text = file.contents_utf8().with_context(|| format!("{path} is not UTF-8"))?;
             tree.verbatim.insert(output_path(&path));
             (text.to_string(), output_path(&path))
@@ -114,7 +119,7 @@ pub fn render(model: &Model) -> Result<(Tree, crate::access::Report)> {
     let reach = crate::reach::from_tree(&tree).context("computing the reachability graph of the rendered tree")?;
     // So is the access table: the policies of the rendered tree, decided by `tfgen access`'s evaluator.
     let access = crate::access::check(model, &tree).context("proving the rendered tree's accesses")?;
-    tree.insert(crate::docs::README, crate::docs::readme(model, &reach, &access));
+    tree.insert(crate::docs::README, crate::docs::readme(model, &reach, &access, levers));
     Ok((tree, access))
 }
 

@@ -21,6 +21,7 @@ use crate::sections::alarms::AlarmsSpec;
 use crate::sections::alb::AlbSpec;
 use crate::sections::backend::BackendSpec;
 use crate::sections::bedrock::BedrockSpec;
+use crate::sections::budget::BudgetSpec;
 use crate::sections::compute::ComputeSpec;
 use crate::sections::cost::CostSpec;
 use crate::sections::database::DatabaseSpec;
@@ -77,6 +78,9 @@ pub struct EnvSpec {
     pub pipeline: Option<PipelineSpec>,
     #[serde(default)]
     pub compute: ComputeSpec,
+    /// The monthly cost budget that checks `tfgen cost`'s estimate against the bill.
+    #[serde(default)]
+    pub budget: BudgetSpec,
     #[serde(default)]
     pub cost: CostSpec,
     /// The AWS account this environment deploys to, and its quotas there.

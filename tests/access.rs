@@ -526,6 +526,56 @@ fn the_command_judges_the_tree_on_disk_and_names_what_is_denied() {
     );
 }
 
+/// The alarm topic's publishers: without budgets.amazonaws.com in the topic policy or the key policy, the
+/// budget's alerts are denied (AWS Budgets would refuse the notification at create); without the
+/// aws:SourceAccount condition, another account's alarms and budgets may publish.
+#[test]
+fn the_budget_and_the_alarms_publish_to_their_topic_and_no_other_account_does() {
+    let without_budgets = |file: &'static str| {
+        copy_of("prod", move |tree| {
+            let text = tree.get(file).unwrap().replace(
+                r#"["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]"#,
+                r#"["cloudwatch.amazonaws.com"]"#,
+            );
+            tree.insert(file, text);
+        })
+    };
+    for (file, why) in [
+        (
+            "modules/monitoring/main.tf",
+            "AWS Budgets publish to topic prod-multi-agent-alarms | service budgets.amazonaws.com sns:Publish",
+        ),
+        (
+            "modules/kms/main.tf",
+            "AWS Budgets publish to topic prod-multi-agent-alarms | service budgets.amazonaws.com kms:",
+        ),
+    ] {
+        let dir = without_budgets(file);
+        let (model, _) = committed("prod");
+        let tree = Tree::read_terraform(dir.path()).unwrap();
+        let report = access::check(&model, &tree).unwrap();
+        let failed = failing(&report);
+        assert!(failed.iter().any(|f| f.starts_with(why)), "{file}: {failed:#?}");
+    }
+    let dir = copy_of("prod", |tree| {
+        let file = "modules/monitoring/main.tf";
+        let condition = "\n    condition {\n      test     = \"StringEquals\"\n      variable = \"aws:SourceAccount\"\n      values   = [data.aws_caller_identity.current.account_id]\n    }\n";
+        let before = tree.get(file).unwrap();
+        assert!(before.contains(condition), "{before}");
+        let text = before.replace(condition, "");
+        tree.insert(file, text);
+    });
+    let (model, _) = committed("prod");
+    let report = access::check(&model, &Tree::read_terraform(dir.path()).unwrap()).unwrap();
+    let failed = failing(&report);
+    assert!(
+        failed
+            .iter()
+            .any(|f| f.starts_with("AWS Budgets of another account publish to topic")),
+        "{failed:#?}"
+    );
+}
+
 #[test]
 /// The committed specs validate and render with a passing proof. (No spec can make the proof fail, so the
 /// refusal itself is not exercised here; `tfgen access` on hand-edited trees is, above.)

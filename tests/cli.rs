@@ -2,6 +2,7 @@
 //! `diff`, `check`, the destroy guard and renames. Temporary paths are filtered out of snapshots.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -355,7 +356,7 @@ fn diff_reports_changes_with_exit_codes() {
      2 files changed, +2 -2
     resources: +0 ~1 -/+0 -0
       ~ module.aurora.aws_rds_cluster.this
-    monthly cost: $95.99 (no change)
+    monthly cost: $96.49 (no change)
     ");
 }
 
@@ -751,7 +752,7 @@ fn every_command_finds_the_root_from_a_subdirectory() {
     assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
     assert!(
         p.text(&o.stdout)
-            .starts_with("rendered dev into ../generated/dev: 72 files written")
+            .starts_with("rendered dev into ../generated/dev: 73 files written")
     );
     let deep = "generated/dev/modules/ecs";
     for (args, expected) in [
@@ -1377,22 +1378,95 @@ fn diff_shows_the_monthly_cost_change() {
     assert!(line.ends_with("(+$13.00)"), "{line}");
 }
 
-/// The README's table of the shipped specs' monthly totals is what `tfgen cost` prints, and its example of
-/// the diff's cost line is what adding a third Aurora instance to prod shows.
+/// `text` with the lines between `<!-- cost:NAME -->` and `<!-- /cost:NAME -->` replaced by `block`.
+fn splice_cost(text: &str, name: &str, block: &str) -> String {
+    let (open, close) = (format!("<!-- cost:{name} -->\n"), format!("<!-- /cost:{name} -->"));
+    let start = text.find(&open).unwrap_or_else(|| panic!("README lacks {open}")) + open.len();
+    let end = start
+        + text[start..]
+            .find(&close)
+            .unwrap_or_else(|| panic!("README lacks {close}"));
+    format!("{}{block}{}", &text[..start], &text[end..])
+}
+
+/// The README's cost figures are tfgen's: the table of what the repository's specs and `tfgen init`'s
+/// cost in their own regions with their budgets, prod's levers, and the diff's cost line for a third
+/// Aurora instance. `TFGEN_BLESS_README=1` rewrites the two generated blocks.
 #[test]
 fn the_readmes_cost_figures_are_tfgens() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
     let p = Project::new();
-    let total = |env: &str, region: &str| {
-        let o = p.run(&["cost", env, "--prices", region, "--json"]);
-        assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
-        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        format!("${:.2}", json["total"].as_f64().unwrap())
+    let cost = |dir: &Path, env: &str| -> serde_json::Value {
+        let o = Command::new(env!("CARGO_BIN_EXE_tfgen"))
+            .args(["cost", env, "--json", "--levers"])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
     };
-    for env in ["dev", "prod"] {
-        let row = format!("| {env} | {} | {} |", total(env, "eu-west-1"), total(env, "us-east-1"));
-        assert!(readme.contains(&row), "the README lacks `{row}`");
+    let fresh = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tfgen"))
+        .arg("init")
+        .arg(fresh.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+
+    let mut specs = String::from("| spec | region | monthly estimate | budget |\n| --- | --- | ---: | ---: |\n");
+    let mut levers = String::new();
+    for (label, dir, env) in [
+        ("this repository's `environments/dev.toml`", p.path(""), "dev"),
+        ("this repository's `environments/prod.toml`", p.path(""), "prod"),
+        (
+            "`tfgen init`'s `environments/dev.toml`",
+            fresh.path().to_path_buf(),
+            "dev",
+        ),
+        (
+            "`tfgen init`'s `environments/prod.toml`",
+            fresh.path().to_path_buf(),
+            "prod",
+        ),
+    ] {
+        let json = cost(&dir, env);
+        let budget = json["budget_usd"]
+            .as_u64()
+            .map_or("none".to_string(), |b| format!("${b}"));
+        let _ = writeln!(
+            specs,
+            "| {label} | {} | ${:.2} | {budget} |",
+            json["region"].as_str().unwrap(),
+            json["total"].as_f64().unwrap()
+        );
+        if label.starts_with("this") && env == "prod" {
+            for l in json["levers"].as_array().unwrap() {
+                let change = match (l["monthly_change"].as_f64(), l["refused"].as_str()) {
+                    (Some(c), _) if c < 0.0 => format!("-${:.2} a month", -c),
+                    (Some(c), _) => format!("+${c:.2} a month"),
+                    (None, Some(why)) => format!("refused: {why}"),
+                    (None, None) => panic!("a lever with neither a price nor a refusal: {l}"),
+                };
+                let _ = writeln!(
+                    levers,
+                    "- `{}`: {change}; {}",
+                    l["setting"].as_str().unwrap(),
+                    l["effect"].as_str().unwrap()
+                );
+            }
+        }
     }
+    let expected = splice_cost(&splice_cost(&readme, "specs", &specs), "levers", &levers);
+    if std::env::var_os("TFGEN_BLESS_README").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+    } else {
+        assert!(
+            readme == expected,
+            "the README's cost blocks differ from tfgen's figures; run `TFGEN_BLESS_README=1 cargo test --test cli the_readmes_cost`"
+        );
+    }
+
     assert_eq!(code(&p.run(&["render", "prod"])), 0);
     p.edit("environments/prod.toml", "instances = 2", "instances = 3");
     let out = p.text(&p.run(&["diff", "prod", "--stat"]).stdout);
@@ -1401,90 +1475,6 @@ fn the_readmes_cost_figures_are_tfgens() {
         readme.contains(&format!("`{line}` for a third Aurora instance")),
         "{line}"
     );
-
-    // The figures the goal paragraph quotes, at us-east-1 prices, are tfgen's too (for the shipped prod).
-    p.edit("environments/prod.toml", "instances = 3", "instances = 2");
-    let estimate = |env: &str| -> serde_json::Value {
-        let o = p.run(&["cost", env, "--prices", "us-east-1", "--json"]);
-        assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
-        serde_json::from_slice(&o.stdout).unwrap()
-    };
-    // Sums of unrounded line amounts; rounded to cents only when shown.
-    let amount = |json: &serde_json::Value, pick: &dyn Fn(&str, &str) -> bool| -> f64 {
-        json["lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|l| pick(l["component"].as_str().unwrap(), l["item"].as_str().unwrap()))
-            .map(|l| l["monthly"].as_f64().unwrap())
-            .sum()
-    };
-    let sum = |json: &serde_json::Value, pick: &dyn Fn(&str, &str) -> bool| format!("${:.2}", amount(json, pick));
-    let prod = estimate("prod");
-    let gap = format!("${:.2}", prod["total"].as_f64().unwrap() - 500.0);
-    let compute = sum(&prod, &|c, _| c.starts_with("Compute"));
-    // prod's public IPv4 line is 2 NAT + 2 load balancer addresses: half is the gateways', half the ALB's.
-    let addresses = amount(&prod, &|_, i| i == "public IPv4: 2 NAT + 2 load balancer") / 2.0;
-    let nat = format!(
-        "${:.2}",
-        amount(&prod, &|_, i| i.starts_with("NAT gateways")) + addresses
-    );
-    let database = sum(&prod, &|_, i| i.contains("ACU,"));
-    let waf = sum(&prod, &|_, i| i.starts_with("WAF"));
-    let dev = estimate("dev");
-    let nat_instance = sum(&dev, &|_, i| i.starts_with("NAT instance"));
-    let alb = format!(
-        "${:.2}",
-        amount(&prod, &|c, i| c == "Load balancer" && !i.starts_with("WAF")) + addresses
-    );
-    let paused = sum(&dev, &|_, i| i.contains("paused when idle"));
-    let dev_waf = sum(&estimate_waf_on(&p), &|_, i| i.starts_with("WAF"));
-    p.edit("environments/dev.toml", "nat = \"instance\"", "nat = \"single\"");
-    let gateway = sum(&estimate("dev"), &|_, i| {
-        i.starts_with("NAT gateways") || i.starts_with("NAT data")
-    });
-    p.edit("environments/dev.toml", "nat = \"single\"", "nat = \"instance\"");
-    p.edit(
-        "environments/prod.toml",
-        "email = \"platform-oncall@example.com\"",
-        "email = \"platform-oncall@example.com\"\ncontainer_insights = true",
-    );
-    let insights = format!(
-        "${:.2}",
-        estimate("prod")["total"].as_f64().unwrap() - prod["total"].as_f64().unwrap()
-    );
-    p.edit("environments/prod.toml", "\ncontainer_insights = true", "");
-    p.edit(
-        "environments/prod.toml",
-        "architecture = \"arm64\"",
-        "architecture = \"x86_64\"",
-    );
-    let x86 = sum(&estimate("prod"), &|c, _| c.starts_with("Compute"));
-    for figure in [
-        format!("{gap} (1.2 %) over"),
-        format!("{compute}\n  against {x86} on x86_64"),
-        format!("two NAT gateways and their addresses ({nat})"),
-        format!("the writer and the reader at 0.5 ACU ({database})"),
-        format!("the WAF ({waf})"),
-        format!(
-            "a NAT instance instead of a NAT gateway ({nat_instance} with its volume, against\n  {gateway} with 20 GB of traffic)"
-        ),
-        format!("the load balancer ({alb} with its two"),
-        format!("no Container Insights (the alarms read free metrics; {insights} less)"),
-        format!("({} for 200 active\n  hours", paused.trim_end_matches(".00")),
-        format!("no WAF ({dev_waf})"),
-    ] {
-        assert!(readme.contains(&figure), "the README lacks `{figure}`");
-    }
-}
-
-/// dev's estimate at us-east-1 prices with its WAF turned on (the spec turns it off).
-fn estimate_waf_on(p: &Project) -> serde_json::Value {
-    p.edit("environments/dev.toml", "\nwaf = false\n", "\nwaf = true\n");
-    let o = p.run(&["cost", "dev", "--prices", "us-east-1", "--json"]);
-    p.edit("environments/dev.toml", "\nwaf = true\n", "\nwaf = false\n");
-    assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 /// The README's example of `tfgen reach dev` is what the command prints for the shipped specs.

@@ -211,6 +211,10 @@ fn deploy_for_real(env: &str) {
     let summary = check_data_isolation(&dir, &aws, &moto, env);
     log.phase("data isolation", t, Some(summary));
 
+    let t = Instant::now();
+    let summary = check_budget_and_capacity(&dir, &inputs, &aws, &moto);
+    log.phase("budget and capacity", t, Some(summary));
+
     if env == PIPELINE_HOST {
         let t = Instant::now();
         let summary = check_pipeline(&dir, &inputs, &aws, &moto);
@@ -494,7 +498,8 @@ fn with_emulator_certificate(env_text: &str, moto: &Moto) -> String {
     out
 }
 
-/// The spec with the `[pipeline]` section (and its stages) of [`PIPELINE_FIXTURE`] appended.
+/// The spec with the `[pipeline]` section (and its stages) of [`PIPELINE_FIXTURE`] appended, and what
+/// follows it there: the base-plus-Spot ARM64 agent.
 fn with_pipeline(env_text: &str) -> String {
     let fixture = std::fs::read_to_string(support::root().join(PIPELINE_FIXTURE)).expect("read the pipeline fixture");
     let start = fixture
@@ -505,6 +510,75 @@ fn with_pipeline(env_text: &str) -> String {
         "the spec already has a [pipeline] section"
     );
     format!("{}\n{}", env_text.trim_end(), &fixture[start..])
+}
+
+/// From the applied state: the environment's cost budget (the model's limit, scoped to its tag, alerting
+/// the alarm topic at the forecast and the actual spend), and each agent's capacity provider strategy as the
+/// model placed it (prod's base-plus-Spot agent from [`PIPELINE_FIXTURE`] included). Returns a summary.
+fn check_budget_and_capacity(dir: &Path, inputs: &Inputs, aws: &[(String, String)], moto: &Moto) -> String {
+    let model = compile_model(inputs);
+    let resources = state_resources(dir, aws, moto);
+    let budgets: Vec<&Value> = resources
+        .iter()
+        .filter(|(t, _)| t == "aws_budgets_budget")
+        .map(|(_, v)| v)
+        .collect();
+    let budget = model.budget.as_ref().expect("the shipped regions are priced: a budget");
+    assert_eq!(budgets.len(), 1, "one budget in the state");
+    let b = budgets[0];
+    assert_eq!(
+        b["limit_amount"].as_str().map(|a| a.parse::<f64>().unwrap()),
+        Some(f64::from(budget.limit_usd)),
+        "{b}"
+    );
+    assert_eq!(
+        b["cost_filter"][0]["values"][0].as_str(),
+        Some(budget.tag_filter.as_str()),
+        "{b}"
+    );
+    let kinds: Vec<&str> = b["notification"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| n["subscriber_sns_topic_arns"].as_array().is_some_and(|a| a.len() == 1))
+        .filter_map(|n| n["notification_type"].as_str())
+        .collect();
+    assert!(kinds.contains(&"FORECASTED") && kinds.contains(&"ACTUAL"), "{b}");
+
+    let mut mixed = 0;
+    for agent in &model.agents {
+        let Some((_, service)) = resources
+            .iter()
+            .find(|(t, v)| t == "aws_ecs_service" && v["name"] == agent.names.service.as_str())
+        else {
+            panic!("no service {}", agent.names.service)
+        };
+        let mut applied: Vec<(String, u64, u64)> = service["capacity_provider_strategy"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                (
+                    s["capacity_provider"].as_str().unwrap_or_default().to_string(),
+                    s["base"].as_u64().unwrap_or_default(),
+                    s["weight"].as_u64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        applied.sort();
+        let mut expected: Vec<(String, u64, u64)> = agent
+            .capacity_strategy
+            .iter()
+            .map(|s| (s.capacity_provider.to_string(), u64::from(s.base), u64::from(s.weight)))
+            .collect();
+        expected.sort();
+        assert_eq!(applied, expected, "{}'s capacity provider strategy", agent.name);
+        mixed += usize::from(expected.len() > 1);
+    }
+    format!(
+        "budget ${} on {}; {mixed} agent(s) with an on-demand base or share under Spot",
+        budget.limit_usd, budget.tag_filter
+    )
 }
 
 /// From the applied state: the pipeline, its source connection (`PENDING`: nothing completes the handshake

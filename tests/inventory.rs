@@ -385,8 +385,19 @@ fn model_and_alarms_and_outputs() {
     ] {
         assert!(outputs.contains(o), "missing output {o}");
     }
-    let provider = p.root_block("provider", "aws");
-    let tags = attr(nested(provider, "default_tags"), "tags");
+    // Every provider configuration (the replication regions' too) tags with the one set of default tags.
+    for (path, b) in &p.blocks {
+        if !path.contains('/') && b.identifier() == "provider" {
+            assert_eq!(attr(nested(b, "default_tags"), "tags"), "local.default_tags");
+        }
+    }
+    let tags = p
+        .blocks
+        .iter()
+        .filter(|(path, b)| !path.contains('/') && b.identifier() == "locals")
+        .find_map(|(_, b)| b.body().attributes().find(|a| a.key() == "default_tags"))
+        .map(|a| text(a.expr()))
+        .expect("a local default_tags");
     for t in ["project", "environment", "managed-by"] {
         assert!(tags.contains(t), "default_tags lacks {t}");
     }
@@ -675,6 +686,7 @@ fn every_resource_type_is_per_environment_or_a_known_singleton() {
         "aws_backup_plan",
         "aws_backup_selection",
         "aws_backup_vault",
+        "aws_budgets_budget",
         "aws_cloudwatch_dashboard",
         "aws_cloudwatch_event_rule",
         "aws_cloudwatch_event_target",
@@ -689,6 +701,7 @@ fn every_resource_type_is_per_environment_or_a_known_singleton() {
         "aws_ecr_lifecycle_policy",
         "aws_ecr_repository",
         "aws_ecr_repository_policy",
+        "aws_ecr_repository_creation_template",
         "aws_ecs_cluster",
         "aws_ecs_cluster_capacity_providers",
         "aws_ecs_service",

@@ -416,4 +416,8 @@ module "monitoring" {
   db_failure_metric_namespace = "MultiAgent/${local.environment}"
   bedrock_model_id            = local.bedrock_model_id
   kms_key_arn                 = local.kms_key_arn
+
+  # The monthly cost budget: `tfgen cost`'s $96.49 a month plus 20%.
+  budget_limit_usd  = 116
+  budget_tag_filter = "user:environment$dev"
 }

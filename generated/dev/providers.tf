@@ -4,12 +4,17 @@
 provider "aws" {
   region = "eu-west-1"
 
-  # Every resource carries these tags, so cost reports and the console can tell environments apart.
+  # Every resource carries these tags, so cost reports, the cost budget and the console can tell
+  # environments apart.
   default_tags {
-    tags = {
-      project     = "multi-agent-support"
-      environment = "dev"
-      managed-by  = "tfgen"
-    }
+    tags = local.default_tags
+  }
+}
+
+locals {
+  default_tags = {
+    project     = "multi-agent-support"
+    environment = "dev"
+    managed-by  = "tfgen"
   }
 }

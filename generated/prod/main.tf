@@ -198,6 +198,18 @@ module "ecr" {
   kms_key_arn         = local.kms_key_arn
 }
 
+# The replicas ECR creates in eu-central-1 get the source repositories' lifecycle rules and immutable
+# tags, and KMS encryption, from a creation template there.
+module "ecr_replica_eu_central_1" {
+  source = "./modules/ecr_replica"
+  providers = {
+    aws = aws.ecr_replica_eu_central_1
+  }
+
+  prefix           = local.environment
+  lifecycle_policy = module.ecr.lifecycle_policy
+}
+
 module "secrets" {
   source = "./modules/secrets"
 
@@ -408,4 +420,8 @@ module "monitoring" {
   db_failure_metric_namespace = "MultiAgent/${local.environment}"
   bedrock_model_id            = local.bedrock_model_id
   kms_key_arn                 = local.kms_key_arn
+
+  # The monthly cost budget: `tfgen cost`'s $806.64 a month plus 20%.
+  budget_limit_usd  = 968
+  budget_tag_filter = "user:environment$prod"
 }

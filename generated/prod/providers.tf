@@ -4,12 +4,27 @@
 provider "aws" {
   region = "eu-west-1"
 
-  # Every resource carries these tags, so cost reports and the console can tell environments apart.
+  # Every resource carries these tags, so cost reports, the cost budget and the console can tell
+  # environments apart.
   default_tags {
-    tags = {
-      project     = "multi-agent-support"
-      environment = "prod"
-      managed-by  = "tfgen"
-    }
+    tags = local.default_tags
+  }
+}
+
+locals {
+  default_tags = {
+    project     = "multi-agent-support"
+    environment = "prod"
+    managed-by  = "tfgen"
+  }
+}
+
+# eu-central-1, where ECR replicates this environment's images: only the replicas' creation template.
+provider "aws" {
+  alias  = "ecr_replica_eu_central_1"
+  region = "eu-central-1"
+
+  default_tags {
+    tags = local.default_tags
   }
 }

@@ -116,3 +116,20 @@ variable "container_insights" {
   description = "Whether the agent clusters publish Container Insights: the running-tasks alarm then compares the live desired and running task counts; without it, the target group's healthy tasks against the baseline count."
   default     = false
 }
+
+variable "budget_limit_usd" {
+  type        = number
+  description = "The monthly cost budget in USD (tfgen cost's estimate plus a margin, or the spec's amount); null renders no budget."
+  default     = null
+
+  validation {
+    condition     = var.budget_limit_usd == null ? true : var.budget_limit_usd >= 1
+    error_message = "budget_limit_usd must be null or at least 1."
+  }
+}
+
+variable "budget_tag_filter" {
+  type        = string
+  description = "The cost-allocation tag filter the budget counts, user:<tag key>$<value>."
+  default     = null
+}

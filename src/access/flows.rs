@@ -319,24 +319,46 @@ fn log_groups(b: &mut Builder<'_>) {
     }
 }
 
-/// CloudWatch alarms publish to encrypted topics as the CloudWatch service.
+/// CloudWatch alarms and AWS Budgets publish to the alarm topic as their services (the topic's policy), and
+/// use its key when it is encrypted; the same services acting for another account may do neither.
 fn alarm_topics(b: &mut Builder<'_>) {
     let w = b.world;
     for topic in w.of_type("aws_sns_topic") {
-        let Some(kms) = b.key(w.attr(topic, "kms_master_key_id")) else {
-            continue;
-        };
-        let cw = Who::Service("cloudwatch.amazonaws.com".to_string());
-        let arn = format!("arn:{}:cloudwatch:{}:{ACCOUNT}:alarm:any", w.partition, w.region);
         let name = w.attr(topic, "name").unwrap_or_default();
-        for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
-            b.add(
-                &format!("CloudWatch alarms publish to topic {name}"),
-                &cw,
-                action,
-                Target::Resource(kms.clone()),
-                &[("aws:SourceArn", arn.clone())],
+        let kms = b.key(w.attr(topic, "kms_master_key_id"));
+        let publishers = [
+            (
+                "CloudWatch alarms",
+                "cloudwatch.amazonaws.com",
+                format!("arn:{}:cloudwatch:{}:{ACCOUNT}:alarm:any", w.partition, w.region),
+            ),
+            (
+                "AWS Budgets",
+                "budgets.amazonaws.com",
+                format!("arn:{}:budgets::{ACCOUNT}:budget/any", w.partition),
+            ),
+        ];
+        for (what, service, source) in publishers {
+            let who = Who::Service(service.to_string());
+            let purpose = format!("{what} publish to topic {name}");
+            let ctx = [("aws:SourceArn", source.clone())];
+            b.add(&purpose, &who, "sns:Publish", Target::Resource(topic.clone()), &ctx);
+            let other = [
+                ("aws:SourceArn", source.replace(ACCOUNT, "444455556666")),
+                ("aws:SourceAccount", "444455556666".to_string()),
+            ];
+            b.forbid(
+                &format!("{what} of another account publish to topic {name}"),
+                &who,
+                "sns:Publish",
+                Target::Resource(topic.clone()),
+                &other,
             );
+            if let Some(kms) = &kms {
+                for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
+                    b.add(&purpose, &who, action, Target::Resource(kms.clone()), &ctx);
+                }
+            }
         }
     }
 }

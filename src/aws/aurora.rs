@@ -119,6 +119,10 @@ pub const AUTO_PAUSE_SECONDS: std::ops::RangeInclusive<u32> = 300..=86_400;
 pub const INSTANCES: std::ops::RangeInclusive<i64> = 1..=16;
 /// Automated backup retention, days.
 pub const BACKUP_RETENTION_DAYS: std::ops::RangeInclusive<i64> = 1..=35;
+/// With Performance Insights on, AWS recommends a minimum capacity of at least this many ACUs, and says a
+/// lower minimum may not be reached: the instance can stay above it. Source: Amazon Aurora User Guide,
+/// "Choosing the minimum Aurora Serverless v2 capacity setting for a cluster"; checked 2026-12-07.
+pub const PERFORMANCE_INSIGHTS_MIN_ACU: f64 = 2.0;
 /// Enhanced Monitoring intervals, seconds (0 turns it off).
 pub const MONITORING_INTERVALS: &[i64] = &[0, 1, 5, 10, 15, 30, 60];
 

@@ -14,7 +14,7 @@
 /// Resource type → attribute paths whose change replaces the resource. A path names a top-level argument
 /// (`name`) or a nested block or its argument (`encryption_configuration`, `runtime_platform.cpu_architecture`);
 /// a block's path covers everything inside it.
-pub const FORCE_NEW: [(&str, &[&str]); 66] = [
+pub const FORCE_NEW: [(&str, &[&str]); 69] = [
     (
         "aws_appautoscaling_policy",
         &["name", "resource_id", "scalable_dimension", "service_namespace"],
@@ -37,6 +37,7 @@ pub const FORCE_NEW: [(&str, &[&str]); 66] = [
         ],
     ),
     ("aws_backup_vault", &["kms_key_arn", "name"]),
+    ("aws_budgets_budget", &["account_id", "name", "name_prefix"]),
     ("aws_cloudwatch_dashboard", &["dashboard_name"]),
     ("aws_cloudwatch_log_group", &["log_group_class", "name", "name_prefix"]),
     ("aws_cloudwatch_log_metric_filter", &["log_group_name", "name"]),
@@ -52,6 +53,7 @@ pub const FORCE_NEW: [(&str, &[&str]); 66] = [
     ("aws_ecr_lifecycle_policy", &["repository"]),
     ("aws_ecr_replication_configuration", &[]),
     ("aws_ecr_repository", &["encryption_configuration", "name"]),
+    ("aws_ecr_repository_creation_template", &["prefix"]),
     ("aws_ecs_cluster", &["name"]),
     ("aws_ecs_cluster_capacity_providers", &["cluster_name"]),
     (
@@ -245,6 +247,7 @@ pub const FORCE_NEW: [(&str, &[&str]); 66] = [
     ("aws_security_group", &["description", "name", "name_prefix", "vpc_id"]),
     ("aws_service_discovery_http_namespace", &["description", "name"]),
     ("aws_sns_topic", &["fifo_topic", "name", "name_prefix"]),
+    ("aws_sns_topic_policy", &["arn"]),
     (
         "aws_sns_topic_subscription",
         &[

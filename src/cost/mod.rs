@@ -5,12 +5,14 @@
 //! A pure function of the model: no AWS API, no plan, no credentials. It does not price what depends on
 //! what the agents do (Bedrock tokens) or what costs cents (S3 access-log objects): the notes say so.
 
+pub mod levers;
 pub mod prices;
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::aws::aurora;
 use crate::model::Model;
 use crate::sections::compute::{Architecture, Capacity};
 use crate::sections::network::{INTERFACE_ENDPOINTS, Nat};
@@ -65,6 +67,8 @@ pub struct Estimate {
     pub notes: Vec<String>,
     /// GB a month through the NAT gateways above which VPC interface endpoints cost less.
     pub endpoint_break_even_gb: f64,
+    /// The environment's AWS Budgets limit (`[budget]`), whole USD a month, if it has one.
+    pub budget_usd: Option<u32>,
 }
 
 impl Estimate {
@@ -157,6 +161,16 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
             );
         }
     }
+
+    // Service Connect registers every running task as a Cloud Map service instance.
+    let instances: u32 = model.agents.iter().map(|a| a.desired_count).sum();
+    b.line(
+        "Compute (ECS Fargate)",
+        format!("Service Connect: Cloud Map service instances (one per task, {instances})"),
+        f64::from(instances),
+        "instance-month",
+        p.cloud_map_instance_month,
+    );
 
     let net = "Network";
     let (nat_gb, endpoint_gb) = if model.network.vpc_endpoints {
@@ -259,13 +273,18 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
             0.5
         };
         (acu, u.aurora_active_hours, "paused when idle: aurora_active_hours")
+    } else if u.aurora_average_acu > 0.0 {
+        (u.aurora_average_acu, h, "always on: aurora_average_acu")
+    } else if model.security.performance_insights && d.min_acu < aurora::PERFORMANCE_INSIGHTS_MIN_ACU {
+        // AWS recommends this floor with Performance Insights on, and says the instance may stay above a
+        // lower minimum: price what it recommends, not the minimum it may never reach.
+        (
+            aurora::PERFORMANCE_INSIGHTS_MIN_ACU,
+            h,
+            "always on; Performance Insights: AWS's recommended floor, above min_acu",
+        )
     } else {
-        let acu = if u.aurora_average_acu > 0.0 {
-            u.aurora_average_acu
-        } else {
-            d.min_acu
-        };
-        (acu, h, "always on")
+        (d.min_acu, h, "always on at min_acu")
     };
     b.line(
         db,
@@ -405,11 +424,27 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         p.ecr_storage_gb_month,
     );
 
+    for region in &model.ecr.replication_regions {
+        // The replicas hold the same images under the same lifecycle rules (their creation template).
+        b.line(
+            "Images (ECR)",
+            format!(
+                "replica storage in {region}, {} repositories (ecr_gb)",
+                model.agents.len()
+            ),
+            u.ecr_gb,
+            "GB-month",
+            p.ecr_storage_gb_month,
+        );
+    }
+
     let total = b.lines.iter().map(|l| l.monthly).sum();
     let fixed = endpoints * azs * h * p.endpoint_hour;
     let endpoint_break_even_gb = fixed / (p.nat_gb - p.endpoint_gb);
     let mut notes = vec![
-        "Service Connect: no charge of its own; its proxy runs inside each task's CPU and memory, priced above."
+        "Service Connect: no charge of its own; its proxy runs inside each task's CPU and memory, priced above, \
+         and each task is a Cloud Map service instance (priced above; Service Connect makes no per-request \
+         discovery calls)."
             .to_string(),
         "Bedrock model calls are priced per token by AWS and depend on the agents' traffic: not estimated.".to_string(),
         "Not priced (cents a month): S3 access-log objects, SNS alarm e-mails, Performance Insights' free 7 days, \
@@ -429,7 +464,34 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
             )
         },
         "Free tiers, Savings Plans and taxes are left out: list prices only.".to_string(),
+        "Not priced, with the reason: Data API requests (per million calls; they follow the agents' traffic, \
+         like Bedrock tokens), Enhanced Monitoring (billed as CloudWatch Logs ingestion into RDSOSMetrics; \
+         count it in log_gb), the cost budget (AWS Budgets charges only beyond an account's free budgets), \
+         and ECR replication's transfer between regions (per GB of newly pushed layers; replica storage is \
+         priced at this region's rate)."
+            .to_string(),
     ];
+    if keys > 0 {
+        notes.push(format!(
+            "KMS rotation: each key rotates yearly and each of its first two rotations adds {} a month, so the \
+             {keys} key(s) cost {} more a month in their second year and {} more from their third.",
+            money(p.kms_key_month),
+            money(f64::from(keys) * p.kms_key_month),
+            money(2.0 * f64::from(keys) * p.kms_key_month),
+        ));
+    }
+    for (what, how) in prices::DERIVED {
+        notes.push(format!("Derived price: {what}: {how}."));
+    }
+    for (region, what) in prices::UNCONFIRMED {
+        if *region == p.region {
+            notes.push(format!(
+                "Unconfirmed for {region}: {what} were not matched against the price page on {} (carried from \
+                 the earlier table).",
+                prices::CHECKED
+            ));
+        }
+    }
     if model.pipeline.is_some() {
         notes.push(
             "The release pipeline's CodeBuild build minutes and CodePipeline action minutes are charged per release: \
@@ -447,6 +509,7 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         assumptions: assumptions(model),
         notes,
         endpoint_break_even_gb,
+        budget_usd: model.budget.as_ref().map(|b| b.limit_usd),
     }
 }
 
@@ -556,6 +619,13 @@ pub fn render_text(e: &Estimate, spec_file: &str) -> String {
         );
     }
     let _ = writeln!(out, "Total: {} a month\n", money(e.total));
+    if let Some(limit) = e.budget_usd {
+        let _ = writeln!(
+            out,
+            "Budget: ${limit} a month (AWS Budgets, on the costs tagged with this environment; the alarm topic \
+             hears when the month's forecast or actual spend passes it)\n"
+        );
+    }
     let _ = writeln!(out, "Usage assumptions (override them in [cost] of {spec_file}):");
     for a in &e.assumptions {
         let _ = writeln!(out, "  {} = {}  ({})", a.key, quantity(a.value), a.meaning);

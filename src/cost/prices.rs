@@ -35,6 +35,7 @@ pub const SOURCES: &[(&str, &str)] = &[
         "https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer",
     ),
     ("ECS Service Connect", "https://aws.amazon.com/ecs/pricing/"),
+    ("Cloud Map", "https://aws.amazon.com/cloud-map/pricing/"),
     (
         "NAT instance (EC2 t4g.nano)",
         "https://aws.amazon.com/ec2/pricing/on-demand/",
@@ -87,6 +88,8 @@ pub struct Prices {
     pub endpoint_hour: f64,
     pub endpoint_gb: f64,
     pub data_out_gb: f64,
+    /// A Cloud Map service instance registered for a month (each Service Connect task is one).
+    pub cloud_map_instance_month: f64,
 }
 
 /// us-east-1, the reference region of the goals in issue 15.
@@ -127,6 +130,7 @@ pub const US_EAST_1: Prices = Prices {
     endpoint_hour: 0.01,
     endpoint_gb: 0.01,
     data_out_gb: 0.09,
+    cloud_map_instance_month: 0.10,
 };
 
 /// us-east-2 (the `mini` fixture): the same list prices as us-east-1.
@@ -173,6 +177,7 @@ pub const EU_WEST_1: Prices = Prices {
     endpoint_hour: 0.011,
     endpoint_gb: 0.01,
     data_out_gb: 0.09,
+    cloud_map_instance_month: 0.10,
 };
 
 /// ap-northeast-1 (the `tokyo` fixture).
@@ -213,6 +218,7 @@ pub const AP_NORTHEAST_1: Prices = Prices {
     endpoint_hour: 0.014,
     endpoint_gb: 0.01,
     data_out_gb: 0.114,
+    cloud_map_instance_month: 0.10,
 };
 
 /// Figures not copied from a price page, and how they were made. Fargate Spot's ARM64 price moves with

@@ -51,20 +51,22 @@ fn every_line_matches_a_hand_computation() {
         ("Application Load Balancer", 16.425),           // 730 h × $0.0225
         ("load balancer capacity units", 2.92),          // 0.5 LCU × 730 h × $0.008
         ("WAF web ACL", 5.0),
-        ("WAF rules (5)", 5.0),                        // 5 × $1
-        ("WAF requests", 0.6),                         // 1 million × $0.60
-        ("1 instance(s) at 0.5 ACU, always on", 43.8), // 0.5 ACU × 730 h × $0.12
-        ("storage (aurora_storage_gb)", 1.0),          // 10 GB × $0.10
-        ("I/O requests", 1.0),                         // 5 million × $0.20
-        ("AWS Backup recovery points", 0.21),          // 10 GB × $0.021
-        ("log ingestion: agents", 2.5),                // 5 GB × $0.50
-        ("log ingestion: VPC flow logs", 1.0),         // 2 GB × $0.50
-        ("log storage", 0.88),                         // (5 GB × 30/30 + 2 GB × 365/30) × $0.03
-        ("alarms (39)", 3.9),                          // (4 + 5 × 6 + 5 running) × $0.10
-        ("dashboards (1)", 3.0),                       // 1 × $3
-        ("custom metrics", 0.3),                       // 1 log metric × $0.30 (no Container Insights)
-        ("Secrets Manager secrets (6", 2.4),           // (2 + 4 database agents) × $0.40
-        ("Secrets Manager API calls", 0.05),           // 10,000 calls × $0.05 / 10k
+        ("WAF rules (5)", 5.0), // 5 × $1
+        ("WAF requests", 0.6),  // 1 million × $0.60
+        // min_acu 0.5 with Performance Insights on: AWS's recommended 2 ACU, × 730 h × $0.12.
+        ("1 instance(s) at 2 ACU, always on; Performance Insights", 175.2),
+        ("Cloud Map service instances", 0.5),  // 5 tasks × $0.10
+        ("storage (aurora_storage_gb)", 1.0),  // 10 GB × $0.10
+        ("I/O requests", 1.0),                 // 5 million × $0.20
+        ("AWS Backup recovery points", 0.21),  // 10 GB × $0.021
+        ("log ingestion: agents", 2.5),        // 5 GB × $0.50
+        ("log ingestion: VPC flow logs", 1.0), // 2 GB × $0.50
+        ("log storage", 0.88),                 // (5 GB × 30/30 + 2 GB × 365/30) × $0.03
+        ("alarms (39)", 3.9),                  // (4 + 5 × 6 + 5 running) × $0.10
+        ("dashboards (1)", 3.0),               // 1 × $3
+        ("custom metrics", 0.3),               // 1 log metric × $0.30 (no Container Insights)
+        ("Secrets Manager secrets (6", 2.4),   // (2 + 4 database agents) × $0.40
+        ("Secrets Manager API calls", 0.05),   // 10,000 calls × $0.05 / 10k
         ("KMS customer-managed keys (1", 1.0),
         ("KMS requests", 0.3),  // 100,000 × $0.03 / 10k
         ("image storage", 0.5), // 5 GB × $0.10
@@ -87,18 +89,30 @@ fn every_line_matches_a_hand_computation() {
 fn the_estimate_grows_with_counts_and_sizes() {
     let base = estimate(&model("")).unwrap();
     let compute = |e: &Estimate| e.subtotal("Compute (ECS Fargate)");
-    // Twice the tasks: twice the compute.
+    // Twice the tasks: twice the compute, and one more Cloud Map instance.
     let two = estimate(&model("[agents.supervisor]\ndesired_count = 2\nmax_count = 4\n")).unwrap();
-    assert!(close(compute(&two) - compute(&base), 14.7752 + 3.244_85));
+    assert!(close(compute(&two) - compute(&base), 14.7752 + 3.244_85 + 0.1));
     // A bigger task: 1 vCPU / 2 GB instead of 0.5 / 1.
     let big = estimate(&model("[agents.supervisor]\ncpu = 1024\nmemory = 2048\n")).unwrap();
     assert!(close(compute(&big) - compute(&base), 14.7752 + 3.244_85));
     // A NAT gateway per AZ: one more gateway and one more public IP, all month.
     let per_az = estimate(&model("[network]\nnat = \"per-az\"\n")).unwrap();
     assert!(close(per_az.total - base.total, 730.0 * 0.045 + 730.0 * 0.005));
-    // A reader: one more 0.5-ACU instance.
+    // A reader: one more instance, at the 2 ACU AWS recommends with Performance Insights.
     let reader = estimate(&model("[database]\ninstances = 2\n")).unwrap();
-    assert!(close(reader.total - base.total, 43.8));
+    assert!(close(reader.total - base.total, 175.2));
+    // Without Performance Insights, the database is priced at its min_acu (0.5 ACU × 730 h × $0.12).
+    let no_pi = estimate(&model("[security]\nperformance_insights = false\n")).unwrap();
+    assert!(close(
+        line(&no_pi, "1 instance(s) at 0.5 ACU, always on at min_acu").monthly,
+        43.8
+    ));
+    // A stated average wins over both.
+    let stated = estimate(&model("[cost]\naurora_average_acu = 1\n")).unwrap();
+    assert!(close(
+        line(&stated, "at 1 ACU, always on: aurora_average_acu").monthly,
+        87.6
+    ));
     // A third AZ: one more load balancer IP.
     let three = estimate(&model("[network]\naz_count = 3\n")).unwrap();
     assert!(close(three.total - base.total, 730.0 * 0.005));

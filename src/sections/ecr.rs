@@ -30,14 +30,38 @@ pub struct EcrSpec {
 pub struct Ecr {
     /// Other regions, each once; empty: no replication.
     pub replication_regions: Vec<String>,
+    /// One per replication region: the provider alias the tree configures there, for the repository
+    /// creation template that gives the replicas their lifecycle rules and encryption.
+    pub replicas: Vec<Replica>,
+}
+
+/// A replication region and the name of its provider configuration (`ecr_replica_eu_central_1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Replica {
+    pub region: String,
+    pub alias: String,
+}
+
+impl Ecr {
+    fn new(replication_regions: Vec<String>) -> Self {
+        let replicas = replication_regions
+            .iter()
+            .map(|r| Replica {
+                region: r.clone(),
+                alias: format!("ecr_replica_{}", r.replace('-', "_")),
+            })
+            .collect();
+        Self {
+            replication_regions,
+            replicas,
+        }
+    }
 }
 
 /// Checks `[ecr]`; `region` is the environment's, when it is valid.
 pub fn check(cx: &mut Checker, ecr: &EcrSpec, region: Option<&str>) -> Option<Ecr> {
     let Some(list) = &ecr.replication_regions else {
-        return Some(Ecr {
-            replication_regions: Vec::new(),
-        });
+        return Some(Ecr::new(Vec::new()));
     };
     let mut ok = true;
     let mut out: Vec<(String, &Spanned<String>)> = Vec::new();
@@ -81,7 +105,5 @@ pub fn check(cx: &mut Checker, ecr: &EcrSpec, region: Option<&str>) -> Option<Ec
             out.push((name.clone(), r));
         }
     }
-    ok.then(|| Ecr {
-        replication_regions: out.into_iter().map(|(n, _)| n).collect(),
-    })
+    ok.then(|| Ecr::new(out.into_iter().map(|(n, _)| n).collect()))
 }

@@ -15,6 +15,7 @@ pub mod alarms;
 pub mod alb;
 pub mod backend;
 pub mod bedrock;
+pub mod budget;
 pub mod compute;
 pub mod context;
 pub mod cost;
@@ -78,6 +79,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let pipeline = pipeline::check(cx, spec.pipeline.as_ref());
     let (placement, placements) = compute::check(cx, &spec.compute, &spec.agents);
     let cost = cost::check(cx, &spec.cost);
+    let budget = budget::check(cx, &spec.budget);
     let account = account::check(cx, &spec.account, spec.alb.certificate_arn.as_ref());
     let agent_databases = agent_database::check(cx, &parsed.agents.agents, &agents, database::MASTER_USERNAME);
 
@@ -111,9 +113,13 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         moves: resolved.moves,
         cost,
         account: account?,
+        budget: None,
     };
+    let mut model = model;
+    let budget = budget?;
     // What the account must have: judged only on a spec without errors, whose model is the one rendered.
     if !cx.has_errors() {
+        model.budget = budget::amount(cx, &model, budget, &spec.region);
         account::check_quotas(cx, &model, spec);
         account::check_singletons(cx, &model, spec, &inputs.siblings);
     }

@@ -20,6 +20,7 @@ from moto.applicationautoscaling import responses as aas_responses
 from moto.backup import responses as backup_responses
 from moto.backup import urls as backup_urls
 from moto.backup.exceptions import ResourceNotFoundException
+from moto.budgets import responses as budgets_responses
 from moto.codebuild import responses as codebuild_responses
 from moto.codepipeline import models as codepipeline_models
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -28,11 +29,154 @@ from moto.core.utils import unix_time, utcnow
 from moto.moto_api._internal import mock_random as moto_random
 from moto.ec2.models import instances as ec2_instances
 from moto.ec2.models import security_groups as ec2_security_groups
+from moto.ecr import responses as ecr_responses
 from moto.ecs import responses as ecs_responses
 from moto.kms import responses as kms_responses
 from moto.rds import models as rds_models
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
+
+
+# --- ECR: repository creation templates -----------------------------------------------------------------
+# moto implements none of the four creation-template calls; prod's tree has a template in its replication
+# region. Templates are kept per prefix on the region's backend, as ECR answers them.
+
+def _templates(backend):
+    if not hasattr(backend, "_shim_creation_templates"):
+        backend._shim_creation_templates = {}
+    return backend._shim_creation_templates
+
+
+_TEMPLATE_FIELDS = (
+    "description",
+    "encryptionConfiguration",
+    "resourceTags",
+    "imageTagMutability",
+    "imageTagMutabilityExclusionFilters",
+    "repositoryPolicy",
+    "lifecyclePolicy",
+    "appliedFor",
+    "customRoleArn",
+)
+
+
+def _template_error(kind, message):
+    return 400, {}, json.dumps({"__type": kind, "message": message})
+
+
+def create_repository_creation_template(self):
+    prefix = self._get_param("prefix")
+    templates = _templates(self.ecr_backend)
+    if prefix in templates:
+        return _template_error("TemplateAlreadyExistsException", f"The creation template with prefix {prefix} already exists")
+    now = unix_time()
+    template = {"prefix": prefix, "createdAt": now, "updatedAt": now}
+    for field in _TEMPLATE_FIELDS:
+        value = self._get_param(field)
+        if value is not None:
+            template[field] = value
+    template.setdefault("encryptionConfiguration", {"encryptionType": "AES256"})
+    template.setdefault("imageTagMutability", "MUTABLE")
+    templates[prefix] = template
+    return json.dumps({"registryId": self.current_account, "repositoryCreationTemplate": template})
+
+
+def update_repository_creation_template(self):
+    prefix = self._get_param("prefix")
+    template = _templates(self.ecr_backend).get(prefix)
+    if template is None:
+        return _template_error("TemplateNotFoundException", f"The creation template with prefix {prefix} does not exist")
+    for field in _TEMPLATE_FIELDS:
+        value = self._get_param(field)
+        if value is not None:
+            template[field] = value
+    template["updatedAt"] = unix_time()
+    return json.dumps({"registryId": self.current_account, "repositoryCreationTemplate": template})
+
+
+def describe_repository_creation_templates(self):
+    prefixes = self._get_param("prefixes") or []
+    templates = _templates(self.ecr_backend)
+    found = [t for p, t in templates.items() if not prefixes or p in prefixes]
+    return json.dumps({"registryId": self.current_account, "repositoryCreationTemplates": found})
+
+
+def delete_repository_creation_template(self):
+    prefix = self._get_param("prefix")
+    template = _templates(self.ecr_backend).pop(prefix, None)
+    if template is None:
+        return _template_error("TemplateNotFoundException", f"The creation template with prefix {prefix} does not exist")
+    return json.dumps({"registryId": self.current_account, "repositoryCreationTemplate": template})
+
+
+for _name in (
+    "create_repository_creation_template",
+    "update_repository_creation_template",
+    "describe_repository_creation_templates",
+    "delete_repository_creation_template",
+):
+    setattr(ecr_responses.ECRResponse, _name, globals()[_name])
+
+
+# --- AWS Budgets: subscribers and tags ------------------------------------------------------------------
+# moto stores each notification's subscribers but implements no DescribeSubscribersForNotification, which
+# the provider calls after every create and read of aws_budgets_budget (and retries for minutes), nor the
+# budget tag calls the provider's default tags make. Tags are kept per budget ARN on the backend.
+
+def _notification_matches(stored, asked):
+    keys = ("NotificationType", "ComparisonOperator", "Threshold", "ThresholdType")
+    return all(str(stored.get(k)) == str(asked.get(k)) for k in keys if k in asked)
+
+
+def describe_subscribers_for_notification(self):
+    budget = self.backend.budgets[self._get_param("AccountId")].get(self._get_param("BudgetName"))
+    asked = self._get_param("Notification") or {}
+    subscribers = []
+    for n in budget.notifications if budget else []:
+        if _notification_matches(n.details, asked):
+            subscribers = n.subscribers
+    return json.dumps({"Subscribers": subscribers, "NextToken": None})
+
+
+def _budget_tags(backend):
+    if not hasattr(backend, "_shim_tags"):
+        backend._shim_tags = {}
+    return backend._shim_tags
+
+
+def tag_resource(self):
+    tags = _budget_tags(self.backend).setdefault(self._get_param("ResourceARN"), {})
+    for tag in self._get_param("ResourceTags") or []:
+        tags[tag["Key"]] = tag["Value"]
+    return json.dumps({})
+
+
+def untag_resource(self):
+    tags = _budget_tags(self.backend).get(self._get_param("ResourceARN"), {})
+    for key in self._get_param("ResourceTagKeys") or []:
+        tags.pop(key, None)
+    return json.dumps({})
+
+
+def list_tags_for_resource(self):
+    tags = _budget_tags(self.backend).get(self._get_param("ResourceARN"), {})
+    return json.dumps({"ResourceTags": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+_create_budget = budgets_responses.BudgetsResponse.create_budget
+
+
+def create_budget(self):
+    body = _create_budget(self)
+    tags = self._get_param("ResourceTags") or []
+    if tags:
+        arn = f"arn:aws:budgets::{self._get_param('AccountId')}:budget/{self._get_param('Budget')['BudgetName']}"
+        _budget_tags(self.backend).setdefault(arn, {}).update({t["Key"]: t["Value"] for t in tags})
+    return body
+
+
+for _name in ("describe_subscribers_for_notification", "tag_resource", "untag_resource", "list_tags_for_resource", "create_budget"):
+    setattr(budgets_responses.BudgetsResponse, _name, globals()[_name])
 
 
 # --- Application Auto Scaling: resource tags ---------------------------------------------------------

@@ -31,12 +31,9 @@ resource "aws_ecr_repository" "this" {
   }
 }
 
-resource "aws_ecr_lifecycle_policy" "this" {
-  for_each = aws_ecr_repository.this
-
-  repository = each.value.name
-
-  policy = jsonencode({
+# The lifecycle rules of every repository, and of its replicas in other regions (output below).
+locals {
+  lifecycle_policy = jsonencode({
     rules = [
       {
         rulePriority = 1
@@ -68,6 +65,13 @@ resource "aws_ecr_lifecycle_policy" "this" {
       },
     ]
   })
+}
+
+resource "aws_ecr_lifecycle_policy" "this" {
+  for_each = aws_ecr_repository.this
+
+  repository = each.value.name
+  policy     = local.lifecycle_policy
 }
 
 # The replication configuration is a per-registry singleton (one per account and region), not per repository:

@@ -135,17 +135,17 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
-  # CloudWatch alarms publish to the encrypted alarm topic as the CloudWatch service, not as a principal of
-  # this account, so they need their own grant (alarms of this account only).
+  # CloudWatch alarms and AWS Budgets publish to the encrypted alarm topic as their services, not as
+  # principals of this account, so they need their own grant (alarms and budgets of this account only).
   statement {
-    sid       = "CloudWatchAlarmsPublishToTopic"
+    sid       = "AlarmsAndBudgetsPublishToTopic"
     effect    = "Allow"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
 
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
+      identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
     }
 
     condition {
