@@ -120,8 +120,9 @@ for _name in (
 
 # --- AWS Budgets: subscribers and tags ------------------------------------------------------------------
 # moto stores each notification's subscribers but implements no DescribeSubscribersForNotification, which
-# the provider calls after every create and read of aws_budgets_budget (and retries for minutes), nor the
-# budget tag calls the provider's default tags make. Tags are kept per budget ARN on the backend.
+# the provider calls after every create and read of aws_budgets_budget (and retries for minutes), nor
+# UpdateBudget (a spec change moves the estimate, so the limit), nor the budget tag calls the provider's
+# default tags make. Tags are kept per budget ARN on the backend.
 
 def _notification_matches(stored, asked):
     keys = ("NotificationType", "ComparisonOperator", "Threshold", "ThresholdType")
@@ -175,7 +176,24 @@ def create_budget(self):
     return body
 
 
-for _name in ("describe_subscribers_for_notification", "tag_resource", "untag_resource", "list_tags_for_resource", "create_budget"):
+def update_budget(self):
+    new = self._get_param("NewBudget")
+    budget = self.backend.budgets[self._get_param("AccountId")].get(new["BudgetName"])
+    if budget is None:
+        return 400, {}, json.dumps({"__type": "NotFoundException", "message": "the budget doesn't exist"})
+    kept = {k: v for k, v in budget.budget.items() if k in ("TimePeriod",) and k not in new}
+    budget.budget = {**new, **kept, "LastUpdatedTime": unix_time()}
+    return json.dumps({})
+
+
+for _name in (
+    "describe_subscribers_for_notification",
+    "tag_resource",
+    "untag_resource",
+    "list_tags_for_resource",
+    "create_budget",
+    "update_budget",
+):
     setattr(budgets_responses.BudgetsResponse, _name, globals()[_name])
 
 
