@@ -911,6 +911,11 @@ fn plan_agreement(dir: &Path, base: &Inputs, aws: &[(String, String)], moto: &Mo
                             }
                             write_tree(&after, &copy);
                             write_overrides(&copy);
+                            // A change that adds a module call (a replication region's template) needs
+                            // `init` to install it, in the copy's own module directory.
+                            if module_calls(&after).difference(&module_calls(&before)).next().is_some() {
+                                run(&copy, &["init", "-input=false", "-no-color"], aws, moto);
+                            }
                             let predicted: Actions = tfgen::predict::predict(&before, &after)
                                 .unwrap_or_else(|e| panic!("{}: {e:#}", c.name))
                                 .into_iter()
@@ -1011,11 +1016,30 @@ fn agreement_block(name: &str, predicted: &Actions, planned: &Actions, took: Dur
 
 /// A working copy of the applied directory: its own state file, the same providers (linked).
 fn prepare_copy(dir: &Path, copy: &Path) {
-    std::fs::create_dir_all(copy).expect("create corpus directory");
-    std::os::unix::fs::symlink(dir.join(".terraform"), copy.join(".terraform")).expect("link .terraform");
+    // The providers are shared (read-only); the module directory is the copy's own, so that a change adding
+    // a module call can `init` it without touching the other lanes'.
+    let dot = copy.join(".terraform");
+    std::fs::create_dir_all(dot.join("modules")).expect("create corpus directory");
+    std::os::unix::fs::symlink(dir.join(".terraform/providers"), dot.join("providers")).expect("link providers");
+    for file in ["modules/modules.json", "terraform.tfstate"] {
+        let from = dir.join(".terraform").join(file);
+        if from.exists() {
+            std::fs::copy(&from, dot.join(file)).unwrap_or_else(|e| panic!("copy .terraform/{file}: {e}"));
+        }
+    }
     for file in [".terraform.lock.hcl", "terraform.tfstate"] {
         std::fs::copy(dir.join(file), copy.join(file)).unwrap_or_else(|e| panic!("copy {file}: {e}"));
     }
+}
+
+/// The module calls of a tree's root (`module "ecr"` → `ecr`).
+fn module_calls(tree: &tfgen::vfs::Tree) -> std::collections::BTreeSet<String> {
+    tree.files
+        .iter()
+        .filter(|(path, _)| !path.contains('/') && path.ends_with(".tf"))
+        .flat_map(|(_, text)| text.lines())
+        .filter_map(|l| l.strip_prefix("module \"")?.split('"').next().map(str::to_string))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------------------
