@@ -151,7 +151,7 @@ fn the_scaffold_shows_every_optional_key() {
     use tfgen::sections::network::NetworkSpec;
     use tfgen::sections::security::SecuritySpec;
     use tfgen::spec::EnvSpec;
-    let sections: [(&str, &[&str]); 15] = [
+    let sections: [(&str, &[&str]); 16] = [
         ("network", fields_of::<NetworkSpec>()),
         ("database", fields_of::<DatabaseSpec>()),
         ("bedrock", fields_of::<BedrockSpec>()),
@@ -162,6 +162,7 @@ fn the_scaffold_shows_every_optional_key() {
         ("security", fields_of::<SecuritySpec>()),
         ("compute", fields_of::<ComputeSpec>()),
         ("cost", fields_of::<CostSpec>()),
+        ("budget", fields_of::<tfgen::sections::budget::BudgetSpec>()),
         ("account", fields_of::<tfgen::sections::account::AccountSpec>()),
         ("account.quotas", fields_of::<tfgen::sections::account::QuotasSpec>()),
         ("agents.supervisor", fields_of::<AgentOverride>()),
@@ -335,7 +336,7 @@ fn the_readme_adoption_steps_then_the_ci_workflow_pass() {
         assert_eq!(std::fs::read_to_string(repo.join(&path)).unwrap(), content, "{path}");
     }
     assert!(
-        text(&o).contains("rendered prod into ./generated/prod: 72 files written"),
+        text(&o).contains("rendered prod into ./generated/prod: 73 files written"),
         "{}",
         text(&o)
     );

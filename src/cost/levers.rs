@@ -29,7 +29,8 @@ pub struct Lever {
     pub refused: Option<String>,
 }
 
-/// A spec edit: `table.key = value` for each entry (`table` may be dotted: `agents.supervisor`).
+/// A spec edit: `table.key = value` for each entry (`table` may be dotted: `agents.supervisor`). A
+/// `[compute]` key also leaves every `[agents.<name>]` table without it: the lever is for every agent.
 struct Edit {
     keys: Vec<(String, String, toml::Value)>,
     effect: &'static str,
@@ -203,6 +204,16 @@ fn apply(text: &str, edit: &Edit) -> Option<String> {
                 .as_table_mut()?;
         }
         t.insert(key.clone(), value.clone());
+        // A `[compute]` lever means every agent: an agent's own value of the key (even one restating the
+        // default) would keep that agent out of it.
+        if table == "compute"
+            && let Some(agents) = spec.get_mut("agents").and_then(toml::Value::as_table_mut)
+        {
+            for (_, agent) in agents.iter_mut() {
+                let Some(agent) = agent.as_table_mut() else { continue };
+                agent.remove(key);
+            }
+        }
     }
     toml::to_string(&spec).ok()
 }
