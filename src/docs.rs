@@ -273,8 +273,20 @@ pub fn inventory(model: &Model) -> String {
     };
     let _ = writeln!(
         out,
-        "| monitoring | SNS alarm topic; CPU, memory and {tasks} per agent; ALB, database and Bedrock alarms; a dashboard |"
+        "| monitoring | SNS alarm topic; CPU, memory and {tasks} per agent; ALB, database and Bedrock alarms; a dashboard{} |",
+        if model.budget.is_some() {
+            "; the monthly cost budget"
+        } else {
+            ""
+        }
     );
+    for r in &model.ecr.replicas {
+        let _ = writeln!(
+            out,
+            "| {} | {}: the creation template of the image replicas (lifecycle rules, immutable tags, KMS) |",
+            r.alias, r.region
+        );
+    }
     out
 }
 
@@ -298,6 +310,28 @@ pub fn cost_table(model: &Model) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// The generated README of a compiled spec ends its cost section with the three biggest savings and
+    /// the budget.
+    #[test]
+    fn the_readme_lists_three_savings_and_the_budget() {
+        let inputs = crate::load::Inputs::from_text(
+            "dev",
+            "region = \"us-east-1\"\nsizing = \"dev\"\nimage_tag = \"1.0.0\"\n",
+            AGENTS,
+            crate::load::Overrides::default(),
+        );
+        let compiled = crate::compile(&inputs).unwrap_or_else(|e| panic!("{e:?}"));
+        let readme = compiled.tree.get(README).unwrap();
+        let at = readme.find("The three biggest savings").expect("a savings list");
+        let bullets = readme[at..].lines().filter(|l| l.starts_with("- `")).count();
+        assert_eq!(bullets, 3, "{readme}");
+        let budget = compiled.model.budget.as_ref().unwrap();
+        assert!(
+            readme.contains(&format!("Budget: ${} a month", budget.limit_usd)),
+            "{readme}"
+        );
+    }
+
     use super::*;
     use crate::load::{Inputs, Overrides};
     use std::collections::BTreeSet;

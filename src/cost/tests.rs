@@ -271,3 +271,62 @@ fn spot_on_arm64_and_an_on_demand_base_are_priced_by_part() {
         );
     }
 }
+
+/// The notes say what is derived, unconfirmed and unpriced, and price KMS rotation, as the README says.
+#[test]
+fn the_notes_name_what_is_derived_unconfirmed_and_unpriced() {
+    let e = estimate(&model("")).unwrap();
+    let notes = e.notes.join("\n");
+    for words in [
+        "Derived price: Fargate Spot ARM64",
+        "Data API requests",
+        "Enhanced Monitoring",
+        "the cost budget",
+        "ECR replication's transfer",
+        // One key: $1 more a month in its second year, $2 from its third.
+        "cost $1.00 more a month in their second year and $2.00 more from their third",
+    ] {
+        assert!(notes.contains(words), "the notes lack {words:?}:\n{notes}");
+    }
+    assert!(!notes.contains("Unconfirmed"), "us-east-1 is confirmed:\n{notes}");
+    let eu = estimate_with(&model(""), &prices::EU_WEST_1);
+    assert!(
+        eu.notes.iter().any(|n| n.starts_with("Unconfirmed for eu-west-1")),
+        "{:#?}",
+        eu.notes
+    );
+}
+
+/// Levers: each is priced by the same estimate of the edited spec, a refused one carries the refusal and no
+/// price, and the savings come first.
+#[test]
+fn levers_are_priced_edits_of_the_spec() {
+    let env = "region = \"us-east-1\"\nsizing = \"prod\"\nimage_tag = \"1.0.0\"\n\n[alb]\ncertificate_arn = \"arn:aws:acm:us-east-1:210987654321:certificate/5f1c9f4e-8b0a-4c3e-9d2a-6e7f8a9b0c1d\"\n\n[alarms]\nemail = \"oncall@company.io\"\n";
+    let inputs = Inputs::from_text("prod", env, AGENTS, Overrides::default());
+    let (m, _) = crate::validate_spec(&inputs).unwrap_or_else(|d| panic!("{}", d.render(crate::diag::Style::Plain)));
+    let e = estimate(&m).unwrap();
+    let all = levers::levers(&inputs, &m, &e);
+    let find = |setting: &str| {
+        all.iter()
+            .find(|l| l.setting == setting)
+            .unwrap_or_else(|| panic!("no lever {setting}: {all:#?}"))
+    };
+    // Spot above one on-demand task: 2 tasks per agent, 1 moves to Spot; the difference is the Spot discount.
+    let spot = find("[compute] capacity = \"spot\", on_demand_base = 1");
+    let half: f64 = m
+        .agents
+        .iter()
+        .map(|a| {
+            let (vcpu, gb) = (f64::from(a.size.cpu) / 1024.0, f64::from(a.size.memory) / 1024.0);
+            730.0
+                * (vcpu * (prices::US_EAST_1.fargate_spot_vcpu_hour - prices::US_EAST_1.fargate_x86_vcpu_hour)
+                    + gb * (prices::US_EAST_1.fargate_spot_gb_hour - prices::US_EAST_1.fargate_x86_gb_hour))
+        })
+        .sum();
+    assert!((spot.monthly_change.unwrap() - half).abs() < 1e-6, "{spot:?} ≠ {half}");
+    let waf = find("[security] waf = false");
+    assert!(waf.monthly_change.is_none() && waf.refused.as_deref().is_some_and(|r| r.contains("WAF")));
+    let changes: Vec<f64> = all.iter().filter_map(|l| l.monthly_change).collect();
+    assert!(changes.windows(2).all(|w| w[0] <= w[1]), "{changes:?}");
+    assert!(all.last().unwrap().refused.is_some());
+}
