@@ -4,7 +4,8 @@
 //! Source: <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size>
 //! ("Task CPU and memory"), checked 2026-11-25. Fargate Spot and ARM64: AWS What's New, September 2024,
 //! "Amazon ECS now supports AWS Graviton-based Spot compute with AWS Fargate"
-//! (<https://aws.amazon.com/new/>), checked 2026-12-07.
+//! (<https://aws.amazon.com/new/>), checked 2026-12-07: Spot runs ARM64 as well as x86_64, so tfgen no longer
+//! refuses the pair (it did until 2026-12-07, on the older sentence).
 //!
 //! When AWS's own pages disagree, the global (aws.amazon.com, docs.aws.amazon.com) documentation and the
 //! What's New posts win over partition copies (the China regions' documentation, amazonaws.cn, still says
@@ -80,10 +81,6 @@ pub const TABLE: &[CpuRow] = &[
         },
     },
 ];
-
-/// Fargate Spot runs ARM64 (Graviton) tasks as well as X86_64 ones, since September 2024 (What's New
-/// above; tfgen refused the pair until 2026-12-07 on the older sentence).
-pub const SPOT_SUPPORTS_ARM64: bool = true;
 
 pub fn cpus() -> impl Iterator<Item = u32> {
     TABLE.iter().map(|row| row.cpu)

@@ -3,7 +3,7 @@
 //!
 //! With `capacity = "spot"`, `on_demand_base` and `spot_percent` shape the service's capacity provider
 //! strategy: the first tasks on-demand, a share of the rest on Spot. Either key without Spot is an error
-//! (it would do nothing). Spot runs x86_64 and ARM64 alike ([`crate::aws::fargate::SPOT_SUPPORTS_ARM64`]).
+//! (it would do nothing). Spot runs x86_64 and ARM64 alike (source in [`crate::aws::fargate`]).
 //! This module neither sizes tasks (that is [`super::agents`]) nor renders.
 
 use std::collections::BTreeMap;
