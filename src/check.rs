@@ -43,8 +43,14 @@ pub struct EnvReport {
 }
 
 impl EnvReport {
+    /// Some file tfgen writes differs from its render.
     pub fn is_stale(&self) -> bool {
-        !self.stale.is_empty()
+        !self.stale.files.is_empty()
+    }
+
+    /// Something tfgen did not write sits in the tree (see [`crate::vfs::foreign`]).
+    pub fn has_foreign(&self) -> bool {
+        !self.stale.foreign.is_empty()
     }
 }
 
@@ -54,6 +60,9 @@ pub struct CheckReport {
     pub allow_destroy: bool,
     pub base: Option<String>,
     pub environments: Vec<EnvReport>,
+    /// Directories under `generated/` that no spec renders (`generated/staging` after its spec was deleted),
+    /// relative to the project root.
+    pub orphans: Vec<String>,
 }
 
 impl CheckReport {
@@ -62,9 +71,14 @@ impl CheckReport {
         self.environments.iter().any(|e| e.errors.is_some())
     }
 
-    /// Some committed tree differs from its render, or destroys state without `allow_destroy`.
+    /// Some committed tree differs from its render, holds files tfgen did not write, has no spec, or
+    /// destroys state without `allow_destroy`.
     pub fn fails(&self) -> bool {
-        self.environments.iter().any(|e| e.is_stale() || self.blocks_destroy(e))
+        !self.orphans.is_empty()
+            || self
+                .environments
+                .iter()
+                .any(|e| e.is_stale() || e.has_foreign() || self.blocks_destroy(e))
     }
 
     /// Does this environment destroy stateful resources that the options do not allow?
@@ -76,7 +90,9 @@ impl CheckReport {
 /// Runs the check over the project at `root`.
 pub fn run(root: &Path, options: &Options) -> Result<CheckReport> {
     let mut environments = Vec::new();
-    for env in load::list_environments(root)? {
+    let names = load::list_environments(root)?;
+    let orphans = orphans(root, &names)?;
+    for env in names {
         let inputs = load::load(root, &env, options.overrides.clone())?;
         let dir = format!("generated/{env}");
         let mut report = EnvReport {
@@ -124,7 +140,39 @@ pub fn run(root: &Path, options: &Options) -> Result<CheckReport> {
         allow_destroy: options.allow_destroy,
         base: options.base.clone(),
         environments,
+        orphans,
     })
+}
+
+/// What to do about `orphan`, a directory of [`CheckReport::orphans`] (`generated/<name>`).
+pub fn orphan_help(orphan: &str) -> String {
+    let name = orphan.trim_start_matches("generated/");
+    format!(
+        "{orphan}: no spec renders it (environments/{name}.toml is missing). If that environment was applied, \
+         its resources still exist: run `terraform destroy` in {orphan} first, then delete the directory; or \
+         restore the spec"
+    )
+}
+
+/// The directories under `generated/` (hidden ones aside) that none of `envs` renders.
+fn orphans(root: &Path, envs: &[String]) -> Result<Vec<String>> {
+    let dir = root.join("generated");
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    let mut orphans = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && !name.starts_with('.') && !envs.contains(&name) {
+            orphans.push(format!("generated/{name}"));
+        }
+    }
+    orphans.sort();
+    Ok(orphans)
 }
 
 /// The files under `dir` at git revision `rev` that carry tfgen's header (empty when `dir` did not exist).

@@ -11,7 +11,7 @@ use similar::{ChangeTag, TextDiff};
 use crate::addresses;
 use crate::diag::Style;
 use crate::predict::{self, Action, ResourceChange};
-use crate::vfs::Tree;
+use crate::vfs::{Foreign, Tree};
 
 /// How one file changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,11 +70,15 @@ impl ResourceSummary {
 pub struct TreeDiff {
     pub files: Vec<FileChange>,
     pub resources: ResourceSummary,
+    /// What sits in the directory on disk that tfgen did not write (see [`crate::vfs::foreign`]): a render
+    /// leaves it there, so it stays a difference until someone removes it.
+    pub foreign: Vec<Foreign>,
 }
 
 impl TreeDiff {
+    /// The directory is exactly what tfgen renders: no file to change, nothing foreign beside it.
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.files.is_empty() && self.foreign.is_empty()
     }
 }
 
@@ -128,7 +132,13 @@ pub fn diff(old: &Tree, new: &Tree, prefix: &str) -> Result<TreeDiff> {
     let provider_changed = old.get("main.tf").is_some() && old.get("providers.tf") != new.get("providers.tf");
     // The tree on disk may be incomplete (a module it calls is missing): the file diff still stands, but
     // no resource action can be predicted. The rendered tree always evaluates; a failure there is a bug.
-    let resources = match resource_changes(old, new) {
+    // Identical trees plan nothing: skip the evaluation (a no-op render, an up-to-date check).
+    let same = files.is_empty();
+    let resources = match if same {
+        Ok(Vec::new())
+    } else {
+        resource_changes(old, new)
+    } {
         Ok(changes) => ResourceSummary {
             changes,
             provider_changed,
@@ -144,7 +154,11 @@ pub fn diff(old: &Tree, new: &Tree, prefix: &str) -> Result<TreeDiff> {
             }
         }
     };
-    Ok(TreeDiff { files, resources })
+    Ok(TreeDiff {
+        files,
+        resources,
+        foreign: old.foreign.clone(),
+    })
 }
 
 fn resource_changes(old: &Tree, new: &Tree) -> Result<Vec<ResourceChange>> {
@@ -197,9 +211,15 @@ pub fn to_json(diff: &TreeDiff, dir: &str) -> serde_json::Value {
         })
         .collect();
     let r = &diff.resources;
+    let foreign: Vec<serde_json::Value> = diff
+        .foreign
+        .iter()
+        .map(|f| serde_json::json!({"path": f.path, "kind": f.kind, "loaded_by_terraform": f.loaded}))
+        .collect();
     serde_json::json!({
         "directory": dir,
         "files": files,
+        "foreign": foreign,
         "resources": {
             "create": r.count(Action::Create),
             "update": r.count(Action::Update),
@@ -232,6 +252,22 @@ pub fn render_patch(diff: &TreeDiff, style: Style) -> String {
                 let _ = writeln!(out, "{line}");
             }
         }
+    }
+    out
+}
+
+/// One line per foreign entry, under `dir`, and what to do about them (empty when there are none).
+pub fn render_foreign(diff: &TreeDiff, dir: &str) -> String {
+    let mut out = String::new();
+    for f in &diff.foreign {
+        let _ = writeln!(out, "{dir}/{f}");
+    }
+    if !diff.foreign.is_empty() {
+        let _ = writeln!(
+            out,
+            "{dir} must hold only what tfgen renders: move each change into the spec (or a module outside the \
+             generated tree) and delete the files; tfgen never deletes them"
+        );
     }
     out
 }
@@ -325,10 +361,34 @@ pub fn render_resources(summary: &ResourceSummary, style: Style) -> String {
         for a in stateful {
             let _ = writeln!(out, "  !! {a}");
         }
-        let _ = writeln!(
-            out,
-            "If this is a rename, declare `renamed_from` on the agent so tfgen emits `moved` blocks."
-        );
+        if looks_like_a_rename(summary) {
+            let _ = writeln!(
+                out,
+                "If this is a rename, declare `renamed_from` on the agent so tfgen emits `moved` blocks."
+            );
+        }
     }
     out
+}
+
+/// A stateful instance keyed by one name is destroyed while the same resource is created under another
+/// key (`module.x.aws_y.z["old"]` → `["new"]`): the only case `renamed_from` can turn into a move.
+fn looks_like_a_rename(summary: &ResourceSummary) -> bool {
+    let unkeyed = |address: &str| -> Option<String> {
+        let start = address.find("[\"")?;
+        let end = start + address[start..].find("\"]")?;
+        Some(format!("{}{}", &address[..start], &address[end + 2..]))
+    };
+    let created: BTreeSet<String> = summary
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Create)
+        .filter_map(|c| unkeyed(&c.address))
+        .collect();
+    summary
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete && c.stateful)
+        .filter_map(|c| unkeyed(&c.address))
+        .any(|a| created.contains(&a))
 }

@@ -454,32 +454,36 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
 
 /// The check report for people: up-to-date lines on stdout, problems on stderr.
 fn print_check(report: &check::CheckReport, style: Style) {
+    // The report goes to stdout, one line or block per finding; only the specs' diagnostics go to stderr.
     for env in &report.environments {
         print_warnings(&env.warnings, style);
         if let Some(diags) = &env.errors {
             report_diags(diags, style);
             continue;
         }
-        let name = &env.env;
+        let (name, dir) = (&env.env, &env.dir);
         if env.is_stale() {
-            eprint!("{}", diff::render_stat(&env.stale));
-            eprintln!("generated/{name} is stale: run `tfgen render {name}` and commit the result");
-        } else {
-            println!("generated/{name}: up to date");
+            println!("{dir}:");
+            print!("{}", diff::render_stat(&env.stale));
+            println!("{dir} is stale: run `tfgen render {name}` and commit the result");
+        }
+        print!("{}", diff::render_foreign(&env.stale, dir));
+        if !env.is_stale() && !env.has_foreign() {
+            println!("{dir}: up to date");
         }
         if let (Some(since), Some(rev)) = (&env.since_base, &report.base) {
-            print!(
-                "generated/{name} since {rev}: {}",
-                diff::render_resources(&since.resources, style)
-            );
+            print!("{dir} since {rev}: {}", diff::render_resources(&since.resources, style));
         }
         if report.blocks_destroy(env) {
-            eprintln!(
-                "generated/{name} destroys or replaces stateful resources: {}",
+            println!(
+                "{dir} destroys or replaces stateful resources: {}",
                 env.destroyed.join(", ")
             );
-            eprintln!("if that is intended, re-run with --allow-destroy");
+            println!("if that is intended, re-run with --allow-destroy");
         }
+    }
+    for orphan in &report.orphans {
+        println!("{}", check::orphan_help(orphan));
     }
 }
 
@@ -493,6 +497,7 @@ fn check_json(report: &check::CheckReport) -> serde_json::Value {
                 "environment": e.env,
                 "spec_errors": e.errors.is_some(),
                 "stale": e.is_stale(),
+                "foreign": e.stale.foreign.iter().map(|f| &f.path).collect::<Vec<_>>(),
                 "diff": diff::to_json(&e.stale, &e.dir),
                 "since_base": e.since_base.as_ref().map(|d| diff::to_json(d, &e.dir)),
                 "destroyed_stateful": e.destroyed,
@@ -505,6 +510,7 @@ fn check_json(report: &check::CheckReport) -> serde_json::Value {
         "base": report.base,
         "allow_destroy": report.allow_destroy,
         "environments": envs,
+        "orphaned": report.orphans,
     })
 }
 
@@ -610,14 +616,37 @@ fn render_one(
         return Ok(exit::ERROR);
     }
     let out = out.map_or_else(|| default_out(&cli.root, env), Path::to_path_buf);
+    // What the write changes, predicted as `diff` would before it: a render that replaces the database
+    // says so, whoever runs it.
+    let on_disk = vfs::Tree::read_generated(&out)?;
+    let dir = out.display().to_string();
+    let change = diff::diff(&on_disk, &compiled.tree, &dir)?;
     let r = vfs::write(&compiled.tree, &out)?;
     println!(
-        "rendered {env} into {}: {} files written, {} unchanged, {} removed",
-        out.display(),
+        "rendered {env} into {dir}: {} files written, {} unchanged, {} removed",
         r.written,
         r.unchanged,
         r.removed.len()
     );
+    if !change.files.is_empty() {
+        let stdout_style = cli.color.style(std::io::stdout().is_terminal());
+        let resources = diff::render_resources(&change.resources, stdout_style);
+        if on_disk.get("main.tf").is_some() {
+            print!("{resources}");
+        } else {
+            // A first render creates everything: the summary line is enough.
+            print!(
+                "{}",
+                resources.lines().next().map(|l| format!("{l}\n")).unwrap_or_default()
+            );
+        }
+    }
+    for f in &r.foreign {
+        eprintln!("warning: {}/{f}; left in place", out.display());
+    }
+    if !r.foreign.is_empty() {
+        eprintln!("warning: `tfgen check` and `tfgen diff` fail until the files above are removed");
+    }
     Ok(exit::OK)
 }
 
@@ -659,17 +688,21 @@ fn diff_one(
         return Ok(if d.is_empty() { exit::OK } else { exit::DIFFERS });
     }
     if d.is_empty() {
-        println!("{}: no changes", out.display());
+        println!("{dir}: no changes");
         return Ok(exit::OK);
     }
     let stdout_style = cli.color.style(std::io::stdout().is_terminal());
-    if stat {
-        print!("{}", diff::render_stat(&d));
-    } else {
-        print!("{}", diff::render_patch(&d, stdout_style));
+    if !d.files.is_empty() {
+        if stat {
+            println!("{dir}:");
+            print!("{}", diff::render_stat(&d));
+        } else {
+            print!("{}", diff::render_patch(&d, stdout_style));
+        }
+        print!("{}", diff::render_resources(&d.resources, stdout_style));
+        print!("{}", tfgen::docs::cost_change(&on_disk, &compiled.model));
     }
-    print!("{}", diff::render_resources(&d.resources, stdout_style));
-    print!("{}", tfgen::docs::cost_change(&on_disk, &compiled.model));
+    print!("{}", diff::render_foreign(&d, &dir));
     Ok(exit::DIFFERS)
 }
 

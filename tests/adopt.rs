@@ -371,10 +371,10 @@ fn the_readme_adoption_steps_then_the_ci_workflow_pass() {
     assert_eq!(
         names,
         [
-            "actions/checkout@v4",
+            "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
             "Cache tfgen",
             "Install tfgen",
-            "hashicorp/setup-terraform@v3",
+            "hashicorp/setup-terraform@b9cd54a3c349d3f38e8881555d616ced269862dd",
             "The specs are valid",
             "The committed Terraform is up to date and destroys nothing stateful",
             "terraform fmt and validate"
@@ -421,6 +421,41 @@ fn the_readme_adoption_steps_then_the_ci_workflow_pass() {
     let o = bash(&repo, steps[5].1.as_deref().unwrap(), Some("main"));
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("generated/prod since origin/main"), "{}", text(&o));
+
+    // Least privilege, and every action pinned by a full commit (a tag can be moved).
+    assert_eq!(doc["permissions"]["contents"].as_str(), Some("read"));
+    assert_eq!(doc["permissions"].as_hash().map(yaml_rust2::yaml::Hash::len), Some(1));
+    let pinned = |uses: &str| {
+        uses.split_once('@')
+            .is_some_and(|(_, rev)| rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    for line in workflow.lines().filter(|l| l.contains("uses:")) {
+        let uses = line.split("uses:").nth(1).unwrap().split('#').next().unwrap().trim();
+        assert!(pinned(uses), "{uses} is not pinned by commit");
+    }
+
+    // As on a push to main: a commit that replaces the database is gated against the previous commit.
+    let before = text(&bash(&repo, "git rev-parse HEAD", None)).trim().to_string();
+    let o = bash(
+        &repo,
+        "printf '\\n[database]\\ndatabase_name = \"support\"\\n' >> environments/dev.toml && tfgen render dev && \
+         git add -A && \
+         git commit -qm 'rename the database'",
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let gate = format!("BEFORE={before}\n{}", steps[5].1.as_deref().unwrap());
+    let o = bash(&repo, &gate, None);
+    assert!(
+        !o.status.success(),
+        "a push that replaces the database passed:\n{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("generated/dev destroys or replaces stateful resources: module.aurora.aws_rds_cluster.this"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// The README's "add a sixth agent" example, pasted at the end of `agents.toml`, renders every environment.

@@ -351,6 +351,7 @@ fn diff_reports_changes_with_exit_codes() {
     assert!(out.contains("resources: +0 ~1 -/+0 -0"), "{out}");
     let stat = p.run(&["diff", "dev", "--stat"]);
     insta::assert_snapshot!(p.text(&stat.stdout), @r"
+    [ROOT]/generated/dev:
      README.md | modified +1 -1
      main.tf   | modified +1 -1
      2 files changed, +2 -2
@@ -370,13 +371,36 @@ fn check_fails_on_a_stale_tree_and_passes_after_render() {
     let o = p.run(&["check"]);
     assert_eq!(code(&o), 1);
     assert!(
-        p.text(&o.stderr)
+        p.text(&o.stdout)
             .contains("generated/prod is stale: run `tfgen render prod`"),
         "{}",
-        p.text(&o.stderr)
+        p.text(&o.stdout)
     );
+    // The report is on stdout; stderr holds only the specs' diagnostics (warnings here).
+    assert!(!p.text(&o.stderr).contains("stale"), "{}", p.text(&o.stderr));
     assert_eq!(code(&p.run(&["render", "prod"])), 0);
     assert_eq!(code(&p.run(&["check"])), 0);
+}
+
+/// An agent renamed without `renamed_from`: its state is destroyed under the old key and created under the
+/// new one, the one case the rename hint is for.
+#[test]
+fn a_rename_without_renamed_from_suggests_it() {
+    let p = Project::new();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    p.edit(
+        "environments/agents.toml",
+        "name = \"troubleshooting\"",
+        "name = \"tech-support\"",
+    );
+    p.edit("environments/agents.toml", "\"troubleshooting\"]", "\"tech-support\"]");
+    let d = p.run(&["--color", "never", "diff", "dev", "--stat"]);
+    let out = p.text(&d.stdout);
+    assert!(
+        out.contains("!! module.ecr.aws_ecr_repository.this[\"troubleshooting\"]")
+            && out.contains("If this is a rename, declare `renamed_from` on the agent"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -403,6 +427,8 @@ fn removing_an_agent_is_flagged_as_destroying_state() {
         out.contains("!! module.ecs[\"troubleshooting\"].aws_cloudwatch_log_group.this"),
         "{out}"
     );
+    // Nothing was created in its place: no rename hint.
+    assert!(!out.contains("renamed_from"), "{out}");
 
     // In CI: the committed tree is re-rendered, and compared with the PR's base revision.
     git(&p, &["init", "-q"]);
@@ -424,7 +450,7 @@ fn removing_an_agent_is_flagged_as_destroying_state() {
     assert_eq!(code(&p.run(&["render", "prod"])), 0);
     let guarded = p.run(&["check", "--base", "HEAD"]);
     assert_eq!(code(&guarded), 1, "{}", p.text(&guarded.stderr));
-    assert!(p.text(&guarded.stderr).contains("re-run with --allow-destroy"));
+    assert!(p.text(&guarded.stdout).contains("re-run with --allow-destroy"));
     assert_eq!(code(&p.run(&["check", "--base", "HEAD", "--allow-destroy"])), 0);
 }
 
@@ -507,11 +533,22 @@ fn a_new_database_name_replaces_the_cluster_and_check_guards_it() {
         "{out}"
     );
     assert!(out.contains("!! module.aurora.aws_rds_cluster.this\n"), "{out}");
+    // A database name is no agent's: the rename hint would be wrong here.
+    assert!(!out.contains("renamed_from"), "{out}");
+    // render prints the same prediction before it writes.
+    let r = p.run(&["--color", "never", "render", "dev"]);
+    let rendered = p.text(&r.stdout);
+    assert!(
+        rendered.contains("  -/+ module.aurora.aws_rds_cluster.this (forces replacement: database_name)\n")
+            && rendered.contains("WARNING: this change destroys or replaces stateful resources")
+            && rendered.contains("!! module.aurora.aws_rds_cluster.this\n"),
+        "{rendered}"
+    );
 
     assert_eq!(code(&p.run(&["render", "dev"])), 0);
     let guarded = p.run(&["check", "--base", "HEAD"]);
     assert_eq!(code(&guarded), 1, "{}", p.text(&guarded.stderr));
-    let err = p.text(&guarded.stderr);
+    let err = p.text(&guarded.stdout);
     assert!(
         err.contains("generated/dev destroys or replaces stateful resources: module.aurora.aws_rds_cluster.this"),
         "{err}"
@@ -851,7 +888,7 @@ fn render_and_diff_all_cover_every_environment_with_the_highest_exit_code() {
     assert_eq!(code(&o), 1, "{}", p.text(&o.stderr));
     let out = p.text(&o.stdout);
     assert!(
-        out.starts_with(" README.md | modified +1 -1\n main.tf   | modified +1 -1\n")
+        out.starts_with("[ROOT]/generated/dev:\n README.md | modified +1 -1\n main.tf   | modified +1 -1\n")
             && out.ends_with("[ROOT]/generated/prod: no changes\n"),
         "{out}"
     );
@@ -983,7 +1020,6 @@ fn render_and_diff_work_beside_a_binary_plan_file() {
     let plan: Vec<u8> = (0..4096u32).map(|i| u8::try_from(i * 7 % 256).unwrap()).collect();
     assert!(String::from_utf8(plan.clone()).is_err());
     std::fs::write(p.path("generated/dev/plan.tfplan"), &plan).unwrap();
-    std::fs::write(p.path("generated/dev/binary.tf"), &plan).unwrap();
     let diff = p.run(&["diff", "dev"]);
     assert_eq!(code(&diff), 0, "{}", p.text(&diff.stderr));
     p.edit(
@@ -997,9 +1033,120 @@ fn render_and_diff_work_beside_a_binary_plan_file() {
     assert_eq!(code(&render), 0, "{}", p.text(&render.stderr));
     assert_eq!(code(&p.run(&["render", "prod"])), 0);
     let check = p.run(&["check"]);
-    assert_eq!(code(&check), 0, "{}", p.text(&check.stderr));
+    assert_eq!(code(&check), 0, "{}", p.text(&check.stdout));
     assert_eq!(std::fs::read(p.path("generated/dev/plan.tfplan")).unwrap(), plan);
-    assert_eq!(std::fs::read(p.path("generated/dev/binary.tf")).unwrap(), plan);
+}
+
+/// Terraform merges every `.tf`, `.tf.json` and auto-loaded `.tfvars` file of a directory: one that tfgen
+/// did not write changes what is deployed while the tree tfgen wrote is unchanged.
+#[test]
+fn a_hand_added_file_in_a_generated_tree_fails_check_and_shows_in_diff() {
+    let p = Project::new();
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    assert_eq!(code(&p.run(&["render", "prod"])), 0);
+    // What Terraform itself leaves in the directory is not foreign.
+    for working in [
+        ".terraform.lock.hcl",
+        "terraform.tfstate",
+        "terraform.tfstate.backup",
+        "crash.log",
+    ] {
+        std::fs::write(p.path(&format!("generated/prod/{working}")), "{}").unwrap();
+    }
+    std::fs::create_dir_all(p.path("generated/prod/.terraform/modules")).unwrap();
+    std::fs::write(p.path("generated/prod/.terraform/modules/modules.json"), "{}").unwrap();
+    assert_eq!(code(&p.run(&["check"])), 0);
+
+    let grant = "resource \"aws_iam_role_policy\" \"all\" {\n  role   = aws_iam_role.task[\"supervisor\"].name\n  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = \"*\", Resource = \"*\" }] })\n}\n";
+    std::fs::write(p.path("generated/prod/modules/iam/task_role_override.tf"), grant).unwrap();
+    std::fs::write(p.path("generated/prod/extra.tf.json"), "{}").unwrap();
+    std::fs::write(p.path("generated/prod/terraform.tfvars"), "x = 1\n").unwrap();
+    std::fs::write(p.path("generated/prod/notes.txt"), "hello\n").unwrap();
+    // A copy of a generated file without its header is not tfgen's either.
+    std::fs::write(p.path("generated/prod/copy.tf"), "locals {}\n").unwrap();
+    std::os::unix::fs::symlink("main.tf", p.path("generated/prod/link.tf")).unwrap();
+
+    let check = p.run(&["check"]);
+    assert_eq!(code(&check), 1, "{}", p.text(&check.stdout));
+    insta::assert_snapshot!(p.text(&check.stdout), @r"
+    generated/dev: up to date
+    generated/prod/copy.tf: a file tfgen did not write (Terraform loads it with the tree)
+    generated/prod/extra.tf.json: a file tfgen did not write (Terraform loads it with the tree)
+    generated/prod/link.tf: a symlink tfgen did not write (Terraform loads it with the tree)
+    generated/prod/modules/iam/task_role_override.tf: a file tfgen did not write (Terraform loads it with the tree)
+    generated/prod/notes.txt: a file tfgen did not write
+    generated/prod/terraform.tfvars: a file tfgen did not write (Terraform loads it with the tree)
+    generated/prod must hold only what tfgen renders: move each change into the spec (or a module outside the generated tree) and delete the files; tfgen never deletes them
+    ");
+    let json: serde_json::Value = serde_json::from_slice(&p.run(&["check", "--json"]).stdout).unwrap();
+    assert_eq!(json["passed"], false);
+    assert_eq!(
+        json["environments"][1]["foreign"][3],
+        "modules/iam/task_role_override.tf"
+    );
+
+    let diff = p.run(&["diff", "prod"]);
+    assert_eq!(code(&diff), 1);
+    assert!(
+        p.text(&diff.stdout).contains(
+            "[ROOT]/generated/prod/modules/iam/task_role_override.tf: a file tfgen did not write (Terraform loads it with the tree)"
+        ),
+        "{}",
+        p.text(&diff.stdout)
+    );
+    let diff = p.run(&["diff", "prod", "--json"]);
+    assert_eq!(code(&diff), 1);
+    let json: serde_json::Value = serde_json::from_slice(&diff.stdout).unwrap();
+    assert_eq!(json["foreign"].as_array().unwrap().len(), 6, "{json}");
+    assert_eq!(json["foreign"][5]["loaded_by_terraform"], true);
+
+    // render leaves them, and says so.
+    let render = p.run(&["render", "prod"]);
+    assert_eq!(code(&render), 0);
+    let err = p.text(&render.stderr);
+    assert!(
+        err.contains("warning: [ROOT]/generated/prod/modules/iam/task_role_override.tf: a file tfgen did not write (Terraform loads it with the tree); left in place"),
+        "{err}"
+    );
+    assert!(p.path("generated/prod/modules/iam/task_role_override.tf").is_file());
+
+    for f in [
+        "modules/iam/task_role_override.tf",
+        "extra.tf.json",
+        "terraform.tfvars",
+        "notes.txt",
+        "copy.tf",
+        "link.tf",
+    ] {
+        std::fs::remove_file(p.path(&format!("generated/prod/{f}"))).unwrap();
+    }
+    assert_eq!(code(&p.run(&["check"])), 0);
+}
+
+/// A generated tree whose spec was deleted still describes deployed resources: check reports it.
+#[test]
+fn a_generated_tree_without_its_spec_fails_check_with_what_to_do() {
+    let p = Project::new();
+    std::fs::copy(p.path("environments/dev.toml"), p.path("environments/staging.toml")).unwrap();
+    assert_eq!(code(&p.run(&["render", "--all"])), 0);
+    assert_eq!(code(&p.run(&["check"])), 0);
+    std::fs::remove_file(p.path("environments/staging.toml")).unwrap();
+    let check = p.run(&["check"]);
+    assert_eq!(code(&check), 1);
+    let out = p.text(&check.stdout);
+    assert!(
+        out.ends_with(
+            "generated/staging: no spec renders it (environments/staging.toml is missing). If that environment was \
+             applied, its resources still exist: run `terraform destroy` in generated/staging first, then delete the \
+             directory; or restore the spec\n"
+        ),
+        "{out}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&p.run(&["check", "--json"]).stdout).unwrap();
+    assert_eq!(json["orphaned"], serde_json::json!(["generated/staging"]));
+    assert_eq!(json["passed"], false);
+    std::fs::remove_dir_all(p.path("generated/staging")).unwrap();
+    assert_eq!(code(&p.run(&["check"])), 0);
 }
 
 fn mkfifo(path: &Path) {
@@ -1037,11 +1184,17 @@ fn a_fifo_named_like_a_generated_file_is_an_error_not_a_hang() {
     // Reading skips the FIFO without opening it.
     assert_eq!(code(&p.run_with_timeout(&["diff", "dev", "--stat"])), 1);
 
-    // A FIFO with a name tfgen never writes is simply left alone.
+    // A FIFO with a name tfgen never writes is left alone (and named: `check` fails until it goes).
     std::fs::remove_file(p.path("generated/dev/versions.tf")).unwrap();
     let render = p.run_with_timeout(&["render", "dev"]);
     assert_eq!(code(&render), 0, "{}", p.text(&render.stderr));
     assert!(p.path("generated/dev/versions.tf").is_file());
+    assert!(
+        p.text(&render.stderr)
+            .contains("generated/dev/other-pipe: a FIFO tfgen did not write; left in place"),
+        "{}",
+        p.text(&render.stderr)
+    );
     let pipe = std::fs::symlink_metadata(p.path("generated/dev/other-pipe")).unwrap();
     assert!(std::os::unix::fs::FileTypeExt::is_fifo(&pipe.file_type()));
 }

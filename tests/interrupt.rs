@@ -1,7 +1,9 @@
 //! `render` is atomic: the real binary is killed at random points (SIGKILL, SIGTERM, SIGINT) while it
 //! switches an output directory between two environments whose trees differ in every file, and the next
 //! command must find exactly the complete old or the complete new tree, with no staging state left.
-//! Also: concurrent renders of different specs into one directory, and into two directories.
+//! A render into a directory that does not exist yet, killed at any point, leaves no directory or the whole
+//! tree, before any other command runs. Also: concurrent renders of different specs into one directory,
+//! and into two directories.
 //!
 //! `TFGEN_KILL_ROUNDS` (default 200) sets the number of kills; `TFGEN_KILL_SEED` replays a run.
 
@@ -338,6 +340,75 @@ fn killed_renders_leave_the_old_or_the_new_tree_and_the_next_command_recovers() 
         back >= rounds / 50 && forward >= rounds / 50,
         "rolled back {back}, forward {forward}"
     );
+}
+
+/// The `.tfgen-stage-*` folders beside `out`.
+fn staging_beside(out: &Path) -> Vec<String> {
+    std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tfgen"))
+        .collect()
+}
+
+#[test]
+fn killed_renders_into_a_fresh_directory_leave_nothing_or_the_whole_tree() {
+    let p = Project::new();
+    let dev = p.reference("dev");
+    let out = p.path("generated/fresh");
+    let mut lengths = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        assert!(wait(p.render("dev", &out)).status.success());
+        lengths.push(started.elapsed());
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+    let span = median(&lengths).mul_f64(1.2);
+    let rounds = env_number("TFGEN_FRESH_KILL_ROUNDS", 60);
+    let seed = env_number("TFGEN_KILL_SEED", 0x9e37_79b9) | 1;
+    let mut rng = Rng(seed);
+    let (mut absent, mut whole, mut staged) = (0, 0, 0);
+    for round in 0..rounds {
+        // Half the kills go anywhere in the render, half after its staging folder appeared.
+        let after_staging = round % 2 == 1;
+        let delay = rng.below(if after_staging { span / 4 } else { span });
+        let mut child = p.render("dev", &out);
+        while after_staging && staging_beside(&out).is_empty() && child.try_wait().unwrap().is_none() {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            signal(&child, libc::SIGKILL);
+        }
+        let _ = wait(child);
+        // What `terraform plan` would see now, before any tfgen command recovers anything.
+        let from = if after_staging { "staging began" } else { "the spawn" };
+        let context = format!("round {round} (seed {seed}, SIGKILL {delay:?} after {from})");
+        if std::fs::symlink_metadata(&out).is_err() {
+            absent += 1;
+        } else {
+            assert!(snapshot(&out) == dev, "{context}: a partial tree appeared");
+            whole += 1;
+            std::fs::remove_dir_all(&out).unwrap();
+        }
+        staged += usize::from(!staging_beside(&out).is_empty());
+    }
+    // The next render deletes what killed ones left beside the directory, and its tree is complete.
+    assert!(wait(p.render("dev", &out)).status.success());
+    assert!(snapshot(&out) == dev);
+    assert_eq!(
+        staging_beside(&out),
+        Vec::<String>::new(),
+        "staging folders left behind"
+    );
+    println!("{rounds} kills: {absent} left no directory ({staged} mid-staging), {whole} the whole tree");
+    // Not vacuous: kills land while the tree is being staged, and some renders finish.
+    let rounds = usize::try_from(rounds).unwrap();
+    assert!(
+        staged >= rounds / 5,
+        "only {staged} of {rounds} kills landed while staging"
+    );
+    assert!(whole >= 1 && absent >= rounds / 4, "absent {absent}, whole {whole}");
 }
 
 #[test]

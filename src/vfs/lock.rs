@@ -33,4 +33,14 @@ impl DirLock {
         }
         Ok(Self { _dir: file })
     }
+
+    /// Locks `dir` if no other process holds it; `None` when one does.
+    pub fn try_acquire(dir: &Path) -> Result<Option<Self>> {
+        let file = File::open(dir).with_context(|| format!("opening {} to lock it", dir.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(Self { _dir: file })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", dir.display())),
+        }
+    }
 }

@@ -36,11 +36,15 @@
 //!
 //! The lock (`flock`, released by the kernel when its holder dies) keeps two tfgen processes from
 //! interleaving, and keeps `diff`/`check` from reading a half-applied tree. A render that fails before
-//! step 3 (a spec error, a foreign file in the way, a full disk while staging) changes nothing. Staging
-//! folders of older tfgen versions (`.tfgen-stage-*` beside the output directory) are deleted on render.
+//! step 3 (a spec error, a foreign file in the way, a full disk while staging) changes nothing.
+//!
+//! An output directory that does not exist yet is rendered whole into `.tfgen-stage-<name>-<pid>` beside
+//! it (the same transaction, under that folder's lock) and renamed into place, so it appears complete or
+//! not at all; a folder left by a killed render is deleted by the next one (never one a live tfgen holds).
 //! Not covered: other programs editing the directory during a render, which no lock of ours can stop.
 //! `tests/interrupt.rs` kills real renders at random points and checks all of this.
 
+pub mod foreign;
 pub mod journal;
 pub mod lock;
 pub mod owned;
@@ -50,6 +54,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
+pub use foreign::Foreign;
 use journal::{Changes, Recovery};
 use lock::DirLock;
 use owned::Slot;
@@ -67,6 +72,9 @@ pub struct Tree {
     /// Files copied verbatim from static templates (already canonical; tests hold them to it), which the
     /// format stage leaves alone.
     pub verbatim: BTreeSet<String>,
+    /// Read from disk only: what sits beside tfgen's files that neither tfgen nor Terraform's working
+    /// files explain (a hand-added `*_override.tf`, a note, a symlink), sorted. Never set on a rendered tree.
+    pub foreign: Vec<Foreign>,
 }
 
 impl Tree {
@@ -110,12 +118,18 @@ impl Tree {
 }
 
 fn read_unlocked(dir: &Path) -> Result<Tree> {
-    let mut tree = Tree::default();
-    for (rel, path) in owned::candidates(dir)? {
-        if let Some(text) = owned::read_generated_file(&path)? {
-            tree.insert(rel, text);
+    let walk = owned::walk(dir)?;
+    let mut tree = Tree {
+        foreign: walk.others,
+        ..Tree::default()
+    };
+    for (rel, path) in walk.candidates {
+        match owned::read_generated_file(&path)? {
+            Some(text) => tree.insert(rel, text),
+            None => tree.foreign.push(Foreign::new(rel, "a file")),
         }
     }
+    tree.foreign.sort();
     Ok(tree)
 }
 
@@ -141,20 +155,31 @@ pub struct WriteReport {
     pub written: usize,
     pub unchanged: usize,
     pub removed: Vec<String>,
+    /// What sits beside tfgen's files that tfgen did not write (left in place; see [`foreign`]).
+    pub foreign: Vec<Foreign>,
 }
 
 /// Makes `out` hold exactly `tree` among tfgen's files, atomically (see the module documentation);
-/// nothing else in `out` is opened or touched.
+/// nothing else in `out` is opened or touched. A directory that does not exist yet appears whole or not at all.
 pub fn write(tree: &Tree, out: &Path) -> Result<WriteReport> {
     for rel in tree.files.keys() {
         owned::check_writable_name(rel)?;
+    }
+    if std::fs::symlink_metadata(out).is_err()
+        && let Some(report) = write_fresh(tree, out)?
+    {
+        return Ok(report);
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let _lock = DirLock::acquire(out)?;
     recover(out)?;
     remove_old_staging(out)?;
-    let existing = read_unlocked(out)?;
+    write_locked(tree, out)
+}
 
+/// Writes `tree` into `out`, whose lock is held and whose interrupted transactions are recovered.
+fn write_locked(tree: &Tree, out: &Path) -> Result<WriteReport> {
+    let existing = read_unlocked(out)?;
     let mut report = WriteReport::default();
     let mut changes = Changes::default();
     let mut refused = Vec::new();
@@ -179,23 +204,77 @@ pub fn write(tree: &Tree, out: &Path) -> Result<WriteReport> {
         .collect();
     report.written = changes.writes.len();
     report.removed.clone_from(&changes.removes);
+    report.foreign = existing.foreign;
     if !changes.writes.is_empty() || !changes.removes.is_empty() {
         journal::commit(out, &changes)?;
     }
     Ok(report)
 }
 
-/// Deletes `.tfgen-stage-*` folders that older tfgen builds left beside the output directory when interrupted.
-fn remove_old_staging(out: &Path) -> Result<()> {
-    let parent = match out.parent() {
+/// Renders into a new directory beside `out` (`.tfgen-stage-<name>-<pid>`, locked) with the ordinary
+/// transaction, then renames it into place: `terraform plan` in `out` sees nothing or the whole tree. A
+/// process killed before the rename leaves only the hidden folder, which the next render deletes. `None`
+/// when `out` appeared meanwhile (another render won): the caller then writes into it as usual.
+fn write_fresh(tree: &Tree, out: &Path) -> Result<Option<WriteReport>> {
+    let parent = parent_of(out);
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    remove_old_staging(out)?;
+    let name = out
+        .file_name()
+        .with_context(|| format!("{} names no directory", out.display()))?
+        .to_string_lossy();
+    let stage = parent.join(format!(".tfgen-stage-{name}-{}", std::process::id()));
+    let lock = lock_new_dir(&stage)?;
+    let report = match write_locked(tree, &stage) {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&stage);
+            return Err(e);
+        }
+    };
+    // The lock follows the directory through the rename, so a second tfgen on `out` waits for this one.
+    if std::fs::rename(&stage, out).is_err() {
+        drop(lock);
+        std::fs::remove_dir_all(&stage).with_context(|| format!("removing {}", stage.display()))?;
+        return Ok(None);
+    }
+    journal::sync_dir(parent)?;
+    Ok(Some(report))
+}
+
+/// Creates `dir` and locks it. Another render's [`remove_old_staging`] may delete it between the two
+/// steps (it deletes only folders it could lock); once locked and still there, it is ours.
+fn lock_new_dir(dir: &Path) -> Result<DirLock> {
+    for _ in 0..3 {
+        std::fs::create_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+        if let Ok(lock) = DirLock::acquire(dir)
+            && std::fs::symlink_metadata(dir).is_ok()
+        {
+            return Ok(lock);
+        }
+    }
+    anyhow::bail!("{} kept disappearing while tfgen created it", dir.display())
+}
+
+fn parent_of(out: &Path) -> &Path {
+    match out.parent() {
         Some(p) if p.as_os_str().is_empty() => Path::new("."),
         Some(p) => p,
-        None => return Ok(()),
-    };
+        None => Path::new("."),
+    }
+}
+
+/// Deletes the `.tfgen-stage-*` folders beside the output directory that no running tfgen holds: fresh
+/// renders killed before their rename (and older tfgen builds' staging folders).
+fn remove_old_staging(out: &Path) -> Result<()> {
+    let parent = parent_of(out);
     for entry in std::fs::read_dir(parent).with_context(|| format!("reading {}", parent.display()))? {
         let entry = entry.with_context(|| format!("reading {}", parent.display()))?;
         let old = entry.file_name().to_string_lossy().starts_with(".tfgen-stage-");
-        if old && entry.file_type().is_ok_and(|t| t.is_dir()) {
+        if old
+            && entry.file_type().is_ok_and(|t| t.is_dir())
+            && let Some(_held) = DirLock::try_acquire(&entry.path())?
+        {
             std::fs::remove_dir_all(entry.path())
                 .with_context(|| format!("removing leftover {}", entry.path().display()))?;
         }

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
+use super::foreign::{self, Foreign};
 use super::{HEADER_MARK, MD_HEADER_MARK};
 
 /// Whether tfgen could have written a file with this name (the only names it opens).
@@ -115,30 +116,50 @@ pub fn read_regular_file(path: &Path) -> Result<Option<String>> {
 
 /// Every file under `dir` whose name tfgen could own, reached through real directories only.
 pub fn candidates(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let mut out = Vec::new();
+    Ok(walk(dir)?.candidates)
+}
+
+/// One pass over an output directory, opening nothing.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Regular files whose name tfgen could own (`.tf`, `.md`), reached through real directories.
+    pub candidates: Vec<(String, PathBuf)>,
+    /// Everything else that is neither a directory on the way nor a Terraform working file.
+    pub others: Vec<Foreign>,
+}
+
+/// Walks `dir` without following symlinks; hidden directories are not entered (Terraform's and tfgen's
+/// own are skipped, any other is reported whole).
+pub fn walk(dir: &Path) -> Result<Walk> {
+    let mut out = Walk::default();
     let mut todo = vec![(String::new(), dir.to_path_buf())];
     while let Some((prefix, d)) = todo.pop() {
         for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
             let entry = entry.with_context(|| format!("reading {}", d.display()))?;
-            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-                continue;
-            };
-            if name.starts_with('.') {
-                continue;
-            }
             // `DirEntry::file_type` does not follow symlinks: a symlinked directory is not entered.
             let ty = entry
                 .file_type()
                 .with_context(|| format!("inspecting {}", entry.path().display()))?;
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                let rel = format!("{prefix}{}", entry.file_name().to_string_lossy());
+                out.others.push(Foreign::new(rel, kind_of(ty)));
+                continue;
+            };
+            if foreign::is_working_file(&name, ty.is_dir()) {
+                continue;
+            }
             let rel = format!("{prefix}{name}");
-            if ty.is_dir() {
+            if ty.is_dir() && !name.starts_with('.') {
                 todo.push((format!("{rel}/"), entry.path()));
             } else if ty.is_file() && is_owned_name(&rel) {
-                out.push((rel, entry.path()));
+                out.candidates.push((rel, entry.path()));
+            } else {
+                out.others.push(Foreign::new(rel, kind_of(ty)));
             }
         }
     }
-    out.sort();
+    out.candidates.sort();
+    out.others.sort();
     Ok(out)
 }
 
