@@ -54,6 +54,8 @@ pub struct Compiled {
     pub warnings: Diagnostics,
     /// The access proof of the rendered tree (`tfgen access`, before anything is written).
     pub access: access::Report,
+    /// The reachability graph of the rendered tree's security groups (`tfgen reach`; the README shows it).
+    pub reach: reach::Graph,
 }
 
 /// Why a compile failed: either the spec is wrong (data for the user), or tfgen itself is.
@@ -111,12 +113,13 @@ pub fn compile(inputs: &Inputs) -> Result<Compiled, CompileError> {
     let levers = cost::estimate(&model)
         .map(|e| cost::levers::levers(inputs, &model, &e))
         .unwrap_or_default();
-    let (tree, access) = render::render(&model, &levers).map_err(CompileError::Internal)?;
+    let render::Rendered { tree, access, reach } = render::render(&model, &levers).map_err(CompileError::Internal)?;
     let tree = format::format_tree(tree).map_err(CompileError::Internal)?;
     Ok(Compiled {
         model,
         tree,
         warnings,
         access,
+        reach,
     })
 }

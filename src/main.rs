@@ -381,11 +381,11 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
             let Some(compiled) = compile_once(&cli.root, env, overrides.clone(), style, &mut BTreeSet::new())? else {
                 return Ok(exit::ERROR);
             };
-            let tree = match dir {
-                Some(d) => vfs::Tree::read_generated(d)?,
-                None => compiled.tree,
+            // The graph of the tree render would write is part of the compile; a tree on disk is read anew.
+            let graph = match dir {
+                Some(d) => tfgen::reach::from_tree(&vfs::Tree::read_generated(d)?)?,
+                None => compiled.reach.clone(),
             };
-            let graph = tfgen::reach::from_tree(&tree)?;
             print!("{graph}");
             let differences = graph.differences(&tfgen::reach::declared(&compiled.model));
             if differences.is_empty() {
@@ -411,7 +411,14 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
                     dir.display()
                 );
             }
-            let report = tfgen::access::check(&compiled.model, &tree)?;
+            // The tree on disk is judged as Terraform loads it; when it is exactly what render writes (the
+            // README aside, which Terraform does not read), the compile already proved it.
+            let rendered = compiled.tree.files.iter().filter(|(p, _)| p.ends_with(".tf"));
+            let report = if tree.files.iter().eq(rendered) {
+                compiled.access.clone()
+            } else {
+                tfgen::access::check(&compiled.model, &tree)?
+            };
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -620,7 +627,13 @@ fn render_one(
     // says so, whoever runs it.
     let on_disk = vfs::Tree::read_generated(&out)?;
     let dir = out.display().to_string();
-    let change = diff::diff(&on_disk, &compiled.tree, &dir)?;
+    // A first render destroys nothing: no prediction needed (`terraform plan` lists what it creates).
+    let first = on_disk.get("main.tf").is_none();
+    let change = if first {
+        None
+    } else {
+        Some(diff::diff(&on_disk, &compiled.tree, &dir)?)
+    };
     let r = vfs::write(&compiled.tree, &out)?;
     println!(
         "rendered {env} into {dir}: {} files written, {} unchanged, {} removed",
@@ -628,18 +641,9 @@ fn render_one(
         r.unchanged,
         r.removed.len()
     );
-    if !change.files.is_empty() {
+    if let Some(change) = change.filter(|c| !c.files.is_empty()) {
         let stdout_style = cli.color.style(std::io::stdout().is_terminal());
-        let resources = diff::render_resources(&change.resources, stdout_style);
-        if on_disk.get("main.tf").is_some() {
-            print!("{resources}");
-        } else {
-            // A first render creates everything: the summary line is enough.
-            print!(
-                "{}",
-                resources.lines().next().map(|l| format!("{l}\n")).unwrap_or_default()
-            );
-        }
+        print!("{}", diff::render_resources(&change.resources, stdout_style));
     }
     for f in &r.foreign {
         eprintln!("warning: {}/{f}; left in place", out.display());

@@ -327,23 +327,52 @@ struct Instance {
     vars: Map<String, Value>,
 }
 
+/// Every `.tf` file of a tree, parsed once.
+struct Parsed(BTreeMap<String, Body>);
+
+impl Parsed {
+    fn new(tree: &Tree) -> Result<Self> {
+        tree.files
+            .iter()
+            .filter(|(p, _)| p.ends_with(".tf"))
+            .map(|(p, text)| Ok((p.clone(), hcl::parse(text).with_context(|| format!("parsing {p}"))?)))
+            .collect::<Result<_>>()
+            .map(Self)
+    }
+
+    fn file(&self, path: &str) -> Result<&Body> {
+        self.0.get(path).with_context(|| format!("the tree has no {path}"))
+    }
+
+    /// The files of the module in `dir` (not its subdirectories).
+    fn module(&self, dir: &str) -> Vec<&Body> {
+        let prefix = format!("{dir}/");
+        self.0
+            .iter()
+            .filter(|(p, _)| p.starts_with(&prefix) && !p[prefix.len()..].contains('/'))
+            .map(|(_, b)| b)
+            .collect()
+    }
+}
+
 /// The security groups' owners and every rule, from the tree's text.
 pub fn groups_and_rules(tree: &Tree) -> Result<(BTreeMap<String, Node>, Vec<Rule>)> {
-    let root = parse(tree, "main.tf")?;
-    refuse_invisible_rules(tree)?;
+    let parsed = Parsed::new(tree)?;
+    let root = parsed.file("main.tf")?;
+    refuse_invisible_rules(&parsed)?;
     for kind in [
         "aws_security_group",
         "aws_vpc_security_group_ingress_rule",
         "aws_vpc_security_group_egress_rule",
     ] {
-        if resources(&root, kind).next().is_some() {
+        if resources(root, kind).next().is_some() {
             bail!("the root module declares a {kind}; `tfgen reach` reads security groups in called modules only");
         }
     }
-    let root_locals = fixpoint_locals(&[&root], &Map::new(), &Map::new());
+    let root_locals = fixpoint_locals(&[root], &Map::new(), &Map::new());
     let calls: Vec<&Block> = root.blocks().filter(|b| b.identifier() == "module").collect();
     let mut outputs: Map<String, Value> = Map::new();
-    let mut instances: Vec<Instance> = Vec::new();
+    let mut instances: Vec<(Instance, Scope)> = Vec::new();
     // Two passes: a module's arguments may use the outputs of one called later in the file.
     for _ in 0..2 {
         instances.clear();
@@ -375,7 +404,9 @@ pub fn groups_and_rules(tree: &Tree) -> Result<(BTreeMap<String, Node>, Vec<Rule
                     dir: dir.clone(),
                     vars,
                 };
-                let module_outputs = module_outputs(tree, &instance)?;
+                let bodies = parsed.module(&instance.dir);
+                let scope = module_scope(&bodies, &instance)?;
+                let module_outputs = module_outputs(&bodies, &instance, &scope);
                 match &instance.key {
                     Some(k) => {
                         per_key.insert(k.clone(), Value::Object(module_outputs));
@@ -384,7 +415,7 @@ pub fn groups_and_rules(tree: &Tree) -> Result<(BTreeMap<String, Node>, Vec<Rule
                         outputs.insert(name.clone(), Value::Object(module_outputs));
                     }
                 }
-                instances.push(instance);
+                instances.push((instance, scope));
             }
             if attr(call.body(), "for_each").is_some() {
                 outputs.insert(name.clone(), Value::Object(per_key));
@@ -393,12 +424,11 @@ pub fn groups_and_rules(tree: &Tree) -> Result<(BTreeMap<String, Node>, Vec<Rule
     }
     let mut owners = BTreeMap::new();
     let mut rules = Vec::new();
-    for instance in &instances {
-        let module = module_scope(tree, instance)?;
-        rules.extend(module.rules);
-        for (group, node) in attachments(tree, instance)? {
+    for (instance, scope) in instances {
+        for (group, node) in attachments(&parsed.module(&instance.dir), &instance, &scope)? {
             owners.insert(group, node);
         }
+        rules.extend(scope.rules);
     }
     Ok((owners, rules))
 }
@@ -410,18 +440,7 @@ struct Scope {
     rules: Vec<Rule>,
 }
 
-fn module_files(tree: &Tree, dir: &str) -> Result<Vec<Body>> {
-    let prefix = format!("{dir}/");
-    tree.files
-        .iter()
-        .filter(|(p, _)| p.starts_with(&prefix) && p.ends_with(".tf") && !p[prefix.len()..].contains('/'))
-        .map(|(p, text)| hcl::parse(text).with_context(|| format!("parsing {p}")))
-        .collect()
-}
-
-fn module_scope(tree: &Tree, instance: &Instance) -> Result<Scope> {
-    let bodies = module_files(tree, &instance.dir)?;
-    let body_refs: Vec<&Body> = bodies.iter().collect();
+fn module_scope(bodies: &[&Body], instance: &Instance) -> Result<Scope> {
     let mut groups: Map<String, Value> = Map::new();
     let address = |kind: &str, name: &str, key: Option<&str>| {
         let module = match &instance.key {
@@ -433,8 +452,8 @@ fn module_scope(tree: &Tree, instance: &Instance) -> Result<Scope> {
             None => format!("{module}.{kind}.{name}"),
         }
     };
-    let locals = fixpoint_locals(&body_refs, &instance.vars, &Map::new());
-    for body in &bodies {
+    let locals = fixpoint_locals(bodies, &instance.vars, &Map::new());
+    for body in bodies {
         for block in resources(body, "aws_security_group") {
             let name = label(block, 1);
             if let Some(e) = attr(block.body(), "for_each") {
@@ -459,9 +478,9 @@ fn module_scope(tree: &Tree, instance: &Instance) -> Result<Scope> {
         }
     }
     // Locals may refer to the groups (e.g. a map of group IDs).
-    let locals = fixpoint_locals(&body_refs, &instance.vars, &groups);
+    let locals = fixpoint_locals(bodies, &instance.vars, &groups);
     let mut rules = Vec::new();
-    for body in &bodies {
+    for body in bodies {
         for (kind, direction) in [
             ("aws_vpc_security_group_ingress_rule", Direction::Ingress),
             ("aws_vpc_security_group_egress_rule", Direction::Egress),
@@ -542,11 +561,9 @@ fn rule(body: &Body, cx: &Context, direction: Direction) -> Result<Rule> {
 }
 
 /// The groups each attaching resource of the instance uses, with their owner.
-fn attachments(tree: &Tree, instance: &Instance) -> Result<Vec<(String, Node)>> {
-    let bodies = module_files(tree, &instance.dir)?;
-    let scope = module_scope(tree, instance)?;
+fn attachments(bodies: &[&Body], instance: &Instance, scope: &Scope) -> Result<Vec<(String, Node)>> {
     let mut out = Vec::new();
-    for body in &bodies {
+    for body in bodies {
         for (kind, path, owner) in ATTACHMENTS {
             for block in resources(body, kind) {
                 let cx = scope_context(&instance.vars, &scope.locals, &scope.groups, None);
@@ -589,29 +606,26 @@ fn attachments(tree: &Tree, instance: &Instance) -> Result<Vec<(String, Node)>> 
 }
 
 /// The instance's outputs that evaluate (those that depend on other resources' attributes do not).
-fn module_outputs(tree: &Tree, instance: &Instance) -> Result<Map<String, Value>> {
-    let bodies = module_files(tree, &instance.dir)?;
-    let scope = module_scope(tree, instance)?;
+fn module_outputs(bodies: &[&Body], instance: &Instance, scope: &Scope) -> Map<String, Value> {
     let cx = scope_context(&instance.vars, &scope.locals, &scope.groups, None);
     let mut out = Map::new();
-    for body in &bodies {
+    for body in bodies {
         for block in body.blocks().filter(|b| b.identifier() == "output") {
             if let Some(Ok(v)) = attr(block.body(), "value").map(|e| eval(e, &cx)) {
                 out.insert(label(block, 0), v);
             }
         }
     }
-    Ok(out)
+    out
 }
 
 /// Rules tfgen's reading would miss: inline `ingress`/`egress` blocks and `aws_security_group_rule`.
-fn refuse_invisible_rules(tree: &Tree) -> Result<()> {
-    for (path, text) in tree.files.iter().filter(|(p, _)| p.ends_with(".tf")) {
-        let body: Body = hcl::parse(text).with_context(|| format!("parsing {path}"))?;
-        if resources(&body, "aws_security_group_rule").next().is_some() {
+fn refuse_invisible_rules(parsed: &Parsed) -> Result<()> {
+    for (path, body) in &parsed.0 {
+        if resources(body, "aws_security_group_rule").next().is_some() {
             bail!("{path} uses aws_security_group_rule, which `tfgen reach` does not read");
         }
-        for group in resources(&body, "aws_security_group") {
+        for group in resources(body, "aws_security_group") {
             if group
                 .body()
                 .blocks()
@@ -631,23 +645,26 @@ fn refuse_invisible_rules(tree: &Tree) -> Result<()> {
 /// Evaluates `locals` blocks until no more of them evaluate (the others depend on resources).
 fn fixpoint_locals(bodies: &[&Body], vars: &Map<String, Value>, groups: &Map<String, Value>) -> Map<String, Value> {
     let mut locals = Map::new();
+    // Each round evaluates what is missing in one context holding the locals known so far (building a
+    // context copies every map, so it is built once per round, not once per attribute).
     loop {
-        let before = locals.len();
+        let cx = scope_context(vars, &locals, groups, None);
+        let mut found = Vec::new();
         for body in bodies {
             for block in body.blocks().filter(|b| b.identifier() == "locals") {
                 for a in block.body().attributes() {
-                    if locals.contains_key(a.key()) {
-                        continue;
-                    }
-                    if let Ok(v) = eval(a.expr(), &scope_context(vars, &locals, groups, None)) {
-                        locals.insert(a.key().to_string(), v);
+                    if !locals.contains_key(a.key())
+                        && let Ok(v) = eval(a.expr(), &cx)
+                    {
+                        found.push((a.key().to_string(), v));
                     }
                 }
             }
         }
-        if locals.len() == before {
+        if found.is_empty() {
             return locals;
         }
+        locals.extend(found);
     }
 }
 
@@ -668,7 +685,9 @@ fn context<'a>(
     modules: &Map<String, Value>,
     each: Option<&(String, Value)>,
 ) -> Context<'a> {
-    let mut cx = Context::new();
+    // The same Terraform functions the plan prediction evaluates with: one implementation of each,
+    // declared once per process.
+    let mut cx = crate::predict::funcs::context();
     cx.declare_var("var", Value::Object(vars.clone()));
     cx.declare_var("local", Value::Object(locals.clone()));
     cx.declare_var("module", Value::Object(modules.clone()));
@@ -678,8 +697,6 @@ fn context<'a>(
             object([("key", Value::String(k.clone())), ("value", v.clone())]),
         );
     }
-    // The same Terraform functions the plan prediction evaluates with: one implementation of each.
-    crate::predict::funcs::declare(&mut cx);
     cx
 }
 
@@ -725,11 +742,6 @@ fn resources<'b>(body: &'b Body, kind: &'b str) -> impl Iterator<Item = &'b Bloc
 
 fn attr<'b>(body: &'b Body, key: &str) -> Option<&'b Expression> {
     body.attributes().find(|a| a.key() == key).map(hcl::Attribute::expr)
-}
-
-fn parse(tree: &Tree, path: &str) -> Result<Body> {
-    let text = tree.get(path).with_context(|| format!("the tree has no {path}"))?;
-    hcl::parse(text).with_context(|| format!("parsing {path}"))
 }
 
 fn label(block: &Block, i: usize) -> String {

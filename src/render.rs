@@ -79,7 +79,7 @@ fn templates() -> impl Iterator<Item = &'static include_dir::File<'static>> {
 /// Renders every template for `model`, with the access proof of the result (which the README shows) and
 /// its cheapest `levers` (the README lists the top three). Output paths are relative to the environment's
 /// directory.
-pub fn render(model: &Model, levers: &[crate::cost::levers::Lever]) -> Result<(Tree, crate::access::Report)> {
+pub fn render(model: &Model, levers: &[crate::cost::levers::Lever]) -> Result<Rendered> {
     let env = environment()?;
     let ctx = Value::from(Serde(model));
     let header = header(model);
@@ -120,7 +120,14 @@ pub fn render(model: &Model, levers: &[crate::cost::levers::Lever]) -> Result<(T
     // So is the access table: the policies of the rendered tree, decided by `tfgen access`'s evaluator.
     let access = crate::access::check(model, &tree).context("proving the rendered tree's accesses")?;
     tree.insert(crate::docs::README, crate::docs::readme(model, &reach, &access, levers));
-    Ok((tree, access))
+    Ok(Rendered { tree, access, reach })
+}
+
+/// A rendered tree with the two proofs read back from it, which its README shows.
+pub struct Rendered {
+    pub tree: Tree,
+    pub access: crate::access::Report,
+    pub reach: crate::reach::Graph,
 }
 
 /// `root/main.tf` → `main.tf`; `ecs/main.tf` → `modules/ecs/main.tf`.

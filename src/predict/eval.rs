@@ -188,37 +188,91 @@ impl State {
     /// everything. Only what is named is cloned: a module's variables can hold whole files (the bootstrap's
     /// code), and cloning them for every block was most of an evaluation's time.
     fn context(&self, deps: Option<&BTreeSet<String>>) -> Context<'static> {
-        let wanted = |key: String| deps.is_none_or(|d| d.contains(&key));
-        let pick = |map: &Map<String, Value>, prefix: &str| -> Value {
+        let Some(deps) = deps else {
+            return self.full_context();
+        };
+        // Walk the (few) names the step reads, not the (many) values the module holds.
+        let (mut vars, mut locals, mut modules) = (Map::new(), Map::new(), Map::new());
+        let mut data: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+        let mut ephemeral: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+        let mut resources: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+        let nested = |map: &Map<String, Value>, rtype: &str, name: &str| -> Option<Value> {
+            match map.get(rtype) {
+                Some(Value::Object(by_name)) => by_name.get(name).cloned(),
+                _ => None,
+            }
+        };
+        for dep in deps {
+            let (space, rest) = dep.split_once('.').unwrap_or((dep.as_str(), ""));
+            match space {
+                "var" => copy(&self.vars, rest, &mut vars),
+                "local" => copy(&self.locals, rest, &mut locals),
+                "module" => copy(&self.modules, rest, &mut modules),
+                "data" | "ephemeral" => {
+                    let (rtype, name) = rest.split_once('.').unwrap_or((rest, ""));
+                    let (from, into) = if space == "data" {
+                        (&self.data, &mut data)
+                    } else {
+                        (&self.ephemeral, &mut ephemeral)
+                    };
+                    if let Some(v) = nested(from, rtype, name) {
+                        into.entry(rtype).or_default().insert(name.to_string(), v);
+                    }
+                }
+                rtype => {
+                    if let Some(v) = self.resources.get(rtype).and_then(|by_name| by_name.get(rest)) {
+                        resources.entry(rtype).or_default().insert(rest.to_string(), v.clone());
+                    }
+                }
+            }
+        }
+        let mut ctx = functions();
+        ctx.declare_var("var", Value::Object(vars));
+        ctx.declare_var("local", Value::Object(locals));
+        ctx.declare_var("module", Value::Object(modules));
+        let spaces = |declared: &Map<String, Value>, mut picked: BTreeMap<&str, Map<String, Value>>| -> Value {
             Value::Object(
-                map.iter()
-                    .filter(|(k, _)| wanted(format!("{prefix}{k}")))
-                    .map(|(k, v)| (k.clone(), v.clone()))
+                declared
+                    .keys()
+                    .map(|rtype| {
+                        (
+                            rtype.clone(),
+                            Value::Object(picked.remove(rtype.as_str()).unwrap_or_default()),
+                        )
+                    })
                     .collect(),
             )
         };
-        let mut ctx = functions();
-        ctx.declare_var("var", pick(&self.vars, "var."));
-        ctx.declare_var("local", pick(&self.locals, "local."));
-        ctx.declare_var("module", pick(&self.modules, "module."));
-        let mut data = Map::new();
-        for (rtype, by_name) in &self.data {
-            if let Value::Object(by_name) = by_name {
-                data.insert(rtype.clone(), pick(by_name, &format!("data.{rtype}.")));
-            }
-        }
-        ctx.declare_var("data", Value::Object(data));
-        let mut ephemeral = Map::new();
-        for (rtype, by_name) in &self.ephemeral {
-            if let Value::Object(by_name) = by_name {
-                ephemeral.insert(rtype.clone(), pick(by_name, &format!("ephemeral.{rtype}.")));
-            }
-        }
-        ctx.declare_var("ephemeral", Value::Object(ephemeral));
-        for (rtype, by_name) in &self.resources {
-            ctx.declare_var(rtype.as_str(), pick(by_name, &format!("{rtype}.")));
+        ctx.declare_var("data", spaces(&self.data, data));
+        ctx.declare_var("ephemeral", spaces(&self.ephemeral, ephemeral));
+        for rtype in self.resources.keys() {
+            ctx.declare_var(
+                rtype.as_str(),
+                Value::Object(resources.remove(rtype.as_str()).unwrap_or_default()),
+            );
         }
         ctx
+    }
+
+    /// A context with every value (the outputs read whatever they like).
+    fn full_context(&self) -> Context<'static> {
+        let mut ctx = functions();
+        ctx.declare_var("var", Value::Object(self.vars.clone()));
+        ctx.declare_var("local", Value::Object(self.locals.clone()));
+        ctx.declare_var("module", Value::Object(self.modules.clone()));
+        ctx.declare_var("data", Value::Object(self.data.clone()));
+        ctx.declare_var("ephemeral", Value::Object(self.ephemeral.clone()));
+        for (rtype, by_name) in &self.resources {
+            ctx.declare_var(rtype.as_str(), Value::Object(by_name.clone()));
+        }
+        ctx
+    }
+}
+
+/// Copies `map[name]` into `into`, if there.
+fn copy(map: &Map<String, Value>, name: &str, into: &mut Map<String, Value>) {
+    if let Some(v) = map.get(name) {
+        into.insert(name.to_string(), v.clone());
     }
 }
 
@@ -710,15 +764,7 @@ fn eval(expr: &Expression, ctx: &Context<'_>) -> Result<Value> {
 }
 
 fn functions() -> Context<'static> {
-    thread_local! {
-        // Declaring the functions is a few dozen allocations; every block's context starts from a copy.
-        static FUNCTIONS: Context<'static> = {
-            let mut ctx = Context::new();
-            super::funcs::declare(&mut ctx);
-            ctx
-        };
-    }
-    FUNCTIONS.with(Clone::clone)
+    super::funcs::context()
 }
 
 fn label(block: &Block, i: usize) -> String {

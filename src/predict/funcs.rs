@@ -10,8 +10,21 @@
 use hcl::Value;
 use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 
+/// A context holding only the functions, declared once per thread and copied for each use (declaring
+/// them is a few dozen allocations, and every evaluation context starts from them).
+pub fn context() -> Context<'static> {
+    thread_local! {
+        static FUNCTIONS: Context<'static> = {
+            let mut ctx = Context::new();
+            declare(&mut ctx);
+            ctx
+        };
+    }
+    FUNCTIONS.with(Clone::clone)
+}
+
 /// Declares every supported function in `ctx`.
-pub fn declare(ctx: &mut Context<'_>) {
+fn declare(ctx: &mut Context<'_>) {
     let any = |n: usize| {
         let mut b = FuncDef::builder();
         for _ in 0..n {
