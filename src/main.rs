@@ -772,8 +772,8 @@ fn scaffold_agent(root: &Path, name: &str) -> Result<u8> {
     let agents_file = root.join(load::ENVIRONMENTS_DIR).join(load::AGENTS_FILE);
     let text = std::fs::read_to_string(&agents_file).with_context(|| format!("reading {}", agents_file.display()))?;
     let declared = scaffold::declared_agents(&text);
-    let Some((_, port)) = declared.iter().find(|(n, _)| n == name) else {
-        let names: Vec<&str> = declared.iter().map(|(n, _)| n.as_str()).collect();
+    let Some(agent) = declared.iter().find(|a| a.name == *name) else {
+        let names: Vec<&str> = declared.iter().map(|a| a.name.as_str()).collect();
         eprintln!(
             "error: `{name}` is not an agent of {}\nhelp: declare it there first ([[agent]] with name and port); declared: {}",
             agents_file.display(),
@@ -781,7 +781,7 @@ fn scaffold_agent(root: &Path, name: &str) -> Result<u8> {
         );
         return Ok(exit::ERROR);
     };
-    for (path, text) in scaffold::agent_files(name, *port) {
+    for (path, text) in scaffold::agent_files(agent) {
         let target = root.join(&path);
         if target.symlink_metadata().is_ok() {
             println!("kept    {path} (exists; tfgen never overwrites it)");

@@ -20,16 +20,24 @@ pub const WORKFLOW_PATH: &str = ".github/workflows/infrastructure.yml";
 /// The agents file every new repository starts with.
 const AGENTS_TOML: &str = include_str!("../environments/agents.toml");
 
+/// An agent of an agents file, as its image files need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredAgent {
+    pub name: String,
+    pub port: u16,
+    /// Its `health_check_path`, or the default: what the ALB and the task's health check probe.
+    pub health_check_path: String,
+}
+
 /// The files of one agent's image, written once: `agents/<name>/{Dockerfile,app.py,requirements.txt}`.
-pub fn agent_files(name: &str, port: u16) -> Vec<(String, String)> {
+/// The reference agent answers, and the `HEALTHCHECK` probes, the agent's own health check path.
+pub fn agent_files(agent: &DeclaredAgent) -> Vec<(String, String)> {
+    let (name, port, health) = (&agent.name, agent.port, agent.health_check_path.as_str());
     let fill = |text: &str| {
         text.replace("{{AGENT_NAME}}", name)
             .replace("{{PORT}}", &port.to_string())
-            .replace(
-                "{{HEALTH_PROBE}}",
-                &contract::health_probe(&port.to_string(), contract::HEALTH_PATH),
-            )
-            .replace("{{HEALTH_PATH}}", contract::HEALTH_PATH)
+            .replace("{{HEALTH_PROBE}}", &contract::health_probe(&port.to_string(), health))
+            .replace("{{HEALTH_PATH}}", health)
             .replace("{{DB_FAILURE_EVENT}}", contract::DB_FAILURE_EVENT)
     };
     [
@@ -42,14 +50,24 @@ pub fn agent_files(name: &str, port: u16) -> Vec<(String, String)> {
     .collect()
 }
 
-/// The agents declared in an agents file, as (name, port); entries that do not parse are left out (the
-/// spec's own checks report them).
-pub fn declared_agents(agents_toml: &str) -> Vec<(String, u16)> {
+/// The agents declared in an agents file; entries that do not parse are left out (the spec's own checks
+/// report them).
+pub fn declared_agents(agents_toml: &str) -> Vec<DeclaredAgent> {
     toml::from_str::<crate::spec::AgentsFile>(agents_toml)
         .map(|file| {
             file.agents
                 .iter()
-                .filter_map(|a| Some((a.name.get_ref().clone(), u16::try_from(*a.port.get_ref()).ok()?)))
+                .filter_map(|a| {
+                    Some(DeclaredAgent {
+                        name: a.name.get_ref().clone(),
+                        port: u16::try_from(*a.port.get_ref()).ok()?,
+                        health_check_path: a
+                            .health_check_path
+                            .as_ref()
+                            .map_or(contract::HEALTH_PATH, |p| p.get_ref().as_str())
+                            .to_string(),
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -58,8 +76,8 @@ pub fn declared_agents(agents_toml: &str) -> Vec<(String, u16)> {
 /// Every file of a new repository: its path relative to the repository's root, and its text.
 pub fn files() -> Vec<(String, String)> {
     let mut files = base_files();
-    for (name, port) in declared_agents(AGENTS_TOML) {
-        files.extend(agent_files(&name, port));
+    for agent in declared_agents(AGENTS_TOML) {
+        files.extend(agent_files(&agent));
     }
     files
 }

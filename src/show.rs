@@ -106,15 +106,16 @@ pub fn show(inputs: &Inputs) -> Result<Shown, Diagnostics> {
         let at = |m: &Option<Value>| m.as_ref().and_then(|m| lookup(m, &path)).cloned();
         let origin = if at(&without_env_vars).is_some_and(|v| v != value) {
             Origin::Environment
+        } else if !is_spec_key(&path) {
+            // Names, ARNs' parts, the ECS spellings: computed from spec values, never written.
+            Origin::Derived
         } else if written(&raw_env, &raw_agents, &path) || at(&base).is_some_and(|v| v != value) {
             Origin::Spec
         } else if matches!((at(&base), at(&other)), (Some(a), Some(b)) if a != b && !placeholder(&a) && !placeholder(&b))
         {
             Origin::Sizing
-        } else if is_spec_key(&path) {
-            Origin::Default
         } else {
-            Origin::Derived
+            Origin::Default
         };
         values.push(Entry {
             key: path.join("."),
@@ -130,6 +131,9 @@ pub fn show(inputs: &Inputs) -> Result<Shown, Diagnostics> {
 
 /// Values longer than this (the database bootstrap's SQL and code) are summarised in the text form.
 const LONGEST_SHOWN: usize = 120;
+
+/// Lines up to this long have their origin comments aligned; longer ones keep two spaces before it.
+const ALIGN_WITHIN: usize = 72;
 
 /// The text form: one `key = value  # origin` line per value, aligned. A value longer than
 /// [`LONGEST_SHOWN`] characters is summarised; `--json` has it whole.
@@ -147,7 +151,13 @@ pub fn text(shown: &Shown) -> String {
             }
         })
         .collect();
-    let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    // Origins line up in a column, but a few long values do not push every line past a terminal's width.
+    let width = lines
+        .iter()
+        .map(|(l, _)| l.len())
+        .filter(|n| *n <= ALIGN_WITHIN)
+        .max()
+        .unwrap_or(0);
     let mut out = format!(
         "# environment {}: every value resolved, with its origin\n",
         shown.environment

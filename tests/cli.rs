@@ -1334,7 +1334,7 @@ fn show_prints_every_resolved_value_with_its_origin() {
     assert_eq!(origin_of("sizing"), "spec");
     assert_eq!(origin_of("database.instances"), "spec"); // written in dev.toml
     assert_eq!(origin_of("alb.deletion_protection"), "sizing"); // dev: off, prod: on
-    assert_eq!(origin_of("agents.supervisor.size.cpu"), "sizing");
+    assert_eq!(origin_of("agents.supervisor.cpu"), "sizing");
     assert_eq!(origin_of("alb.idle_timeout_seconds"), "default");
     assert_eq!(origin_of("agents.supervisor.port"), "spec"); // agents.toml
     assert_eq!(origin_of("names.alb"), "derived");
@@ -1366,9 +1366,9 @@ fn show_prints_every_resolved_value_with_its_origin() {
     };
     assert_eq!(entry("bedrock.model_id")["value"], model);
     assert_eq!(entry("bedrock.model_id")["origin"], "environment");
-    assert_eq!(entry("agents.supervisor.size.cpu")["value"], 1024);
-    assert_eq!(entry("agents.supervisor.size.cpu")["origin"], "spec");
-    assert_eq!(entry("agents.order-management.size.cpu")["origin"], "sizing");
+    assert_eq!(entry("agents.supervisor.cpu")["value"], 1024);
+    assert_eq!(entry("agents.supervisor.cpu")["origin"], "spec");
+    assert_eq!(entry("agents.order-management.cpu")["origin"], "sizing");
     assert_eq!(entry("network.vpc_cidr")["value"], "10.0.0.0/16");
 
     // A broken spec: every problem, exit 2.
@@ -1421,6 +1421,32 @@ fn scaffold_agent_writes_once_and_never_overwrites() {
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("`refunds` is not an agent of"));
     assert!(!p.path("agents/refunds").exists());
+}
+
+/// The scaffolded image answers, and its `HEALTHCHECK` probes, the path the ALB and the task definition
+/// probe: the agent's own `health_check_path`, not always `/health`.
+#[test]
+fn scaffold_agent_follows_the_agents_health_check_path() {
+    let p = Project::new();
+    p.edit(
+        "environments/agents.toml",
+        "name = \"troubleshooting\"",
+        "name = \"troubleshooting\"\nhealth_check_path = \"/ready\"",
+    );
+    let o = p.run(&["scaffold", "agent", "troubleshooting"]);
+    assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+    let dockerfile = std::fs::read_to_string(p.path("agents/troubleshooting/Dockerfile")).unwrap();
+    let app = std::fs::read_to_string(p.path("agents/troubleshooting/app.py")).unwrap();
+    assert!(
+        dockerfile.contains("urlopen('http://localhost:8004/ready'"),
+        "{dockerfile}"
+    );
+    assert!(!dockerfile.contains("/health"), "{dockerfile}");
+    assert!(app.contains("HEALTH_PATH = \"/ready\""), "{app}");
+    // And the tree probes the same path.
+    assert_eq!(code(&p.run(&["render", "dev"])), 0);
+    let main = std::fs::read_to_string(p.path("generated/dev/main.tf")).unwrap();
+    assert!(main.contains("health_check_path = \"/ready\""), "{main}");
 }
 
 #[test]
@@ -1685,4 +1711,95 @@ fn a_closed_pipe_ends_tfgen_quietly() {
             o.status
         );
     }
+}
+
+/// Every default and sizing value `show` prints, pasted back into the spec under the key it prints
+/// (an agent's in `[agents.<name>]` when the environment may override it, else in its `[[agent]]`), resolves
+/// to the same environment: `show` speaks the spec's language (`"on-demand"`, `"arm64"`, `cpu`), not the
+/// model's or AWS's.
+#[test]
+fn show_prints_values_the_spec_takes_back() {
+    let p = Project::new();
+    let show = |p: &Project| -> Vec<(String, serde_json::Value, String)> {
+        let o = p.run(&["show", "prod", "--json"]);
+        assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        json["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["key"].as_str().unwrap().to_string(),
+                    e["value"].clone(),
+                    e["origin"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let schema: serde_json::Value = serde_json::from_slice(&p.run(&["schema", "env"]).stdout).unwrap();
+    let overridable = schema["definitions"]["AgentOverride"]["properties"]
+        .as_object()
+        .unwrap()
+        .clone();
+    let before = show(&p);
+    let read = |rel: &str| -> toml::Table { std::fs::read_to_string(p.path(rel)).unwrap().parse().unwrap() };
+    let (mut env, mut agents) = (read("environments/prod.toml"), read("environments/agents.toml"));
+    let mut pasted = Vec::new();
+    for (key, value, origin) in &before {
+        if !matches!(origin.as_str(), "default" | "sizing") || value.is_null() {
+            continue;
+        }
+        let value = toml::Value::try_from(value).unwrap();
+        let parts: Vec<&str> = key.split('.').collect();
+        let table = match parts.as_slice() {
+            [_] => &mut env,
+            ["agents", name, k] if overridable.contains_key(*k) => env
+                .entry("agents")
+                .or_insert(toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .unwrap()
+                .entry(*name)
+                .or_insert(toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .unwrap(),
+            ["agents", name, _] => agents["agent"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|a| a["name"].as_str() == Some(*name))
+                .unwrap()
+                .as_table_mut()
+                .unwrap(),
+            [section, _] => env
+                .entry(*section)
+                .or_insert(toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .unwrap(),
+            _ => panic!("{key}: show prints a key no spec file has"),
+        };
+        assert!(
+            table.insert((*parts.last().unwrap()).to_string(), value).is_none(),
+            "{key}"
+        );
+        pasted.push(key.clone());
+    }
+    assert!(pasted.len() > 60, "only {} values pasted", pasted.len());
+    std::fs::write(p.path("environments/prod.toml"), toml::to_string(&env).unwrap()).unwrap();
+    std::fs::write(p.path("environments/agents.toml"), toml::to_string(&agents).unwrap()).unwrap();
+    let after = show(&p);
+    let values = |v: &[(String, serde_json::Value, String)]| -> Vec<(String, serde_json::Value)> {
+        v.iter().map(|(k, v, _)| (k.clone(), v.clone())).collect()
+    };
+    assert_eq!(values(&before), values(&after));
+    for (key, _, origin) in &after {
+        if pasted.contains(key) {
+            assert_eq!(origin, "spec", "{key}");
+        }
+    }
+    // The text form aligns origins without padding every line to the longest one.
+    let text = p.text(&p.run(&["show", "prod"]).stdout);
+    assert!(text.contains("agents.supervisor.capacity = \"on-demand\"  "), "{text}");
+    assert!(text.lines().all(|l| l.len() <= 200), "{text}");
+    assert!(text.lines().filter(|l| l.len() > 90).count() < 20, "{text}");
 }

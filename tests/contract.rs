@@ -329,7 +329,12 @@ fn start(dir: &Path, all: &BTreeMap<String, Container>, broken_db: &str) -> (Run
         logs: Arc::clone(&logs),
     };
     for (name, c) in all {
-        for (file, text) in tfgen::scaffold::agent_files(name, c.port) {
+        let agent = tfgen::scaffold::DeclaredAgent {
+            name: name.clone(),
+            port: c.port,
+            health_check_path: c.health_path.clone(),
+        };
+        for (file, text) in tfgen::scaffold::agent_files(&agent) {
             let path = dir.join(file);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
@@ -548,7 +553,12 @@ fn the_reference_agent_writes_temporary_files_under_fargates_runtime() {
     let code = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     std::fs::set_permissions(code.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut dockerfile = String::new();
-    for (file, text) in tfgen::scaffold::agent_files("troubleshooting", 8004) {
+    let agent = tfgen::scaffold::DeclaredAgent {
+        name: "troubleshooting".into(),
+        port: 8004,
+        health_check_path: tfgen::contract::HEALTH_PATH.into(),
+    };
+    for (file, text) in tfgen::scaffold::agent_files(&agent) {
         let name = Path::new(&file).file_name().unwrap().to_owned();
         if name == "Dockerfile" {
             dockerfile = text.clone();

@@ -78,25 +78,42 @@ fn python(script: &str, envs: &[(&str, &Path)]) -> String {
 }
 
 #[test]
-fn the_code_zip_holds_exactly_the_rendered_handler() {
+fn the_code_zip_holds_exactly_the_rendered_handler_sql_and_manifest() {
     let r = rendered();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("handler.py"), heredoc(&r.database_tf, "PYTHON")).unwrap();
+    std::fs::write(dir.path().join("bootstrap.sql"), heredoc(&r.database_tf, "SQL")).unwrap();
     std::fs::write(dir.path().join("zip.b64"), zip_base64(&r.database_tf)).unwrap();
     let out = python(
-        "import base64, io, os, zipfile\n\
-         d = os.environ['DIR']\n\
-         z = zipfile.ZipFile(io.BytesIO(base64.b64decode(open(d + '/zip.b64').read(), validate=True)))\n\
-         assert z.testzip() is None\n\
-         [info] = z.infolist()\n\
-         assert info.filename == 'bootstrap.py' and info.compress_type == zipfile.ZIP_STORED, info\n\
-         assert (info.external_attr >> 16) == 0o100644, oct(info.external_attr >> 16)\n\
-         assert z.read(info) == open(d + '/handler.py', 'rb').read()\n\
-         compile(z.read(info), 'bootstrap.py', 'exec')\n\
-         print('ok')",
+        r"import base64, io, json, os, zipfile
+d = os.environ['DIR']
+z = zipfile.ZipFile(io.BytesIO(base64.b64decode(open(d + '/zip.b64').read(), validate=True)))
+assert z.testzip() is None
+infos = z.infolist()
+assert [i.filename for i in infos] == ['bootstrap.py', 'bootstrap.sql', 'bootstrap.json'], infos
+for info in infos:
+    assert info.compress_type == zipfile.ZIP_STORED, info
+    assert (info.external_attr >> 16) == 0o100644, oct(info.external_attr >> 16)
+assert z.read('bootstrap.py') == open(d + '/handler.py', 'rb').read()
+assert z.read('bootstrap.sql') == open(d + '/bootstrap.sql', 'rb').read()
+compile(z.read('bootstrap.py'), 'bootstrap.py', 'exec')
+print(json.dumps(json.loads(z.read('bootstrap.json'))))",
         &[("DIR", dir.path())],
     );
-    assert_eq!(out.trim(), "ok");
+    let manifest: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    // Each agent role with its own secret, named as the module names it.
+    for a in &r.agents {
+        assert_eq!(
+            manifest["roles"][&a.role],
+            format!("dev/multi-agent/database/{}", a.agent),
+            "{manifest}"
+        );
+    }
+    assert_eq!(manifest["roles"].as_object().unwrap().len(), r.agents.len());
+    assert!(
+        r.database_tf
+            .contains("secret_name_prefix = \"dev/multi-agent/database/\"")
+    );
 }
 
 fn password(seed: usize) -> String {
@@ -130,52 +147,91 @@ fn run_bootstrap(pg: &Postgres, r: &Rendered, secrets: &BTreeMap<String, String>
 
 /// [`run_bootstrap`], returning python's output whether the handler succeeded or raised.
 fn try_bootstrap(pg: &Postgres, r: &Rendered, secrets: &BTreeMap<String, String>, work: &Path) -> std::process::Output {
-    let arn = |name: &str| format!("arn:aws:secretsmanager:eu-west-1:123456789012:secret:{name}");
+    invoke(pg, r, secrets, work, &Invocation::default())
+}
+
+/// How a test departs from the invocation Terraform makes.
+#[derive(Default)]
+struct Invocation<'a> {
+    /// Appended to the package's SQL (after the passwords line), as if tfgen had rendered it.
+    extra_sql: Option<&'a str>,
+    /// The event instead of Terraform's (`{"sql_sha256": …, "password_versions": …}`).
+    event: Option<serde_json::Value>,
+}
+
+/// Unpacks the function's code package exactly as rendered into database.tf, and runs its handler with the
+/// stub boto3, the environment Terraform sets and the event Terraform sends (or `how`'s).
+fn invoke(
+    pg: &Postgres,
+    r: &Rendered,
+    secrets: &BTreeMap<String, String>,
+    work: &Path,
+    how: &Invocation<'_>,
+) -> std::process::Output {
+    let master_arn = format!("arn:aws:secretsmanager:eu-west-1:123456789012:secret:{MASTER}");
     let mut all = serde_json::Map::new();
     all.insert(
-        arn(MASTER),
+        master_arn.clone(),
         serde_json::json!({"username": MASTER, "password": MASTER_PASSWORD})
             .to_string()
             .into(),
     );
-    let mut agents = serde_json::Map::new();
+    let mut versions = serde_json::Map::new();
     for a in &r.agents {
         let value =
             serde_json::json!({"engine": "postgres", "username": a.role, "password": secrets[&a.role], "dbname": DB});
-        all.insert(arn(&a.role), value.to_string().into());
-        agents.insert(
-            a.role.clone(),
-            serde_json::json!({"secret_arn": arn(&a.role), "password_version": a.password_version}),
+        // The handler reads each secret by the name its package's manifest gives.
+        all.insert(
+            format!("dev/multi-agent/database/{}", a.agent),
+            value.to_string().into(),
         );
+        versions.insert(a.role.clone(), a.password_version.into());
     }
-    let event = serde_json::json!({
-        "cluster_arn": "arn:aws:rds:eu-west-1:123456789012:cluster:dev-multi-agent",
-        "master_secret_arn": arn(MASTER),
-        "database": DB,
-        "sql": heredoc(&r.database_tf, "SQL"),
-        "agents": agents,
-    });
     std::fs::write(work.join("secrets.json"), serde_json::Value::Object(all).to_string()).unwrap();
+    std::fs::write(work.join("zip.b64"), zip_base64(&r.database_tf)).unwrap();
+    let code = work.join("code");
+    let _ = std::fs::remove_dir_all(&code);
+    python(
+        "import base64, io, os, zipfile\n\
+         w = os.environ['WORK']\n\
+         zipfile.ZipFile(io.BytesIO(base64.b64decode(open(w + '/zip.b64').read()))).extractall(w + '/code')",
+        &[("WORK", work)],
+    );
+    if let Some(extra) = how.extra_sql {
+        let mut sql = std::fs::read_to_string(code.join("bootstrap.sql")).unwrap();
+        sql.push_str(extra);
+        std::fs::write(code.join("bootstrap.sql"), sql).unwrap();
+    }
+    std::fs::copy(support::root().join("tests/database/boto3.py"), code.join("boto3.py")).unwrap();
+    let event = how
+        .event
+        .clone()
+        .unwrap_or_else(|| serde_json::json!({"sql_sha256": "FROM-PACKAGE", "password_versions": versions}));
     std::fs::write(work.join("event.json"), event.to_string()).unwrap();
-    std::fs::create_dir_all(work.join("code")).unwrap();
-    std::fs::write(work.join("code/bootstrap.py"), heredoc(&r.database_tf, "PYTHON")).unwrap();
-    std::fs::copy(
-        support::root().join("tests/database/boto3.py"),
-        work.join("code/boto3.py"),
+    let mut cmd = Command::new("python3");
+    cmd.args([
+        "-c",
+        r"import hashlib, json, os, sys
+w = os.environ['WORK']
+sys.path.insert(0, w + '/code')
+import bootstrap
+event = json.load(open(w + '/event.json'))
+if event.get('sql_sha256') == 'FROM-PACKAGE':
+    event['sql_sha256'] = hashlib.sha256(open(w + '/code/bootstrap.sql', 'rb').read()).hexdigest()
+print(json.dumps(bootstrap.handler(event, None)))",
+    ])
+    .env("WORK", work)
+    .env("STUB_SECRETS", work.join("secrets.json"))
+    .env("STUB_LOG", work.join("statements.log"))
+    .env("STUB_PGHOST", pg.socket_dir())
+    // What the function's `environment` block sets.
+    .env(
+        "CLUSTER_ARN",
+        "arn:aws:rds:eu-west-1:123456789012:cluster:dev-multi-agent",
     )
-    .unwrap();
-    python_output(
-        "import json, os, sys\n\
-         sys.path.insert(0, os.environ['WORK'] + '/code')\n\
-         import bootstrap\n\
-         print(json.dumps(bootstrap.handler(json.load(open(os.environ['WORK'] + '/event.json')), None)))",
-        &[
-            ("WORK", work),
-            ("STUB_SECRETS", &work.join("secrets.json")),
-            ("STUB_LOG", &work.join("statements.log")),
-            ("STUB_PGHOST", pg.socket_dir()),
-        ],
-    )
+    .env("MASTER_SECRET_ARN", &master_arn)
+    .env("DATABASE", DB);
+    cmd.output().expect("python3")
 }
 
 /// The server as Aurora leaves it: a master with CREATEROLE and CREATEDB but no superuser, owning the
@@ -394,6 +450,179 @@ fn bootstrap_runs_one_at_a_time_and_a_failed_run_changes_nothing() {
         }
     });
     assert_eq!(once, pg.catalog_dump(DB));
+}
+
+/// Whoever may invoke the function can only re-run what was rendered (issue 23, item 2): an event that
+/// brings SQL, names other roles or secrets, or a digest that is not the package's own SQL is refused
+/// before anything reaches the server.
+#[test]
+fn invoking_the_bootstrap_with_other_sql_changes_nothing() {
+    let r = rendered();
+    let pg = aurora_like();
+    let secrets = passwords(&r);
+    let work = tempfile::tempdir().unwrap();
+    run_bootstrap(&pg, &r, &secrets, work.path());
+    let before = pg.catalog_dump(DB);
+    let (owner, reader) = (&r.agents[1].role, &r.agents[0].role);
+    let attacks = [
+        serde_json::json!({"sql_sha256": "FROM-PACKAGE", "sql": format!("GRANT {owner} TO {reader};")}),
+        serde_json::json!({"sql_sha256": "FROM-PACKAGE", "agents": {MASTER: {"secret_arn": "x"}}}),
+        serde_json::json!({"sql_sha256": "0".repeat(64)}),
+        serde_json::json!({}),
+    ];
+    for event in attacks {
+        let _ = std::fs::remove_file(work.path().join("statements.log"));
+        let out = invoke(
+            &pg,
+            &r,
+            &secrets,
+            work.path(),
+            &Invocation {
+                event: Some(event.clone()),
+                ..Invocation::default()
+            },
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && (err.contains("the event may carry only") || err.contains("the event names SQL")),
+            "{event}: {err}"
+        );
+        assert!(
+            !work.path().join("statements.log").exists(),
+            "{event}: statements reached the server"
+        );
+    }
+    assert_eq!(before, pg.catalog_dump(DB));
+}
+
+/// Rotation with a failing statement (issue 23, item 3): Terraform has already written every new password
+/// to the secrets when the bootstrap runs; a statement that fails after the passwords line must not leave
+/// an agent whose role still has the old password.
+#[test]
+fn a_rotation_with_a_failing_statement_keeps_every_agent_able_to_log_in() {
+    let r = rendered();
+    let pg = aurora_like();
+    let work = tempfile::tempdir().unwrap();
+    run_bootstrap(&pg, &r, &passwords(&r), work.path());
+    // Every agent's password_version bumped: new secrets.
+    let rotated: BTreeMap<String, String> = r
+        .agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.role.clone(), password(i + 100)))
+        .collect();
+    let out = invoke(
+        &pg,
+        &r,
+        &rotated,
+        work.path(),
+        &Invocation {
+            extra_sql: Some("SELECT 1 / 0;\n"),
+            ..Invocation::default()
+        },
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("division by zero"), "{err}");
+    for a in &r.agents {
+        let login = pg.psql(&a.role, Some(&rotated[&a.role]), DB, "SELECT 1");
+        assert!(
+            login.status.success(),
+            "{} cannot log in with the password its secret holds: {}",
+            a.role,
+            String::from_utf8_lossy(&login.stderr)
+        );
+    }
+}
+
+/// An agent removed from agents.toml (or its `[agent.database]`) keeps its schema and data, but its role
+/// can no longer log in or read anything, and no remaining agent reads its schema (issue 23, item 4);
+/// adding it back restores it.
+#[test]
+fn a_removed_agents_role_cannot_log_in_or_read() {
+    let r = rendered();
+    let pg = aurora_like();
+    let secrets = passwords(&r);
+    let work = tempfile::tempdir().unwrap();
+    run_bootstrap(&pg, &r, &secrets, work.path());
+    // The removed agent: one that reads another's schema, so that it has grants to lose.
+    let gone = r
+        .agents
+        .iter()
+        .find(|a| !a.reads.is_empty())
+        .expect("an agent with reads")
+        .clone();
+    let (role, p) = (gone.role.as_str(), Some(secrets[&gone.role].as_str()));
+    pg.ok(role, p, DB, "CREATE TABLE kept (id int); INSERT INTO kept VALUES (7)");
+    let read = &gone.reads[0];
+    let owner = r.agents.iter().find(|a| &a.schema == read).unwrap();
+    let owner_p = Some(secrets[&owner.role].as_str());
+    pg.ok(&owner.role, owner_p, DB, "CREATE TABLE shared (id int)");
+    assert_eq!(
+        pg.ok(role, p, DB, &format!("SELECT count(*) FROM {read}.shared"))
+            .trim(),
+        "0"
+    );
+
+    // The tree without it: its agent entry, and every reference to it, gone.
+    let without = Rendered {
+        database_tf: r.database_tf.clone(),
+        agents: r.agents.iter().filter(|a| a.role != gone.role).cloned().collect(),
+    };
+    let sql = tfgen::bootstrap::sql(DB, &without.agents);
+    let package_sql = heredoc(&r.database_tf, "SQL");
+    assert_ne!(sql, package_sql);
+    let without = rendered_with_sql(&without, &sql);
+    let after = passwords(&r);
+    run_bootstrap(&pg, &without, &after, work.path());
+
+    assert!(
+        !pg.psql(role, p, DB, "SELECT 1").status.success(),
+        "{role} still logs in"
+    );
+    let privileges = pg.ok(
+        "postgres",
+        None,
+        DB,
+        &format!(
+            "SELECT r.rolcanlogin, r.rolpassword IS NULL, has_database_privilege('{role}', '{DB}', 'CONNECT'), \
+             has_schema_privilege('{role}', '{read}', 'USAGE'), has_table_privilege('{role}', '{read}.shared', 'SELECT'), \
+             (SELECT count(*) FROM pg_auth_members WHERE member = r.oid) FROM pg_authid r WHERE rolname = '{role}'"
+        ),
+    );
+    // has_database_privilege stays true through PUBLIC only if PUBLIC kept CONNECT; the bootstrap revoked it.
+    assert_eq!(
+        privileges.trim(),
+        "f|t|f|f|f|0",
+        "{role}: login, no password, connect, usage, select, memberships"
+    );
+    // Its data stays, owned by its inert role.
+    assert_eq!(
+        pg.ok("postgres", None, DB, &format!("SELECT id FROM {}.kept", gone.schema))
+            .trim(),
+        "7"
+    );
+    // The remaining agents are untouched.
+    for a in r.agents.iter().filter(|a| a.role != gone.role) {
+        pg.ok(&a.role, Some(&after[&a.role]), DB, "SELECT 1");
+    }
+    // Added back, it logs in and reads again.
+    run_bootstrap(&pg, &r, &secrets, work.path());
+    assert_eq!(
+        pg.ok(role, p, DB, &format!("SELECT count(*) FROM {read}.shared"))
+            .trim(),
+        "0"
+    );
+}
+
+/// `r` with its code package rebuilt around `sql` (and `r.agents`' manifest), as tfgen would render it.
+fn rendered_with_sql(r: &Rendered, sql: &str) -> Rendered {
+    let b = tfgen::bootstrap::Bootstrap::new(DB, "dev/multi-agent/database/", r.agents.clone());
+    assert_eq!(b.sql, sql);
+    let old = zip_base64(&r.database_tf).to_string();
+    Rendered {
+        database_tf: r.database_tf.replace(&old, &b.handler_zip_base64),
+        agents: r.agents.clone(),
+    }
 }
 
 /// `pgloader_arguments` of the rendered migration module, as the task definition passes them to pgloader.

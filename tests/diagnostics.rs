@@ -336,3 +336,17 @@ fn the_readmes_examples_are_tfgens_output() {
         tfgen::names::EnvName::MAX_LEN
     )));
 }
+
+/// A catch-all pattern declared last is the fallback: every agent before it keeps its requests, so it is
+/// accepted (declared before others, `agents-catch-all-and-renames.toml` shows the error).
+#[test]
+fn a_catch_all_declared_last_is_the_fallback() {
+    let env = "region = \"eu-west-1\"\nsizing = \"dev\"\nimage_tag = \"1.0.0\"\n";
+    let agents = "[[agent]]\nname = \"supervisor\"\nport = 8000\npaths = [\"/supervisor/*\"]\n\n\
+                  [[agent]]\nname = \"orders\"\nport = 8001\npaths = [\"/order/*\"]\n\n\
+                  [[agent]]\nname = \"fallback\"\nport = 8002\npaths = [\"/*\"]\n";
+    let inputs = Inputs::from_text("test", env, agents, Overrides::default());
+    if let Err(diags) = tfgen::validate_spec(&inputs) {
+        panic!("{}", diags.render(Style::Plain));
+    }
+}

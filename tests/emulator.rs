@@ -865,12 +865,17 @@ type Actions = std::collections::BTreeMap<String, (String, Option<String>)>;
 fn plan_agreement(dir: &Path, base: &Inputs, aws: &[(String, String)], moto: &Moto) -> String {
     let cases = corpus(moto);
     assert!(cases.len() >= 20, "the corpus has {} changes", cases.len());
-    let readme = std::fs::read_to_string(support::root().join("README.md")).expect("README.md");
+    let readme = ["README.md", "CONTRIBUTING.md"]
+        .map(|f| std::fs::read_to_string(support::root().join(f)).expect(f))
+        .concat();
     for said in [
         format!("plans {} realistic changes", cases.len()),
         format!("the plan-agreement corpus: {} changes", cases.len()),
     ] {
-        assert!(readme.contains(&said), "the README does not say `{said}`");
+        assert!(
+            readme.contains(&said),
+            "neither README.md nor CONTRIBUTING.md says `{said}`"
+        );
     }
     assert!(NEXT_IMAGE_TAG_LINE.contains(NEXT_IMAGE_TAG));
     push_images(dir, &[NEXT_IMAGE_TAG.to_string()], aws, moto);

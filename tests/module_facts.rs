@@ -286,6 +286,30 @@ fn the_readmes_terraform_requirements_are_what_trees_declare() {
     );
 }
 
+/// Every Rust version the README and CONTRIBUTING.md name is the `rust-version` of Cargo.toml.
+#[test]
+fn the_docs_name_the_rust_version_cargo_requires() {
+    let cargo = std::fs::read_to_string(support::root().join("Cargo.toml")).unwrap();
+    let required = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("Cargo.toml has a rust-version");
+    let mut named = 0;
+    for doc in ["README.md", "CONTRIBUTING.md"] {
+        let text = std::fs::read_to_string(support::root().join(doc)).unwrap();
+        for (i, _) in text.match_indices("Rust 1.") {
+            let version: String = text[i + 5..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            assert_eq!(version.trim_end_matches('.'), required, "{doc} names Rust {version}");
+            named += 1;
+        }
+    }
+    assert!(named >= 2, "the docs name the Rust version {named} times");
+}
+
 /// `[account.quotas]` has exactly one key per quota of `src/aws/quotas.rs`, in the same order.
 #[test]
 fn account_quota_keys_are_the_quota_table() {

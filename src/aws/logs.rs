@@ -17,7 +17,7 @@ pub fn valid_retention(days: i64) -> bool {
 pub fn nearest_retention(days: i64) -> u32 {
     *RETENTION_DAYS
         .iter()
-        .min_by_key(|&&d| ((i64::from(d) - days).abs(), std::cmp::Reverse(d)))
+        .min_by_key(|&&d| (i64::from(d).abs_diff(days), std::cmp::Reverse(d)))
         .expect("non-empty table")
 }
 
@@ -32,5 +32,8 @@ mod tests {
         assert!(!valid_retention(-1) && !valid_retention(i64::MAX));
         assert_eq!(nearest_retention(45), 60);
         assert_eq!(nearest_retention(10_000), 3653);
+        // The extremes a spec can write: no overflow in the distance (it wrapped to 3653 for i64::MIN).
+        assert_eq!(nearest_retention(i64::MIN), 1);
+        assert_eq!(nearest_retention(i64::MAX), 3653);
     }
 }

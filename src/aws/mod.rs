@@ -13,6 +13,7 @@ pub mod logs;
 pub mod provider;
 pub mod quotas;
 pub mod regions;
+pub mod s3;
 pub mod tables;
 
 /// When a table was last compared with its source page.

@@ -1,8 +1,8 @@
-//! A deterministic zip archive of one file, stored without compression, and base64: what
+//! A deterministic zip archive of a few files, stored without compression, and base64: what
 //! `aws_s3_object.content_base64` needs to hold a Lambda function's code. Fixed timestamp (1980-01-01)
 //! and permissions (0644), so the same source always gives the same bytes and the same plan.
 //!
-//! Only this one shape of zip (PKWARE APPNOTE 6.3.10, sections 4.3.7, 4.3.12, 4.3.16); it reads nothing.
+//! Only this shape of zip (PKWARE APPNOTE 6.3.10, sections 4.3.7, 4.3.12, 4.3.16); it reads nothing.
 
 /// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as zip requires.
 fn crc32(data: &[u8]) -> u32 {
@@ -20,51 +20,50 @@ fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-/// A zip holding `name` with `data`, stored. Panics past 4 GiB (no zip64), far beyond a handler's size.
-pub fn stored(name: &str, data: &[u8]) -> Vec<u8> {
-    let size = u32::try_from(data.len()).expect("zip64 is not supported");
-    let name_len = u16::try_from(name.len()).expect("file name too long");
-    let crc = crc32(data);
+/// A zip holding `files` (name, data) in that order, stored. Panics past 4 GiB (no zip64), far beyond a
+/// handler's size.
+pub fn stored(files: &[(&str, &[u8])]) -> Vec<u8> {
     // DOS date 1980-01-01 00:00:00.
     let (time, date) = (0u16, (1u16 << 5) | 1);
-    let mut out = Vec::with_capacity(data.len() + 2 * name.len() + 100);
-    let local = |out: &mut Vec<u8>| {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in files {
+        let size = u32::try_from(data.len()).expect("zip64 is not supported");
+        let name_len = u16::try_from(name.len()).expect("file name too long");
+        let crc = crc32(data);
+        let offset = u32::try_from(out.len()).expect("zip64 is not supported");
+        // The fields the local and the central header share, from "version needed" to the name's length.
+        let mut common = Vec::with_capacity(26);
+        common.extend_from_slice(&20u16.to_le_bytes()); // version needed: 2.0
+        common.extend_from_slice(&0u16.to_le_bytes()); // flags
+        common.extend_from_slice(&0u16.to_le_bytes()); // method: stored
+        common.extend_from_slice(&time.to_le_bytes());
+        common.extend_from_slice(&date.to_le_bytes());
+        common.extend_from_slice(&crc.to_le_bytes());
+        common.extend_from_slice(&size.to_le_bytes());
+        common.extend_from_slice(&size.to_le_bytes());
+        common.extend_from_slice(&name_len.to_le_bytes());
         out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        out.extend_from_slice(&20u16.to_le_bytes()); // version needed: 2.0
-        out.extend_from_slice(&0u16.to_le_bytes()); // flags
-        out.extend_from_slice(&0u16.to_le_bytes()); // method: stored
-        out.extend_from_slice(&time.to_le_bytes());
-        out.extend_from_slice(&date.to_le_bytes());
-        out.extend_from_slice(&crc.to_le_bytes());
-        out.extend_from_slice(&size.to_le_bytes());
-        out.extend_from_slice(&size.to_le_bytes());
-        out.extend_from_slice(&name_len.to_le_bytes());
+        out.extend_from_slice(&common);
         out.extend_from_slice(&0u16.to_le_bytes()); // extra length
-    };
-    local(&mut out);
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(data);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+        central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        central.extend_from_slice(&0x031Eu16.to_le_bytes()); // made by: Unix, 3.0 (so the mode below counts)
+        central.extend_from_slice(&common);
+        central.extend_from_slice(&[0; 8]); // extra, comment, disk number, internal attributes
+        central.extend_from_slice(&(0o100_644u32 << 16).to_le_bytes()); // regular file, rw-r--r--
+        central.extend_from_slice(&offset.to_le_bytes()); // local header offset
+        central.extend_from_slice(name.as_bytes());
+    }
     let central_at = u32::try_from(out.len()).expect("zip64 is not supported");
-    out.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-    out.extend_from_slice(&0x031Eu16.to_le_bytes()); // made by: Unix, 3.0 (so the mode below counts)
-    out.extend_from_slice(&20u16.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&time.to_le_bytes());
-    out.extend_from_slice(&date.to_le_bytes());
-    out.extend_from_slice(&crc.to_le_bytes());
-    out.extend_from_slice(&size.to_le_bytes());
-    out.extend_from_slice(&size.to_le_bytes());
-    out.extend_from_slice(&name_len.to_le_bytes());
-    out.extend_from_slice(&[0; 8]); // extra, comment, disk number, internal attributes
-    out.extend_from_slice(&(0o100_644u32 << 16).to_le_bytes()); // regular file, rw-r--r--
-    out.extend_from_slice(&0u32.to_le_bytes()); // local header offset
-    out.extend_from_slice(name.as_bytes());
-    let central_len = u32::try_from(out.len()).expect("zip64 is not supported") - central_at;
+    let central_len = u32::try_from(central.len()).expect("zip64 is not supported");
+    let count = u16::try_from(files.len()).expect("too many files");
+    out.extend_from_slice(&central);
     out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
     out.extend_from_slice(&[0; 4]); // disk numbers
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
     out.extend_from_slice(&central_len.to_le_bytes());
     out.extend_from_slice(&central_at.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes()); // comment length

@@ -38,6 +38,8 @@ rules! {
         TooManyPaths,
         PathPattern,
         PathDuplicate,
+        PathCatchAll,
+        RenamedFromDuplicate,
         FargateSize,
         DesiredCountNegative,
         DesiredCountTooHigh,
@@ -130,6 +132,8 @@ pub struct Agent {
     pub port: u16,
     pub paths: Vec<String>,
     pub health_check_path: String,
+    /// `cpu` and `memory`, serialized at the agent's level as the spec writes them.
+    #[serde(flatten)]
     pub size: FargateSize,
     pub desired_count: u32,
     pub max_count: u32,
@@ -148,6 +152,8 @@ pub struct Agent {
     pub capacity: Capacity,
     /// x86_64 or ARM64 ([`super::compute`] sets it after resolve).
     pub architecture: Architecture,
+    /// The task definition's `cpu_architecture` (`X86_64`, `ARM64`), derived from `architecture`.
+    pub cpu_architecture: &'static str,
     /// With Spot: tasks on-demand before any on Spot ([`super::compute`] sets it after resolve).
     pub on_demand_base: u32,
     /// With Spot: percentage of the tasks above the base on Spot.
@@ -201,6 +207,7 @@ impl Agent {
             uses_database: agent.uses_database,
             capacity: Capacity::default(),
             architecture: Architecture::default(),
+            cpu_architecture: Architecture::default().ecs_name(),
             on_demand_base: 0,
             spot_percent: 100,
             capacity_strategy: vec![],
@@ -224,10 +231,33 @@ pub fn check(
     let mut paths: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
     let mut out: Vec<(CheckedAgent, Option<&Spanned<String>>)> = Vec::new();
     let mut count = 0;
+    // A pattern that matches every path, and the agents declared after it (their rules come later).
+    let mut catch_all: Option<(&Spanned<String>, &str, Vec<&str>)> = None;
+    let mut renames: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
     for agent in declared {
         let name = agent_name(cx, agent, &mut names);
         let port = agent_port(cx, agent, &mut ports);
         let agent_paths = agent_paths(cx, agent, &mut paths);
+        if let Some((_, _, shadowed)) = &mut catch_all {
+            shadowed.push(agent.name.get_ref());
+        } else if let Some(p) = agent.paths.get_ref().iter().find(|p| is_catch_all(p.get_ref())) {
+            catch_all = Some((p, agent.name.get_ref(), Vec::new()));
+        }
+        if let Some(r) = &agent.renamed_from {
+            if let Some(first) = renames.get(r.get_ref()) {
+                cx.duplicate(
+                    Rule::RenamedFromDuplicate,
+                    SpecFile::Agents,
+                    r,
+                    first,
+                    format!("two agents are renamed from `{}`", r.get_ref()),
+                    "first renamed here",
+                    "an agent's state moves to one new name; remove one of the two",
+                );
+            } else {
+                renames.insert(r.get_ref().clone(), r);
+            }
+        }
         count += 1;
         if count == limits::MAX_AGENTS + 1 {
             cx.error(
@@ -303,6 +333,20 @@ pub fn check(
             };
             out.push((checked, agent.renamed_from.as_ref()));
         }
+    }
+    if let Some((at, owner, shadowed)) = catch_all.filter(|(_, _, s)| !s.is_empty()) {
+        let list = shadowed.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+        cx.error(
+            Rule::PathCatchAll,
+            SpecFile::Agents,
+            at,
+            format!(
+                "`{}` sends every request to `{owner}`: the ALB tries rules in declaration order, so {list} declared \
+                 after it would never receive one",
+                at.get_ref()
+            ),
+            format!("give `{owner}` its own prefix (e.g. `/{owner}/*`), or declare it last as the fallback"),
+        );
     }
     for key in overrides.keys() {
         if !names.contains_key(key.get_ref()) {
@@ -483,6 +527,12 @@ fn agent_port<'p>(cx: &mut Checker, agent: &'p AgentSpec, seen: &mut BTreeMap<i6
     }
     seen.insert(p, &agent.port);
     Some(port)
+}
+
+/// A path pattern every request matches: `/` or nothing, then only `*` wildcards (`/*`, `*`, `/**`).
+fn is_catch_all(pattern: &str) -> bool {
+    let rest = pattern.strip_prefix('/').unwrap_or(pattern);
+    !rest.is_empty() && rest.chars().all(|c| c == '*')
 }
 
 fn agent_paths<'p>(

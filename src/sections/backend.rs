@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
-use crate::aws::regions;
+use crate::aws::{regions, s3};
 use crate::diag::rules;
 use crate::names::EnvName;
 use crate::spec::Spanned;
@@ -13,6 +13,7 @@ rules! {
     /// The diagnostics this module reports (`[backend]`).
     pub enum Rule {
         BucketName,
+        StateKey,
         BackendRegionUnknown,
     }
 }
@@ -68,19 +69,26 @@ pub fn check(
     };
     let mut ok = true;
     let bucket = s3.bucket.get_ref();
-    let valid = (3..=63).contains(&bucket.len())
-        && bucket
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.'))
-        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if !valid {
+    if let Some(why) = s3::bucket_name_problem(bucket) {
         cx.error(
             Rule::BucketName,
             SpecFile::Env,
             &s3.bucket,
-            format!("`{bucket}` is not a valid S3 bucket name"),
-            "3-63 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit",
+            format!("`{bucket}` is not a valid S3 bucket name: {why}"),
+            "3-63 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit, no `..`, \
+             not an IP address, without the prefixes and suffixes AWS reserves",
+        );
+        ok = false;
+    }
+    if let Some(k) = &s3.key
+        && let Some(why) = s3::state_key_problem(k.get_ref())
+    {
+        cx.error(
+            Rule::StateKey,
+            SpecFile::Env,
+            k,
+            format!("`{}` is not a state key Terraform takes: {why}", k.get_ref()),
+            "a relative path without empty parts, e.g. `tfgen/prod/terraform.tfstate`",
         );
         ok = false;
     }

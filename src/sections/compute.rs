@@ -42,13 +42,14 @@ pub struct ComputeSpec {
     pub spot_percent: Option<Spanned<i64>>,
 }
 
-/// Where an agent's tasks run; serialized as the ECS capacity provider the templates write.
+/// Where an agent's tasks run; serialized as the spec spells it (`tfgen show` prints what the spec takes
+/// back); [`Capacity::provider`] is ECS's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub enum Capacity {
     #[default]
-    #[serde(rename = "FARGATE")]
+    #[serde(rename = "on-demand")]
     OnDemand,
-    #[serde(rename = "FARGATE_SPOT")]
+    #[serde(rename = "spot")]
     Spot,
 }
 
@@ -62,13 +63,14 @@ impl Capacity {
     }
 }
 
-/// The CPU architecture of an agent's tasks; serialized as the task definition's `cpu_architecture`.
+/// The CPU architecture of an agent's tasks; serialized as the spec spells it; [`Architecture::ecs_name`]
+/// is the task definition's `cpu_architecture`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub enum Architecture {
     #[default]
-    #[serde(rename = "X86_64")]
+    #[serde(rename = "x86_64")]
     X86_64,
-    #[serde(rename = "ARM64")]
+    #[serde(rename = "arm64")]
     Arm64,
 }
 
@@ -291,13 +293,18 @@ impl<'a> Written<'a> {
         })
     }
 
-    /// A Spot split written here while the placement is on-demand does nothing: an error at the key.
+    /// A Spot split written here while the placement is on-demand does nothing: an error at the key, unless
+    /// it restates the default (0 and 100, which `tfgen show` prints for every agent).
     fn split_without_spot(&self, cx: &mut Checker, placement: &Placement, whose: &str) {
         if placement.capacity == Capacity::Spot {
             return;
         }
-        for (key, at) in [("on_demand_base", self.base_at), ("spot_percent", self.percent_at)] {
-            if let Some(at) = at {
+        let defaults = Placement::default();
+        for (key, at, default) in [
+            ("on_demand_base", self.base_at, defaults.on_demand_base),
+            ("spot_percent", self.percent_at, defaults.spot_percent),
+        ] {
+            if let Some(at) = at.filter(|at| *at.get_ref() != i64::from(default)) {
                 cx.error(
                     Rule::SpotSplitWithoutSpot,
                     SpecFile::Env,

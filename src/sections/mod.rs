@@ -88,7 +88,12 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     place_agents(&mut resolved.agents, placement, &placements);
     let backend = backend?;
     let database = database?;
-    let bootstrap = crate::bootstrap::Bootstrap::new(&database.database_name, agent_databases);
+    // The agents' secrets are named `<env>/multi-agent/database/<agent>` (modules/database_bootstrap).
+    let bootstrap = crate::bootstrap::Bootstrap::new(
+        &database.database_name,
+        &format!("{env}/multi-agent/database/"),
+        agent_databases,
+    );
     let terraform_required_version = required_terraform(&backend, &bootstrap).to_string();
     let model = Model {
         env,
@@ -143,6 +148,7 @@ fn place_agents(
         let p = placements.get(agent.name.as_str()).copied().unwrap_or(default);
         agent.capacity = p.capacity;
         agent.architecture = p.architecture;
+        agent.cpu_architecture = p.architecture.ecs_name();
         agent.on_demand_base = p.on_demand_base;
         agent.spot_percent = p.spot_percent;
         agent.capacity_strategy = p.strategy();

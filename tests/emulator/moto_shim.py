@@ -719,9 +719,10 @@ DomainDispatcherApplication.__call__ = _dispatch_replaying_retries
 # moto runs a function's code only in a Docker container, which CI does not have; every Invoke would fail
 # ("error running docker"). Here the function's own zip (as uploaded through S3) is unpacked and its handler
 # run in a subprocess of this interpreter, with boto3 pointed at this server. For the database bootstrap that
-# means: the real handler, reading the agents' real (emulated) secrets as Terraform wrote them, and sending its
-# statements to moto's RDS Data API, which accepts SQL without running it. The SQL itself is proven on a real
-# PostgreSQL by tests/database.rs. Nothing else of the Lambda runtime is emulated (no context, no timeout).
+# means: the real handler with the environment Terraform set, reading the agents' real (emulated) secrets as
+# Terraform wrote them, and sending its statements to moto's RDS Data API, which accepts SQL without running it.
+# The SQL itself is proven on a real PostgreSQL by tests/database.rs. Nothing else of the Lambda runtime is
+# emulated (no context, no timeout).
 
 import os
 import subprocess
@@ -757,6 +758,8 @@ def _invoke_lambda(self, event=None):
             AWS_DEFAULT_REGION=self.region,
             AWS_LAMBDA_FUNCTION_NAME=self.function_name,
         )
+        # The function's own environment (the bootstrap's cluster, master secret and database).
+        env.update(self.environment_vars or {})
         run = subprocess.run(
             [sys.executable, "-c", _RUNNER, self.handler, code],
             input=json.dumps(event if event is not None else {}),
