@@ -1,6 +1,6 @@
 //! The `tfgen check` policy as a function that returns a report: is every committed `generated/<env>`
 //! what tfgen renders now, which resources would the committed trees change since a git base, and which
-//! of those changes destroy or replace stateful resources. It prints nothing; `main.rs` does.
+//! of those changes destroy or replace stateful resources. It prints nothing; `tfgen check` (src/bin/tfgen/commands/check.rs) does.
 //!
 //! It reads the project (specs, committed trees) and, for a base, runs `git`; it never writes.
 
