@@ -154,7 +154,7 @@ pub fn text(shown: &Shown) -> String {
     // Origins line up in a column, but a few long values do not push every line past a terminal's width.
     let width = lines
         .iter()
-        .map(|(l, _)| l.len())
+        .map(|(l, _)| l.chars().count())
         .filter(|n| *n <= ALIGN_WITHIN)
         .max()
         .unwrap_or(0);

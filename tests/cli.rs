@@ -1060,6 +1060,8 @@ fn a_hand_added_file_in_a_generated_tree_fails_check_and_shows_in_diff() {
     let grant = "resource \"aws_iam_role_policy\" \"all\" {\n  role   = aws_iam_role.task[\"supervisor\"].name\n  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = \"*\", Resource = \"*\" }] })\n}\n";
     std::fs::write(p.path("generated/prod/modules/iam/task_role_override.tf"), grant).unwrap();
     std::fs::write(p.path("generated/prod/extra.tf.json"), "{}").unwrap();
+    // Named like state, loaded as configuration.
+    std::fs::write(p.path("generated/prod/grant.tfstate.tf"), grant).unwrap();
     std::fs::write(p.path("generated/prod/terraform.tfvars"), "x = 1\n").unwrap();
     std::fs::write(p.path("generated/prod/notes.txt"), "hello\n").unwrap();
     // A copy of a generated file without its header is not tfgen's either.
@@ -1072,6 +1074,7 @@ fn a_hand_added_file_in_a_generated_tree_fails_check_and_shows_in_diff() {
     generated/dev: up to date
     generated/prod/copy.tf: a file tfgen did not write (Terraform loads it with the tree)
     generated/prod/extra.tf.json: a file tfgen did not write (Terraform loads it with the tree)
+    generated/prod/grant.tfstate.tf: a file tfgen did not write (Terraform loads it with the tree)
     generated/prod/link.tf: a symlink tfgen did not write (Terraform loads it with the tree)
     generated/prod/modules/iam/task_role_override.tf: a file tfgen did not write (Terraform loads it with the tree)
     generated/prod/notes.txt: a file tfgen did not write
@@ -1081,7 +1084,7 @@ fn a_hand_added_file_in_a_generated_tree_fails_check_and_shows_in_diff() {
     let json: serde_json::Value = serde_json::from_slice(&p.run(&["check", "--json"]).stdout).unwrap();
     assert_eq!(json["passed"], false);
     assert_eq!(
-        json["environments"][1]["foreign"][3],
+        json["environments"][1]["foreign"][4],
         "modules/iam/task_role_override.tf"
     );
 
@@ -1097,8 +1100,8 @@ fn a_hand_added_file_in_a_generated_tree_fails_check_and_shows_in_diff() {
     let diff = p.run(&["diff", "prod", "--json"]);
     assert_eq!(code(&diff), 1);
     let json: serde_json::Value = serde_json::from_slice(&diff.stdout).unwrap();
-    assert_eq!(json["foreign"].as_array().unwrap().len(), 6, "{json}");
-    assert_eq!(json["foreign"][5]["loaded_by_terraform"], true);
+    assert_eq!(json["foreign"].as_array().unwrap().len(), 7, "{json}");
+    assert_eq!(json["foreign"][6]["loaded_by_terraform"], true);
 
     // render leaves them, and says so.
     let render = p.run(&["render", "prod"]);
@@ -1113,6 +1116,7 @@ fn a_hand_added_file_in_a_generated_tree_fails_check_and_shows_in_diff() {
     for f in [
         "modules/iam/task_role_override.tf",
         "extra.tf.json",
+        "grant.tfstate.tf",
         "terraform.tfvars",
         "notes.txt",
         "copy.tf",

@@ -612,6 +612,25 @@ fn a_removed_agents_role_cannot_log_in_or_read() {
             .trim(),
         "0"
     );
+
+    // With no database agent left, the same statement retires every one (it is valid SQL for an empty list).
+    let none = rendered_with_sql(
+        &Rendered {
+            database_tf: r.database_tf.clone(),
+            agents: Vec::new(),
+        },
+        &tfgen::bootstrap::sql(DB, &[]),
+    );
+    run_bootstrap(&pg, &none, &BTreeMap::new(), work.path());
+    for a in &r.agents {
+        assert!(
+            !pg.psql(&a.role, Some(&secrets[&a.role]), DB, "SELECT 1")
+                .status
+                .success(),
+            "{} still logs in",
+            a.role
+        );
+    }
 }
 
 /// `r` with its code package rebuilt around `sql` (and `r.agents`' manifest), as tfgen would render it.

@@ -207,12 +207,25 @@ pub fn sql(database: &str, agents: &[AgentDatabase]) -> String {
 
 /// The one statement that disables every [`ROLE_COMMENT`] role not among `agents` (see [`sql`]).
 fn retire_removed_roles(agents: &[AgentDatabase]) -> String {
+    // Typed: `ARRAY[]` alone has no type, and an empty list retires every commented role.
     let current = agents
         .iter()
         .map(|a| format!("'{}'", a.role))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+        + "]::text[";
     let current_roles = agents.iter().map(|a| a.role.as_str()).collect::<Vec<_>>().join(", ");
+    let revoke_current = if agents.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "FOR g IN SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspowner = r.oid LOOP \
+             EXECUTE format('REVOKE ALL ON SCHEMA %I FROM {current_roles}', g.nspname); \
+             EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM {current_roles}', g.nspname); \
+             EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I REVOKE ALL ON TABLES FROM {current_roles}', r.rolname, g.nspname); \
+             END LOOP;"
+        )
+    };
     [
         "DO $$ DECLARE r record; g record; BEGIN".to_string(),
         format!(
@@ -232,13 +245,7 @@ fn retire_removed_roles(agents: &[AgentDatabase]) -> String {
         "EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I REVOKE ALL ON TABLES FROM %I', g.owner, g.nspname, r.rolname);".to_string(),
         "END LOOP;".to_string(),
         // What the current agents were granted on its schemas.
-        format!(
-            "FOR g IN SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspowner = r.oid LOOP \
-             EXECUTE format('REVOKE ALL ON SCHEMA %I FROM {current_roles}', g.nspname); \
-             EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM {current_roles}', g.nspname); \
-             EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I REVOKE ALL ON TABLES FROM {current_roles}', r.rolname, g.nspname); \
-             END LOOP;"
-        ),
+        revoke_current,
         // Memberships it holds, then its open sessions.
         "FOR g IN SELECT m.roleid::regrole::text AS granted FROM pg_catalog.pg_auth_members m WHERE m.member = r.oid LOOP \
          EXECUTE format('REVOKE %s FROM %I', g.granted, r.rolname); END LOOP;"

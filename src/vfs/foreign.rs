@@ -37,25 +37,35 @@ impl fmt::Display for Foreign {
     }
 }
 
-/// Names Terraform loads from a configuration directory: `.tf`/`.tf.json` (overrides included) and the
-/// auto-loaded variable files.
+/// Names Terraform loads from a configuration directory: `.tf`/`.tf.json` (overrides included; not hidden
+/// files) and, in the root module, the auto-loaded variable files.
 pub fn is_loaded_by_terraform(rel: &str) -> bool {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    [".tf", ".tf.json", ".tfvars", ".tfvars.json"]
-        .iter()
-        .any(|ext| name.ends_with(ext))
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    if name.starts_with('.') {
+        return false;
+    }
+    let configuration = name.ends_with(".tf") || name.ends_with(".tf.json");
+    let variables = dir.is_empty()
+        && (matches!(name, "terraform.tfvars" | "terraform.tfvars.json")
+            || name.ends_with(".auto.tfvars")
+            || name.ends_with(".auto.tfvars.json"));
+    configuration || variables
 }
 
 /// What `terraform init/plan/apply` write into the directory they run in (and tfgen's own transaction
-/// directory), which are never foreign. Mirrors the scaffolded `.gitignore`.
+/// directory), which are never foreign. Mirrors the scaffolded `.gitignore`. A name Terraform would load as
+/// configuration is never one (`x.tfstate.tf` is configuration, whatever it is called).
 pub fn is_working_file(name: &str, is_dir: bool) -> bool {
     if is_dir {
         return name == ".terraform" || name == ".tfgen";
     }
+    if name.ends_with(".tf") || name.ends_with(".tf.json") || name.contains(".tfvars") {
+        return false;
+    }
     name == ".terraform.lock.hcl"
         || name == ".terraform.tfstate.lock.info"
         || name.ends_with(".tfstate")
-        || name.contains(".tfstate.")
+        || (name.contains(".tfstate.") && name.ends_with(".backup"))
         || name.ends_with(".tfplan")
         || (name.starts_with("crash.") && name.ends_with(".log"))
 }
@@ -86,7 +96,14 @@ mod tests {
         ] {
             assert!(is_loaded_by_terraform(name), "{name}");
         }
-        assert!(!is_loaded_by_terraform("notes.md"));
+        for name in ["notes.md", ".hidden.tf", "prod.tfvars", "modules/iam/terraform.tfvars"] {
+            assert!(!is_loaded_by_terraform(name), "{name}");
+        }
+        // Configuration named like state is configuration.
+        for name in ["grant.tfstate.tf", "y.tfstate.tf.json", "x.tfstate.auto.tfvars"] {
+            assert!(!is_working_file(name, false), "{name}");
+        }
+        assert!(is_working_file("terraform.tfstate.1700000000.backup", false));
         assert!(!Foreign::new("x.tf".into(), "a directory").loaded);
         assert_eq!(
             Foreign::new("modules/iam/x_override.tf".into(), "a file").to_string(),

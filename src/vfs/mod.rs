@@ -173,7 +173,7 @@ pub fn write(tree: &Tree, out: &Path) -> Result<WriteReport> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let _lock = DirLock::acquire(out)?;
     recover(out)?;
-    remove_old_staging(out)?;
+    remove_old_staging(out);
     write_locked(tree, out)
 }
 
@@ -218,12 +218,16 @@ fn write_locked(tree: &Tree, out: &Path) -> Result<WriteReport> {
 fn write_fresh(tree: &Tree, out: &Path) -> Result<Option<WriteReport>> {
     let parent = parent_of(out);
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    remove_old_staging(out)?;
+    remove_old_staging(out);
     let name = out
         .file_name()
         .with_context(|| format!("{} names no directory", out.display()))?
         .to_string_lossy();
-    let stage = parent.join(format!(".tfgen-stage-{name}-{}", std::process::id()));
+    // The process and a random-enough suffix: two containers may both be PID 1 on one bind mount.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let stage = parent.join(format!(".tfgen-stage-{name}-{}-{nanos:08x}", std::process::id()));
     let lock = lock_new_dir(&stage)?;
     let report = match write_locked(tree, &stage) {
         Ok(report) => report,
@@ -265,19 +269,19 @@ fn parent_of(out: &Path) -> &Path {
 }
 
 /// Deletes the `.tfgen-stage-*` folders beside the output directory that no running tfgen holds: fresh
-/// renders killed before their rename (and older tfgen builds' staging folders).
-fn remove_old_staging(out: &Path) -> Result<()> {
-    let parent = parent_of(out);
-    for entry in std::fs::read_dir(parent).with_context(|| format!("reading {}", parent.display()))? {
-        let entry = entry.with_context(|| format!("reading {}", parent.display()))?;
+/// renders killed before their rename (and older tfgen builds' staging folders). Best effort: a folder
+/// that vanishes (another render renamed it into place) or that this user may not remove is left alone.
+fn remove_old_staging(out: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent_of(out)) else {
+        return;
+    };
+    for entry in entries.flatten() {
         let old = entry.file_name().to_string_lossy().starts_with(".tfgen-stage-");
         if old
             && entry.file_type().is_ok_and(|t| t.is_dir())
-            && let Some(_held) = DirLock::try_acquire(&entry.path())?
+            && let Ok(Some(_held)) = DirLock::try_acquire(&entry.path())
         {
-            std::fs::remove_dir_all(entry.path())
-                .with_context(|| format!("removing leftover {}", entry.path().display()))?;
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
-    Ok(())
 }
