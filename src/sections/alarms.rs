@@ -53,17 +53,7 @@ pub fn check(cx: &mut Checker, alarms: &AlarmsSpec) -> Option<Alarms> {
 
 fn email(cx: &mut Checker, email: &Spanned<String>) -> Option<String> {
     let e = email.get_ref();
-    let valid = e.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty()
-            && !domain.starts_with('.')
-            && domain.contains('.')
-            && !domain.ends_with('.')
-            && !e.contains(char::is_whitespace)
-            && domain
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
-    });
-    if !valid {
+    if !is_email_address(e) {
         cx.error(
             Rule::EmailInvalid,
             SpecFile::Env,
@@ -87,4 +77,61 @@ fn email(cx: &mut Checker, email: &Spanned<String>) -> Option<String> {
         );
     }
     Some(e.clone())
+}
+
+/// An address SNS can deliver to: a dot-atom local part (RFC 5322: letters, digits and
+/// ``!#$%&'*+/=?^_`{|}~-``, dots only between them; at most 64 characters) and a host name of at least two
+/// labels (each 1-63 letters, digits and inner hyphens), the last alphabetic and at least two long.
+fn is_email_address(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
+    let local_ok =
+        (1..=64).contains(&local.len()) && local.split('.').all(|part| !part.is_empty() && part.chars().all(atext));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let tld_ok = labels
+        .last()
+        .is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphabetic()));
+    local_ok && domain.len() <= 253 && labels.len() >= 2 && labels.iter().all(label_ok) && tld_ok
+}
+
+#[cfg(test)]
+mod email_tests {
+    use super::is_email_address;
+
+    #[test]
+    fn addresses_sns_can_deliver_to() {
+        for ok in [
+            "platform-oncall@example.com",
+            "a.b+alerts@mail.example.co.uk",
+            "o'neil@example.org",
+        ] {
+            assert!(is_email_address(ok), "{ok}");
+        }
+        for bad in [
+            "a@b",
+            "a@b..com",
+            "a@-b.com",
+            "a@b-.com",
+            ".a@b.com",
+            "a.@b.com",
+            "a..b@c.com",
+            "a b@c.com",
+            "a@b.c",
+            "a@b.com.",
+            "a@b_c.com",
+            "a@@b.com",
+            "@b.com",
+            "a@b.c0m",
+        ] {
+            assert!(!is_email_address(bad), "{bad}");
+        }
+    }
 }
