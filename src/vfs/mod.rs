@@ -38,7 +38,7 @@
 //! interleaving, and keeps `diff`/`check` from reading a half-applied tree. A render that fails before
 //! step 3 (a spec error, a foreign file in the way, a full disk while staging) changes nothing.
 //!
-//! An output directory that does not exist yet is rendered whole into `.tfgen-stage-<name>-<pid>` beside
+//! An output directory that does not exist yet is rendered whole into `.tfgen-stage-<name>-<pid>-<n>` beside
 //! it (the same transaction, under that folder's lock) and renamed into place, so it appears complete or
 //! not at all; a folder left by a killed render is deleted by the next one (never one a live tfgen holds).
 //! Not covered: other programs editing the directory during a render, which no lock of ours can stop.
@@ -211,7 +211,7 @@ fn write_locked(tree: &Tree, out: &Path) -> Result<WriteReport> {
     Ok(report)
 }
 
-/// Renders into a new directory beside `out` (`.tfgen-stage-<name>-<pid>`, locked) with the ordinary
+/// Renders into a new directory beside `out` (`.tfgen-stage-<name>-<pid>-<n>`, locked) with the ordinary
 /// transaction, then renames it into place: `terraform plan` in `out` sees nothing or the whole tree. A
 /// process killed before the rename leaves only the hidden folder, which the next render deletes. `None`
 /// when `out` appeared meanwhile (another render won): the caller then writes into it as usual.

@@ -41,7 +41,9 @@ fn render_one(
     }
     let out = out.map_or_else(|| common::default_out(&cli.root, env), Path::to_path_buf);
     // What the write changes, predicted as `diff` would before it: a render that replaces the database
-    // says so, whoever runs it.
+    // says so, whoever runs it. Predicted before the write, not after: the transaction stays as short
+    // as it was (tests/interrupt.rs aims its kills at it). A concurrent render between this read and the
+    // write's own lock would make the printed prediction stale, never the write.
     let on_disk = vfs::Tree::read_generated(&out)?;
     let dir = out.display().to_string();
     // A first render destroys nothing: no prediction needed (`terraform plan` lists what it creates).
