@@ -283,7 +283,7 @@ pub fn inventory(model: &Model) -> String {
     for r in &model.ecr.replicas {
         let _ = writeln!(
             out,
-            "| {} | {}: the creation template of the image replicas (lifecycle rules, immutable tags, AES256) |",
+            "| {} | {}: the creation template of the image replicas (lifecycle rules, immutable tags, AES256) and their scan on push |",
             r.alias, r.region
         );
     }

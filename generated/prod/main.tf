@@ -199,7 +199,7 @@ module "ecr" {
 }
 
 # The replicas ECR creates in eu-central-1 get the source repositories' lifecycle rules and immutable
-# tags, and AES256 encryption, from a creation template there.
+# tags, and AES256 encryption, from a creation template there; the registry there scans them on push.
 module "ecr_replica_eu_central_1" {
   source = "./modules/ecr_replica"
   providers = {

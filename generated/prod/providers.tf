@@ -19,7 +19,7 @@ locals {
   }
 }
 
-# eu-central-1, where ECR replicates this environment's images: only the replicas' creation template.
+# eu-central-1, where ECR replicates this environment's images: only the replicas' creation template and scanning.
 provider "aws" {
   alias  = "ecr_replica_eu_central_1"
   region = "eu-central-1"

@@ -14,7 +14,7 @@
 /// Resource type → attribute paths whose change replaces the resource. A path names a top-level argument
 /// (`name`) or a nested block or its argument (`encryption_configuration`, `runtime_platform.cpu_architecture`);
 /// a block's path covers everything inside it.
-pub const FORCE_NEW: [(&str, &[&str]); 69] = [
+pub const FORCE_NEW: [(&str, &[&str]); 70] = [
     (
         "aws_appautoscaling_policy",
         &["name", "resource_id", "scalable_dimension", "service_namespace"],
@@ -51,6 +51,7 @@ pub const FORCE_NEW: [(&str, &[&str]); 69] = [
     ("aws_db_subnet_group", &["name", "name_prefix"]),
     ("aws_default_security_group", &["vpc_id"]),
     ("aws_ecr_lifecycle_policy", &["repository"]),
+    ("aws_ecr_registry_scanning_configuration", &[]),
     ("aws_ecr_replication_configuration", &[]),
     ("aws_ecr_repository", &["encryption_configuration", "name"]),
     ("aws_ecr_repository_creation_template", &["prefix"]),

@@ -100,4 +100,11 @@ pub const ALL: &[Quota] = &[
 /// The resources that exist once per account and Region, whatever their name: two environments that
 /// manage one overwrite each other, and destroying either removes the other's. Every resource type the
 /// templates render is classified in tests/inventory.rs, so a new one must be placed here or there.
-pub const ACCOUNT_SINGLETONS: &[&str] = &["aws_ecr_replication_configuration"];
+pub const ACCOUNT_SINGLETONS: &[&str] = &[ECR_REPLICATION, ECR_SCANNING];
+
+/// ECR's replication configuration: an environment with `[ecr] replication_regions` sets it in its Region.
+pub const ECR_REPLICATION: &str = "aws_ecr_replication_configuration";
+
+/// ECR's registry scanning configuration: the same environment sets it in each replication Region, so the
+/// replicas are scanned.
+pub const ECR_SCANNING: &str = "aws_ecr_registry_scanning_configuration";

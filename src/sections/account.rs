@@ -289,14 +289,37 @@ struct SiblingEcr {
     replication_regions: Option<Spanned<Vec<String>>>,
 }
 
+/// The account-wide singletons an environment that replicates ECR images to `replication_regions`
+/// manages, each with the Region it is in: the replication configuration in its own Region, and the
+/// registry's scanning configuration in each replication Region (which scans the replicas).
+fn managed_singletons(region: &str, replication_regions: &[String]) -> Vec<(&'static str, String)> {
+    if replication_regions.is_empty() {
+        return Vec::new();
+    }
+    std::iter::once((quotas::ECR_REPLICATION, region.to_string()))
+        .chain(replication_regions.iter().map(|r| (quotas::ECR_SCANNING, r.clone())))
+        .collect()
+}
+
+/// What a singleton is, for a sentence.
+fn describe(singleton: &str) -> &'static str {
+    if singleton == quotas::ECR_REPLICATION {
+        "ECR replication"
+    } else {
+        "ECR scanning (of the replicas)"
+    }
+}
+
 /// An error when `model` manages an account-wide singleton ([`quotas::ACCOUNT_SINGLETONS`]: ECR's
-/// replication configuration) that another environment of the same account and Region manages too; a
-/// warning when either does not say which account it is in.
+/// replication configuration in its Region, the registry scanning configuration in each replication
+/// Region) that another environment of the same account manages too; a warning when either does not say
+/// which account it is in.
 pub fn check_singletons(cx: &mut Checker, model: &Model, spec: &EnvSpec, siblings: &[Arc<SourceFile>]) {
     let Some(mine) = spec.ecr.replication_regions.as_ref() else {
         return;
     };
-    if model.ecr.replication_regions.is_empty() {
+    let managed = managed_singletons(&model.region, &model.ecr.replication_regions);
+    if managed.is_empty() {
         return;
     }
     for file in siblings {
@@ -306,39 +329,44 @@ pub fn check_singletons(cx: &mut Checker, model: &Model, spec: &EnvSpec, sibling
         let (Some(region), Some(theirs)) = (&other.region, &other.ecr.replication_regions) else {
             continue;
         };
-        if region.get_ref() != &model.region || theirs.get_ref().is_empty() {
-            continue;
-        }
+        let shared: Vec<_> = managed_singletons(region.get_ref(), theirs.get_ref())
+            .into_iter()
+            .filter(|s| managed.contains(s))
+            .collect();
         let there = Location::new(file, theirs.span());
-        let singleton = quotas::ACCOUNT_SINGLETONS[0];
-        match (&model.account.id, other.account.id.as_ref().map(Spanned::get_ref)) {
-            (Some(a), Some(b)) if a != b => {}
-            (Some(a), Some(_)) => cx.push(
-                Diagnostic::error(
-                    Rule::SharedSingleton,
-                    format!(
-                        "ECR replication is one setting per account and Region ({singleton}), and `{}` also sets it in account {a}, {}: each apply would overwrite the other's, and destroying either would end both",
-                        file.name,
-                        model.region
-                    ),
-                    Some(cx.at(SpecFile::Env, mine)),
-                )
-                .with_related(there, "the other environment replicates here")
-                .with_help("let one environment of the account replicate, with a prefix covering every environment's repositories, or deploy them to separate accounts"),
-            ),
-            _ => cx.push(
-                Diagnostic::warning(
-                    Rule::SingletonAccountUnknown,
-                    format!(
-                        "ECR replication is one setting per account and Region ({singleton}), and `{}` also sets it in {}: if both deploy to one account, each apply overwrites the other's",
-                        file.name,
-                        model.region
-                    ),
-                    Some(cx.at(SpecFile::Env, mine)),
-                )
-                .with_related(there, "the other environment replicates here")
-                .with_help("write each environment's `[account] id`: tfgen then refuses a clash and stays quiet when the accounts differ"),
-            ),
+        for (singleton, where_) in shared {
+            let what = describe(singleton);
+            match (&model.account.id, other.account.id.as_ref().map(Spanned::get_ref)) {
+                (Some(a), Some(b)) if a != b => {}
+                (Some(a), Some(_)) => cx.push(
+                    Diagnostic::error(
+                        Rule::SharedSingleton,
+                        format!(
+                            "{what} is one setting per account and Region ({singleton}), and `{}` also sets it in account {a}, {where_}: each apply would overwrite the other's, and destroying either would end both",
+                            file.name
+                        ),
+                        Some(cx.at(SpecFile::Env, mine)),
+                    )
+                    .with_related(there.clone(), "the other environment replicates here")
+                    .with_help(if singleton == quotas::ECR_REPLICATION {
+                        "let one environment of the account replicate, with a prefix covering every environment's repositories, or deploy them to separate accounts"
+                    } else {
+                        "replicate each environment of the account to its own Region, or deploy them to separate accounts"
+                    }),
+                ),
+                _ => cx.push(
+                    Diagnostic::warning(
+                        Rule::SingletonAccountUnknown,
+                        format!(
+                            "{what} is one setting per account and Region ({singleton}), and `{}` also sets it in {where_}: if both deploy to one account, each apply overwrites the other's",
+                            file.name
+                        ),
+                        Some(cx.at(SpecFile::Env, mine)),
+                    )
+                    .with_related(there.clone(), "the other environment replicates here")
+                    .with_help("write each environment's `[account] id`: tfgen then refuses a clash and stays quiet when the accounts differ"),
+                ),
+            }
         }
     }
 }

@@ -18,3 +18,21 @@ resource "aws_ecr_repository_creation_template" "replicas" {
     encryption_type = "AES256"
   }
 }
+
+# Replicas are scanned too: this Region's registry sets every repository under the prefix to scan on push
+# (basic scanning; repositories outside the filter keep manual scans). ECR's documentation does not say
+# whether a replicated image counts as a push (checked 2026-12-07), so the DR runbook's first step scans the
+# images it will run (`aws ecr start-image-scan`). Scanning is one setting per account and Region: tfgen
+# refuses two environments of one account that replicate to the same Region (see `[account] id`).
+resource "aws_ecr_registry_scanning_configuration" "replicas" {
+  scan_type = "BASIC"
+
+  rule {
+    scan_frequency = "SCAN_ON_PUSH"
+
+    repository_filter {
+      filter      = "${var.prefix}/*"
+      filter_type = "WILDCARD"
+    }
+  }
+}
