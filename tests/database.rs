@@ -159,6 +159,9 @@ struct Invocation<'a> {
     event: Option<serde_json::Value>,
 }
 
+/// What the function's environment appends to each secret name (a key id in prod).
+const SECRET_NAME_SUFFIX: &str = "-0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+
 /// Unpacks the function's code package exactly as rendered into database.tf, and runs its handler with the
 /// stub boto3, the environment Terraform sets and the event Terraform sends (or `how`'s).
 fn invoke(
@@ -180,9 +183,10 @@ fn invoke(
     for a in &r.agents {
         let value =
             serde_json::json!({"engine": "postgres", "username": a.role, "password": secrets[&a.role], "dbname": DB});
-        // The handler reads each secret by the name its package's manifest gives.
+        // The handler reads each secret by the name its package's manifest gives, followed by the
+        // suffix in its environment (prod's: the key id; dev's is empty, so a non-empty one is tried here).
         all.insert(
-            format!("dev/multi-agent/database/{}", a.agent),
+            format!("dev/multi-agent/database/{}{SECRET_NAME_SUFFIX}", a.agent),
             value.to_string().into(),
         );
         versions.insert(a.role.clone(), a.password_version.into());
@@ -230,7 +234,8 @@ print(json.dumps(bootstrap.handler(event, None)))",
         "arn:aws:rds:eu-west-1:123456789012:cluster:dev-multi-agent",
     )
     .env("MASTER_SECRET_ARN", &master_arn)
-    .env("DATABASE", DB);
+    .env("DATABASE", DB)
+    .env("SECRET_NAME_SUFFIX", SECRET_NAME_SUFFIX);
     cmd.output().expect("python3")
 }
 

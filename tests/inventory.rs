@@ -635,7 +635,7 @@ fn services_wait_for_their_clusters_capacity_providers() {
 
 /// Dev can be destroyed and applied again at once: its secrets skip the recovery window (which keeps a
 /// deleted secret's name taken for 7 days) and its repositories are deleted with their images. Prod keeps
-/// both protections.
+/// both protections, with names a re-created prod does not collide with.
 #[test]
 fn dev_is_recreatable_at_once_and_prod_keeps_its_protections() {
     use std::collections::{BTreeMap, BTreeSet};
@@ -649,6 +649,15 @@ fn dev_is_recreatable_at_once_and_prod_keeps_its_protections() {
                 .as_number()
                 .and_then(hcl::Number::as_u64);
             assert_eq!(window == Some(0), disposable, "{env}: {} {window:?}", secret.address);
+            // A secret kept recoverable keeps its name taken: prod's are named after the storage key,
+            // which a re-created environment does not share, so its second life does not collide.
+            let name = secret.attrs["name"][0].as_str().unwrap_or_default().to_string();
+            assert_eq!(
+                name.contains("aws_kms_key.this:key_id"),
+                !disposable,
+                "{env}: {} is named {name}",
+                secret.address
+            );
         }
         for repo in of("aws_ecr_repository") {
             assert_eq!(

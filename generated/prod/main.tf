@@ -215,6 +215,9 @@ module "secrets" {
 
   name_prefix = local.environment
   kms_key_arn = local.kms_key_arn
+  # Kept recoverable 7 days after deletion, and named after the storage key so that a re-created
+  # environment (a new key) does not collide with the deleted secret's name.
+  name_suffix = module.kms.key_id
 }
 
 module "aurora" {

@@ -1,6 +1,6 @@
 variable "name_prefix" {
   type        = string
-  description = "Environment prefix, e.g. \"prod\". The secret is named \"<name_prefix>/multi-agent/api-keys\"."
+  description = "Environment prefix, e.g. \"prod\". The secret is named \"<name_prefix>/multi-agent/api-keys\", followed by \"-<name_suffix>\" when one is set."
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]*$", var.name_prefix))
@@ -17,6 +17,12 @@ variable "recovery_window_in_days" {
     condition     = var.recovery_window_in_days == 0 || (var.recovery_window_in_days >= 7 && var.recovery_window_in_days <= 30)
     error_message = "recovery_window_in_days must be 0 or between 7 and 30."
   }
+}
+
+variable "name_suffix" {
+  type        = string
+  description = "Appended to the secret names after a hyphen, or null for none. With a recovery window, a deleted secret's name stays taken for that many days: a suffix that changes when the environment is re-created (its KMS key's id) lets it come back at once."
+  default     = null
 }
 
 variable "kms_key_arn" {

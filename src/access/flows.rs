@@ -374,10 +374,9 @@ fn agents(b: &mut Builder<'_>, model: &Model) {
         .iter()
         .filter(|a| a.uses_database)
         .filter_map(|a| {
-            let secret = w.of_type("aws_secretsmanager_secret").find(|s| {
-                w.attr(s, "name")
-                    .is_some_and(|n| n.ends_with(&format!("/database/{}", a.physical_name.as_str())))
-            })?;
+            // The bootstrap module's secret of this agent (its name may carry a suffix: prod's key id).
+            let wanted = format!(".aws_secretsmanager_secret.agent[\"{}\"]", a.physical_name.as_str());
+            let secret = w.of_type("aws_secretsmanager_secret").find(|s| s.ends_with(&wanted))?;
             Some((a.name.as_str().to_string(), secret.clone()))
         })
         .collect();

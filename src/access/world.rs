@@ -80,6 +80,18 @@ impl World {
             resolver.arns.insert(address.clone(), arn);
             resolver.ids.insert(address.clone(), id);
         }
+        // A name built from another resource's ID (prod's secrets carry the key's id) resolves once that
+        // ID is known; names do not chain deeper than that.
+        let resolved: Vec<(bool, String, String)> = resources
+            .keys()
+            .flat_map(|a| [(true, a, &resolver.arns[a]), (false, a, &resolver.ids[a])])
+            .filter(|(_, _, v)| v.contains("unknown:::::"))
+            .map(|(is_arn, a, v)| (is_arn, a.clone(), resolver.text(v)))
+            .collect();
+        for (is_arn, address, value) in resolved {
+            let table = if is_arn { &mut resolver.arns } else { &mut resolver.ids };
+            table.insert(address, value);
+        }
         // Second pass: references to other resources' ARNs and IDs.
         for inst in resources.values_mut() {
             for values in inst.attrs.values_mut() {

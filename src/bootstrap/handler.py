@@ -3,8 +3,8 @@
 Invoked by Terraform (aws_lambda_invocation) on every apply whose input changed. What it runs travels in
 its own code package, built by tfgen and committed (readable) with the environment's Terraform:
 bootstrap.sql (one statement per line) and bootstrap.json (each agent role and the name of its secret).
-The cluster, the master secret and the database come from the function's environment, which only
-Terraform sets. The event selects nothing but is checked: it carries the SHA-256 of the SQL it was
+The cluster, the master secret, the database and the suffix of the secret names (SECRET_NAME_SUFFIX, empty
+or "-<id of the environment's key>") come from the function's environment, which only Terraform sets. The event selects nothing but is checked: it carries the SHA-256 of the SQL it was
 rendered with (a package that does not hold that SQL refuses to run) and the agents' password versions
 (whose bump re-runs it). Whoever may invoke the function can therefore only re-run what was reviewed.
 
@@ -130,7 +130,8 @@ def handler(event, context):
             run(statement)
         roles = []
         for role, secret_name in sorted(manifest["roles"].items()):
-            secret = secrets.get_secret_value(SecretId=secret_name)["SecretString"]
+            secret_id = secret_name + os.environ["SECRET_NAME_SUFFIX"]
+            secret = secrets.get_secret_value(SecretId=secret_id)["SecretString"]
             run(password_statement(role, secret))
             roles.append(role)
         return roles

@@ -77,6 +77,8 @@ resource "aws_lambda_function" "bootstrap" {
       CLUSTER_ARN       = var.cluster_arn
       MASTER_SECRET_ARN = var.master_secret_arn
       DATABASE          = var.database_name
+      # Appended to each secret name of the package's manifest (see var.name_suffix).
+      SECRET_NAME_SUFFIX = local.secret_name_suffix
     }
   }
 
@@ -92,7 +94,7 @@ resource "aws_lambda_function" "bootstrap" {
 }
 
 # Runs the bootstrap on create, and again (replaced) whenever its input changes: new SQL (an agent or a read
-# added), a bumped password version, or new code. The input selects nothing: the SQL and the roles are in the
+# added), a bumped password version, new code, or a re-created secret. The input selects nothing: the SQL and the roles are in the
 # code package, which refuses to run unless the digest below is its own SQL's.
 resource "aws_lambda_invocation" "bootstrap" {
   function_name = aws_lambda_function.bootstrap.function_name
@@ -106,6 +108,8 @@ resource "aws_lambda_invocation" "bootstrap" {
     code      = aws_lambda_function.bootstrap.code_sha256
     source    = sha256(var.handler_source)
     instances = join(",", var.database_instances)
+    # A re-created secret holds a new password that only a run sets on the role.
+    secrets = join(",", [for name in sort(keys(var.agents)) : aws_secretsmanager_secret.agent[name].arn])
   }
 
   depends_on = [aws_secretsmanager_secret_version.agent]

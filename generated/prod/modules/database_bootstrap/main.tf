@@ -23,6 +23,9 @@ locals {
 
   function_name = "${var.name_prefix}-multi-agent-db-bootstrap"
 
+  # "-<suffix>" after each agent secret's name, or nothing; the function appends the same.
+  secret_name_suffix = var.name_suffix == null ? "" : "-${var.name_suffix}"
+
   # KMS use is limited to decrypting secrets through Secrets Manager in this region.
   secretsmanager_endpoint = "secretsmanager.${local.region}.amazonaws.com"
 
@@ -39,7 +42,7 @@ resource "aws_secretsmanager_secret" "agent" {
   #checkov:skip=CKV2_AWS_57:rotated by bumping the agent's password_version in agents.toml (new ephemeral password, then the bootstrap sets it on the role); a rotation Lambda would need a network path into the VPC for each agent
   for_each = var.agents
 
-  name        = "${var.secret_name_prefix}${each.key}"
+  name        = "${var.secret_name_prefix}${each.key}${local.secret_name_suffix}"
   description = "Database login of agent ${each.key} (role and schema ${each.value.role}) for the RDS Data API. Written with a write-only value; never in Terraform state."
 
   recovery_window_in_days = var.recovery_window_in_days

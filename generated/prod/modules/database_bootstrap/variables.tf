@@ -16,6 +16,12 @@ variable "secret_name_prefix" {
   description = "What each agent's secret name starts with, the agent's name following; the function's code package names the same secrets."
 }
 
+variable "name_suffix" {
+  type        = string
+  description = "Appended to the secret names after a hyphen, or null for none. With a recovery window, a deleted secret's name stays taken for that many days: a suffix that changes when the environment is re-created (its KMS key's id) lets it come back at once."
+  default     = null
+}
+
 variable "cluster_arn" {
   type        = string
   description = "ARN of the Aurora cluster (RDS Data API enabled)."

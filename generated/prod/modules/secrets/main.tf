@@ -15,9 +15,13 @@
 # No automatic rotation: these are keys issued by third parties, which no rotation Lambda can mint. Rotate
 # them at the issuer, then put the new value. (The database's master secret is managed by RDS and rotates
 # itself; it is not defined here.)
+locals {
+  name = "${var.name_prefix}/multi-agent/api-keys"
+}
+
 resource "aws_secretsmanager_secret" "this" {
   #checkov:skip=CKV2_AWS_57:third-party API keys cannot be rotated by a Lambda; they are rotated at the issuer and written with put-secret-value (the RDS-managed master secret rotates itself)
-  name        = "${var.name_prefix}/multi-agent/api-keys"
+  name        = var.name_suffix == null ? local.name : "${local.name}-${var.name_suffix}"
   description = "External API keys for the ${var.name_prefix} multi-agent services (JSON object). Terraform writes an empty object first; the keys are put out of band with 'aws secretsmanager put-secret-value', so they never enter Terraform state."
 
   recovery_window_in_days = var.recovery_window_in_days
