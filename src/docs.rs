@@ -89,7 +89,7 @@ pub fn readme(
             "Budget: ${} a month ({}), in AWS Budgets on the costs tagged `{}`; the alarm topic hears when the \
              month's forecast or actual spend passes it. Activate the tag as a cost-allocation tag once, or the \
              budget counts nothing.\n",
-            b.limit_usd, b.basis, b.tag_filter
+            b.monthly_usd, b.basis, b.tag_filter
         );
     }
     out
@@ -327,7 +327,7 @@ mod tests {
         assert_eq!(bullets, 3, "{readme}");
         let budget = compiled.model.budget.as_ref().unwrap();
         assert!(
-            readme.contains(&format!("Budget: ${} a month", budget.limit_usd)),
+            readme.contains(&format!("Budget: ${} a month", budget.monthly_usd)),
             "{readme}"
         );
     }

@@ -24,6 +24,7 @@ use crate::sections::compute::ComputeSpec;
 use crate::sections::cost::CostSpec;
 use crate::sections::database::DatabaseSpec;
 use crate::sections::deployment::DeploymentSpec;
+use crate::sections::dr::DrSpec;
 use crate::sections::ecr::EcrSpec;
 use crate::sections::network::NetworkSpec;
 use crate::sections::pipeline::{PipelineSpec, StageSpec};
@@ -63,6 +64,7 @@ fn allowed(schema: Schema, path: &[&str]) -> Option<&'static [&'static str]> {
         (Schema::Env, ["compute"]) => fields_of::<ComputeSpec>(),
         (Schema::Env, ["cost"]) => fields_of::<CostSpec>(),
         (Schema::Env, ["budget"]) => fields_of::<BudgetSpec>(),
+        (Schema::Env, ["dr"]) => fields_of::<DrSpec>(),
         (Schema::Env, ["account"]) => fields_of::<AccountSpec>(),
         (Schema::Env, ["account", "quotas"]) => fields_of::<QuotasSpec>(),
         (Schema::Env, ["agents", _]) => fields_of::<AgentOverride>(),

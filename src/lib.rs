@@ -81,7 +81,7 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     }
     use sections::{
         account, agent_database, agents, alarms, alb, backend, bedrock, budget, compute, cost, database, deployment,
-        ecr, environment, network, pipeline, security,
+        dr, ecr, environment, network, pipeline, security,
     };
     let mut out = Vec::new();
     add(&mut out, spec::Rule::ALL);
@@ -101,6 +101,7 @@ pub fn diagnostic_codes() -> Vec<diag::Code> {
     add(&mut out, compute::Rule::ALL);
     add(&mut out, cost::Rule::ALL);
     add(&mut out, budget::Rule::ALL);
+    add(&mut out, dr::Rule::ALL);
     add(&mut out, agent_database::Rule::ALL);
     add(&mut out, account::Rule::ALL);
     add(&mut out, resolve::Rule::ALL);

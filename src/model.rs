@@ -76,4 +76,6 @@ pub struct Model {
     pub account: Account,
     /// The monthly cost budget (`[budget]`); `None` only where tfgen has no prices and no amount is stated.
     pub budget: Option<crate::sections::budget::Budget>,
+    /// Where the database's backups are copied (`[dr]`); `None`: they stay in the Region.
+    pub dr: Option<crate::sections::dr::Dr>,
 }

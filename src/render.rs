@@ -104,6 +104,10 @@ pub fn render(model: &Model, levers: &[crate::cost::levers::Lever]) -> Result<Re
             if path.starts_with("ecr_replica/") && model.ecr.replicas.is_empty() {
                 continue;
             }
+            // And the DR Region's backup vault, only into a tree with `[dr]`.
+            if path.starts_with("backup_copy/") && model.dr.is_none() {
+                continue;
+            }
             let text = file.contents_utf8().with_context(|| format!("{path} is not UTF-8"))?;
             tree.verbatim.insert(output_path(&path));
             (text.to_string(), output_path(&path))

@@ -308,7 +308,7 @@ fn is_spec_key(path: &[String]) -> bool {
     }
 }
 
-/// The properties of a schema node, following a `$ref` and `Option`'s `anyOf`.
+/// The properties of a schema node, following a `$ref`, a documented section's `allOf` and `Option`'s `anyOf`.
 fn properties<'v>(root: &'v Value, node: Option<&'v Value>) -> Option<&'v serde_json::Map<String, Value>> {
     let node = node?;
     if let Some(p) = node.get("properties").and_then(Value::as_object) {
@@ -319,8 +319,10 @@ fn properties<'v>(root: &'v Value, node: Option<&'v Value>) -> Option<&'v serde_
         let defs = root.get("definitions").or_else(|| root.get("$defs"))?;
         return properties(root, defs.get(name));
     }
-    node.get("anyOf")
-        .and_then(Value::as_array)?
+    // A documented section is `allOf: [$ref]`; an optional one `anyOf: [$ref, null]`.
+    ["allOf", "anyOf"]
         .iter()
+        .filter_map(|k| node.get(*k).and_then(Value::as_array))
+        .flatten()
         .find_map(|alt| properties(root, Some(alt)))
 }

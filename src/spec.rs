@@ -26,6 +26,7 @@ use crate::sections::compute::ComputeSpec;
 use crate::sections::cost::CostSpec;
 use crate::sections::database::DatabaseSpec;
 use crate::sections::deployment::DeploymentSpec;
+use crate::sections::dr::DrSpec;
 use crate::sections::ecr::EcrSpec;
 use crate::sections::network::NetworkSpec;
 use crate::sections::pipeline::PipelineSpec;
@@ -83,6 +84,9 @@ pub struct EnvSpec {
     pub budget: BudgetSpec,
     #[serde(default)]
     pub cost: CostSpec,
+    /// Disaster recovery: where the database's backups are copied.
+    #[serde(default)]
+    pub dr: DrSpec,
     /// The AWS account this environment deploys to, and its quotas there.
     #[serde(default)]
     pub account: AccountSpec,

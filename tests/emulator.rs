@@ -528,7 +528,7 @@ fn check_budget_and_capacity(dir: &Path, inputs: &Inputs, aws: &[(String, String
     let b = budgets[0];
     assert_eq!(
         b["limit_amount"].as_str().map(|a| a.parse::<f64>().unwrap()),
-        Some(f64::from(budget.limit_usd)),
+        Some(f64::from(budget.monthly_usd)),
         "{b}"
     );
     assert_eq!(
@@ -577,7 +577,7 @@ fn check_budget_and_capacity(dir: &Path, inputs: &Inputs, aws: &[(String, String
     }
     format!(
         "budget ${} on {}; {mixed} agent(s) with an on-demand base or share under Spot",
-        budget.limit_usd, budget.tag_filter
+        budget.monthly_usd, budget.tag_filter
     )
 }
 

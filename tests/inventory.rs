@@ -913,3 +913,51 @@ fn services_wait_for_their_images() {
         );
     }
 }
+
+/// Disaster recovery: prod's backup plan copies each recovery point to the vault of its `[dr]` region,
+/// which is encrypted with that region's own key, and a failed backup or copy job reaches the alarm
+/// topic; dev, without `[dr]`, copies nothing.
+#[test]
+fn prods_backups_leave_the_region_and_a_failed_copy_alerts() {
+    use std::collections::{BTreeMap, BTreeSet};
+    for (env, copies) in [("dev", false), ("prod", true)] {
+        let tree = support::compile(&support::inputs(env));
+        let (identity, nothing) = (BTreeMap::new(), BTreeSet::new());
+        let instances = tfgen::predict::evaluate(&tree, tfgen::predict::Unknowns::none(&identity, &nothing)).unwrap();
+        let of = |t: &'static str| instances.values().filter(move |i| i.resource_type == t);
+        let plan = of("aws_backup_plan").next().expect("a backup plan");
+        let destination = plan
+            .attrs
+            .iter()
+            .find(|(k, _)| k.ends_with("copy_action.destination_vault_arn"))
+            .map(|(_, v)| format!("{v:?}"));
+        assert_eq!(
+            destination.is_some(),
+            copies,
+            "{env}: {:?}",
+            plan.attrs.keys().collect::<Vec<_>>()
+        );
+        if copies {
+            let destination = destination.unwrap();
+            assert!(
+                destination.contains("module.backup_copy.aws_backup_vault.this"),
+                "{destination}"
+            );
+            let vault = of("aws_backup_vault")
+                .find(|v| v.address.starts_with("module.backup_copy."))
+                .unwrap();
+            let key = format!("{:?}", vault.attrs["kms_key_arn"]);
+            assert!(key.contains("module.backup_copy.aws_kms_key.this"), "{key}");
+            // The DR module is configured by the provider of the DR region, not the environment's.
+            let root = tree.get("main.tf").unwrap();
+            let block = &root[root.find("module \"backup_copy\"").unwrap()..];
+            assert!(block[..block.find("\n}").unwrap()].contains("aws = aws.dr"), "{block}");
+            assert!(tree.get("providers.tf").unwrap().contains("region = \"eu-central-1\""));
+        }
+        let target = of("aws_cloudwatch_event_target").next().expect("a backup-failure rule");
+        assert!(
+            format!("{:?}", target.attrs["arn"]).contains("aws_sns_topic.this"),
+            "{env}"
+        );
+    }
+}

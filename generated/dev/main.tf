@@ -159,6 +159,8 @@ module "kms" {
   source = "./modules/kms"
 
   name_prefix = local.environment
+  # The backup-failure rule publishes to the encrypted alarm topic.
+  events_publish_to_topic = true
 }
 
 module "networking" {
@@ -416,6 +418,8 @@ module "monitoring" {
   db_failure_metric_namespace = "MultiAgent/${local.environment}"
   bedrock_model_id            = local.bedrock_model_id
   kms_key_arn                 = local.kms_key_arn
+  # A failed backup or copy job alerts the topic too.
+  backup_failures = true
 
   # The monthly cost budget: `tfgen cost`'s $96.49 a month plus 20%.
   budget_limit_usd  = 116

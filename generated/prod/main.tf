@@ -159,6 +159,8 @@ module "kms" {
   source = "./modules/kms"
 
   name_prefix = local.environment
+  # The backup-failure rule publishes to the encrypted alarm topic.
+  events_publish_to_topic = true
 }
 
 module "networking" {
@@ -244,6 +246,19 @@ module "aurora" {
   log_retention_days           = 365
   backup_plan_enabled          = true
   backup_plan_retention_days   = 35
+  copy_vault_arn               = module.backup_copy.vault_arn
+  copy_retention_days          = 35
+}
+
+# `[dr]`: each daily recovery point is copied to eu-central-1, into a vault encrypted with a key of
+# that Region, so a regional outage leaves the copies and the key that decrypts them.
+module "backup_copy" {
+  source = "./modules/backup_copy"
+  providers = {
+    aws = aws.dr
+  }
+
+  name_prefix = local.environment
 }
 
 # Each agent its own task, execution and database access roles: no role serves two agents. No role here
@@ -423,8 +438,10 @@ module "monitoring" {
   db_failure_metric_namespace = "MultiAgent/${local.environment}"
   bedrock_model_id            = local.bedrock_model_id
   kms_key_arn                 = local.kms_key_arn
+  # A failed backup or copy job alerts the topic too.
+  backup_failures = true
 
-  # The monthly cost budget: `tfgen cost`'s $806.64 a month plus 20%.
-  budget_limit_usd  = 968
+  # The monthly cost budget: `tfgen cost`'s $807.85 a month plus 20%.
+  budget_limit_usd  = 970
   budget_tag_filter = "user:environment$prod"
 }

@@ -19,6 +19,16 @@ locals {
   }
 }
 
+# eu-central-1, the disaster-recovery Region (`[dr]`): only the vault and key of the backup copies.
+provider "aws" {
+  alias  = "dr"
+  region = "eu-central-1"
+
+  default_tags {
+    tags = local.default_tags
+  }
+}
+
 # eu-central-1, where ECR replicates this environment's images: only the replicas' creation template and scanning.
 provider "aws" {
   alias  = "ecr_replica_eu_central_1"

@@ -133,3 +133,9 @@ variable "budget_tag_filter" {
   description = "The cost-allocation tag filter the budget counts, user:<tag key>$<value>."
   default     = null
 }
+
+variable "backup_failures" {
+  type        = bool
+  description = "Alert the topic when an AWS Backup backup or copy job fails (an EventBridge rule; EventBridge may then publish to the topic)."
+  default     = false
+}

@@ -319,14 +319,15 @@ fn log_groups(b: &mut Builder<'_>) {
     }
 }
 
-/// CloudWatch alarms and AWS Budgets publish to the alarm topic as their services (the topic's policy), and
-/// use its key when it is encrypted; the same services acting for another account may do neither.
+/// CloudWatch alarms, AWS Budgets and EventBridge rules that target the topic publish to the alarm topic as
+/// their services (the topic's policy), and use its key when it is encrypted; the same services acting for
+/// another account may do neither.
 fn alarm_topics(b: &mut Builder<'_>) {
     let w = b.world;
     for topic in w.of_type("aws_sns_topic") {
         let name = w.attr(topic, "name").unwrap_or_default();
         let kms = b.key(w.attr(topic, "kms_master_key_id"));
-        let publishers = [
+        let mut publishers = vec![
             (
                 "CloudWatch alarms",
                 "cloudwatch.amazonaws.com",
@@ -338,6 +339,18 @@ fn alarm_topics(b: &mut Builder<'_>) {
                 format!("arn:{}:budgets::{ACCOUNT}:budget/any", w.partition),
             ),
         ];
+        // An EventBridge rule that targets the topic (the backup-failure rule) publishes as EventBridge.
+        for target in w.of_type("aws_cloudwatch_event_target") {
+            if w.attr(target, "arn").as_deref() == Some(w.arns[topic].as_str()) {
+                let rule = w.attr(target, "rule").unwrap_or_default();
+                publishers.push((
+                    "EventBridge rules",
+                    "events.amazonaws.com",
+                    format!("arn:{}:events:{}:{ACCOUNT}:rule/{rule}", w.partition, w.region),
+                ));
+                break;
+            }
+        }
         for (what, service, source) in publishers {
             let who = Who::Service(service.to_string());
             let purpose = format!("{what} publish to topic {name}");

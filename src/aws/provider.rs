@@ -14,7 +14,7 @@
 /// Resource type → attribute paths whose change replaces the resource. A path names a top-level argument
 /// (`name`) or a nested block or its argument (`encryption_configuration`, `runtime_platform.cpu_architecture`);
 /// a block's path covers everything inside it.
-pub const FORCE_NEW: [(&str, &[&str]); 70] = [
+pub const FORCE_NEW: [(&str, &[&str]); 72] = [
     (
         "aws_appautoscaling_policy",
         &["name", "resource_id", "scalable_dimension", "service_namespace"],
@@ -39,6 +39,8 @@ pub const FORCE_NEW: [(&str, &[&str]); 70] = [
     ("aws_backup_vault", &["kms_key_arn", "name"]),
     ("aws_budgets_budget", &["account_id", "name", "name_prefix"]),
     ("aws_cloudwatch_dashboard", &["dashboard_name"]),
+    ("aws_cloudwatch_event_rule", &["event_bus_name", "name", "name_prefix"]),
+    ("aws_cloudwatch_event_target", &["event_bus_name", "rule", "target_id"]),
     ("aws_cloudwatch_log_group", &["log_group_class", "name", "name_prefix"]),
     ("aws_cloudwatch_log_metric_filter", &["log_group_name", "name"]),
     ("aws_cloudwatch_metric_alarm", &["alarm_name"]),

@@ -316,6 +316,16 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
             p.backup_aurora_gb_month,
         );
     }
+    if let Some(dr) = &model.dr {
+        // The copies hold what the recovery points hold, priced at this Region's rate (as ECR's replicas).
+        b.line(
+            db,
+            format!("AWS Backup copies in {} (backup_gb)", dr.region),
+            u.backup_gb,
+            "GB-month",
+            p.backup_aurora_gb_month,
+        );
+    }
 
     let mon = "Monitoring (CloudWatch)";
     let agents = f64::from(u32::try_from(model.agents.len()).unwrap_or(u32::MAX));
@@ -391,12 +401,18 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         "10k calls",
         p.secrets_api_10k,
     );
-    let keys = u32::from(model.security.kms) + u32::from(model.pipeline.is_some());
+    let owners = [
+        (model.security.kms, "the environment's"),
+        (model.dr.is_some(), "the DR Region's"),
+        (model.pipeline.is_some(), "the release pipeline's"),
+    ];
+    let keys = u32::try_from(owners.iter().filter(|(has, _)| *has).count()).unwrap_or(u32::MAX);
     if keys > 0 {
-        let which = match (model.security.kms, model.pipeline.is_some()) {
-            (true, true) => "the environment's and the release pipeline's",
-            (true, false) => "the environment's",
-            _ => "the release pipeline's",
+        let owners: Vec<&str> = owners.iter().filter(|(has, _)| *has).map(|(_, who)| *who).collect();
+        let which = match owners.as_slice() {
+            [one] => (*one).to_string(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+            [] => String::new(),
         };
         b.line(
             sec,
@@ -467,8 +483,9 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         "Not priced, with the reason: Data API requests (per million calls; they follow the agents' traffic, \
          like Bedrock tokens), Enhanced Monitoring (billed as CloudWatch Logs ingestion into RDSOSMetrics; \
          count it in log_gb), the cost budget (AWS Budgets charges only beyond an account's free budgets), \
-         and ECR replication's transfer between regions (per GB of newly pushed layers; replica storage is \
-         priced at this region's rate)."
+         ECR replication's transfer between regions (per GB of newly pushed layers; replica storage is \
+         priced at this region's rate), and the backup copies' transfer to the DR region (per GB copied; \
+         their storage is priced at this region's rate)."
             .to_string(),
     ];
     if keys > 0 {
@@ -509,7 +526,7 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         assumptions: assumptions(model),
         notes,
         endpoint_break_even_gb,
-        budget_usd: model.budget.as_ref().map(|b| b.limit_usd),
+        budget_usd: model.budget.as_ref().map(|b| b.monthly_usd),
     }
 }
 

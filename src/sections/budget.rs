@@ -46,8 +46,9 @@ pub struct BudgetChoice {
 /// The rendered budget.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Budget {
-    /// Whole USD a month: the estimate plus the margin, rounded up, or `[budget] limit_usd`.
-    pub limit_usd: u32,
+    /// Whole USD a month: the estimate plus the margin, rounded up, or `[budget] limit_usd`. (Not named
+    /// `limit_usd`: `tfgen show` would take it for the spec key, which it is only when stated.)
+    pub monthly_usd: u32,
     /// `user:environment$<env>`: the cost-allocation tag filter.
     pub tag_filter: String,
     /// How the limit was set, for the generated README and `tfgen cost`.
@@ -102,7 +103,7 @@ pub fn amount(cx: &mut Checker, model: &Model, choice: BudgetChoice, region: &Sp
     let tag_filter = format!("user:{TAG_KEY}${}", model.env);
     if let Some(limit_usd) = choice.limit_usd {
         return Some(Budget {
-            limit_usd,
+            monthly_usd: limit_usd,
             tag_filter,
             basis: "`[budget] limit_usd`".to_string(),
         });
@@ -114,7 +115,7 @@ pub fn amount(cx: &mut Checker, model: &Model, choice: BudgetChoice, region: &Sp
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let limit_usd = limit.max(1.0) as u32;
             Some(Budget {
-                limit_usd,
+                monthly_usd: limit_usd,
                 tag_filter,
                 basis: format!(
                     "`tfgen cost`'s {} a month plus {}%",

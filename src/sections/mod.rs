@@ -22,6 +22,7 @@ pub mod cost;
 pub mod database;
 pub mod defaults;
 pub mod deployment;
+pub mod dr;
 pub mod ecr;
 pub mod environment;
 pub mod network;
@@ -76,6 +77,10 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let backend = backend::check(cx, spec.backend.as_ref(), env.as_ref(), region.as_deref());
     let agents = agents::check(cx, &parsed.agents.agents, &spec.agents, &defaults);
     let security = security::check(cx, &spec.security, sizing.unwrap_or(Sizing::Dev));
+    let dr = dr::check(cx, &spec.dr, region.as_deref(), security.backup_retention_days);
+    if let Some(dr_model) = &dr {
+        dr::check_with_backup_plan(cx, &spec.dr, dr_model.as_ref(), &security, &spec.sizing, prod);
+    }
     let pipeline = pipeline::check(cx, spec.pipeline.as_ref());
     let (placement, placements) = compute::check(cx, &spec.compute, &spec.agents);
     let cost = cost::check(cx, &spec.cost);
@@ -113,6 +118,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         terraform_required_version,
         backend,
         security,
+        dr: dr?,
         pipeline: pipeline?,
         agents: resolved.agents,
         moves: resolved.moves,

@@ -3,7 +3,7 @@
 
 # AWS Backup, on top of the cluster's own automated backups (backup_retention_days, point-in-time restore):
 # daily recovery points in a separate, encrypted vault, kept backup_plan_retention_days and protected from
-# the cluster's own deletion.
+# the cluster's own deletion; with copy_vault_arn, each one copied to a vault in another Region too.
 
 resource "aws_backup_vault" "this" {
   count = var.backup_plan_enabled ? 1 : 0
@@ -33,6 +33,20 @@ resource "aws_backup_plan" "this" {
 
     lifecycle {
       delete_after = var.backup_plan_retention_days
+    }
+
+    # Disaster recovery: a copy of each recovery point in the DR Region's vault, encrypted there with that
+    # Region's key, kept copy_retention_days. A failed copy alerts the alarm topic (monitoring module).
+    dynamic "copy_action" {
+      for_each = var.copy_vault_arn == null ? [] : [var.copy_vault_arn]
+
+      content {
+        destination_vault_arn = copy_action.value
+
+        lifecycle {
+          delete_after = var.copy_retention_days
+        }
+      }
     }
   }
 

@@ -21,3 +21,9 @@ variable "deletion_window_in_days" {
     error_message = "deletion_window_in_days must be a whole number between 7 and 30."
   }
 }
+
+variable "events_publish_to_topic" {
+  type        = bool
+  description = "Let EventBridge rules of this account encrypt with the key, to publish to the encrypted alarm topic (the backup-failure rule)."
+  default     = false
+}

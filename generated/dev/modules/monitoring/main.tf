@@ -3,8 +3,8 @@
 
 # Every alarm notifies this topic on ALARM and again on OK, so recoveries are visible too.
 #
-# Encrypted with the environment's customer-managed key, whose policy lets cloudwatch.amazonaws.com and
-# budgets.amazonaws.com use it (the AWS managed aws/sns key cannot grant that, so it is no alternative).
+# Encrypted with the environment's customer-managed key, whose policy lets cloudwatch.amazonaws.com,
+# budgets.amazonaws.com and (with backup_failures) events.amazonaws.com use it (the AWS managed aws/sns key cannot grant that, so it is no alternative).
 # Without a key (kms_key_arn null) the topic stays unencrypted; alarm notifications carry no secrets.
 resource "aws_sns_topic" "this" {
   name              = "${var.name_prefix}-multi-agent-alarms"
@@ -14,8 +14,15 @@ resource "aws_sns_topic" "this" {
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
-# Who may publish: this account's principals (as the default topic policy allows), CloudWatch alarms and
-# AWS Budgets of this account; nobody else.
+locals {
+  publishing_services = concat(
+    ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"],
+    var.backup_failures ? ["events.amazonaws.com"] : [],
+  )
+}
+
+# Who may publish: this account's principals (as the default topic policy allows), CloudWatch alarms,
+# AWS Budgets and (with backup_failures) EventBridge rules of this account; nobody else.
 data "aws_iam_policy_document" "topic" {
   statement {
     sid = "AccountManagesTopic"
@@ -44,7 +51,7 @@ data "aws_iam_policy_document" "topic" {
 
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
+      identifiers = local.publishing_services
     }
 
     condition {

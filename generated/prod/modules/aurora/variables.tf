@@ -223,3 +223,20 @@ variable "backup_plan_retention_days" {
     error_message = "backup_plan_retention_days must be a whole number >= 1."
   }
 }
+
+variable "copy_vault_arn" {
+  type        = string
+  description = "A vault in another Region that receives a copy of each daily recovery point; null for none."
+  default     = null
+}
+
+variable "copy_retention_days" {
+  type        = number
+  description = "Days AWS Backup keeps each copy in the copy vault."
+  default     = 35
+
+  validation {
+    condition     = var.copy_retention_days >= 1 && floor(var.copy_retention_days) == var.copy_retention_days
+    error_message = "copy_retention_days must be a whole number >= 1."
+  }
+}

@@ -135,17 +135,21 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
-  # CloudWatch alarms and AWS Budgets publish to the encrypted alarm topic as their services, not as
-  # principals of this account, so they need their own grant (alarms and budgets of this account only).
+  # CloudWatch alarms, AWS Budgets and (with events_publish_to_topic) EventBridge rules publish to the
+  # encrypted alarm topic as their services, not as principals of this account, so they need their own
+  # grant (of this account only).
   statement {
-    sid       = "AlarmsAndBudgetsPublishToTopic"
+    sid       = "ServicesPublishToTopic"
     effect    = "Allow"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
 
     principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
+      type = "Service"
+      identifiers = concat(
+        ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"],
+        var.events_publish_to_topic ? ["events.amazonaws.com"] : [],
+      )
     }
 
     condition {
