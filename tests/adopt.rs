@@ -151,7 +151,7 @@ fn the_scaffold_shows_every_optional_key() {
     use tfgen::sections::network::NetworkSpec;
     use tfgen::sections::security::SecuritySpec;
     use tfgen::spec::EnvSpec;
-    let sections: [(&str, &[&str]); 16] = [
+    let sections: [(&str, &[&str]); 18] = [
         ("network", fields_of::<NetworkSpec>()),
         ("database", fields_of::<DatabaseSpec>()),
         ("bedrock", fields_of::<BedrockSpec>()),
@@ -166,6 +166,8 @@ fn the_scaffold_shows_every_optional_key() {
         ("account", fields_of::<tfgen::sections::account::AccountSpec>()),
         ("account.quotas", fields_of::<tfgen::sections::account::QuotasSpec>()),
         ("agents.supervisor", fields_of::<AgentOverride>()),
+        ("dr", fields_of::<tfgen::sections::dr::DrSpec>()),
+        ("backend", fields_of::<tfgen::sections::backend::BackendSpec>()),
         ("backend.s3", fields_of::<S3BackendSpec>()),
         ("pipeline", fields_of::<tfgen::sections::pipeline::PipelineSpec>()),
     ];

@@ -147,8 +147,8 @@ fn deploy_for_real(env: &str) {
     render_into(&inputs, &dir);
 
     let t = Instant::now();
-    run(&dir, &["init", "-input=false", "-no-color"], &aws, &moto);
-    log.phase("init", t, None);
+    let state = init(&dir, &inputs, &aws, &moto);
+    log.phase("init", t, Some(state));
 
     // The README's "First deploy in a fresh account", step by step: the repositories first, then the
     // images pushed into them, then everything else.
@@ -226,7 +226,7 @@ fn deploy_for_real(env: &str) {
     clear_rendered(&dir);
     render_into(&changed, &dir);
     let t = Instant::now();
-    run(&dir, &["init", "-input=false", "-no-color"], &aws, &moto);
+    init(&dir, &changed, &aws, &moto);
     // As for a first deploy (and as the pipeline does): the new agent's repository, then its image.
     apply_repositories(&dir, &aws, &moto);
     assert!(
@@ -328,6 +328,44 @@ fn python_aws(script: &str, args: &[String], aws: &[(String, String)], moto: &Mo
     let out = cmd.output().expect("run the emulator's python");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `terraform init`, offline through the provider mirror. With `[backend.s3]` (prod), step 0 of the first
+/// deploy comes first: the state bucket, versioned, in the emulator; the backend then keeps the state and
+/// its lock file there (path-style addressing, as the emulator's endpoint has no bucket subdomains).
+/// Returns where the state is.
+fn init(dir: &Path, inputs: &Inputs, aws: &[(String, String)], moto: &Moto) -> String {
+    match compile_model(inputs).backend {
+        tfgen::sections::backend::Backend::S3 { bucket, key, region } => {
+            python_aws(
+                r"import boto3, sys
+bucket, region = sys.argv[1], sys.argv[2]
+s3 = boto3.client('s3', region_name=region)
+if bucket not in [b['Name'] for b in s3.list_buckets()['Buckets']]:
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={'LocationConstraint': region})
+s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={'Status': 'Enabled'})",
+                &[bucket.clone(), region.clone()],
+                aws,
+                moto,
+            );
+            run(
+                dir,
+                &[
+                    "init",
+                    "-input=false",
+                    "-no-color",
+                    "-backend-config=use_path_style=true",
+                ],
+                aws,
+                moto,
+            );
+            format!("state in s3://{bucket}/{key} ({region})")
+        }
+        tfgen::sections::backend::Backend::Local => {
+            run(dir, &["init", "-input=false", "-no-color"], aws, moto);
+            "local state".to_string()
+        }
+    }
 }
 
 /// Step 1 of the first deploy (and of adding an agent, as the pipeline does it): the repositories alone.

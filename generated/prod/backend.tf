@@ -2,8 +2,12 @@
 # Change the spec or tfgen's templates, then run `tfgen render prod`.
 
 terraform {
-  # Local state next to these files: works with no set-up. Add [backend.s3] to the spec for shared state.
-  backend "local" {
-    path = "terraform.tfstate"
+  # Shared state in S3 with S3-native locking (Terraform >= 1.10); set in the spec's [backend.s3].
+  backend "s3" {
+    bucket       = "multi-agent-support-terraform-state"
+    key          = "tfgen/prod/terraform.tfstate"
+    region       = "eu-west-1"
+    encrypt      = true
+    use_lockfile = true
   }
 }

@@ -301,7 +301,7 @@ fn the_notes_name_what_is_derived_unconfirmed_and_unpriced() {
 /// price, and the savings come first.
 #[test]
 fn levers_are_priced_edits_of_the_spec() {
-    let env = "region = \"us-east-1\"\nsizing = \"prod\"\nimage_tag = \"1.0.0\"\n\n[alb]\ncertificate_arn = \"arn:aws:acm:us-east-1:210987654321:certificate/5f1c9f4e-8b0a-4c3e-9d2a-6e7f8a9b0c1d\"\n\n[alarms]\nemail = \"oncall@company.io\"\n";
+    let env = "region = \"us-east-1\"\nsizing = \"prod\"\nimage_tag = \"1.0.0\"\n\n[alb]\ncertificate_arn = \"arn:aws:acm:us-east-1:210987654321:certificate/5f1c9f4e-8b0a-4c3e-9d2a-6e7f8a9b0c1d\"\n\n[alarms]\nemail = \"oncall@company.io\"\n\n[backend.s3]\nbucket = \"example-terraform-state\"\n";
     let inputs = Inputs::from_text("prod", env, AGENTS, Overrides::default());
     let (m, _) = crate::validate_spec(&inputs).unwrap_or_else(|d| panic!("{}", d.render(crate::diag::Style::Plain)));
     let e = estimate(&m).unwrap();

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile};
 use crate::aws::{regions, s3};
-use crate::diag::rules;
+use crate::diag::{Diagnostic, rules};
 use crate::names::EnvName;
 use crate::spec::Spanned;
 
@@ -15,6 +15,10 @@ rules! {
         BucketName,
         StateKey,
         BackendRegionUnknown,
+        SharedLocalState,
+        LocalStateOptOut,
+        BackendConflict,
+        BackendLocalFalse,
     }
 }
 
@@ -23,6 +27,9 @@ rules! {
 #[serde(deny_unknown_fields)]
 pub struct BackendSpec {
     pub s3: Option<S3BackendSpec>,
+    /// `true`: keep local state in an environment that must otherwise have remote state (prod, or one
+    /// hosting `[pipeline]`): a warned opt-out, for a trial that nobody else applies.
+    pub local: Option<Spanned<bool>>,
 }
 
 /// `[backend.s3]` as written.
@@ -117,4 +124,52 @@ pub fn check(
         key,
         region,
     })
+}
+
+/// State that several people, or the release pipeline, apply must be shared and locked: an environment
+/// that is prod, or hosts `[pipeline]`, without `[backend.s3]` is an error unless `[backend] local = true`
+/// says so (then a warning). `why` names what makes the environment one of them, pointing at it.
+pub fn check_shared(cx: &mut Checker, backend: Option<&BackendSpec>, why: Option<(&str, &Spanned<String>)>) {
+    let s3 = backend.and_then(|b| b.s3.as_ref());
+    let local = backend.and_then(|b| b.local.as_ref());
+    match (s3, local) {
+        (Some(_), Some(l)) if *l.get_ref() => cx.error(
+            Rule::BackendConflict,
+            SpecFile::Env,
+            l,
+            "`[backend] local = true` and `[backend.s3]` are both set",
+            "keep `[backend.s3]` for shared state, or remove it to keep local state",
+        ),
+        (Some(_), _) => {}
+        (None, Some(l)) if !*l.get_ref() => cx.error(
+            Rule::BackendLocalFalse,
+            SpecFile::Env,
+            l,
+            "`[backend] local = false` names no other backend",
+            "add `[backend.s3]` with the state bucket (`bucket = \"...\"`), or remove `local`",
+        ),
+        (None, Some(l)) => {
+            if let Some((what, _)) = why {
+                cx.push(
+                    Diagnostic::warning(
+                        Rule::LocalStateOptOut,
+                        format!("{what} keeps its Terraform state on one machine: no locking, no history, lost with the disk"),
+                        Some(cx.at(SpecFile::Env, l)),
+                    )
+                    .with_help("for anything beyond a trial, add `[backend.s3]` (an existing, versioned bucket) and remove `local`"),
+                );
+            }
+        }
+        (None, None) => {
+            if let Some((what, at)) = why {
+                cx.error(
+                    Rule::SharedLocalState,
+                    SpecFile::Env,
+                    at,
+                    format!("{what} would keep its Terraform state on one machine: no locking, no history, lost with the disk"),
+                    "add `[backend.s3]` with an existing, versioned bucket (`bucket = \"...\"`; the key and region default to the environment's), or write `[backend] local = true` to accept local state",
+                );
+            }
+        }
+    }
 }

@@ -75,6 +75,14 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let ecr = ecr::check(cx, &spec.ecr, region.as_deref());
     let deployment = deployment::check(cx, &spec.deployment);
     let backend = backend::check(cx, spec.backend.as_ref(), env.as_ref(), region.as_deref());
+    let shared = if prod {
+        Some(("a prod environment", &spec.sizing))
+    } else {
+        spec.pipeline
+            .as_ref()
+            .map(|p| ("the environment hosting the release pipeline", &p.repository))
+    };
+    backend::check_shared(cx, spec.backend.as_ref(), shared);
     let agents = agents::check(cx, &parsed.agents.agents, &spec.agents, &defaults);
     let security = security::check(cx, &spec.security, sizing.unwrap_or(Sizing::Dev));
     let dr = dr::check(cx, &spec.dr, region.as_deref(), security.backup_retention_days);
