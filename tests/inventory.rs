@@ -961,3 +961,28 @@ fn prods_backups_leave_the_region_and_a_failed_copy_alerts() {
         );
     }
 }
+
+/// Trust boundaries, item 10: no agent task starts before the bootstrap created its database role. The
+/// task definitions read each agent's secret through the bootstrap module's output, and that output waits
+/// for the bootstrap run; the root passes the output, never the secret resource itself.
+#[test]
+fn agents_read_their_database_secret_only_after_the_bootstrap_ran() {
+    let tree = support::compile(&support::inputs("dev"));
+    let body: hcl::Body = hcl::from_str(tree.get("modules/database_bootstrap/outputs.tf").unwrap()).unwrap();
+    let output = body
+        .blocks()
+        .find(|b| {
+            b.identifier() == "output" && b.labels().first().map(hcl::BlockLabel::as_str) == Some("agent_secret_arns")
+        })
+        .expect("the agent_secret_arns output");
+    let depends = output
+        .body()
+        .attributes()
+        .find(|a| a.key() == "depends_on")
+        .expect("depends_on");
+    let text = hcl::format::to_string(depends.expr()).unwrap();
+    assert!(text.contains("aws_lambda_invocation.bootstrap"), "{text}");
+    let root = tree.get("main.tf").unwrap();
+    assert!(root.contains("DB_SECRET_ARN  = module.database_bootstrap.agent_secret_arns[each.key]"));
+    assert!(!root.contains("aws_secretsmanager_secret.agent"));
+}

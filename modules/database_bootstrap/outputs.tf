@@ -1,6 +1,10 @@
 output "agent_secret_arns" {
   description = "Each database agent's own secret (username, password, engine, dbname), by agent name: the secretArn its Data API calls pass."
   value       = { for name, secret in aws_secretsmanager_secret.agent : name => secret.arn }
+
+  # Whatever reads a secret here (the agents' task definitions, the migration task) waits for the bootstrap
+  # run that created the role and set its password: a task never starts with a login that does not exist yet.
+  depends_on = [aws_lambda_invocation.bootstrap]
 }
 
 output "agent_schemas" {

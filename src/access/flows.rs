@@ -925,7 +925,8 @@ fn service_roles(b: &mut Builder<'_>) {
             }
             seen.push(role.clone());
             let name = w.attr(&role, "name").unwrap_or_default();
-            // A service assuming a role for a resource of this account says which (aws:SourceAccount).
+            // A service assuming a role for a resource of this account says which (aws:SourceAccount);
+            // the same service acting for another account must be refused (the confused deputy).
             b.add(
                 &format!("{service} assumes role {name}"),
                 &Who::Service(service.to_string()),
@@ -933,15 +934,13 @@ fn service_roles(b: &mut Builder<'_>) {
                 Target::Resource(role.clone()),
                 &[("aws:SourceAccount", super::world::ACCOUNT.to_string())],
             );
-            if service == "monitoring.rds.amazonaws.com" {
-                b.forbid(
-                    &format!("{service} assumes role {name} for another account's instance"),
-                    &Who::Service(service.to_string()),
-                    "sts:AssumeRole",
-                    Target::Resource(role),
-                    &[("aws:SourceAccount", "444455556666".to_string())],
-                );
-            }
+            b.forbid(
+                &format!("{service} assumes role {name} for another account's resource"),
+                &Who::Service(service.to_string()),
+                "sts:AssumeRole",
+                Target::Resource(role),
+                &[("aws:SourceAccount", "444455556666".to_string())],
+            );
         }
     }
 }

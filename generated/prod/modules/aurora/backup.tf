@@ -55,6 +55,7 @@ resource "aws_backup_plan" "this" {
   }
 }
 
+# AWS Backup may assume the role only for backups of this account (the confused-deputy guard).
 data "aws_iam_policy_document" "backup_assume" {
   statement {
     sid     = "BackupAssume"
@@ -64,6 +65,12 @@ data "aws_iam_policy_document" "backup_assume" {
     principals {
       type        = "Service"
       identifiers = ["backup.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }
