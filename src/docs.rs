@@ -287,6 +287,13 @@ pub fn inventory(model: &Model) -> String {
             r.alias, r.region
         );
     }
+    if let Some(dr) = &model.dr {
+        let _ = writeln!(
+            out,
+            "| backup_copy_key, backup_copy | {}: the key and vault that receive a copy of each daily recovery point, kept {} days |",
+            dr.region, dr.copy_retention_days
+        );
+    }
     out
 }
 

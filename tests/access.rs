@@ -496,7 +496,8 @@ fn the_command_judges_the_tree_on_disk_and_names_what_is_denied() {
 
     // The key without S3 among its services: today's day-one failure, named with the statement's file.
     let dir = copy_of("dev", |tree| {
-        let kms = "modules/kms/main.tf";
+        // The services are the module's default list (the environment's key passes none).
+        let kms = "modules/kms/variables.tf";
         let text = tree.get(kms).unwrap().replace(", \"s3\"]", "]");
         tree.insert(kms, text);
     });

@@ -947,10 +947,12 @@ fn prods_backups_leave_the_region_and_a_failed_copy_alerts() {
                 .find(|v| v.address.starts_with("module.backup_copy."))
                 .unwrap();
             let key = format!("{:?}", vault.attrs["kms_key_arn"]);
-            assert!(key.contains("module.backup_copy.aws_kms_key.this"), "{key}");
+            assert!(key.contains("module.backup_copy_key.aws_kms_key.this"), "{key}");
             // The DR module is configured by the provider of the DR region, not the environment's.
             let root = tree.get("main.tf").unwrap();
             let block = &root[root.find("module \"backup_copy\"").unwrap()..];
+            assert!(block[..block.find("\n}").unwrap()].contains("aws = aws.dr"), "{block}");
+            let block = &root[root.find("module \"backup_copy_key\"").unwrap()..];
             assert!(block[..block.find("\n}").unwrap()].contains("aws = aws.dr"), "{block}");
             assert!(tree.get("providers.tf").unwrap().contains("region = \"eu-central-1\""));
         }

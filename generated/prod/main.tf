@@ -252,6 +252,21 @@ module "aurora" {
 
 # `[dr]`: each daily recovery point is copied to eu-central-1, into a vault encrypted with a key of
 # that Region, so a regional outage leaves the copies and the key that decrypts them.
+module "backup_copy_key" {
+  source = "./modules/kms"
+  providers = {
+    aws = aws.dr
+  }
+
+  name_prefix = local.environment
+  name_suffix = "-dr"
+  description = "${local.environment} multi-agent: copies of the database's backups in eu-central-1"
+  # AWS Backup writes the copies and RDS makes them (a cluster snapshot copy); nothing else uses this key.
+  services    = ["backup", "rds"]
+  log_groups  = false
+  alarm_topic = false
+}
+
 module "backup_copy" {
   source = "./modules/backup_copy"
   providers = {
@@ -259,6 +274,7 @@ module "backup_copy" {
   }
 
   name_prefix = local.environment
+  kms_key_arn = module.backup_copy_key.key_arn
 }
 
 # Each agent its own task, execution and database access roles: no role serves two agents. No role here

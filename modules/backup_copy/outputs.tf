@@ -7,8 +7,3 @@ output "vault_name" {
   description = "The DR vault's name, for listing and restoring its recovery points in the DR Region."
   value       = aws_backup_vault.this.name
 }
-
-output "key_arn" {
-  description = "The key that encrypts the copies in the DR Region."
-  value       = aws_kms_key.this.arn
-}

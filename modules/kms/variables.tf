@@ -24,3 +24,33 @@ variable "events_publish_to_topic" {
   description = "Let EventBridge rules of this account encrypt with the key, to publish to the encrypted alarm topic (the backup-failure rule)."
   default     = false
 }
+
+variable "name_suffix" {
+  type        = string
+  description = "Appended to \"<name_prefix>-multi-agent\" in the alias and Name tag (\"-dr\": the DR region's key)."
+  default     = ""
+}
+
+variable "description" {
+  type        = string
+  description = "The key's description; null for the environment key's."
+  default     = null
+}
+
+variable "services" {
+  type        = list(string)
+  description = "The services (in this key's region) that may use the key for principals of this account, and hold grants of it."
+  default     = ["secretsmanager", "ecr", "rds", "backup", "s3"]
+}
+
+variable "log_groups" {
+  type        = bool
+  description = "Let CloudWatch Logs encrypt this account's log groups of the region with the key."
+  default     = true
+}
+
+variable "alarm_topic" {
+  type        = bool
+  description = "Let CloudWatch alarms and AWS Budgets (and, with events_publish_to_topic, EventBridge rules) of this account publish to a topic encrypted with the key."
+  default     = true
+}

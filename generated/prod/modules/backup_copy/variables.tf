@@ -11,15 +11,9 @@ variable "name_prefix" {
   }
 }
 
-variable "deletion_window_in_days" {
-  type        = number
-  description = "Days a scheduled deletion of the DR key can still be cancelled (7-30). The copies are lost with it."
-  default     = 30
-
-  validation {
-    condition     = var.deletion_window_in_days >= 7 && var.deletion_window_in_days <= 30 && floor(var.deletion_window_in_days) == var.deletion_window_in_days
-    error_message = "deletion_window_in_days must be a whole number between 7 and 30."
-  }
+variable "kms_key_arn" {
+  type        = string
+  description = "A key of the DR Region that encrypts the copies: AWS Backup and RDS may use it there."
 }
 
 variable "force_destroy" {

@@ -13,10 +13,12 @@ locals {
   region     = data.aws_region.current.name
   account    = "arn:${local.partition}:iam::${local.account_id}:root"
 
-  # The services that encrypt with this key on behalf of principals in this account (S3: the bootstrap
-  # code and the SQLite migration uploads). `tfgen access` proves that each is used; SNS is not: only
-  # CloudWatch alarms publish to the topic, through their own statement below.
-  via_services = [for service in ["secretsmanager", "ecr", "rds", "backup", "s3"] : "${service}.${local.region}.amazonaws.com"]
+  # The services that encrypt with this key on behalf of principals in this account (var.services; by
+  # default those of the environment, S3 for the bootstrap code and the SQLite migration uploads).
+  # `tfgen access` proves that each is used; SNS is not: the services that publish to the alarm topic have
+  # their own statement below.
+  via_services = [for service in var.services : "${service}.${local.region}.amazonaws.com"]
+  name         = "${var.name_prefix}-multi-agent${var.name_suffix}"
 }
 
 # In a key policy "*" as the resource means this key and nothing else.
@@ -53,8 +55,9 @@ data "aws_iam_policy_document" "key" {
   }
 
   # Principals of this account (the Terraform deployer, the ECS roles) may use the key only through the
-  # services that store data with it: Secrets Manager, ECR, RDS (storage, master secret, Performance
-  # Insights), AWS Backup and S3 (SSE-KMS buckets). Their IAM policies must grant the same actions.
+  # services that store data with it (var.services; for the environment's key Secrets Manager, ECR, RDS
+  # for storage, master secret and Performance Insights, AWS Backup and S3 for SSE-KMS buckets). Their IAM
+  # policies must grant the same actions.
   statement {
     sid    = "AccountUsesKeyThroughServices"
     effect = "Allow"
@@ -111,57 +114,65 @@ data "aws_iam_policy_document" "key" {
   }
 
   # CloudWatch Logs encrypts log groups itself, but only log groups of this account and region.
-  statement {
-    sid    = "CloudWatchLogsEncryptsLogGroups"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt*",
-      "kms:Describe*",
-      "kms:Encrypt*",
-      "kms:GenerateDataKey*",
-      "kms:ReEncrypt*",
-    ]
-    resources = ["*"]
+  dynamic "statement" {
+    for_each = var.log_groups ? ["logs"] : []
 
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.amazonaws.com"]
-    }
+    content {
+      sid    = "CloudWatchLogsEncryptsLogGroups"
+      effect = "Allow"
+      actions = [
+        "kms:Decrypt*",
+        "kms:Describe*",
+        "kms:Encrypt*",
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+      ]
+      resources = ["*"]
 
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+      principals {
+        type        = "Service"
+        identifiers = ["logs.${local.region}.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "kms:EncryptionContext:aws:logs:arn"
+        values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+      }
     }
   }
 
   # CloudWatch alarms, AWS Budgets and (with events_publish_to_topic) EventBridge rules publish to the
   # encrypted alarm topic as their services, not as principals of this account, so they need their own
   # grant (of this account only).
-  statement {
-    sid       = "ServicesPublishToTopic"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
-    resources = ["*"]
+  dynamic "statement" {
+    for_each = var.alarm_topic ? ["topic"] : []
 
-    principals {
-      type = "Service"
-      identifiers = concat(
-        ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"],
-        var.events_publish_to_topic ? ["events.amazonaws.com"] : [],
-      )
-    }
+    content {
+      sid       = "ServicesPublishToTopic"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      resources = ["*"]
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
+      principals {
+        type = "Service"
+        identifiers = concat(
+          ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"],
+          var.events_publish_to_topic ? ["events.amazonaws.com"] : [],
+        )
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
     }
   }
 }
 
 resource "aws_kms_key" "this" {
-  description             = "${var.name_prefix} multi-agent: CloudWatch Logs, Secrets Manager, SNS, ECR, Aurora and AWS Backup"
+  description             = var.description == null ? "${var.name_prefix} multi-agent: CloudWatch Logs, Secrets Manager, SNS, ECR, Aurora and AWS Backup" : var.description
   key_usage               = "ENCRYPT_DECRYPT"
   enable_key_rotation     = true
   rotation_period_in_days = 365
@@ -169,11 +180,11 @@ resource "aws_kms_key" "this" {
   policy                  = data.aws_iam_policy_document.key.json
 
   tags = {
-    Name = "${var.name_prefix}-multi-agent"
+    Name = local.name
   }
 }
 
 resource "aws_kms_alias" "this" {
-  name          = "alias/${var.name_prefix}-multi-agent"
+  name          = "alias/${local.name}"
   target_key_id = aws_kms_key.this.key_id
 }
