@@ -63,17 +63,13 @@ pub fn check(cx: &mut Checker, spec: &DrSpec, region: Option<&str>, backup_reten
     };
     let name = dr_region.get_ref();
     if regions::region(name).is_none() {
-        let help = suggest(name, regions::codes(), "");
+        let help = suggest(name, regions::codes(), "use a commercial AWS region");
         cx.error(
             Rule::DrRegionUnknown,
             SpecFile::Env,
             dr_region,
             format!("unknown DR region `{name}`"),
-            if help.is_empty() {
-                "use a commercial AWS region".to_string()
-            } else {
-                help
-            },
+            help,
         );
         return None;
     }

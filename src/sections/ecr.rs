@@ -68,17 +68,13 @@ pub fn check(cx: &mut Checker, ecr: &EcrSpec, region: Option<&str>) -> Option<Ec
     for r in list.get_ref() {
         let name = r.get_ref();
         if regions::region(name).is_none() {
-            let help = suggest(name, regions::codes(), "");
+            let help = suggest(name, regions::codes(), "use a commercial AWS region");
             cx.error(
                 Rule::ReplicationRegionUnknown,
                 SpecFile::Env,
                 r,
                 format!("unknown replication region `{name}`"),
-                if help.is_empty() {
-                    "use a commercial AWS region".to_string()
-                } else {
-                    help
-                },
+                help,
             );
             ok = false;
         } else if Some(name.as_str()) == region {
