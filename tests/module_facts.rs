@@ -318,3 +318,36 @@ fn account_quota_keys_are_the_quota_table() {
     let keys: Vec<&str> = quotas::ALL.iter().map(|q| q.key).collect();
     assert_eq!(tfgen::keys::fields_of::<QuotasSpec>(), keys.as_slice());
 }
+
+/// The README's "Disaster recovery" figures are this repository's prod spec, the backup plan's schedule
+/// and the point-in-time-restore fact, so a change to any of them shows here.
+#[test]
+fn the_readmes_recovery_figures_are_prods() {
+    let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap();
+    let start = readme
+        .find("### Disaster recovery")
+        .expect("a Disaster recovery section");
+    let section = &readme[start..start + readme[start..].find("\n### Migrating").unwrap()];
+    let (model, _) = tfgen::validate_spec(&support::inputs("prod")).unwrap();
+    let dr = model.dr.as_ref().expect("prod copies its backups");
+    for said in [
+        format!(
+            "`[database] backup_retention_days` ({} days here)",
+            model.database.backup_retention_days
+        ),
+        format!(
+            "`[security] backup_retention_days` ({} days in prod)",
+            model.security.backup_retention_days
+        ),
+        format!("(`[dr] region`; prod: {})", dr.region),
+        format!("about {} minutes", tfgen::aws::aurora::PITR_LAG_MINUTES),
+    ] {
+        assert!(
+            section.contains(&said),
+            "the README's Disaster recovery section lacks `{said}`"
+        );
+    }
+    // "daily recovery points (06:00 UTC)": the plan's rule.
+    let plan = std::fs::read_to_string(support::root().join("modules/aurora/backup.tf")).unwrap();
+    assert!(section.contains("(06:00 UTC)") && plan.contains("schedule          = \"cron(0 6 * * ? *)\""));
+}

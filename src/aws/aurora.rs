@@ -17,12 +17,18 @@
 //!   <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html> (`BackupRetentionPeriod` 1-35).
 //! - Enhanced Monitoring: <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html>
 //!   (`MonitoringInterval` 0, 1, 5, 10, 15, 30, 60).
+//! - Point-in-time restore: <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aur-pitr.html>
+//!   (the latest restorable time is typically within 5 minutes of the current time).
 //! - Creatable versions: <https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/aurorapostgresql-release-calendar.html>
 //!   and `aws rds describe-db-engine-versions --engine aurora-postgresql` (15.3 can no longer be created).
 
 use std::fmt;
 
 use super::regions;
+
+/// How far behind now the latest restorable time of a cluster typically is, in minutes: the recovery point
+/// objective of a point-in-time restore in the cluster's own Region.
+pub const PITR_LAG_MINUTES: u32 = 5;
 
 /// `MAJOR.MINOR` of Aurora PostgreSQL, ordered numerically (15.10 > 15.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
