@@ -113,9 +113,9 @@ pub fn run(root: &Path, options: &Options) -> Result<CheckReport> {
             }
             Err(CompileError::Internal(e)) => return Err(e.context("internal error in tfgen (please report it)")),
         };
-        report.warnings = compiled.warnings;
+        report.warnings = compiled.warnings.clone();
         let committed = Tree::read_generated(&root.join(&dir))?;
-        report.stale = diff::diff(&committed, &compiled.tree, &dir)?;
+        report.stale = diff::diff_compiled(&committed, &compiled, &dir)?;
         let mut destroyed: Vec<String> = report
             .stale
             .resources

@@ -84,6 +84,15 @@ impl TreeDiff {
 
 /// Compares `old` (on disk) with `new` (rendered). `prefix` names the directory in diff headers.
 pub fn diff(old: &Tree, new: &Tree, prefix: &str) -> Result<TreeDiff> {
+    diff_evaluated(old, new, None, prefix)
+}
+
+/// [`diff`] of a compiled tree, whose evaluation the compile already did.
+pub fn diff_compiled(old: &Tree, compiled: &crate::Compiled, prefix: &str) -> Result<TreeDiff> {
+    diff_evaluated(old, &compiled.tree, Some(&compiled.evaluation), prefix)
+}
+
+fn diff_evaluated(old: &Tree, new: &Tree, evaluation: Option<&predict::Evaluation>, prefix: &str) -> Result<TreeDiff> {
     let paths: BTreeSet<&String> = old.files.keys().chain(new.files.keys()).collect();
     let mut files = Vec::new();
     for path in paths {
@@ -137,7 +146,7 @@ pub fn diff(old: &Tree, new: &Tree, prefix: &str) -> Result<TreeDiff> {
     let resources = match if same {
         Ok(Vec::new())
     } else {
-        resource_changes(old, new)
+        resource_changes(old, new, evaluation)
     } {
         Ok(changes) => ResourceSummary {
             changes,
@@ -161,7 +170,7 @@ pub fn diff(old: &Tree, new: &Tree, prefix: &str) -> Result<TreeDiff> {
     })
 }
 
-fn resource_changes(old: &Tree, new: &Tree) -> Result<Vec<ResourceChange>> {
+fn resource_changes(old: &Tree, new: &Tree, evaluation: Option<&predict::Evaluation>) -> Result<Vec<ResourceChange>> {
     let (had, has) = (old.get("main.tf").is_some(), new.get("main.tf").is_some());
     let all = |tree: &Tree, action: Action| -> Result<Vec<ResourceChange>> {
         let instances = predict::evaluate(
@@ -185,7 +194,10 @@ fn resource_changes(old: &Tree, new: &Tree) -> Result<Vec<ResourceChange>> {
             .collect())
     };
     match (had, has) {
-        (true, true) => predict::predict(old, new),
+        (true, true) => match evaluation {
+            Some(evaluation) => predict::predict_from(old, new, evaluation),
+            None => predict::predict(old, new),
+        },
         (false, true) => all(new, Action::Create),
         (true, false) => all(old, Action::Delete),
         (false, false) => Ok(Vec::new()),

@@ -56,6 +56,8 @@ pub struct Compiled {
     pub access: access::Report,
     /// The reachability graph of the rendered tree's security groups (`tfgen reach`; the README shows it).
     pub reach: reach::Graph,
+    /// The rendered tree parsed and evaluated once (the proofs read it; `diff` re-uses it).
+    pub evaluation: predict::Evaluation,
 }
 
 /// Why a compile failed: either the spec is wrong (data for the user), or tfgen itself is.
@@ -114,7 +116,12 @@ pub fn compile(inputs: &Inputs) -> Result<Compiled, CompileError> {
     let levers = cost::estimate(&model)
         .map(|e| cost::levers::levers(inputs, &model, &e))
         .unwrap_or_default();
-    let render::Rendered { tree, access, reach } = render::render(&model, &levers).map_err(CompileError::Internal)?;
+    let render::Rendered {
+        tree,
+        access,
+        reach,
+        evaluation,
+    } = render::render(&model, &levers).map_err(CompileError::Internal)?;
     let tree = format::format_tree(tree).map_err(CompileError::Internal)?;
     Ok(Compiled {
         model,
@@ -122,5 +129,6 @@ pub fn compile(inputs: &Inputs) -> Result<Compiled, CompileError> {
         warnings,
         access,
         reach,
+        evaluation,
     })
 }

@@ -119,12 +119,21 @@ pub fn render(model: &Model, levers: &[crate::cost::levers::Lever]) -> Result<Re
         }
         tree.insert(out_path, format!("{header}{}", body.trim_start()));
     }
-    // The reachability section is read back from the rendered security groups, not from the model.
-    let reach = crate::reach::from_tree(&tree).context("computing the reachability graph of the rendered tree")?;
-    // So is the access table: the policies of the rendered tree, decided by `tfgen access`'s evaluator.
-    let access = crate::access::check(model, &tree).context("proving the rendered tree's accesses")?;
+    // The reachability section is read back from the rendered security groups, not from the model; so is
+    // the access table (the policies of the rendered tree, decided by `tfgen access`'s evaluator). Both read
+    // one evaluation of the tree.
+    let evaluation = crate::predict::Evaluation::new(&tree).context("evaluating the rendered tree")?;
+    let reach = crate::reach::from_evaluated(&evaluation.plain)
+        .context("computing the reachability graph of the rendered tree")?;
+    let access = crate::access::check_evaluated(model, &tree, &evaluation.plain)
+        .context("proving the rendered tree's accesses")?;
     tree.insert(crate::docs::README, crate::docs::readme(model, &reach, &access, levers));
-    Ok(Rendered { tree, access, reach })
+    Ok(Rendered {
+        tree,
+        access,
+        reach,
+        evaluation,
+    })
 }
 
 /// A rendered tree with the two proofs read back from it, which its README shows.
@@ -132,6 +141,8 @@ pub struct Rendered {
     pub tree: Tree,
     pub access: crate::access::Report,
     pub reach: crate::reach::Graph,
+    /// The tree's evaluation both proofs read, which `diff` re-uses.
+    pub evaluation: crate::predict::Evaluation,
 }
 
 /// `root/main.tf` → `main.tf`; `ecs/main.tf` → `modules/ecs/main.tf`.

@@ -76,18 +76,26 @@ impl Report {
 
 /// Proves the tree's accesses for the model's environment.
 pub fn check(model: &Model, tree: &Tree) -> Result<Report> {
-    let world = World::read(tree)?;
-    let flows = flows::flows(model, &world);
-    let checked: Vec<Checked> = flows.into_iter().map(|f| judge(&world, f)).collect();
-    let unused = unused(model, &world, &checked);
-    let (secret_readers, key_users) = readers(&world);
-    Ok(Report {
+    Ok(report(model, &World::read(tree)?))
+}
+
+/// [`check`] of a tree already evaluated with nothing changing.
+pub fn check_evaluated(model: &Model, tree: &Tree, ev: &crate::predict::Evaluated) -> Result<Report> {
+    Ok(report(model, &World::from_evaluated(tree, ev)?))
+}
+
+fn report(model: &Model, world: &World) -> Report {
+    let flows = flows::flows(model, world);
+    let checked: Vec<Checked> = flows.into_iter().map(|f| judge(world, f)).collect();
+    let unused = unused(model, world, &checked);
+    let (secret_readers, key_users) = readers(world);
+    Report {
         flows: checked,
         unused,
         secret_readers,
         key_users,
         unreadable: world.unreadable.clone(),
-    })
+    }
 }
 
 fn deployer() -> Caller {

@@ -42,7 +42,12 @@ impl World {
     pub fn read(tree: &Tree) -> Result<World> {
         let nothing = std::collections::BTreeSet::default();
         let identity = BTreeMap::default();
-        let ev = predict::evaluate_all(tree, Unknowns::none(&identity, &nothing))?;
+        Self::from_evaluated(tree, &predict::evaluate_all(tree, Unknowns::none(&identity, &nothing))?)
+    }
+
+    /// Reads a rendered tree already evaluated with nothing changing (`render` shares the evaluation
+    /// with the reachability graph).
+    pub fn from_evaluated(tree: &Tree, ev: &predict::Evaluated) -> Result<World> {
         let region = region_of(tree).unwrap_or_default();
         let partition = partition_of(&region).to_string();
         // Data sources with equal arguments share a marker (every argument-less one does).
@@ -119,7 +124,7 @@ impl World {
             let attr = |name: &str| one(inst, name);
             let read = |kind: Kind, attr_name: &str| -> Option<Result<Policy>> {
                 let text = attr(attr_name)?;
-                Some(document(tree, &module_dirs, &ev, &resolver, address, kind, &text))
+                Some(document(tree, &module_dirs, ev, &resolver, address, kind, &text))
             };
             // (policy, the resource it governs, the role it is an identity policy of)
             let (found, target, role): (Option<Result<Policy>>, Option<String>, Option<String>) =

@@ -19,6 +19,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use hcl::eval::{Context, Evaluate};
 use hcl::{Block, BlockLabel, Body, Expression, Map, Structure, Value};
 
+use super::scope::Scope;
 use crate::vfs::Tree;
 
 /// One resource instance of a tree, as configured.
@@ -80,33 +81,52 @@ pub struct Evaluated {
 
 /// Like [`evaluate`], with the data source instances too.
 pub fn evaluate_all(tree: &Tree, unknowns: Unknowns<'_>) -> Result<Evaluated> {
-    let mut modules = BTreeMap::new();
-    let dirs: BTreeSet<String> = tree
-        .files
-        .keys()
-        .filter(|p| p.ends_with(".tf"))
-        .map(|p| p.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string()))
-        .collect();
-    for dir in dirs {
-        modules.insert(dir.clone(), Module::load(tree, &dir)?);
+    Parsed::new(tree)?.evaluate(unknowns)
+}
+
+/// A tree's modules, parsed once to be evaluated several times (the prediction evaluates the new tree
+/// until what it marks unknown stops growing).
+#[derive(Debug)]
+pub struct Parsed {
+    modules: BTreeMap<String, Module>,
+    region: String,
+}
+
+impl Parsed {
+    pub fn new(tree: &Tree) -> Result<Self> {
+        let mut files: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+        for (path, text) in tree.files.iter().filter(|(p, _)| p.ends_with(".tf")) {
+            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+            files.entry(dir).or_default().push((path, text));
+        }
+        let mut modules = BTreeMap::new();
+        for (dir, files) in files {
+            modules.insert(dir.to_string(), Module::load(&files, dir)?);
+        }
+        let root = modules.get("").context("the tree has no root module")?;
+        let region = root
+            .providers
+            .iter()
+            .find_map(|b| b.body().attributes().find(|a| a.key() == "region"))
+            .map(|a| eval(a.expr(), &functions()))
+            .transpose()?
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        Ok(Parsed { modules, region })
     }
-    let root = modules.get("").context("the tree has no root module")?;
-    let region = root
-        .providers
-        .iter()
-        .find_map(|b| b.body().attributes().find(|a| a.key() == "region"))
-        .map(|a| eval(a.expr(), &functions()))
-        .transpose()?
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    let mut run = Run {
-        modules: &modules,
-        unknowns,
-        region,
-        out: Evaluated::default(),
-    };
-    run.module(root, "", Map::new())?;
-    Ok(run.out)
+
+    /// Every instance, with unknown values named as `unknowns` says.
+    pub fn evaluate(&self, unknowns: Unknowns<'_>) -> Result<Evaluated> {
+        let root = self.modules.get("").context("the tree has no root module")?;
+        let mut run = Run {
+            modules: &self.modules,
+            unknowns,
+            region: self.region.clone(),
+            out: Evaluated::default(),
+        };
+        run.module(root, "", Map::new())?;
+        Ok(run.out)
+    }
 }
 
 /// The configuration of one module directory.
@@ -128,13 +148,10 @@ struct Module {
 }
 
 impl Module {
-    fn load(tree: &Tree, dir: &str) -> Result<Self> {
+    /// The module of `dir` from its `.tf` files (path, text).
+    fn load(files: &[(&str, &str)], dir: &str) -> Result<Self> {
         let mut m = Module::default();
-        for (path, text) in &tree.files {
-            let in_dir = path.rsplit_once('/').map_or("", |(d, _)| d) == dir;
-            if !in_dir || !path.ends_with(".tf") {
-                continue;
-            }
+        for &(path, text) in files {
             let body: Body = hcl::parse(text).with_context(|| format!("parsing {path}"))?;
             m.attr_names.extend(attr_names(text));
             for (name, subs) in indexed_subs(text) {
@@ -173,21 +190,21 @@ impl Module {
 
 /// What a module instance has evaluated so far.
 #[derive(Default)]
-struct State {
-    vars: Map<String, Value>,
-    locals: Map<String, Value>,
-    resources: BTreeMap<String, Map<String, Value>>,
-    data: Map<String, Value>,
+pub(super) struct State {
+    pub(super) vars: Map<String, Value>,
+    pub(super) locals: Map<String, Value>,
+    pub(super) resources: BTreeMap<String, Map<String, Value>>,
+    pub(super) data: Map<String, Value>,
     /// Ephemeral resources (never planned, never in state): their values are unknown markers.
-    ephemeral: Map<String, Value>,
-    modules: Map<String, Value>,
+    pub(super) ephemeral: Map<String, Value>,
+    pub(super) modules: Map<String, Value>,
 }
 
 impl State {
     /// An evaluation context with what `deps` (keys like `local.x`, `aws_t.n`, `var.v`) name, or
     /// everything. Only what is named is cloned: a module's variables can hold whole files (the bootstrap's
     /// code), and cloning them for every block was most of an evaluation's time.
-    fn context(&self, deps: Option<&BTreeSet<String>>) -> Context<'static> {
+    pub(super) fn context(&self, deps: Option<&BTreeSet<String>>) -> Context<'static> {
         let Some(deps) = deps else {
             return self.full_context();
         };
@@ -269,6 +286,33 @@ impl State {
     }
 }
 
+impl State {
+    /// Records a block's value (all its instances) where expressions read it.
+    fn insert(&mut self, block: &Block, name: String, value: Value) {
+        let rtype = label(block, 0);
+        match block.identifier() {
+            "module" => {
+                self.modules.insert(name, value);
+            }
+            "data" => {
+                let by_type = self.data.entry(rtype).or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(o) = by_type {
+                    o.insert(name, value);
+                }
+            }
+            "ephemeral" => {
+                let by_type = self.ephemeral.entry(rtype).or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(o) = by_type {
+                    o.insert(name, value);
+                }
+            }
+            _ => {
+                self.resources.entry(rtype).or_default().insert(name, value);
+            }
+        }
+    }
+}
+
 /// Copies `map[name]` into `into`, if there.
 fn copy(map: &Map<String, Value>, name: &str, into: &mut Map<String, Value>) {
     if let Some(v) = map.get(name) {
@@ -301,22 +345,24 @@ impl Run<'_> {
             match step.node {
                 Node::Local(i) => {
                     let (name, expr) = &module.locals[i];
-                    let v =
-                        eval(expr, &st.context(Some(&step.deps))).with_context(|| format!("{prefix}local.{name}"))?;
+                    let v = Scope::new(&st, Some(&step.deps))
+                        .eval(expr)
+                        .with_context(|| format!("{prefix}local.{name}"))?;
                     st.locals.insert(name.clone(), v);
                 }
                 Node::Block(i) => {
                     let block = &module.blocks[i];
                     let deferred = block.identifier() == "data" && self.any_changed(&step.deps, prefix);
-                    let ctx = st.context(Some(&step.deps));
-                    self.block(module, block, prefix, &mut st, &ctx, deferred)?;
+                    let mut scope = Scope::new(&st, Some(&step.deps));
+                    let (name, value) = self.block(module, block, prefix, &mut scope, deferred)?;
+                    st.insert(block, name, value);
                 }
             }
         }
-        let ctx = st.context(None);
+        let scope = Scope::new(&st, None);
         let mut outputs = Map::new();
         for (name, expr) in &module.outputs {
-            let v = eval(expr, &ctx).with_context(|| format!("{prefix}output.{name}"))?;
+            let v = scope.eval(expr).with_context(|| format!("{prefix}output.{name}"))?;
             outputs.insert(name.clone(), v);
         }
         Ok(Value::Object(outputs))
@@ -327,10 +373,9 @@ impl Run<'_> {
         module: &Module,
         block: &Block,
         prefix: &str,
-        st: &mut State,
-        ctx: &Context<'_>,
+        scope: &mut Scope<'_>,
         deferred: bool,
-    ) -> Result<()> {
+    ) -> Result<(String, Value)> {
         let kind = block.identifier();
         let name = if kind == "module" {
             label(block, 0)
@@ -344,10 +389,10 @@ impl Run<'_> {
             "ephemeral" => format!("{prefix}ephemeral.{rtype}.{name}"),
             _ => format!("{prefix}{rtype}.{name}"),
         };
-        let instances = repetition(block, ctx).with_context(|| base.clone())?;
+        let instances = repetition(block, scope).with_context(|| base.clone())?;
         let mut values: Vec<(Option<Value>, Value)> = Vec::new();
+        // One scope for every instance: each instance re-binds `each` or `count`.
         for (key, each) in instances {
-            let mut ctx = ctx.clone();
             let address = match &key {
                 None => base.clone(),
                 Some(k) => format!("{base}{}", key_text(k)),
@@ -357,18 +402,18 @@ impl Run<'_> {
                     let mut obj = Map::new();
                     obj.insert("key".to_string(), k.clone());
                     obj.insert("value".to_string(), each.clone());
-                    ctx.declare_var("each", Value::Object(obj));
+                    scope.bind("each", Value::Object(obj));
                 }
                 (None, Some(k)) => {
                     let mut obj = Map::new();
                     obj.insert("index".to_string(), k.clone());
-                    ctx.declare_var("count", Value::Object(obj));
+                    scope.bind("count", Value::Object(obj));
                 }
                 _ => {}
             }
             let value = match kind {
-                "module" => self.call(block, &address, &ctx)?,
-                _ => self.instance(module, block, &address, &ctx, deferred)?,
+                "module" => self.call(block, &address, scope)?,
+                _ => self.instance(module, block, &address, scope, deferred)?,
             };
             values.push((key, value));
         }
@@ -382,40 +427,22 @@ impl Run<'_> {
                     .collect(),
             ),
         };
-        match kind {
-            "module" => {
-                st.modules.insert(name, value);
-            }
-            "data" => {
-                let by_type = st.data.entry(rtype).or_insert_with(|| Value::Object(Map::new()));
-                if let Value::Object(o) = by_type {
-                    o.insert(name, value);
-                }
-            }
-            "ephemeral" => {
-                let by_type = st.ephemeral.entry(rtype).or_insert_with(|| Value::Object(Map::new()));
-                if let Value::Object(o) = by_type {
-                    o.insert(name, value);
-                }
-            }
-            _ => {
-                st.resources.entry(rtype).or_default().insert(name, value);
-            }
-        }
-        Ok(())
+        Ok((name, value))
     }
 
     /// A module call's instance: its arguments become the child's variables; returns its outputs.
-    fn call(&mut self, block: &Block, address: &str, ctx: &Context<'_>) -> Result<Value> {
+    fn call(&mut self, block: &Block, address: &str, scope: &Scope<'_>) -> Result<Value> {
         let mut vars = Map::new();
         let mut source = None;
         for a in block.body().attributes() {
             match a.key() {
-                "source" => source = eval(a.expr(), ctx)?.as_str().map(str::to_string),
+                "source" => source = scope.eval(a.expr())?.as_str().map(str::to_string),
                 "version" => {}
                 k if META.contains(&k) => {}
                 k => {
-                    let v = eval(a.expr(), ctx).with_context(|| format!("{address}: argument {k}"))?;
+                    let v = scope
+                        .eval(a.expr())
+                        .with_context(|| format!("{address}: argument {k}"))?;
                     vars.insert(k.to_string(), v);
                 }
             }
@@ -449,13 +476,13 @@ impl Run<'_> {
         module: &Module,
         block: &Block,
         address: &str,
-        ctx: &Context<'_>,
+        scope: &mut Scope<'_>,
         deferred: bool,
     ) -> Result<Value> {
         let rtype = label(block, 0);
         let mut attrs = BTreeMap::new();
         let mut ignore_changes = Vec::new();
-        flatten(block.body(), ctx, "", &mut attrs, &mut ignore_changes).with_context(|| address.to_string())?;
+        flatten(block.body(), scope, "", &mut attrs, &mut ignore_changes).with_context(|| address.to_string())?;
         let data = block.identifier() == "data";
         let ephemeral = block.identifier() == "ephemeral";
         let marker = if ephemeral {
@@ -500,7 +527,7 @@ impl Run<'_> {
             object.insert(name.clone(), value);
         }
         let document = if data && rtype == "aws_iam_policy_document" {
-            Some(structured(block.body(), ctx).with_context(|| address.to_string())?)
+            Some(structured(block.body(), scope).with_context(|| address.to_string())?)
         } else {
             None
         };
@@ -618,7 +645,7 @@ fn repeated_by(block: &Block) -> Option<&'static str> {
 }
 
 /// The instances of a block: (key or index, `each.value`), or one `(None, None)` when not repeated.
-fn repetition(block: &Block, ctx: &Context<'_>) -> Result<Vec<(Option<Value>, Option<Value>)>> {
+fn repetition(block: &Block, scope: &Scope<'_>) -> Result<Vec<(Option<Value>, Option<Value>)>> {
     let Some(kind) = repeated_by(block) else {
         return Ok(vec![(None, None)]);
     };
@@ -627,7 +654,7 @@ fn repetition(block: &Block, ctx: &Context<'_>) -> Result<Vec<(Option<Value>, Op
         .attributes()
         .find(|a| a.key() == kind)
         .map_or(Expression::Null, |a| a.expr().clone());
-    let v = eval(&expr, ctx)?;
+    let v = scope.eval(&expr)?;
     Ok(match (kind, v) {
         ("count", v) => {
             let n = v
@@ -646,7 +673,7 @@ fn repetition(block: &Block, ctx: &Context<'_>) -> Result<Vec<(Option<Value>, Op
 /// Records every attribute of `body` (and of its nested and `dynamic` blocks) under `prefix`.
 fn flatten(
     body: &Body,
-    ctx: &Context<'_>,
+    scope: &mut Scope<'_>,
     prefix: &str,
     attrs: &mut BTreeMap<String, Vec<Value>>,
     ignore_changes: &mut Vec<String>,
@@ -657,7 +684,7 @@ fn flatten(
                 if prefix.is_empty() && META.contains(&a.key()) {
                     continue;
                 }
-                let v = eval(a.expr(), ctx).with_context(|| format!("{prefix}{}", a.key()))?;
+                let v = scope.eval(a.expr()).with_context(|| format!("{prefix}{}", a.key()))?;
                 attrs.entry(format!("{prefix}{}", a.key())).or_default().push(v);
             }
             Structure::Block(b) => match b.identifier() {
@@ -673,16 +700,25 @@ fn flatten(
                 "dynamic" => {
                     let name = label(b, 0);
                     let path = format!("{prefix}{name}");
-                    for (content, child) in dynamic(b, ctx)? {
+                    let (content, iterator, items) = dynamic(b, scope)?;
+                    let mut outer = None;
+                    for (i, item) in items.into_iter().enumerate() {
+                        let before = scope.bind(&iterator, item);
+                        if i == 0 {
+                            outer = Some(before);
+                        }
                         attrs.entry(path.clone()).or_default().push(Value::from("block"));
-                        flatten(content.body(), &child, &format!("{path}."), attrs, ignore_changes)?;
+                        flatten(content.body(), scope, &format!("{path}."), attrs, ignore_changes)?;
+                    }
+                    if let Some(before) = outer {
+                        scope.restore(&iterator, before);
                     }
                 }
                 "precondition" | "postcondition" | "provisioner" | "connection" => {}
                 ident => {
                     let path = format!("{prefix}{ident}");
                     attrs.entry(path.clone()).or_default().push(Value::from("block"));
-                    flatten(b.body(), ctx, &format!("{path}."), attrs, ignore_changes)?;
+                    flatten(b.body(), scope, &format!("{path}."), attrs, ignore_changes)?;
                 }
             },
         }
@@ -690,9 +726,9 @@ fn flatten(
     Ok(())
 }
 
-/// A `dynamic` block's expansion: its `content` block with, for each element of `for_each`, a context
-/// where the iterator (`<name>.key`, `<name>.value`) names that element.
-fn dynamic<'b, 'c>(b: &'b Block, ctx: &Context<'c>) -> Result<Vec<(&'b Block, Context<'c>)>> {
+/// A `dynamic` block's expansion: its `content` block, the iterator's name, and for each element of
+/// `for_each` the iterator's value (`key`, `value`). Callers declare it in one context they re-use.
+fn dynamic<'b>(b: &'b Block, scope: &Scope<'_>) -> Result<(&'b Block, String, Vec<Value>)> {
     let name = label(b, 0);
     let iterator = b
         .body()
@@ -704,7 +740,7 @@ fn dynamic<'b, 'c>(b: &'b Block, ctx: &Context<'c>) -> Result<Vec<(&'b Block, Co
         .attributes()
         .find(|a| a.key() == "for_each")
         .ok_or_else(|| anyhow!("dynamic {name} has no for_each"))?;
-    let items: Vec<(Value, Value)> = match eval(for_each.expr(), ctx)? {
+    let items: Vec<(Value, Value)> = match scope.eval(for_each.expr())? {
         Value::Object(o) => o.into_iter().map(|(k, v)| (Value::from(k), v)).collect(),
         Value::Array(a) => a
             .into_iter()
@@ -719,22 +755,21 @@ fn dynamic<'b, 'c>(b: &'b Block, ctx: &Context<'c>) -> Result<Vec<(&'b Block, Co
         .blocks()
         .find(|c| c.identifier() == "content")
         .ok_or_else(|| anyhow!("dynamic {name} has no content"))?;
-    Ok(items
+    let values = items
         .into_iter()
         .map(|(key, value)| {
-            let mut child = ctx.clone();
             let mut obj = Map::new();
             obj.insert("key".to_string(), key);
             obj.insert("value".to_string(), value);
-            child.declare_var(iterator.as_str(), Value::Object(obj));
-            (content, child)
+            Value::Object(obj)
         })
-        .collect())
+        .collect();
+    Ok((content, iterator, values))
 }
 
 /// A block body as one value: attributes by name, nested blocks (and expanded `dynamic` blocks) as a list
 /// of objects under their name. Meta-arguments are left out.
-fn structured(body: &Body, ctx: &Context<'_>) -> Result<Value> {
+fn structured(body: &Body, scope: &mut Scope<'_>) -> Result<Value> {
     let mut out = Map::new();
     let push = |out: &mut Map<String, Value>, name: String, v: Value| {
         if let Value::Array(list) = out.entry(name).or_insert_with(|| Value::Array(Vec::new())) {
@@ -744,21 +779,30 @@ fn structured(body: &Body, ctx: &Context<'_>) -> Result<Value> {
     for s in body {
         match s {
             Structure::Attribute(a) if !META.contains(&a.key()) => {
-                out.insert(a.key().to_string(), eval(a.expr(), ctx)?);
+                out.insert(a.key().to_string(), scope.eval(a.expr())?);
             }
             Structure::Attribute(_) => {}
             Structure::Block(b) if b.identifier() == "dynamic" => {
-                for (content, child) in dynamic(b, ctx)? {
-                    push(&mut out, label(b, 0), structured(content.body(), &child)?);
+                let (content, iterator, items) = dynamic(b, scope)?;
+                let mut outer = None;
+                for (i, item) in items.into_iter().enumerate() {
+                    let before = scope.bind(&iterator, item);
+                    if i == 0 {
+                        outer = Some(before);
+                    }
+                    push(&mut out, label(b, 0), structured(content.body(), scope)?);
+                }
+                if let Some(before) = outer {
+                    scope.restore(&iterator, before);
                 }
             }
-            Structure::Block(b) => push(&mut out, b.identifier().to_string(), structured(b.body(), ctx)?),
+            Structure::Block(b) => push(&mut out, b.identifier().to_string(), structured(b.body(), scope)?),
         }
     }
     Ok(Value::Object(out))
 }
 
-fn eval(expr: &Expression, ctx: &Context<'_>) -> Result<Value> {
+pub(super) fn eval(expr: &Expression, ctx: &Context<'_>) -> Result<Value> {
     expr.evaluate(ctx)
         .map_err(|e| anyhow!("{e}: in `{}`", hcl::format::to_string(expr).unwrap_or_default()))
 }

@@ -10,7 +10,9 @@
 
 mod eval;
 pub(crate) mod funcs;
+mod scope;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
@@ -20,7 +22,7 @@ use crate::addresses;
 use crate::aws::provider;
 use crate::vfs::Tree;
 
-pub use eval::{Evaluated, Instance, Unknowns, evaluate, evaluate_all};
+pub use eval::{Evaluated, Instance, Parsed, Unknowns, evaluate, evaluate_all};
 
 /// What Terraform plans for one resource instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -71,9 +73,34 @@ impl ResourceChange {
 
 /// Every instance the plan would touch (including moves with no other change), sorted by address.
 pub fn predict(old: &Tree, new: &Tree) -> Result<Vec<ResourceChange>> {
+    predict_from(old, new, &Evaluation::new(new)?)
+}
+
+/// A tree parsed once and evaluated with nothing changing: what the access proof and the reachability
+/// graph read, and the prediction's first round, shared by `render`, `diff` and `check`.
+#[derive(Debug)]
+pub struct Evaluation {
+    pub parsed: Parsed,
+    pub plain: Evaluated,
+}
+
+impl Evaluation {
+    pub fn new(tree: &Tree) -> Result<Self> {
+        let parsed = Parsed::new(tree)?;
+        let plain = parsed.evaluate(Unknowns::none(&BTreeMap::new(), &BTreeSet::new()))?;
+        Ok(Evaluation { parsed, plain })
+    }
+}
+
+/// [`predict`] with the new tree's [`Evaluation`] already done.
+pub fn predict_from(old: &Tree, new: &Tree, evaluation: &Evaluation) -> Result<Vec<ResourceChange>> {
     let nothing = BTreeSet::new();
     let before = evaluate(old, Unknowns::none(&BTreeMap::new(), &nothing))?;
-    let identity = moved_identities(new, &before)?;
+    // The new tree is parsed once and evaluated until the unknowns stop growing.
+    let (parsed, plain) = (&evaluation.parsed, &evaluation.plain.resources);
+    let identity = moved_identities(new, plain, &before)?;
+    // Without moves, the first round's evaluation is the plain one.
+    let mut first = identity.is_empty().then_some(plain);
     let (mut replaced, mut changed) = (BTreeSet::new(), BTreeSet::new());
     loop {
         let unknowns = Unknowns {
@@ -81,7 +108,10 @@ pub fn predict(old: &Tree, new: &Tree) -> Result<Vec<ResourceChange>> {
             replaced: &replaced,
             changed: &changed,
         };
-        let after = evaluate(new, unknowns)?;
+        let after = match first.take() {
+            Some(plain) => Cow::Borrowed(plain),
+            None => Cow::Owned(parsed.evaluate(unknowns)?.resources),
+        };
         let changes = compare(&before, &after, &identity);
         let with = |keep: fn(Action) -> bool| -> BTreeSet<String> {
             changes
@@ -101,9 +131,12 @@ pub fn predict(old: &Tree, new: &Tree) -> Result<Vec<ResourceChange>> {
 }
 
 /// New address → old address, for every new instance that a `moved` block carries over from an old one.
-fn moved_identities(new: &Tree, before: &BTreeMap<String, Instance>) -> Result<BTreeMap<String, String>> {
+fn moved_identities(
+    new: &Tree,
+    after: &BTreeMap<String, Instance>,
+    before: &BTreeMap<String, Instance>,
+) -> Result<BTreeMap<String, String>> {
     let moves = addresses::moved_blocks(new)?;
-    let after = evaluate(new, Unknowns::none(&BTreeMap::new(), &BTreeSet::new()))?;
     let mut out = BTreeMap::new();
     for address in after.keys() {
         if before.contains_key(address) {

@@ -49,7 +49,7 @@ fn diff_one(
     let out = out.map_or_else(|| common::default_out(&cli.root, env), Path::to_path_buf);
     let on_disk = vfs::Tree::read_generated(&out)?;
     let dir = out.display().to_string();
-    let d = diff::diff(&on_disk, &compiled.tree, &dir)?;
+    let d = diff::diff_compiled(&on_disk, &compiled, &dir)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&diff::to_json(&d, &dir))?);
         return Ok(if d.is_empty() { exit::OK } else { exit::DIFFERS });

@@ -51,7 +51,7 @@ fn render_one(
     let change = if first {
         None
     } else {
-        Some(diff::diff(&on_disk, &compiled.tree, &dir)?)
+        Some(diff::diff_compiled(&on_disk, &compiled, &dir)?)
     };
     let r = vfs::write(&compiled.tree, &out)?;
     println!(
