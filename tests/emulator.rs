@@ -824,6 +824,19 @@ fn corpus(moto: &Moto) -> Vec<Case> {
             )],
         ),
         case("agent removed", vec![AgentsRemove("troubleshooting")]),
+        // Other agents' policy documents refer to the agents' secrets (one resource, an instance per
+        // agent): a secret created or deleted defers every agent's document to apply, and Terraform
+        // reports their policies as updates.
+        case(
+            "agent with a database added",
+            vec![AgentsAppend(
+                "\n[[agent]]\nname = \"returns\"\ndescription = \"Returns\"\nport = 8006\npaths = [\"/returns/*\"]\n\n[agent.database]\n",
+            )],
+        ),
+        case(
+            "agent with a database removed",
+            vec![AgentsRemove("product-recommendation")],
+        ),
         case("agent renamed (renamed_from)", vec![rename(), rename_call()]),
         Case {
             name: "renamed_from dropped after the rename",

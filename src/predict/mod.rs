@@ -121,7 +121,11 @@ pub fn predict_from(old: &Tree, new: &Tree, evaluation: &Evaluation) -> Result<V
                 .collect()
         };
         let now_replaced = with(|a| a == Action::Replace);
-        let now_changed = with(|a| matches!(a, Action::Create | Action::Update | Action::Replace));
+        // A deletion is a pending change of its resource too: Terraform defers a data source that refers
+        // to a resource with any instance being created, updated, replaced or deleted (the resource, not
+        // the instance, is what it depends on), so removing one agent's secret re-reads every agent's
+        // policy document at apply.
+        let now_changed = with(|a| matches!(a, Action::Create | Action::Update | Action::Replace | Action::Delete));
         if now_replaced.is_subset(&replaced) && now_changed.is_subset(&changed) {
             return Ok(changes);
         }
@@ -407,5 +411,55 @@ resource "aws_cloudwatch_log_group" "extra" {
             got.contains(&row("module.app[\"a\"].aws_ecs_service.this", Action::Replace)),
             "{got:?}"
         );
+    }
+
+    /// A data source that refers to a resource with an instance being deleted is read at apply (Terraform
+    /// depends on the resource, not the instance): everything reading it is an update, the survivors' too.
+    #[test]
+    fn deleting_an_instance_defers_the_data_sources_that_refer_to_its_resource() {
+        let with = |names: &str| {
+            let mut t = Tree::default();
+            t.insert(
+                "main.tf",
+                format!(
+                    r#"
+locals {{
+  agents = toset([{names}])
+}}
+
+resource "aws_secretsmanager_secret" "agent" {{
+  for_each = local.agents
+  name     = each.key
+}}
+
+data "aws_iam_policy_document" "agent" {{
+  for_each = local.agents
+  statement {{
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.agent[each.key].arn]
+  }}
+}}
+
+resource "aws_iam_policy" "agent" {{
+  for_each = local.agents
+  name     = each.key
+  policy   = data.aws_iam_policy_document.agent[each.key].json
+}}
+"#
+                ),
+            );
+            t
+        };
+        let got = actions(&with(r#""a", "b""#), &with(r#""a""#));
+        let want = vec![
+            ("aws_iam_policy.agent[\"a\"]".to_string(), Action::Update, None),
+            ("aws_iam_policy.agent[\"b\"]".to_string(), Action::Delete, None),
+            (
+                "aws_secretsmanager_secret.agent[\"b\"]".to_string(),
+                Action::Delete,
+                None,
+            ),
+        ];
+        assert_eq!(got, want);
     }
 }
