@@ -281,26 +281,42 @@ fn applies(st: &Statement, req: &Request<'_>, kind: Option<Kind>) -> Result<bool
 }
 
 fn patterns(p: &Patterns, value: &str, case_insensitive: bool) -> bool {
-    let any = p.values.iter().any(|pat| {
-        if case_insensitive {
-            glob(&pat.to_ascii_lowercase(), &value.to_ascii_lowercase())
-        } else {
-            glob(pat, value)
-        }
-    });
+    let any = p.values.iter().any(|pat| matches(pat, value, case_insensitive));
     any != p.not
 }
 
 /// `*` matches any run of characters, `?` any one.
 pub fn glob(pattern: &str, text: &str) -> bool {
+    matches(pattern, text, false)
+}
+
+/// [`glob`], optionally ignoring ASCII case (IAM actions), without allocating.
+fn matches(pattern: &str, text: &str, case_insensitive: bool) -> bool {
+    let eq = |a: char, b: char| a == b || (case_insensitive && a.eq_ignore_ascii_case(&b));
+    if pattern.is_ascii() && text.is_ascii() {
+        // One byte is one character: index the bytes.
+        let (p, t) = (pattern.as_bytes(), text.as_bytes());
+        return wildcard(p.len(), t.len(), |pi| p[pi] as char, |ti| t[ti] as char, eq);
+    }
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    wildcard(p.len(), t.len(), |pi| p[pi], |ti| t[ti], eq)
+}
+
+/// The wildcard match over `plen` pattern and `tlen` text characters, read through `p` and `t`.
+fn wildcard(
+    plen: usize,
+    tlen: usize,
+    p: impl Fn(usize) -> char,
+    t: impl Fn(usize) -> char,
+    eq: impl Fn(char, char) -> bool,
+) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+    while ti < tlen {
+        if pi < plen && (p(pi) == '?' || (p(pi) != '*' && eq(p(pi), t(ti)))) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < plen && p(pi) == '*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
@@ -312,10 +328,10 @@ pub fn glob(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < plen && p(pi) == '*' {
         pi += 1;
     }
-    pi == p.len()
+    pi == plen
 }
 
 /// ARN matching: each of the six `:`-separated parts is matched on its own (the last keeps its colons).
@@ -363,4 +379,24 @@ fn condition(c: &Condition, context: &BTreeMap<String, Vec<String>>) -> Result<b
         Some(_) => values.iter().any(|v| matches(v) != negated),
         None => values.iter().any(matches) != negated,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_as_iam_matches_them() {
+        assert!(glob("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b"));
+        assert!(glob("a*", "a*b"));
+        assert!(glob("s3:Get?bject", "s3:GetObject"));
+        assert!(!glob("s3:Get?bject", "s3:GetObjects"));
+        assert!(!glob("s3:GetObject", "s3:getobject"));
+        assert!(matches("S3:GETOBJECT*", "s3:GetObjectVersion", true));
+        assert!(glob("é*ü", "éaaü"));
+        assert!(glob("?", "é"));
+        assert!(!glob("??", "é"));
+        assert!(glob("*", ""));
+        assert!(!glob("", "a"));
+    }
 }

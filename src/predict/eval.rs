@@ -145,6 +145,8 @@ struct Module {
     indexed_subs: BTreeMap<String, BTreeSet<String>>,
     /// Locals and blocks in dependency order.
     order: Vec<Step>,
+    /// What the outputs refer to (a context for them holds only this).
+    output_deps: BTreeSet<String>,
 }
 
 impl Module {
@@ -183,7 +185,7 @@ impl Module {
                 }
             }
         }
-        m.order = evaluation_order(&m, dir)?;
+        (m.order, m.output_deps) = evaluation_order(&m, dir)?;
         Ok(m)
     }
 }
@@ -359,7 +361,7 @@ impl Run<'_> {
                 }
             }
         }
-        let scope = Scope::new(&st, None);
+        let scope = Scope::new(&st, Some(&module.output_deps));
         let mut outputs = Map::new();
         for (name, expr) in &module.outputs {
             let v = scope.eval(expr).with_context(|| format!("{prefix}output.{name}"))?;
@@ -583,8 +585,9 @@ struct Step {
     deps: BTreeSet<String>,
 }
 
-/// The module's locals and blocks in an order where each comes after everything it refers to.
-fn evaluation_order(m: &Module, dir: &str) -> Result<Vec<Step>> {
+/// The module's locals and blocks in an order where each comes after everything it refers to, and what
+/// its outputs refer to.
+fn evaluation_order(m: &Module, dir: &str) -> Result<(Vec<Step>, BTreeSet<String>)> {
     let mut pending: Vec<(String, Step)> = Vec::new();
     for (i, (name, expr)) in m.locals.iter().enumerate() {
         let text = hcl::format::to_string(expr).unwrap_or_default();
@@ -614,6 +617,12 @@ fn evaluation_order(m: &Module, dir: &str) -> Result<Vec<Step>> {
         ));
     }
     let keys: BTreeSet<String> = pending.iter().map(|(k, _)| k.clone()).collect();
+    let mut output_deps: BTreeSet<String> = m
+        .outputs
+        .iter()
+        .flat_map(|(_, expr)| references(&hcl::format::to_string(expr).unwrap_or_default()))
+        .collect();
+    output_deps.retain(|d| keys.contains(d) || d.starts_with("var."));
     for (key, step) in &mut pending {
         step.deps
             .retain(|d| d != key && (keys.contains(d) || d.starts_with("var.")));
@@ -632,7 +641,7 @@ fn evaluation_order(m: &Module, dir: &str) -> Result<Vec<Step>> {
         done.insert(key);
         order.push(step);
     }
-    Ok(order)
+    Ok((order, output_deps))
 }
 
 /// `Some("for_each")` or `Some("count")` when the block is repeated.
