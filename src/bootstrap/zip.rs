@@ -2,90 +2,33 @@
 //! `aws_s3_object.content_base64` needs to hold a Lambda function's code. Fixed timestamp (1980-01-01)
 //! and permissions (0644), so the same source always gives the same bytes and the same plan.
 //!
-//! Only this shape of zip (PKWARE APPNOTE 6.3.10, sections 4.3.7, 4.3.12, 4.3.16); it reads nothing.
+//! The archive is the `zip` crate's and the text the `base64` crate's; this module only fixes what makes
+//! them reproducible. It reads nothing.
 
-/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as zip requires.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
+use std::io::{Cursor, Write as _};
 
-/// A zip holding `files` (name, data) in that order, stored. Panics past 4 GiB (no zip64), far beyond a
-/// handler's size.
+use base64::Engine as _;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipWriter};
+
+/// A zip holding `files` (name, data) in that order, stored.
 pub fn stored(files: &[(&str, &[u8])]) -> Vec<u8> {
-    // DOS date 1980-01-01 00:00:00.
-    let (time, date) = (0u16, (1u16 << 5) | 1);
-    let mut out = Vec::new();
-    let mut central = Vec::new();
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Stored)
+        .last_modified_time(DateTime::default())
+        .unix_permissions(0o644);
+    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data) in files {
-        let size = u32::try_from(data.len()).expect("zip64 is not supported");
-        let name_len = u16::try_from(name.len()).expect("file name too long");
-        let crc = crc32(data);
-        let offset = u32::try_from(out.len()).expect("zip64 is not supported");
-        // The fields the local and the central header share, from "version needed" to the name's length.
-        let mut common = Vec::with_capacity(26);
-        common.extend_from_slice(&20u16.to_le_bytes()); // version needed: 2.0
-        common.extend_from_slice(&0u16.to_le_bytes()); // flags
-        common.extend_from_slice(&0u16.to_le_bytes()); // method: stored
-        common.extend_from_slice(&time.to_le_bytes());
-        common.extend_from_slice(&date.to_le_bytes());
-        common.extend_from_slice(&crc.to_le_bytes());
-        common.extend_from_slice(&size.to_le_bytes());
-        common.extend_from_slice(&size.to_le_bytes());
-        common.extend_from_slice(&name_len.to_le_bytes());
-        out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        out.extend_from_slice(&common);
-        out.extend_from_slice(&0u16.to_le_bytes()); // extra length
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(data);
-        central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-        central.extend_from_slice(&0x031Eu16.to_le_bytes()); // made by: Unix, 3.0 (so the mode below counts)
-        central.extend_from_slice(&common);
-        central.extend_from_slice(&[0; 8]); // extra, comment, disk number, internal attributes
-        central.extend_from_slice(&(0o100_644u32 << 16).to_le_bytes()); // regular file, rw-r--r--
-        central.extend_from_slice(&offset.to_le_bytes()); // local header offset
-        central.extend_from_slice(name.as_bytes());
+        // Writing into memory fails only on a bug (a name zip cannot hold), never on input.
+        zip.start_file(*name, options).expect("a zip entry in memory");
+        zip.write_all(data).expect("writing into memory");
     }
-    let central_at = u32::try_from(out.len()).expect("zip64 is not supported");
-    let central_len = u32::try_from(central.len()).expect("zip64 is not supported");
-    let count = u16::try_from(files.len()).expect("too many files");
-    out.extend_from_slice(&central);
-    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    out.extend_from_slice(&[0; 4]); // disk numbers
-    out.extend_from_slice(&count.to_le_bytes());
-    out.extend_from_slice(&count.to_le_bytes());
-    out.extend_from_slice(&central_len.to_le_bytes());
-    out.extend_from_slice(&central_at.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes()); // comment length
-    out
+    zip.finish().expect("finishing a zip in memory").into_inner()
 }
 
 /// Standard base64 with padding (RFC 4648 section 4).
 pub fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 #[cfg(test)]
@@ -93,10 +36,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn crc32_and_base64_match_their_standard_test_vectors() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64(b"fooba"), "Zm9vYmE=");
+    fn the_archive_is_reproducible_and_readable() {
+        let files: [(&str, &[u8]); 2] = [("a.py", b"print(1)\n"), ("b.txt", b"")];
+        let zip = stored(&files);
+        assert_eq!(zip, stored(&files), "the same files give the same bytes");
+        let mut archive = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
+        assert_eq!(archive.len(), 2);
+        let first = archive.by_index(0).unwrap();
+        assert_eq!(first.name().unwrap(), "a.py");
+        assert_eq!((first.size(), first.unix_mode()), (9, Some(0o100_644)));
+        assert_eq!(first.compression(), CompressionMethod::Stored);
         assert_eq!(base64(b"foob"), "Zm9vYg==");
     }
 }
