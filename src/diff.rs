@@ -173,14 +173,8 @@ fn diff_evaluated(old: &Tree, new: &Tree, evaluation: Option<&predict::Evaluatio
 fn resource_changes(old: &Tree, new: &Tree, evaluation: Option<&predict::Evaluation>) -> Result<Vec<ResourceChange>> {
     let (had, has) = (old.get("main.tf").is_some(), new.get("main.tf").is_some());
     let all = |tree: &Tree, action: Action| -> Result<Vec<ResourceChange>> {
-        let instances = predict::evaluate(
-            tree,
-            predict::Unknowns {
-                identity: &BTreeMap::new(),
-                replaced: &BTreeSet::new(),
-                changed: &BTreeSet::new(),
-            },
-        )?;
+        let (identity, nothing) = (BTreeMap::new(), BTreeSet::new());
+        let instances = predict::evaluate(tree, predict::Unknowns::none(&identity, &nothing))?;
         Ok(instances
             .into_keys()
             .map(|address| ResourceChange {

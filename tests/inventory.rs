@@ -464,15 +464,7 @@ fn attr_opt(b: &Block, key: &str) -> Option<String> {
 fn instance_counts(tree: &Tree) -> std::collections::BTreeMap<String, usize> {
     let none = std::collections::BTreeMap::new();
     let nothing = BTreeSet::new();
-    let instances = tfgen::predict::evaluate(
-        tree,
-        tfgen::predict::Unknowns {
-            identity: &none,
-            replaced: &nothing,
-            changed: &nothing,
-        },
-    )
-    .unwrap();
+    let instances = tfgen::predict::evaluate(tree, tfgen::predict::Unknowns::none(&none, &nothing)).unwrap();
     let mut counts = std::collections::BTreeMap::new();
     for i in instances.into_values() {
         *counts.entry(i.resource_type).or_insert(0) += 1;

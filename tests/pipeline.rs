@@ -391,15 +391,8 @@ fn the_plan_prediction_reads_the_pipeline_tree() {
     let tree = compile(&valid_fixture(PIPELINE_FIXTURE));
     let none = std::collections::BTreeMap::new();
     let nothing = std::collections::BTreeSet::new();
-    let instances = tfgen::predict::evaluate(
-        &tree,
-        tfgen::predict::Unknowns {
-            identity: &none,
-            replaced: &nothing,
-            changed: &nothing,
-        },
-    )
-    .expect("the pipeline tree evaluates");
+    let instances = tfgen::predict::evaluate(&tree, tfgen::predict::Unknowns::none(&none, &nothing))
+        .expect("the pipeline tree evaluates");
     let types: std::collections::BTreeSet<String> = instances.into_values().map(|i| i.resource_type).collect();
     for wanted in [
         "aws_codebuild_project",

@@ -127,15 +127,7 @@ fn force_new_table_covers_generated_types_and_matches_the_provider_schema() {
         let tree = compile(spec);
         let none = std::collections::BTreeMap::new();
         let nothing = std::collections::BTreeSet::new();
-        let instances = tfgen::predict::evaluate(
-            &tree,
-            tfgen::predict::Unknowns {
-                identity: &none,
-                replaced: &nothing,
-                changed: &nothing,
-            },
-        )
-        .unwrap();
+        let instances = tfgen::predict::evaluate(&tree, tfgen::predict::Unknowns::none(&none, &nothing)).unwrap();
         types.extend(instances.into_values().map(|i| i.resource_type));
         trees.push(tree);
     }
@@ -166,6 +158,14 @@ fn force_new_table_covers_generated_types_and_matches_the_provider_schema() {
                     unknown.push(format!("{rtype}.{path}"));
                     break;
                 }
+            }
+        }
+    }
+    // So are the arguments and attributes of the recomputed-on-update table.
+    for (rtype, args, attrs) in tfgen::aws::provider::RECOMPUTED_ON_UPDATE {
+        for name in args.iter().chain(attrs.iter()) {
+            if resources[rtype]["block"]["attributes"].get(name).is_none() {
+                unknown.push(format!("{rtype}.{name}"));
             }
         }
     }

@@ -291,6 +291,50 @@ pub const WRITE_ONLY: [(&str, &str); 2] = [
     ("aws_secretsmanager_secret_version", "secret_string_wo"),
 ];
 
+/// Computed attributes the provider marks unknown again when an in-place update changes one of the listed
+/// arguments (a `CustomizeDiff` calling `SetNewComputed`): resource type, those arguments, the attributes.
+/// What reads them is updated too. Source: `resourceObjectCustomizeDiff` and `hasObjectContentChanges`
+/// in internal/service/s3/object.go of hashicorp/terraform-provider-aws (the code index's snapshot, read
+/// 2026-12-07); `tests/terraform.rs` holds every name to the mirrored 5.100.0 provider's schema.
+pub const RECOMPUTED_ON_UPDATE: [(&str, &[&str], &[&str]); 2] = [
+    (
+        "aws_s3_object",
+        &[
+            "bucket_key_enabled",
+            "cache_control",
+            "checksum_algorithm",
+            "content_base64",
+            "content_disposition",
+            "content_encoding",
+            "content_language",
+            "content_type",
+            "content",
+            "etag",
+            "kms_key_id",
+            "metadata",
+            "server_side_encryption",
+            "source",
+            "source_hash",
+            "storage_class",
+            "website_redirect",
+        ],
+        &["version_id"],
+    ),
+    ("aws_s3_object", &["source_hash"], &["version_id", "etag"]),
+];
+
+/// The attributes of a `resource_type` that an update changing `paths` makes unknown again.
+pub fn recomputed_on_update(resource_type: &str, paths: &[String]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = RECOMPUTED_ON_UPDATE
+        .iter()
+        .filter(|(t, args, _)| *t == resource_type && paths.iter().any(|p| args.contains(&p.as_str())))
+        .flat_map(|(_, _, attrs)| attrs.iter().copied())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Is `path` of `resource_type` a write-only attribute (or inside one), which no plan compares?
 pub fn is_write_only(resource_type: &str, path: &str) -> bool {
     WRITE_ONLY.iter().any(|(t, a)| {

@@ -47,6 +47,9 @@ pub struct Unknowns<'a> {
     /// Addresses (in this tree) with any planned change: a data source that refers to one of them
     /// directly (or through `depends_on`) is read only at apply, so all its attributes are unknown.
     pub changed: &'a BTreeSet<String>,
+    /// Addresses planned for an in-place update that the provider recomputes attributes of
+    /// (`aws_s3_object`'s `version_id` when its content changes): those attributes are new unknowns.
+    pub recomputed: Option<&'a BTreeMap<String, Vec<&'static str>>>,
 }
 
 impl<'a> Unknowns<'a> {
@@ -56,6 +59,7 @@ impl<'a> Unknowns<'a> {
             identity,
             replaced: nothing,
             changed: nothing,
+            recomputed: None,
         }
     }
 }
@@ -506,7 +510,14 @@ impl Run<'_> {
         };
         let mut object = Map::new();
         // Unknown values: seven `:`-separated parts, like an ARN, so that ARN surgery keeps them whole.
-        let unknown = |name: &str| Value::from(format!("unknown:::::{marker}:{name}"));
+        let recomputed = self.unknowns.recomputed.and_then(|r| r.get(address));
+        let unknown = |name: &str| {
+            if recomputed.is_some_and(|attrs| attrs.contains(&name)) {
+                Value::from(format!("unknown:::::{marker} (updated):{name}"))
+            } else {
+                Value::from(format!("unknown:::::{marker}:{name}"))
+            }
+        };
         for (name, indexed) in &module.attr_names {
             let configured = attrs
                 .get(name)

@@ -102,11 +102,13 @@ pub fn predict_from(old: &Tree, new: &Tree, evaluation: &Evaluation) -> Result<V
     // Without moves, the first round's evaluation is the plain one.
     let mut first = identity.is_empty().then_some(plain);
     let (mut replaced, mut changed) = (BTreeSet::new(), BTreeSet::new());
+    let mut recomputed: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
     loop {
         let unknowns = Unknowns {
             identity: &identity,
             replaced: &replaced,
             changed: &changed,
+            recomputed: Some(&recomputed),
         };
         let after = match first.take() {
             Some(plain) => Cow::Borrowed(plain),
@@ -126,11 +128,25 @@ pub fn predict_from(old: &Tree, new: &Tree, evaluation: &Evaluation) -> Result<V
         // the instance, is what it depends on), so removing one agent's secret re-reads every agent's
         // policy document at apply.
         let now_changed = with(|a| matches!(a, Action::Create | Action::Update | Action::Replace | Action::Delete));
-        if now_replaced.is_subset(&replaced) && now_changed.is_subset(&changed) {
+        // An update the provider recomputes attributes for makes them unknown to whatever reads them.
+        let now_recomputed: BTreeMap<String, Vec<&'static str>> = changes
+            .iter()
+            .filter(|c| c.action == Action::Update)
+            .filter_map(|c| {
+                let rtype = after.get(&c.address)?.resource_type.as_str();
+                let attrs = provider::recomputed_on_update(rtype, &c.changed_attributes);
+                (!attrs.is_empty()).then(|| (c.address.clone(), attrs))
+            })
+            .collect();
+        if now_replaced.is_subset(&replaced)
+            && now_changed.is_subset(&changed)
+            && now_recomputed.keys().all(|a| recomputed.contains_key(a))
+        {
             return Ok(changes);
         }
         replaced.extend(now_replaced);
         changed.extend(now_changed);
+        recomputed.extend(now_recomputed);
     }
 }
 
@@ -459,6 +475,41 @@ resource "aws_iam_policy" "agent" {{
                 Action::Delete,
                 None,
             ),
+        ];
+        assert_eq!(got, want);
+    }
+
+    /// An S3 object whose content changes is updated in place, and the provider recomputes its
+    /// `version_id`: a function that reads it is updated too.
+    #[test]
+    fn an_updated_object_s_new_version_updates_what_reads_it() {
+        let with = |content: &str| {
+            let mut t = Tree::default();
+            t.insert(
+                "main.tf",
+                format!(
+                    r#"
+resource "aws_s3_object" "code" {{
+  bucket         = "b"
+  key            = "code.zip"
+  content_base64 = "{content}"
+}}
+
+resource "aws_lambda_function" "f" {{
+  function_name     = "f"
+  s3_bucket         = aws_s3_object.code.bucket
+  s3_key            = aws_s3_object.code.key
+  s3_object_version = aws_s3_object.code.version_id
+}}
+"#
+                ),
+            );
+            t
+        };
+        let got = actions(&with("AAAA"), &with("BBBB"));
+        let want = vec![
+            ("aws_lambda_function.f".to_string(), Action::Update, None),
+            ("aws_s3_object.code".to_string(), Action::Update, None),
         ];
         assert_eq!(got, want);
     }
