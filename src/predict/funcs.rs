@@ -4,120 +4,140 @@
 //! another one fails to evaluate, and the prediction tests (which evaluate every generated tree) fail.
 //! Values unknown until apply are plain marker strings, so these functions stay total on them.
 
-// Every function has the signature hcl's evaluator calls (`hcl::eval::Func`): arguments by value, a Result.
-#![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
+// Every function has the table's signature (the arguments, a Result), whether or not it can fail.
+#![allow(clippy::unnecessary_wraps)]
 
 use hcl::Value;
 use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
+
+/// How many arguments a function takes: exactly these, or any number.
+#[derive(Clone, Copy)]
+enum Arity {
+    Fixed(usize),
+    Variadic,
+}
+use Arity::{Fixed, Variadic};
+
+type Function = fn(&[Value]) -> Result<Value, String>;
+
+/// Every supported function: name, arguments (all of any type), implementation. hcl-rs calls them
+/// through [`context`]; the evaluator's fast path through [`call`].
+static FUNCTIONS: [(&str, Arity, Function); 35] = [
+    ("length", Fixed(1), (length)),
+    ("range", Variadic, (range)),
+    ("distinct", Fixed(1), (distinct)),
+    ("slice", Fixed(3), (slice)),
+    ("keys", Fixed(1), (keys)),
+    ("values", Fixed(1), (values)),
+    ("tostring", Fixed(1), (tostring)),
+    ("tonumber", Fixed(1), (|a| Ok(a[0].clone()))),
+    ("split", Fixed(2), (split)),
+    ("substr", Fixed(3), (substr)),
+    ("jsonencode", Fixed(1), (jsonencode)),
+    ("jsondecode", Fixed(1), (jsondecode)),
+    // Digests and encodings: a marker naming the function and its input, equal exactly when the inputs
+    // are, which is all a prediction compares.
+    (
+        "sha256",
+        Fixed(1),
+        (|a| Ok(Value::from(format!("sha256({})", text(&a[0]))))),
+    ),
+    (
+        "base64sha256",
+        Fixed(1),
+        (|a| Ok(Value::from(format!("base64sha256({})", text(&a[0]))))),
+    ),
+    (
+        "base64encode",
+        Fixed(1),
+        (|a| Ok(Value::from(format!("base64encode({})", text(&a[0]))))),
+    ),
+    ("toset", Fixed(1), (toset)),
+    ("sort", Fixed(1), (toset)),
+    ("tolist", Fixed(1), (|a| Ok(Value::Array(elements(&a[0]))))),
+    ("join", Fixed(2), (join)),
+    ("contains", Fixed(2), (contains)),
+    ("concat", Variadic, (concat)),
+    ("upper", Fixed(1), (|a| Ok(Value::from(text(&a[0]).to_uppercase())))),
+    ("lower", Fixed(1), (|a| Ok(Value::from(text(&a[0]).to_lowercase())))),
+    (
+        "startswith",
+        Fixed(2),
+        (|a| Ok(Value::Bool(text(&a[0]).starts_with(&text(&a[1]))))),
+    ),
+    ("setintersection", Variadic, (setintersection)),
+    ("lookup", Variadic, (lookup)),
+    (
+        "alltrue",
+        Fixed(1),
+        (|a| Ok(Value::Bool(elements(&a[0]).iter().all(|v| *v == Value::Bool(true))))),
+    ),
+    ("merge", Variadic, (merge)),
+    ("flatten", Fixed(1), (flatten)),
+    ("one", Fixed(1), (one)),
+    ("tomap", Fixed(1), (|a| Ok(a[0].clone()))),
+    (
+        "coalesce",
+        Variadic,
+        (|a| {
+            Ok(a.iter()
+                .find(|v| !v.is_null() && **v != Value::from(""))
+                .cloned()
+                .unwrap_or(Value::Null))
+        }),
+    ),
+    (
+        "replace",
+        Fixed(3),
+        (|a| Ok(Value::from(text(&a[0]).replace(&text(&a[1]), &text(&a[2]))))),
+    ),
+    ("min", Variadic, (|a| extreme(a, std::cmp::Ordering::Less))),
+    ("max", Variadic, (|a| extreme(a, std::cmp::Ordering::Greater))),
+];
 
 /// A context holding only the functions, declared once per thread and copied for each use (declaring
 /// them is a few dozen allocations, and every evaluation context starts from them).
 pub fn context() -> Context<'static> {
     thread_local! {
-        static FUNCTIONS: Context<'static> = {
+        static CONTEXT: Context<'static> = {
             let mut ctx = Context::new();
             declare(&mut ctx);
             ctx
         };
     }
-    FUNCTIONS.with(Clone::clone)
+    CONTEXT.with(Clone::clone)
+}
+
+/// `name(args)` as hcl-rs would call it, or `None` when there is no such function or the number of
+/// arguments is wrong (then hcl-rs reports it).
+pub fn call(name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+    let (_, arity, f) = FUNCTIONS.iter().find(|(n, _, _)| *n == name)?;
+    match arity {
+        Fixed(n) if args.len() != *n => None,
+        _ => Some(f(args)),
+    }
+}
+
+/// The `I`th function with the signature hcl-rs calls (`hcl::eval::Func` is a plain function pointer, so
+/// each table entry gets its own instance).
+#[allow(clippy::needless_pass_by_value)] // hcl-rs passes the arguments by value
+fn nth<const I: usize>(a: FuncArgs) -> Result<Value, String> {
+    (FUNCTIONS[I].2)(&a)
 }
 
 /// Declares every supported function in `ctx`.
 fn declare(ctx: &mut Context<'_>) {
-    let any = |n: usize| {
-        let mut b = FuncDef::builder();
-        for _ in 0..n {
-            b = b.param(ParamType::Any);
-        }
-        b
-    };
-    let table: [(&str, FuncDef); 35] = [
-        ("length", any(1).build(length)),
-        ("range", FuncDef::builder().variadic_param(ParamType::Any).build(range)),
-        ("distinct", any(1).build(distinct)),
-        ("slice", any(3).build(slice)),
-        ("keys", any(1).build(keys)),
-        ("values", any(1).build(values)),
-        ("tostring", any(1).build(tostring)),
-        ("tonumber", any(1).build(|a| Ok(a[0].clone()))),
-        ("split", any(2).build(split)),
-        ("substr", any(3).build(substr)),
-        ("jsonencode", any(1).build(jsonencode)),
-        ("jsondecode", any(1).build(jsondecode)),
-        // Digests and encodings: a marker naming the function and its input, equal exactly when the inputs
-        // are, which is all a prediction compares.
-        (
-            "sha256",
-            any(1).build(|a| Ok(Value::from(format!("sha256({})", text(&a[0]))))),
-        ),
-        (
-            "base64sha256",
-            any(1).build(|a| Ok(Value::from(format!("base64sha256({})", text(&a[0]))))),
-        ),
-        (
-            "base64encode",
-            any(1).build(|a| Ok(Value::from(format!("base64encode({})", text(&a[0]))))),
-        ),
-        ("toset", any(1).build(toset)),
-        ("sort", any(1).build(toset)),
-        ("tolist", any(1).build(|a| Ok(Value::Array(elements(&a[0]))))),
-        ("join", any(2).build(join)),
-        ("contains", any(2).build(contains)),
-        (
-            "concat",
-            FuncDef::builder().variadic_param(ParamType::Any).build(concat),
-        ),
-        ("upper", any(1).build(|a| Ok(Value::from(text(&a[0]).to_uppercase())))),
-        ("lower", any(1).build(|a| Ok(Value::from(text(&a[0]).to_lowercase())))),
-        (
-            "startswith",
-            any(2).build(|a| Ok(Value::Bool(text(&a[0]).starts_with(&text(&a[1]))))),
-        ),
-        (
-            "setintersection",
-            FuncDef::builder().variadic_param(ParamType::Any).build(setintersection),
-        ),
-        (
-            "lookup",
-            FuncDef::builder().variadic_param(ParamType::Any).build(lookup),
-        ),
-        (
-            "alltrue",
-            any(1).build(|a| Ok(Value::Bool(elements(&a[0]).iter().all(|v| *v == Value::Bool(true))))),
-        ),
-        ("merge", FuncDef::builder().variadic_param(ParamType::Any).build(merge)),
-        ("flatten", any(1).build(flatten)),
-        ("one", any(1).build(one)),
-        ("tomap", any(1).build(|a| Ok(a[0].clone()))),
-        (
-            "coalesce",
-            FuncDef::builder().variadic_param(ParamType::Any).build(|a| {
-                Ok(a.iter()
-                    .find(|v| !v.is_null() && **v != Value::from(""))
-                    .cloned()
-                    .unwrap_or(Value::Null))
-            }),
-        ),
-        (
-            "replace",
-            any(3).build(|a| Ok(Value::from(text(&a[0]).replace(&text(&a[1]), &text(&a[2]))))),
-        ),
-        (
-            "min",
-            FuncDef::builder()
-                .variadic_param(ParamType::Any)
-                .build(|a| extreme(a, std::cmp::Ordering::Less)),
-        ),
-        (
-            "max",
-            FuncDef::builder()
-                .variadic_param(ParamType::Any)
-                .build(|a| extreme(a, std::cmp::Ordering::Greater)),
-        ),
-    ];
-    for (name, def) in table {
-        ctx.declare_func(name, def);
+    macro_rules! entries {
+        ($($i:literal)*) => { [$(nth::<$i> as hcl::eval::Func),*] };
+    }
+    let calls =
+        entries!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34);
+    for ((name, arity, _), call) in FUNCTIONS.iter().zip(calls) {
+        let def = match arity {
+            Fixed(n) => (0..*n).fold(FuncDef::builder(), |b, _| b.param(ParamType::Any)),
+            Variadic => FuncDef::builder().variadic_param(ParamType::Any),
+        };
+        ctx.declare_func(*name, def.build(call));
     }
 }
 
@@ -153,7 +173,7 @@ fn int(v: &Value) -> Result<i64, String> {
         .ok_or_else(|| format!("expected a number, got {v:?}"))
 }
 
-fn length(a: FuncArgs) -> Result<Value, String> {
+fn length(a: &[Value]) -> Result<Value, String> {
     let n = match &a[0] {
         Value::String(s) => s.chars().count(),
         Value::Object(o) => o.len(),
@@ -162,7 +182,7 @@ fn length(a: FuncArgs) -> Result<Value, String> {
     Ok(Value::from(n as u64))
 }
 
-fn range(a: FuncArgs) -> Result<Value, String> {
+fn range(a: &[Value]) -> Result<Value, String> {
     let args: Vec<i64> = a.iter().map(int).collect::<Result<_, _>>()?;
     let (start, end, step) = match args.as_slice() {
         [end] => (0, *end, 1),
@@ -183,7 +203,7 @@ fn range(a: FuncArgs) -> Result<Value, String> {
 }
 
 /// `one(list)`: null for an empty list, its element for a list of one, an error otherwise.
-fn one(a: FuncArgs) -> Result<Value, String> {
+fn one(a: &[Value]) -> Result<Value, String> {
     let items = elements(&a[0]);
     match items.as_slice() {
         [] => Ok(Value::Null),
@@ -193,9 +213,9 @@ fn one(a: FuncArgs) -> Result<Value, String> {
 }
 
 /// `min(…)` / `max(…)` over numbers; an unknown (marker) argument makes the result unknown too.
-fn extreme(a: FuncArgs, keep: std::cmp::Ordering) -> Result<Value, String> {
+fn extreme(a: &[Value], keep: std::cmp::Ordering) -> Result<Value, String> {
     let mut best: Option<(f64, Value)> = None;
-    for v in a.iter() {
+    for v in a {
         let Some(x) = v.as_number().and_then(hcl::Number::as_f64) else {
             return Ok(v.clone());
         };
@@ -207,7 +227,7 @@ fn extreme(a: FuncArgs, keep: std::cmp::Ordering) -> Result<Value, String> {
         .ok_or_else(|| "min/max need at least one argument".to_string())
 }
 
-fn distinct(a: FuncArgs) -> Result<Value, String> {
+fn distinct(a: &[Value]) -> Result<Value, String> {
     let mut out: Vec<Value> = Vec::new();
     for v in elements(&a[0]) {
         if !out.contains(&v) {
@@ -217,7 +237,7 @@ fn distinct(a: FuncArgs) -> Result<Value, String> {
     Ok(Value::Array(out))
 }
 
-fn slice(a: FuncArgs) -> Result<Value, String> {
+fn slice(a: &[Value]) -> Result<Value, String> {
     let list = elements(&a[0]);
     let (from, to) = (usize::try_from(int(&a[1])?), usize::try_from(int(&a[2])?));
     let (Ok(from), Ok(to)) = (from, to) else {
@@ -229,7 +249,7 @@ fn slice(a: FuncArgs) -> Result<Value, String> {
     Ok(Value::Array(list[from..to].to_vec()))
 }
 
-fn keys(a: FuncArgs) -> Result<Value, String> {
+fn keys(a: &[Value]) -> Result<Value, String> {
     let Value::Object(o) = &a[0] else {
         return Err("keys needs a map or object".into());
     };
@@ -238,7 +258,7 @@ fn keys(a: FuncArgs) -> Result<Value, String> {
     Ok(Value::Array(k.into_iter().map(Value::from).collect()))
 }
 
-fn values(a: FuncArgs) -> Result<Value, String> {
+fn values(a: &[Value]) -> Result<Value, String> {
     let Value::Object(o) = &a[0] else {
         return Err("values needs a map or object".into());
     };
@@ -247,7 +267,7 @@ fn values(a: FuncArgs) -> Result<Value, String> {
     Ok(Value::Array(entries.into_iter().map(|(_, v)| v.clone()).collect()))
 }
 
-fn tostring(a: FuncArgs) -> Result<Value, String> {
+fn tostring(a: &[Value]) -> Result<Value, String> {
     Ok(match &a[0] {
         Value::Null => Value::Null,
         v => Value::from(text(v)),
@@ -257,7 +277,7 @@ fn tostring(a: FuncArgs) -> Result<Value, String> {
 /// `substr(string, offset, length)`: characters, not bytes; a negative offset counts from the end, a
 /// length of -1 means to the end. A string holding an unknown's marker stays whole: cutting it could make
 /// two different unknowns equal.
-fn substr(a: FuncArgs) -> Result<Value, String> {
+fn substr(a: &[Value]) -> Result<Value, String> {
     let s = text(&a[0]);
     if s.contains("unknown:::::") {
         return Ok(Value::from(s));
@@ -278,46 +298,46 @@ fn substr(a: FuncArgs) -> Result<Value, String> {
     Ok(Value::from(chars[start..end].iter().collect::<String>()))
 }
 
-fn split(a: FuncArgs) -> Result<Value, String> {
+fn split(a: &[Value]) -> Result<Value, String> {
     let (sep, s) = (text(&a[0]), text(&a[1]));
     Ok(Value::Array(s.split(sep.as_str()).map(Value::from).collect()))
 }
 
 /// JSON text, as Terraform writes it (keys sorted): the access proof reads task definitions back from it.
-fn jsonencode(a: FuncArgs) -> Result<Value, String> {
+fn jsonencode(a: &[Value]) -> Result<Value, String> {
     let json = serde_json::to_value(&a[0]).map_err(|e| e.to_string())?;
     serde_json::to_string(&json).map(Value::from).map_err(|e| e.to_string())
 }
 
 /// JSON text to a value; any other string (an unknown marker, or jsonencode's stable text) stays itself.
-fn jsondecode(a: FuncArgs) -> Result<Value, String> {
+fn jsondecode(a: &[Value]) -> Result<Value, String> {
     let t = text(&a[0]);
     Ok(serde_json::from_str::<Value>(&t).unwrap_or(Value::from(t)))
 }
 
-fn toset(a: FuncArgs) -> Result<Value, String> {
+fn toset(a: &[Value]) -> Result<Value, String> {
     let mut items = elements(&a[0]);
     items.sort_by_key(text);
     items.dedup();
     Ok(Value::Array(items))
 }
 
-fn join(a: FuncArgs) -> Result<Value, String> {
+fn join(a: &[Value]) -> Result<Value, String> {
     let sep = text(&a[0]);
     Ok(Value::from(
         elements(&a[1]).iter().map(text).collect::<Vec<_>>().join(&sep),
     ))
 }
 
-fn contains(a: FuncArgs) -> Result<Value, String> {
+fn contains(a: &[Value]) -> Result<Value, String> {
     Ok(Value::Bool(elements(&a[0]).contains(&a[1])))
 }
 
-fn concat(a: FuncArgs) -> Result<Value, String> {
+fn concat(a: &[Value]) -> Result<Value, String> {
     Ok(Value::Array(a.iter().flat_map(elements).collect()))
 }
 
-fn setintersection(a: FuncArgs) -> Result<Value, String> {
+fn setintersection(a: &[Value]) -> Result<Value, String> {
     let mut sets = a.iter().map(elements);
     let first = sets.next().unwrap_or_default();
     let rest: Vec<Vec<Value>> = sets.collect();
@@ -329,7 +349,7 @@ fn setintersection(a: FuncArgs) -> Result<Value, String> {
     ))
 }
 
-fn lookup(a: FuncArgs) -> Result<Value, String> {
+fn lookup(a: &[Value]) -> Result<Value, String> {
     let Value::Object(o) = &a[0] else {
         return Err("lookup needs a map".into());
     };
@@ -340,9 +360,9 @@ fn lookup(a: FuncArgs) -> Result<Value, String> {
     }
 }
 
-fn merge(a: FuncArgs) -> Result<Value, String> {
+fn merge(a: &[Value]) -> Result<Value, String> {
     let mut out = hcl::Map::new();
-    for v in a.iter() {
+    for v in a {
         if let Value::Object(o) = v {
             for (k, v) in o {
                 out.insert(k.clone(), v.clone());
@@ -352,7 +372,7 @@ fn merge(a: FuncArgs) -> Result<Value, String> {
     Ok(Value::Object(out))
 }
 
-fn flatten(a: FuncArgs) -> Result<Value, String> {
+fn flatten(a: &[Value]) -> Result<Value, String> {
     fn go(v: &Value, out: &mut Vec<Value>) {
         match v {
             Value::Array(items) => items.iter().for_each(|i| go(i, out)),

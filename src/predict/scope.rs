@@ -5,7 +5,8 @@
 //! hcl-rs evaluates a traversal such as `each.value.name` or `aws_iam_role.task["order"].arn` by cloning
 //! its root (`each`, every `aws_iam_role` of the module) before walking it, and a context must hold clones
 //! of everything an expression might read. So the common shapes (literals, plain traversals, templates
-//! that interpolate them, `==` and `!=`, and arrays, objects, parentheses and conditionals made of them) are resolved here by reference, cloning only the
+//! that interpolate them, `==` and `!=`, calls of tfgen's functions, `for` expressions, and arrays,
+//! objects, parentheses and conditionals made of them) are resolved here by reference, cloning only the
 //! leaf; anything else, or any traversal that does not resolve cleanly, goes to hcl-rs with a context
 //! built on first need. Both paths give the same value: the fast one only answers where it is certain.
 
@@ -14,7 +15,7 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 use hcl::eval::Context;
-use hcl::expr::{BinaryOperator, ObjectKey, Operation, TemplateExpr, TraversalOperator};
+use hcl::expr::{BinaryOperator, ForExpr, ObjectKey, Operation, TemplateExpr, TraversalOperator};
 use hcl::template::{Element, Strip, Template};
 use hcl::{Expression, Map, Value};
 
@@ -107,13 +108,16 @@ impl<'s> Scope<'s> {
                 _ => return None,
             },
             Expression::Operation(op) => match &**op {
-                Operation::Binary(b) if matches!(b.operator, BinaryOperator::Eq | BinaryOperator::NotEq) => {
-                    let equal = self.fast(&b.lhs_expr)? == self.fast(&b.rhs_expr)?;
-                    Value::Bool(equal == (b.operator == BinaryOperator::Eq))
-                }
-                _ => return None,
+                Operation::Binary(b) => binary(self.fast(&b.lhs_expr)?, b.operator, self.fast(&b.rhs_expr)?)?,
+                Operation::Unary(_) => return None,
             },
             Expression::TemplateExpr(t) => self.template(t)?,
+            Expression::FuncCall(call) if !call.expand_final && call.name.namespace.is_empty() => {
+                let args: Vec<Value> = call.args.iter().map(|e| self.fast(e)).collect::<Option<_>>()?;
+                // An error is hcl-rs's to report, with its context.
+                super::funcs::call(call.name.name.as_str(), &args)?.ok()?
+            }
+            Expression::ForExpr(f) => self.for_expr(f)?,
             Expression::Variable(v) => self.root(v.as_str(), None)?.clone(),
             Expression::Traversal(t) => {
                 let Expression::Variable(root) = &t.expr else {
@@ -165,6 +169,63 @@ impl<'s> Scope<'s> {
         Some(Value::String(out))
     }
 
+    /// A `for` expression, as hcl-rs evaluates it: over an array's indexes and elements or an object's keys
+    /// and values, in order, its variables bound in a scope of its own.
+    fn for_expr(&self, f: &ForExpr) -> Option<Value> {
+        let items: Vec<(Value, Value)> = match self.fast(&f.collection_expr)? {
+            Value::Array(a) => a.into_iter().enumerate().map(|(i, v)| (Value::from(i), v)).collect(),
+            Value::Object(o) => o.into_iter().map(|(k, v)| (Value::from(k), v)).collect(),
+            _ => return None,
+        };
+        let mut inner = Scope {
+            state: self.state,
+            deps: self.deps,
+            bound: self.bound.clone(),
+            ctx: RefCell::new(None),
+        };
+        let mut array = Vec::new();
+        let mut object = Map::new();
+        for (key, value) in items {
+            if let Some(k) = &f.key_var {
+                inner.bind(k.as_str(), key);
+            }
+            inner.bind(f.value_var.as_str(), value);
+            if let Some(cond) = &f.cond_expr {
+                match inner.fast(cond)? {
+                    Value::Bool(true) => {}
+                    Value::Bool(false) => continue,
+                    _ => return None,
+                }
+            }
+            let Some(key_expr) = &f.key_expr else {
+                array.push(inner.fast(&f.value_expr)?);
+                continue;
+            };
+            let key = match inner.fast(key_expr)? {
+                Value::String(s) => s,
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                _ => return None,
+            };
+            let value = inner.fast(&f.value_expr)?;
+            if f.grouping {
+                object
+                    .entry(key)
+                    .or_insert_with(|| Value::Array(Vec::new()))
+                    .as_array_mut()?
+                    .push(value);
+            } else if object.insert(key, value).is_some() {
+                // A repeated key is an error: hcl-rs reports it.
+                return None;
+            }
+        }
+        Some(if f.key_expr.is_some() {
+            Value::Object(object)
+        } else {
+            Value::Array(array)
+        })
+    }
+
     /// A root name's value (after its first attribute, when the state keeps it in a map).
     fn root(&self, root: &str, first: Option<&str>) -> Option<&Value> {
         if let Some((_, v)) = self.bound.iter().rev().find(|(n, _)| n == root) {
@@ -186,6 +247,28 @@ impl<'s> Scope<'s> {
             _ => None,
         }
     }
+}
+
+/// A binary operation as hcl-rs evaluates it (`==` and `!=` on any values, `&&` and `||` on booleans,
+/// comparisons and arithmetic on numbers); `None` where hcl-rs reports an error.
+fn binary(lhs: Value, op: BinaryOperator, rhs: Value) -> Option<Value> {
+    use BinaryOperator::{And, Div, Eq, Greater, GreaterEq, Less, LessEq, Minus, Mod, Mul, NotEq, Or, Plus};
+    Some(match (lhs, op, rhs) {
+        (l, Eq, r) => Value::Bool(l == r),
+        (l, NotEq, r) => Value::Bool(l != r),
+        (Value::Bool(l), And, Value::Bool(r)) => Value::Bool(l && r),
+        (Value::Bool(l), Or, Value::Bool(r)) => Value::Bool(l || r),
+        (Value::Number(l), LessEq, Value::Number(r)) => Value::Bool(l <= r),
+        (Value::Number(l), GreaterEq, Value::Number(r)) => Value::Bool(l >= r),
+        (Value::Number(l), Less, Value::Number(r)) => Value::Bool(l < r),
+        (Value::Number(l), Greater, Value::Number(r)) => Value::Bool(l > r),
+        (Value::Number(l), Plus, Value::Number(r)) => Value::Number(l + r),
+        (Value::Number(l), Minus, Value::Number(r)) => Value::Number(l - r),
+        (Value::Number(l), Mul, Value::Number(r)) => Value::Number(l * r),
+        (Value::Number(l), Div, Value::Number(r)) => Value::Number(l / r),
+        (Value::Number(l), Mod, Value::Number(r)) => Value::Number(l % r),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -247,6 +330,15 @@ mod tests {
             r#"var.name != "prod" ? 1 : 0"#,
             "null",
             "true",
+            "local.n > 2 && local.n <= 3 || false",
+            "local.n * 2 + 1 - local.n / 3 % 2",
+            "length(var.agents)",
+            "merge(var.agents.order, { extra = local.n })",
+            "[for k, v in var.agents : v.port]",
+            "{ for k, v in var.agents : k => v.port if v.port > 8001 }",
+            r#"{ for k, v in var.agents : "${k}-${v.port}" => k }"#,
+            "{ for k, v in var.agents : v.port == 8001 => k... }",
+            r#"[for i, t in var.agents.order.tags : "${i}:${t}"]"#,
         ];
         let mut full = st.context(None);
         full.declare_var("each", scope.bound[0].1.clone());
@@ -267,9 +359,10 @@ mod tests {
         let st = state();
         let scope = Scope::new(&st, None);
         for (text, want) in [
-            ("length(var.agents)", Some("2")),
-            ("[for k, v in var.agents : v.port]", Some("[\n  8001,\n  8002\n]")),
             (r#""%{ if true }x%{ endif }""#, Some("\"x\"")),
+            ("length(var.agents, 1)", None),
+            (r#"cidrsubnet("10.0.0.0/16", 8, 1)"#, None),
+            (r#"{ for k, v in var.agents : "same" => k }"#, None),
             ("var.agents.order.missing", None),
             ("var.missing", None),
         ] {
