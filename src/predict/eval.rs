@@ -721,18 +721,10 @@ fn flatten(
                     let name = label(b, 0);
                     let path = format!("{prefix}{name}");
                     let (content, iterator, items) = dynamic(b, scope)?;
-                    let mut outer = None;
-                    for (i, item) in items.into_iter().enumerate() {
-                        let before = scope.bind(&iterator, item);
-                        if i == 0 {
-                            outer = Some(before);
-                        }
+                    scope.each_bound(&iterator, items, |scope| {
                         attrs.entry(path.clone()).or_default().push(Value::from("block"));
-                        flatten(content.body(), scope, &format!("{path}."), attrs, ignore_changes)?;
-                    }
-                    if let Some(before) = outer {
-                        scope.restore(&iterator, before);
-                    }
+                        flatten(content.body(), scope, &format!("{path}."), attrs, ignore_changes)
+                    })?;
                 }
                 "precondition" | "postcondition" | "provisioner" | "connection" => {}
                 ident => {
@@ -804,17 +796,10 @@ fn structured(body: &Body, scope: &mut Scope<'_>) -> Result<Value> {
             Structure::Attribute(_) => {}
             Structure::Block(b) if b.identifier() == "dynamic" => {
                 let (content, iterator, items) = dynamic(b, scope)?;
-                let mut outer = None;
-                for (i, item) in items.into_iter().enumerate() {
-                    let before = scope.bind(&iterator, item);
-                    if i == 0 {
-                        outer = Some(before);
-                    }
+                scope.each_bound(&iterator, items, |scope| {
                     push(&mut out, label(b, 0), structured(content.body(), scope)?);
-                }
-                if let Some(before) = outer {
-                    scope.restore(&iterator, before);
-                }
+                    Ok(())
+                })?;
             }
             Structure::Block(b) => push(&mut out, b.identifier().to_string(), structured(b.body(), scope)?),
         }

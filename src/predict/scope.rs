@@ -54,8 +54,30 @@ impl<'s> Scope<'s> {
         None
     }
 
-    /// Restores a binding [`Scope::bind`] replaced (a `dynamic` block's iterator after its block).
-    pub(super) fn restore(&mut self, name: &str, old: Option<Value>) {
+    /// Runs `f` once per item with `name` bound to it (a `dynamic` block's iterator), then restores what
+    /// `name` was bound to before.
+    pub(super) fn each_bound(
+        &mut self,
+        name: &str,
+        items: Vec<Value>,
+        mut f: impl FnMut(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        let mut outer = None;
+        for (i, item) in items.into_iter().enumerate() {
+            let before = self.bind(name, item);
+            if i == 0 {
+                outer = Some(before);
+            }
+            f(self)?;
+        }
+        if let Some(before) = outer {
+            self.restore(name, before);
+        }
+        Ok(())
+    }
+
+    /// Restores a binding [`Scope::bind`] replaced.
+    fn restore(&mut self, name: &str, old: Option<Value>) {
         match old {
             Some(v) => {
                 self.bind(name, v);
