@@ -724,7 +724,8 @@ fn git(p: &Project, args: &[&str]) {
 }
 
 /// `cargo fast` (the README's edit-test loop, an alias in `.cargo/config.toml`) runs the unit tests and
-/// every test suite except the slow ones, so a new suite is either in the loop or named slow here.
+/// every test suite except the slow ones, so a new suite is either in the loop or named slow here; it
+/// runs them all even when one fails.
 #[test]
 fn the_fast_loop_runs_every_quick_suite() {
     const SLOW: [&str; 10] = [
@@ -750,8 +751,8 @@ fn the_fast_loop_runs_every_quick_suite() {
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    assert_eq!(args[..2], ["test", "--lib"], "{args:?}");
-    let mut fast: Vec<&str> = args[2..]
+    assert_eq!(args[..3], ["test", "--no-fail-fast", "--lib"], "{args:?}");
+    let mut fast: Vec<&str> = args[3..]
         .chunks(2)
         .map(|pair| {
             assert_eq!(pair[0], "--test", "{args:?}");

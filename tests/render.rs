@@ -56,6 +56,111 @@ fn assert_invariants(inputs: &Inputs, tree: &Tree) {
             "{path} has tabs or trailing spaces"
         );
     }
+    let problems = interface_problems(tree);
+    assert!(
+        problems.is_empty(),
+        "module calls and modules disagree:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Every module call against the module it calls: each argument it passes is a declared variable there,
+/// and each variable without a default is passed. (Terraform's `validate` says the same, in the slow
+/// suites; this keeps the edit-test loop from missing it.)
+fn interface_problems(tree: &Tree) -> Vec<String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let label = |b: &hcl::Block, i: usize| b.labels().get(i).map(|l| l.as_str().to_string()).unwrap_or_default();
+    // Module directory → its variables (name → has a default) and its module calls.
+    let mut variables: BTreeMap<String, BTreeMap<String, bool>> = BTreeMap::new();
+    let mut calls: Vec<(String, hcl::Block)> = Vec::new();
+    for (path, text) in tree.files.iter().filter(|(p, _)| p.ends_with(".tf")) {
+        let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+        let body: hcl::Body = hcl::parse(text).unwrap();
+        for block in body.into_blocks() {
+            match block.identifier() {
+                "variable" => {
+                    let has_default = block.body().attributes().any(|a| a.key() == "default");
+                    variables
+                        .entry(dir.clone())
+                        .or_default()
+                        .insert(label(&block, 0), has_default);
+                }
+                "module" => calls.push((dir.clone(), block)),
+                _ => {}
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    for (dir, call) in calls {
+        let name = label(&call, 0);
+        let Some(hcl::Expression::String(source)) = call
+            .body()
+            .attributes()
+            .find(|a| a.key() == "source")
+            .map(hcl::Attribute::expr)
+        else {
+            problems.push(format!("{dir}: module {name} has no literal source"));
+            continue;
+        };
+        // Resolve `./x` and `../x` against the calling module's directory.
+        let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+        for part in source.split('/') {
+            match part {
+                "." | "" => {}
+                ".." => {
+                    parts.pop();
+                }
+                p => parts.push(p),
+            }
+        }
+        let target = parts.join("/");
+        let Some(declared) = variables.get(&target) else {
+            problems.push(format!(
+                "{dir}: module {name} calls {target}, which declares no variables"
+            ));
+            continue;
+        };
+        let meta = ["source", "version", "count", "for_each", "depends_on", "providers"];
+        let passed: BTreeSet<&str> = call
+            .body()
+            .attributes()
+            .map(hcl::Attribute::key)
+            .filter(|k| !meta.contains(k))
+            .collect();
+        for arg in &passed {
+            if !declared.contains_key(*arg) {
+                problems.push(format!(
+                    "{dir}: module {name} passes `{arg}`, which {target} does not declare"
+                ));
+            }
+        }
+        for (var, has_default) in declared {
+            if !has_default && !passed.contains(var.as_str()) {
+                problems.push(format!(
+                    "{dir}: module {name} does not pass `{var}`, which {target} requires"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_interface_check_finds_a_mismatch() {
+    let tree = support::compile(&support::inputs("dev"));
+    assert_eq!(interface_problems(&tree), Vec::<String>::new());
+    let mut broken = tree.clone();
+    let vars = broken.get("modules/kms/variables.tf").unwrap().to_string();
+    let removed = vars.replacen("variable \"name_prefix\"", "variable \"renamed_prefix\"", 1);
+    assert_ne!(vars, removed, "modules/kms/variables.tf has no name_prefix variable");
+    broken.insert("modules/kms/variables.tf", removed);
+    let problems = interface_problems(&broken);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("passes `name_prefix`, which modules/kms does not declare")),
+        "{problems:#?}"
+    );
 }
 
 #[test]
