@@ -429,16 +429,20 @@ resource "aws_cloudwatch_log_group" "extra" {
         );
     }
 
+    /// A tree of one root module file.
+    fn root_only(main: &str) -> Tree {
+        let mut t = Tree::default();
+        t.insert("main.tf", main.to_string());
+        t
+    }
+
     /// A data source that refers to a resource with an instance being deleted is read at apply (Terraform
     /// depends on the resource, not the instance): everything reading it is an update, the survivors' too.
     #[test]
     fn deleting_an_instance_defers_the_data_sources_that_refer_to_its_resource() {
         let with = |names: &str| {
-            let mut t = Tree::default();
-            t.insert(
-                "main.tf",
-                format!(
-                    r#"
+            root_only(&format!(
+                r#"
 locals {{
   agents = toset([{names}])
 }}
@@ -462,9 +466,7 @@ resource "aws_iam_policy" "agent" {{
   policy   = data.aws_iam_policy_document.agent[each.key].json
 }}
 "#
-                ),
-            );
-            t
+            ))
         };
         let got = actions(&with(r#""a", "b""#), &with(r#""a""#));
         let want = vec![
@@ -484,11 +486,8 @@ resource "aws_iam_policy" "agent" {{
     #[test]
     fn an_updated_object_s_new_version_updates_what_reads_it() {
         let with = |content: &str| {
-            let mut t = Tree::default();
-            t.insert(
-                "main.tf",
-                format!(
-                    r#"
+            root_only(&format!(
+                r#"
 resource "aws_s3_object" "code" {{
   bucket         = "b"
   key            = "code.zip"
@@ -502,9 +501,7 @@ resource "aws_lambda_function" "f" {{
   s3_object_version = aws_s3_object.code.version_id
 }}
 "#
-                ),
-            );
-            t
+            ))
         };
         let got = actions(&with("AAAA"), &with("BBBB"));
         let want = vec![
