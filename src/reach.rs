@@ -391,12 +391,6 @@ fn rule(inst: &Instance) -> Result<Rule> {
             other => other.to_string(),
         })
     };
-    if inst.address.starts_with(inst.resource_type.as_str()) {
-        bail!(
-            "the root module declares a {}; `tfgen reach` reads security groups in called modules only",
-            inst.resource_type
-        );
-    }
     let group = group_id(&string("security_group_id").context("no security_group_id")?);
     let protocol = string("ip_protocol").context("no ip_protocol")?;
     let port = |k: &str| -> Result<Option<u16>> {
@@ -442,7 +436,12 @@ fn refuse_invisible_rules(ev: &Evaluated) -> Result<()> {
         if kind == "aws_security_group" && (inst.attrs.contains_key("ingress") || inst.attrs.contains_key("egress")) {
             bail!("{address}: a security group with inline rules, which `tfgen reach` does not read");
         }
-        if kind == "aws_security_group" && address.starts_with(kind) {
+        let read = [
+            "aws_security_group",
+            "aws_vpc_security_group_ingress_rule",
+            "aws_vpc_security_group_egress_rule",
+        ];
+        if read.contains(&kind) && address.starts_with(kind) {
             bail!("the root module declares a {kind}; `tfgen reach` reads security groups in called modules only");
         }
     }

@@ -170,6 +170,25 @@ fn rules_it_cannot_read_are_refused() {
     assert!(err.contains("inline rules"), "{err}");
 }
 
+/// A group or rule in the root module is refused: the graph reads called modules' groups only.
+#[test]
+fn rules_in_the_root_module_are_refused() {
+    let (_, tree) = rendered("dev");
+    let mut root = tree.clone();
+    let main = root.get("main.tf").unwrap().to_string();
+    root.insert(
+        "main.tf",
+        format!(
+            "{main}\nresource \"aws_vpc_security_group_ingress_rule\" \"extra\" {{\n  security_group_id = \"sg-1\"\n  ip_protocol       = \"-1\"\n  cidr_ipv4         = \"0.0.0.0/0\"\n}}\n"
+        ),
+    );
+    let err = reach::from_tree(&root).unwrap_err().to_string();
+    assert!(
+        err.contains("the root module declares a aws_vpc_security_group_ingress_rule"),
+        "{err}"
+    );
+}
+
 #[test]
 fn reach_command_prints_the_graph_and_agrees() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tfgen"))
