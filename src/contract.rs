@@ -10,6 +10,10 @@ pub use crate::sections::agents::DEFAULT_HEALTH_CHECK_PATH as HEALTH_PATH;
 /// The JSON event an agent logs on every database failure; the monitoring module's metric filter counts it.
 pub const DB_FAILURE_EVENT: &str = "db_connection_failed";
 
+/// The last path segment an agent answers its smoke check at: `GET <any path>/smoke`, as the ALB forwards a
+/// path unchanged (`/order/smoke` reaches order-management through its `/order/*` rule).
+pub const SMOKE_SEGMENT: &str = "smoke";
+
 /// The only directory a container may write to: a scratch volume, the root file system being read-only.
 pub const WRITABLE_DIR: &str = "/tmp";
 
@@ -78,6 +82,16 @@ pub fn url(callee: &str, port: u16) -> String {
     format!("http://{callee}:{port}")
 }
 
+/// The path the environment's smoke check asks an agent's smoke check at through the ALB: the first of its
+/// `paths` that ends in `/*` with no other wildcard, `*` replaced by [`SMOKE_SEGMENT`] (`/order/*` →
+/// `/order/smoke`). `None` when no pattern gives one (exact paths only): the ALB routes no smoke path to it.
+pub fn smoke_path(paths: &[String]) -> Option<String> {
+    paths.iter().find_map(|pattern| {
+        let prefix = pattern.strip_suffix('*')?;
+        (prefix.ends_with('/') && !prefix.contains(['*', '?'])).then(|| format!("{prefix}{SMOKE_SEGMENT}"))
+    })
+}
+
 /// The README section, generated from the constants above (`tests/contract.rs` compares).
 pub fn markdown() -> String {
     let mut s = String::new();
@@ -120,6 +134,10 @@ pub fn markdown() -> String {
     );
     let _ = writeln!(
         s,
+        "- **Smoke check**: answer `GET <path>/{SMOKE_SEGMENT}` (any path ending so: the ALB forwards paths unchanged) with a JSON object `{{\"agent\": <name>, \"ok\": <bool>, \"checks\": {{<check>: {{\"ok\": <bool>, \"detail\": \"...\"}}}}}}`, status 200 when every check passed and 503 otherwise. The checks: `database`, a round trip in its own schema (only with `[agent.database]`); `model`, one call to its model, only when the query has `model=1`; `call:<name>`, the smoke check of each agent it calls, at `<NAME>_URL/{SMOKE_SEGMENT}?calls=0` (which skips that agent's own calls). The environment's generated `smoke.py` asks each agent through the ALB and fails on a missing or failed check; see \"Smoke check\"."
+    );
+    let _ = writeln!(
+        s,
         "- **Secrets**: never baked into the image; they arrive as environment variables at start-up."
     );
     let _ = writeln!(s, "\n| environment variable | value |\n| --- | --- |");
@@ -139,6 +157,21 @@ pub fn markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_smoke_path_is_under_the_first_prefix_rule() {
+        let paths = |p: &[&str]| p.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            smoke_path(&paths(&["/", "/supervisor/*"])).as_deref(),
+            Some("/supervisor/smoke")
+        );
+        assert_eq!(smoke_path(&paths(&["/*"])).as_deref(), Some("/smoke"));
+        assert_eq!(
+            smoke_path(&paths(&["/api/*/order/*", "/order/*"])).as_deref(),
+            Some("/order/smoke")
+        );
+        assert_eq!(smoke_path(&paths(&["/status", "/v?/x*"])), None);
+    }
 
     #[test]
     fn callee_urls_follow_the_convention() {

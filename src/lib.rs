@@ -37,6 +37,7 @@ pub mod scaffold;
 pub mod schema;
 pub mod sections;
 pub mod show;
+pub mod smoke;
 pub mod spanned;
 pub mod spec;
 pub mod vfs;

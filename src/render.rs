@@ -81,7 +81,11 @@ fn templates() -> impl Iterator<Item = &'static include_dir::File<'static>> {
 /// directory.
 pub fn render(model: &Model, levers: &[crate::cost::levers::Lever]) -> Result<Rendered> {
     let env = environment()?;
-    let ctx = Value::from(Serde(model));
+    // The model, and the smoke check's agents as the JSON `smoke.py` embeds (not HCL, so marked safe).
+    let ctx = minijinja::context! {
+        smoke_agents => Value::from_safe_string(crate::smoke::agents_json(model)),
+        ..Value::from(Serde(model))
+    };
     let header = header(model);
     let mut tree = Tree::default();
     for file in templates() {

@@ -39,6 +39,7 @@ pub fn agent_files(agent: &DeclaredAgent) -> Vec<(String, String)> {
             .replace("{{HEALTH_PROBE}}", &contract::health_probe(&port.to_string(), health))
             .replace("{{HEALTH_PATH}}", health)
             .replace("{{DB_FAILURE_EVENT}}", contract::DB_FAILURE_EVENT)
+            .replace("{{SMOKE_SEGMENT}}", contract::SMOKE_SEGMENT)
     };
     [
         ("Dockerfile", include_str!("../init/agent/Dockerfile")),

@@ -790,7 +790,7 @@ fn every_command_finds_the_root_from_a_subdirectory() {
     assert_eq!(code(&o), 0, "{}", p.text(&o.stderr));
     assert!(
         p.text(&o.stdout)
-            .starts_with("rendered dev into ../generated/dev: 74 files written")
+            .starts_with("rendered dev into ../generated/dev: 75 files written")
     );
     let deep = "generated/dev/modules/ecs";
     for (args, expected) in [

@@ -2,7 +2,10 @@
 //! and secrets the rendered task definitions set, and the scaffolded reference agents, run as local
 //! processes with the environment those task definitions give them, answer `/health`, log JSON lines, log
 //! `db_connection_failed` when the database settings are unusable, and carry a request through the
-//! supervisor to a specialist.
+//! supervisor to a specialist. The environment's generated `smoke.py` runs against them, with a local stand-in
+//! for the RDS Data API and Bedrock (`tests/contract/fake_aws.py`, which re-computes every request's
+//! signature with botocore, pinned in a venv): it passes, makes one model call, fails naming an agent that is
+//! down, and waits with `--retry-for` for one that comes back.
 //!
 //! The environment is read from the rendered `generated/dev` tree (the `module "ecs"` call's `environment`
 //! and `secrets`, with its `local.database_agents` conditions and `<CALLEE>_URL` maps, and the
@@ -168,8 +171,6 @@ fn per_agent_value(reference: &str, agent: &str, locals: &Body) -> Option<String
 fn containers(main_tf: &str) -> BTreeMap<String, Container> {
     let body: Body = hcl::parse(main_tf).expect("parse main.tf");
     let locals = &block(&body, "locals", None).body;
-    let region = text(attr(locals, "region"));
-    let environment = text(attr(locals, "environment"));
     let ecs = &block(&body, "module", Some("ecs")).body;
     object(attr(locals, "agents"))
         .into_iter()
@@ -178,11 +179,17 @@ fn containers(main_tf: &str) -> BTreeMap<String, Container> {
             let env = environment_of(attr(ecs, "environment"), &name, agent, locals)
                 .into_iter()
                 .map(|(k, v)| {
+                    // A local that is a string (`local.region`, `local.bedrock_model_id`) is read as one.
+                    let literal = |reference: &str| {
+                        let local = reference.strip_prefix("local.")?;
+                        let attribute = locals.attributes().find(|a| a.key() == local)?;
+                        matches!(attribute.expr(), Expression::String(_)).then(|| text(attribute.expr()))
+                    };
                     let value = match text(v).as_str() {
                         "each.key" => name.clone(),
-                        "local.region" => region.clone(),
-                        "local.environment" => environment.clone(),
-                        other => per_agent_value(other, &name, locals).unwrap_or_else(|| other.to_string()),
+                        other => literal(other)
+                            .or_else(|| per_agent_value(other, &name, locals))
+                            .unwrap_or_else(|| other.to_string()),
                     };
                     (k, value)
                 })
@@ -321,12 +328,92 @@ fn localise(url: &str, all: &BTreeMap<String, Container>, local: &BTreeMap<Strin
     format!("http://127.0.0.1:{}", local[host])
 }
 
-fn start(dir: &Path, all: &BTreeMap<String, Container>, broken_db: &str) -> (Running, BTreeMap<String, u16>) {
-    let local: BTreeMap<String, u16> = all.keys().map(|n| (n.clone(), free_port())).collect();
-    let logs = Arc::new(Mutex::new(BTreeMap::new()));
+/// The stand-in ARN an agent's `DB_SECRET_ARN` gets when the tree's value is a module output.
+fn stand_in_secret(agent: &str) -> String {
+    format!("arn:aws:secretsmanager:eu-west-1:000000000000:secret:{agent}-local-test")
+}
+
+/// How the agents are started: where their files are, the rendered containers, their local ports, the agent
+/// given an unusable database secret (if any), and variables added to every agent's environment.
+struct Launch<'a> {
+    dir: &'a Path,
+    all: &'a BTreeMap<String, Container>,
+    local: BTreeMap<String, u16>,
+    broken_db: &'a str,
+    extra: &'a [(String, String)],
+}
+
+impl Launch<'_> {
+    /// Starts one agent, its stdout's JSON lines collected into `logs`.
+    fn spawn(&self, name: &str, logs: &Arc<Mutex<BTreeMap<String, Vec<String>>>>) -> Child {
+        let c = &self.all[name];
+        let mut cmd = Command::new(std::env::var("TFGEN_PYTHON").unwrap_or_else(|_| "python3".into()));
+        cmd.arg("app.py")
+            .current_dir(self.dir.join("agents").join(name))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            // What the Dockerfile's ENV sets; the port is moved to a free local one.
+            .env(contract::PORT_VAR, self.local[name].to_string())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("PYTHONUNBUFFERED", "1")
+            .envs(c.environment.iter().filter(|(k, _)| !k.ends_with("_URL")))
+            .envs(self.extra.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (var, url) in callee_urls(c) {
+            cmd.env(var, localise(&url, self.all, &self.local));
+        }
+        for secret in &c.secrets {
+            cmd.env(secret, "{}");
+        }
+        // The database settings that are module outputs (ARNs known after apply) get stand-in ARNs of the
+        // right service; the agent meant to fail gets a secret ARN that is not one.
+        for (var, service, kind) in [
+            ("DB_CLUSTER_ARN", "rds", "cluster"),
+            ("DB_SECRET_ARN", "secretsmanager", "secret"),
+        ] {
+            if c.environment.get(var).is_some_and(|v| v.starts_with("module.")) {
+                let value = if name == self.broken_db && var == "DB_SECRET_ARN" {
+                    "not-an-arn".to_string()
+                } else if var == "DB_SECRET_ARN" {
+                    stand_in_secret(name)
+                } else {
+                    format!("arn:aws:{service}:eu-west-1:000000000000:{kind}:{name}-local-test")
+                };
+                cmd.env(var, value);
+            }
+        }
+        let mut child = cmd.spawn().expect("run python3 (the contract test needs Python 3.9+)");
+        let stdout = child.stdout.take().unwrap();
+        let logs = Arc::clone(logs);
+        let agent = name.to_string();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                logs.lock().unwrap().entry(agent.clone()).or_default().push(line);
+            }
+        });
+        child
+    }
+}
+
+/// Writes every agent's scaffolded files and starts them all; `extra` is added to each one's environment
+/// (the AWS endpoints of a smoke check).
+fn start<'a>(
+    dir: &'a Path,
+    all: &'a BTreeMap<String, Container>,
+    broken_db: &'a str,
+    extra: &'a [(String, String)],
+) -> (Running, Launch<'a>) {
+    let launch = Launch {
+        dir,
+        all,
+        local: all.keys().map(|n| (n.clone(), free_port())).collect(),
+        broken_db,
+        extra,
+    };
     let mut running = Running {
         children: Vec::new(),
-        logs: Arc::clone(&logs),
+        logs: Arc::new(Mutex::new(BTreeMap::new())),
     };
     for (name, c) in all {
         let agent = tfgen::scaffold::DeclaredAgent {
@@ -339,55 +426,28 @@ fn start(dir: &Path, all: &BTreeMap<String, Container>, broken_db: &str) -> (Run
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        let mut cmd = Command::new(std::env::var("TFGEN_PYTHON").unwrap_or_else(|_| "python3".into()));
-        cmd.arg("app.py")
-            .current_dir(dir.join("agents").join(name))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            // What the Dockerfile's ENV sets; the port is moved to a free local one.
-            .env(contract::PORT_VAR, local[name].to_string())
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("PYTHONUNBUFFERED", "1")
-            .envs(c.environment.iter().filter(|(k, _)| !k.ends_with("_URL")))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        for (var, url) in callee_urls(c) {
-            cmd.env(var, localise(&url, all, &local));
-        }
-        for secret in &c.secrets {
-            cmd.env(secret, "{}");
-        }
-        // The database settings that are module outputs (ARNs known after apply) get stand-in ARNs of the
-        // right service; the agent meant to fail gets a secret ARN that is not one.
-        for (var, service, kind) in [
-            ("DB_CLUSTER_ARN", "rds", "cluster"),
-            ("DB_SECRET_ARN", "secretsmanager", "secret"),
-        ] {
-            if c.environment.get(var).is_some_and(|v| v.starts_with("module.")) {
-                let value = if name == broken_db && var == "DB_SECRET_ARN" {
-                    "not-an-arn".to_string()
-                } else {
-                    format!("arn:aws:{service}:eu-west-1:000000000000:{kind}:{name}-local-test")
-                };
-                cmd.env(var, value);
-            }
-        }
-        let mut child = cmd.spawn().expect("run python3 (the contract test needs Python 3.9+)");
-        let stdout = child.stdout.take().unwrap();
-        let logs = Arc::clone(&logs);
-        let agent = name.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                logs.lock()
-                    .unwrap()
-                    .entry(agent.clone())
-                    .or_insert_with(Vec::new)
-                    .push(line);
-            }
-        });
+        let child = launch.spawn(name, &running.logs);
         running.children.push((name.clone(), child));
     }
-    (running, local)
+    (running, launch)
+}
+
+/// Health: every agent answers its rendered health check path within 20 s.
+fn wait_healthy(running: &mut Running, all: &BTreeMap<String, Container>, local: &BTreeMap<String, u16>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for (name, c) in all {
+        loop {
+            if let Ok((200, body)) = http(local[name], "GET", &c.health_path, "") {
+                assert!(body.contains("\"ok\""), "{name}: {body}");
+                break;
+            }
+            for (n, child) in &mut running.children {
+                assert!(child.try_wait().unwrap().is_none(), "{n} exited early");
+            }
+            assert!(Instant::now() < deadline, "{name} never answered {}", c.health_path);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 #[test]
@@ -403,23 +463,10 @@ fn reference_agents_honour_the_contract_with_the_rendered_environment() {
         .map(|(n, _)| n.clone())
         .expect("an agent with [agent.database]");
     let broken_db = broken_db.as_str();
-    let (mut running, local) = start(dir.path(), &all, broken_db);
+    let (mut running, launch) = start(dir.path(), &all, broken_db, &[]);
+    let local = &launch.local;
 
-    // Health: every agent answers its rendered health check path within 20 s.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    for (name, c) in &all {
-        loop {
-            if let Ok((200, body)) = http(local[name], "GET", &c.health_path, "") {
-                assert!(body.contains("\"ok\""), "{name}: {body}");
-                break;
-            }
-            for (n, child) in &mut running.children {
-                assert!(child.try_wait().unwrap().is_none(), "{n} exited early");
-            }
-            assert!(Instant::now() < deadline, "{name} never answered {}", c.health_path);
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+    wait_healthy(&mut running, &all, local);
 
     // A request through the supervisor reaches a specialist, by the URL its environment gives it.
     let supervisor_calls = callee_urls(&all["supervisor"]);
@@ -577,4 +624,190 @@ fn the_reference_agent_writes_temporary_files_under_fargates_runtime() {
     // The same image without the VOLUME line gets Fargate's default, and the agent says so and stops.
     let (started, log) = run_as_fargate(code.path(), 0o755);
     assert!(!started && log.contains("\"event\": \"scratch_unwritable\""), "{log}");
+}
+
+/// botocore, pinned as the emulator's is: the fake AWS endpoint checks the agents' signatures with it.
+const BOTOCORE: &str = "botocore==1.44.8";
+
+/// A process killed (and reaped) on drop.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs the tree's `smoke.py` against the local agents (every agent at its own local port); returns its
+/// exit code and output. Bounded by its own per-request timeout.
+fn run_smoke(script: &Path, local: &BTreeMap<String, u16>, args: &[&str]) -> (i32, String) {
+    let mut cmd = Command::new(std::env::var("TFGEN_PYTHON").unwrap_or_else(|_| "python3".into()));
+    cmd.arg(script).args(["--timeout", "10"]).args(args);
+    for (name, port) in local {
+        cmd.arg("--agent-url").arg(format!("{name}=http://127.0.0.1:{port}"));
+    }
+    let out = cmd.output().expect("run smoke.py");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Issue 28, item 2: the environment's generated smoke check, run against the scaffolded reference agents
+/// (with the rendered dev environment) and a local stand-in for the two AWS APIs they call, whose every
+/// signature botocore re-computes. It passes when everything answers, makes exactly one model call, and
+/// fails, naming the agent, when a specialist is down.
+#[test]
+fn the_smoke_check_passes_through_every_agent_and_fails_when_one_is_down() {
+    let tree = compile(&inputs("dev"));
+    let all = containers(tree.get("main.tf").unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("smoke.py");
+    std::fs::write(&script, tree.get("smoke.py").expect("the tree has smoke.py")).unwrap();
+
+    // The AWS stand-in: each database agent's stand-in secret maps to its schema.
+    let region = all["supervisor"].environment["AWS_DEFAULT_REGION"].clone();
+    let model = &all["supervisor"].environment["BEDROCK_MODEL_ID"];
+    assert!(
+        region.starts_with("eu-") && model.contains(':'),
+        "{region} {model}: read from the tree's locals"
+    );
+    let schemas: BTreeMap<String, String> = all
+        .iter()
+        .filter(|(_, c)| c.uses_database)
+        .map(|(n, c)| (stand_in_secret(n), c.environment["DB_SCHEMA"].clone()))
+        .collect();
+    let token = "container-token-for-the-smoke-test";
+    let config = serde_json::json!({ "token": token, "region": region, "schemas": schemas });
+    let aws_port = free_port();
+    let python = support::python_tool("botocore", &[BOTOCORE]).join("python");
+    let fake = Command::new(python)
+        .arg(support::root().join("tests/contract/fake_aws.py"))
+        .arg(aws_port.to_string())
+        .arg(config.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the fake AWS endpoint");
+    let mut fake = Killed(fake);
+    let aws_log = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+    {
+        let aws_log = Arc::clone(&aws_log);
+        let stdout = fake.0.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                aws_log
+                    .lock()
+                    .unwrap()
+                    .push(serde_json::from_str(&line).expect("the fake logs JSON"));
+            }
+        });
+    }
+    let endpoint = format!("http://127.0.0.1:{aws_port}");
+    let extra = [
+        ("AWS_ENDPOINT_URL_RDS_DATA", endpoint.clone()),
+        ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", endpoint.clone()),
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("{endpoint}/creds")),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token.to_string()),
+    ]
+    .map(|(k, v)| (k.to_string(), v));
+    let (mut running, launch) = start(dir.path(), &all, "", &extra);
+    let local = &launch.local;
+    wait_healthy(&mut running, &all, local);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", aws_port)).is_err() {
+        assert!(Instant::now() < deadline, "the fake AWS endpoint never listened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Everything up: every contract check of every agent passes, through the script's own rules.
+    let (code, out) = run_smoke(&script, local, &[]);
+    assert_eq!(code, 0, "{out}\nAWS: {:?}", aws_log.lock().unwrap());
+    let supervisor_calls: Vec<&str> = all
+        .keys()
+        .filter(|n| callee_urls(&all["supervisor"]).contains_key(&contract::url_var(n)))
+        .map(String::as_str)
+        .collect();
+    assert!(!supervisor_calls.is_empty());
+    for callee in &supervisor_calls {
+        assert!(out.contains(&format!("call:{callee}")), "{out}");
+    }
+    for (name, c) in &all {
+        if c.uses_database {
+            let line = out
+                .lines()
+                .find(|l| l.starts_with("ok") && l.contains(name.as_str()) && l.contains("database"))
+                .unwrap_or_else(|| panic!("no database check of {name}:\n{out}"));
+            assert!(line.contains(&c.environment["DB_SCHEMA"]), "{line}");
+        }
+    }
+    assert!(out.contains(", 0 failed, 0 agent(s) not reached"), "{out}");
+    let calls = aws_log.lock().unwrap().clone();
+    let models: Vec<&serde_json::Value> = calls.iter().filter(|c| c["api"] == "bedrock").collect();
+    assert_eq!(models.len(), 1, "one model call per smoke check: {calls:?}");
+    assert_eq!(
+        models[0]["model"],
+        all["supervisor"].environment["BEDROCK_MODEL_ID"].as_str()
+    );
+    assert!(
+        calls.iter().all(|c| c["problem"].is_null() && c["refused"].is_null()),
+        "every request carries the container's credentials and a signature botocore agrees with: {calls:?}"
+    );
+    let secrets: std::collections::BTreeSet<&str> = calls
+        .iter()
+        .filter(|c| c["api"] == "rds-data")
+        .filter_map(|c| c["secret"].as_str())
+        .collect();
+    assert_eq!(
+        secrets,
+        schemas.keys().map(String::as_str).collect(),
+        "each database agent used its own secret"
+    );
+
+    // A specialist down: its own check and its caller's both fail, by name, and the script exits 1.
+    let down = supervisor_calls[0].to_string();
+    let (_, child) = running.children.iter_mut().find(|(n, _)| *n == down).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (code, out) = run_smoke(&script, local, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("FAIL  supervisor: call:{down} failed")), "{out}");
+    assert!(out.contains(&format!("FAIL  {down}: GET http://127.0.0.1:")), "{out}");
+
+    // `--retry-for`: the agent comes back (as a replaced task would) while the check waits, and it passes.
+    let restart = std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| run_smoke(&script, local, &["--retry-for", "25"]));
+        std::thread::sleep(Duration::from_secs(2));
+        let child = launch.spawn(&down, &running.logs);
+        (waiting.join().unwrap(), child)
+    });
+    let ((code, out), child) = restart;
+    running.children.push((down.clone(), child));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("check(s) failed; again in 10 s"), "{out}");
+}
+
+/// The smoke check's TLS: every certificate is verified; against the load balancer's own name (which the
+/// certificate does not carry) the chain is, but not the name.
+#[test]
+fn the_smoke_check_verifies_certificates() {
+    let tree = compile(&inputs("prod"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("smoke.py"), tree.get("smoke.py").unwrap()).unwrap();
+    let probe = "import ssl, smoke\n\
+                 for url in ['https://multi-agent-prod-123.eu-west-1.elb.amazonaws.com', 'https://api.example.com']:\n\
+                 \x20   c = smoke.tls_context(url)\n\
+                 \x20   print(url, c.check_hostname, c.verify_mode == ssl.CERT_REQUIRED)";
+    let out = Command::new(std::env::var("TFGEN_PYTHON").unwrap_or_else(|_| "python3".into()))
+        .args(["-c", probe])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("elb.amazonaws.com False True"), "{text}");
+    assert!(text.contains("https://api.example.com True True"), "{text}");
 }

@@ -533,6 +533,13 @@ echo "tfgen $*" >> "$FAKE/calls"
 mkdir -p "generated/$2" && echo 'terraform { backend "s3" {} }' > "generated/$2/backend.tf"
 "#;
 
+/// A fake `python3`: runs only the tree's smoke check, which fails when `$FAKE/smoke-fails` exists.
+const FAKE_PYTHON: &str = r#"#!/usr/bin/env bash
+echo "python3 $*" >> "$FAKE/calls"
+test "$1" = smoke.py || { echo "fake python3 runs only smoke.py"; exit 2; }
+if test -f "$FAKE/smoke-fails"; then echo "FAIL  supervisor: database failed"; exit 1; fi
+"#;
+
 /// A working directory with the fakes on PATH, and the calls they logged.
 struct Run {
     dir: tempfile::TempDir,
@@ -549,6 +556,7 @@ impl Run {
             ("docker", FAKE_DOCKER),
             ("terraform", FAKE_TERRAFORM),
             ("tfgen", FAKE_TFGEN),
+            ("python3", FAKE_PYTHON),
         ] {
             let path = bin.join(name);
             std::fs::write(&path, text).unwrap();
@@ -790,9 +798,19 @@ fn the_deploy_copies_each_index_by_digest_and_checks_it() {
     for single in ["docker pull", "docker push", "docker tag"] {
         assert!(!calls.contains(single), "`{single}` in the deploy:\n{calls}");
     }
+    // The gate: the environment's smoke check runs after the apply, from the environment's tree.
     assert!(
-        calls.trim_end().ends_with("terraform apply -input=false -auto-approve"),
+        calls
+            .trim_end()
+            .ends_with("terraform apply -input=false -auto-approve\npython3 smoke.py --retry-for 600"),
         "{calls}"
+    );
+    let failing = Run::new();
+    failing.set("smoke-fails", "");
+    let (ok, out) = failing.run(build_phase, "set -euo pipefail");
+    assert!(
+        !ok && out.contains("FAIL  supervisor"),
+        "a failed smoke check must fail the stage: {out}"
     );
 
     // A retried deploy: the environment has the release digest already, so nothing is copied again.

@@ -17,7 +17,8 @@ fn fixture_inputs(path: &Path) -> Inputs {
     Inputs::from_text(env, &text, &agents, Overrides::default())
 }
 
-/// What a snapshot shows: the root module in full, and the child modules' file list.
+/// What a snapshot shows: the root module in full, the child modules' file list, and of the smoke check
+/// the agents it embeds (the rest of it is the same for every environment, and `tests/contract.rs` runs it).
 fn snapshot_text(tree: &Tree) -> String {
     let mut out = String::new();
     for (path, text) in &tree.files {
@@ -26,11 +27,41 @@ fn snapshot_text(tree: &Tree) -> String {
         }
     }
     for (path, text) in &tree.files {
-        if !path.contains('/') {
+        if path.ends_with(".py") {
+            let start = text.find("AGENTS = ").expect("the smoke check's agents");
+            let end = start + text[start..].find("\n\"\"\")").expect("the end of the agents");
+            let _ = writeln!(
+                out,
+                "=== {path} ({} lines), its agents:\n{}",
+                text.lines().count(),
+                &text[start..end]
+            );
+        } else if !path.contains('/') {
             let _ = write!(out, "=== {path}\n{text}");
         }
     }
     out
+}
+
+/// The generated smoke check is Python that Python itself parses (`ast.parse`, with no code run).
+fn assert_python_parses(path: &str, text: &str) {
+    let mut child = std::process::Command::new(std::env::var("TFGEN_PYTHON").unwrap_or_else(|_| "python3".into()))
+        .args(["-c", "import ast, sys; ast.parse(sys.stdin.read())"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run python3 (the render tests parse the generated smoke check with it)");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{path} is not Python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !text.contains('\t') && !text.contains(" \n"),
+        "{path} has tabs or trailing spaces"
+    );
 }
 
 fn assert_invariants(inputs: &Inputs, tree: &Tree) {
@@ -49,6 +80,10 @@ fn assert_invariants(inputs: &Inputs, tree: &Tree) {
             text.contains(&inputs.env.name),
             "{path}'s header does not name its spec"
         );
+        if path.ends_with(".py") {
+            assert_python_parses(path, text);
+            continue;
+        }
         hcl::parse(text).unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
         assert_eq!(&format_hcl(text), text, "{path} is not in canonical format");
         assert!(

@@ -553,6 +553,10 @@ resource "aws_codebuild_project" "deploy" {
                 test "$pushed" = "$digest" || { echo "$agent: $ENVIRONMENT has $pushed, the release is $digest"; exit 1; }
               done < /tmp/digests
               terraform apply -input=false -auto-approve
+              # The gate before the next stage: every agent answers through the load balancer, with its
+              # database, the agents it calls and one model call (the tree's smoke.py; README "Smoke check").
+              # Retried for up to 10 minutes while the services replace their tasks.
+              python3 smoke.py --retry-for 600
     YAML
   }
 }

@@ -1,7 +1,8 @@
 //! Which files in an output directory are tfgen's, decided without following symlinks or opening anything
 //! but regular files. It reads and checks; it never writes (that is [`super::journal`]).
 //!
-//! A file is tfgen's when all of these hold: its name ends in `.tf` (or `.md`, the generated README); no component of its path starts with
+//! A file is tfgen's when all of these hold: its name ends in `.tf` (or `.md`, the generated README, or `.py`,
+//! the smoke check); no component of its path starts with
 //! `.` (so `.terraform/` and `.tfgen/` are never entered); every directory on the way is a real directory
 //! (`symlink_metadata`, never a symlink); the file itself is a regular file, opened with `O_NOFOLLOW` and
 //! `O_NONBLOCK` and checked again with `fstat` after opening; and its text starts with [`HEADER_MARK`]
@@ -22,7 +23,7 @@ pub fn is_owned_name(rel: &str) -> bool {
     Path::new(rel)
         .file_name()
         .and_then(|n| n.to_str())
-        .is_some_and(|n| (n.ends_with(".tf") || n.ends_with(".md")) && !n.starts_with('.'))
+        .is_some_and(|n| (n.ends_with(".tf") || n.ends_with(".md") || n.ends_with(".py")) && !n.starts_with('.'))
 }
 
 /// The header a file of this name starts with when tfgen wrote it.
@@ -39,7 +40,8 @@ pub fn is_generated_text(rel: &str, text: &str) -> bool {
     is_owned_name(rel) && text.starts_with(header_mark(rel))
 }
 
-/// Checks that `rel` is a path tfgen may write: relative, `/`-separated plain names, none hidden, ending in `.tf`.
+/// Checks that `rel` is a path tfgen may write: relative, `/`-separated plain names, none hidden, ending in
+/// `.tf`, `.md` or `.py`.
 pub fn check_writable_name(rel: &str) -> Result<()> {
     let plain = !rel.is_empty()
         && rel
@@ -47,7 +49,7 @@ pub fn check_writable_name(rel: &str) -> Result<()> {
             .all(|c| !c.is_empty() && !c.starts_with('.') && !c.contains(['\\', '\t', '\n', '\r', '\0']));
     anyhow::ensure!(
         plain && is_owned_name(rel),
-        "internal error in tfgen: refusing to write {rel:?} (tfgen writes only `.tf` and `.md` files in plain subdirectories)"
+        "internal error in tfgen: refusing to write {rel:?} (tfgen writes only `.tf`, `.md` and `.py` files in plain subdirectories)"
     );
     Ok(())
 }
