@@ -5,7 +5,7 @@
 //! The JSON Schemas come from [`crate::schema`], so a new repository's specs are checked by its editor
 //! against the same types tfgen reads them with. Each agent also gets, once, a Dockerfile and a reference
 //! agent under `agents/<name>/` (from `init/agent/`, filled from [`crate::contract`]); `tfgen scaffold agent
-//! NAME` writes them for one agent.
+//! NAME` writes them for one agent. The load test goes under `load_test/` (`tfgen scaffold load-test`).
 //!
 //! This module does not touch the disk: `main` checks for existing files and writes these.
 
@@ -51,6 +51,21 @@ pub fn agent_files(agent: &DeclaredAgent) -> Vec<(String, String)> {
     .collect()
 }
 
+/// The load test of an environment, written once: `load_test/{locustfile.py,requirements.txt}`. It reads
+/// the environment's agents from the tree's `smoke.py` ([`crate::smoke`]), so it holds nothing to refill.
+pub fn load_test_files() -> Vec<(String, String)> {
+    [
+        ("locustfile.py", include_str!("../init/load_test/locustfile.py")),
+        ("requirements.txt", include_str!("../init/load_test/requirements.txt")),
+    ]
+    .into_iter()
+    .map(|(file, text)| (format!("{LOAD_TEST_DIR}/{file}"), text.to_string()))
+    .collect()
+}
+
+/// Where the load test's files go, relative to the repository's root.
+pub const LOAD_TEST_DIR: &str = "load_test";
+
 /// The agents declared in an agents file; entries that do not parse are left out (the spec's own checks
 /// report them).
 pub fn declared_agents(agents_toml: &str) -> Vec<DeclaredAgent> {
@@ -80,6 +95,7 @@ pub fn files() -> Vec<(String, String)> {
     for agent in declared_agents(AGENTS_TOML) {
         files.extend(agent_files(&agent));
     }
+    files.extend(load_test_files());
     files
 }
 

@@ -1,6 +1,7 @@
 //! The environment's smoke check, as data: the path the load balancer routes to each agent's smoke check,
 //! what each must report (its database, the agents it calls, the one model call), for the generated
-//! `smoke.py` (`modules/root/smoke.py.j2`). It neither renders the script nor runs it.
+//! `smoke.py` (`modules/root/smoke.py.j2`), and each agent's `max_count`, which the scaffolded load test
+//! (`init/load_test/`) reads from it to size its ramp. It neither renders the script nor runs it.
 
 use serde::Serialize;
 
@@ -19,6 +20,8 @@ pub struct SmokeAgent {
     /// It makes the check's one model call: the entry agent (routed at `/` or `/*`), else the first agent
     /// with a smoke path.
     pub model: bool,
+    /// The most tasks autoscaling may run: the load test ramps to the entry agent's.
+    pub max_count: u32,
 }
 
 /// Every agent of the environment, in declaration order.
@@ -32,6 +35,7 @@ pub fn agents(model: &Model) -> Vec<SmokeAgent> {
             database: a.uses_database,
             calls: a.calls.iter().map(ToString::to_string).collect(),
             model: false,
+            max_count: a.max_count,
         })
         .collect();
     let entry = model

@@ -1428,6 +1428,32 @@ fn scaffold_agent_writes_once_and_never_overwrites() {
     assert!(!p.path("agents/refunds").exists());
 }
 
+/// `tfgen scaffold load-test` writes the load test once and keeps a file that exists.
+#[test]
+fn scaffold_load_test_writes_once_and_never_overwrites() {
+    let p = Project::new();
+    let o = p.run(&["scaffold", "load-test"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("created load_test/locustfile.py") && out.contains("created load_test/requirements.txt"),
+        "{out}"
+    );
+    assert!(
+        std::fs::read_to_string(p.path("load_test/requirements.txt"))
+            .unwrap()
+            .contains("locust==")
+    );
+    std::fs::write(p.path("load_test/locustfile.py"), "# mine").unwrap();
+    let o = p.run(&["scaffold", "load-test"]);
+    assert_eq!(code(&o), 0);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("kept    load_test/locustfile.py"));
+    assert_eq!(
+        std::fs::read_to_string(p.path("load_test/locustfile.py")).unwrap(),
+        "# mine"
+    );
+}
+
 /// The scaffolded image answers, and its `HEALTHCHECK` probes, the path the ALB and the task definition
 /// probe: the agent's own `health_check_path`, not always `/health`.
 #[test]

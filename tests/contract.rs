@@ -811,3 +811,168 @@ fn the_smoke_check_verifies_certificates() {
     assert!(text.contains("elb.amazonaws.com False True"), "{text}");
     assert!(text.contains("https://api.example.com True True"), "{text}");
 }
+
+/// A fake `terraform` (the tree's cluster and service names) and `aws` (an ECS desired count that rises
+/// for the supervisor from its third read on), for the load test's autoscaling watch.
+fn fake_ecs(bin: &Path, agents: &[&String]) {
+    let names = |prefix: &str| {
+        let entries: Vec<String> = agents.iter().map(|a| format!("\"{a}\":\"{prefix}-{a}\"")).collect();
+        format!("{{{}}}", entries.join(","))
+    };
+    let terraform = format!(
+        "#!/usr/bin/env bash\ncase \"$*\" in\n  \"output -json cluster_names\") echo '{}' ;;\n  \"output -json service_names\") echo '{}' ;;\n  *) exit 1 ;;\nesac\n",
+        names("cluster"),
+        names("service")
+    );
+    let aws = "#!/usr/bin/env bash\n\
+               test \"$1 $2 $7\" = \"ecs describe-services --services\" || exit 1\n\
+               n=$(( $(cat \"$(dirname \"$0\")/reads-$8\" 2>/dev/null || echo 0) + 1 ))\n\
+               echo $n > \"$(dirname \"$0\")/reads-$8\"\n\
+               if [ \"$8\" = service-supervisor ] && [ $n -gt 2 ]; then echo 2; else echo 1; fi\n";
+    std::fs::create_dir_all(bin).unwrap();
+    for (name, text) in [("terraform", terraform.as_str()), ("aws", aws)] {
+        std::fs::write(bin.join(name), text).unwrap();
+        std::fs::set_permissions(bin.join(name), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+}
+
+/// Runs the scaffolded load test (Locust, headless) against the local agents; its exit code and output.
+fn run_load_test(locust: &Path, repo: &Path, local: &BTreeMap<String, u16>, args: &[&str]) -> (i32, String) {
+    let urls: Vec<String> = local.iter().map(|(n, p)| format!("{n}=http://127.0.0.1:{p}")).collect();
+    let path = format!(
+        "{}:{}",
+        repo.join("fake-bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(locust)
+        .arg("-f")
+        .arg(repo.join("load_test/locustfile.py"))
+        .args(["--headless", "--only-summary", "--env", "dev", "--watch-seconds", "1"])
+        .arg("--host")
+        .arg(format!("http://127.0.0.1:{}", local["supervisor"]))
+        .arg("--agent-urls")
+        .arg(urls.join(","))
+        .args(args)
+        .env("PATH", path)
+        .output()
+        .expect("run locust");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Issue 28, item 3: the scaffolded load test (Locust, pinned by its own requirements file) against the
+/// reference agents on loopback, bounded in time: it ramps to the entry agent's max_count, reports the
+/// error rate, p50/p95/p99 and when autoscaling raised a desired count, and fails when an agent is down.
+#[test]
+fn the_load_test_ramps_reports_and_fails_when_an_agent_is_down() {
+    let tree = compile(&inputs("dev"));
+    let all = containers(tree.get("main.tf").unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    // The repository as `tfgen init` and `tfgen render dev` leave it: the load test and the dev tree.
+    for (path, text) in tfgen::scaffold::load_test_files() {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("generated/dev")).unwrap();
+    std::fs::write(dir.path().join("generated/dev/smoke.py"), tree.get("smoke.py").unwrap()).unwrap();
+    fake_ecs(&dir.path().join("fake-bin"), &all.keys().collect::<Vec<_>>());
+    let requirements = std::fs::read_to_string(dir.path().join("load_test/requirements.txt")).unwrap();
+    let pins: Vec<&str> = requirements
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .collect();
+    let locust = support::python_tool("locust", &pins).join("locust");
+
+    let agents_dir = tempfile::tempdir().unwrap();
+    let (mut running, launch) = start(agents_dir.path(), &all, "", &[]);
+    let local = &launch.local;
+    wait_healthy(&mut running, &all, local);
+
+    let started = Instant::now();
+    let (code, out) = run_load_test(
+        &locust,
+        dir.path(),
+        local,
+        &["--users-per-task", "3", "--ramp-seconds", "4", "--hold-seconds", "3"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(started.elapsed() < Duration::from_secs(60), "the run is bounded: {out}");
+    // The peak: the entry agent's max_count, as the tree's smoke check gives it, times 3 users per task.
+    let smoke = tree.get("smoke.py").unwrap();
+    let agents = &smoke[smoke.find("json.loads(r\"\"\"").unwrap() + 15..smoke.find("\"\"\")").unwrap()];
+    let agents: Vec<serde_json::Value> = serde_json::from_str(agents).unwrap();
+    let entry = agents.iter().find(|a| a["model"] == true).unwrap();
+    let max_count = entry["max_count"].as_u64().unwrap();
+    let peak = format!(
+        "peak: {} users ({}'s max_count {max_count} x 3 per task)",
+        3 * max_count,
+        entry["name"].as_str().unwrap()
+    );
+    for wanted in [
+        "load test of dev: ",
+        ", 0.0% failed (0)",
+        "latency: p50 ",
+        peak.as_str(),
+        "autoscaling: supervisor 1 -> 2 tasks at ",
+    ] {
+        assert!(out.contains(wanted), "no `{wanted}` in:\n{out}");
+    }
+    let requests: u64 = out
+        .split("load test of dev: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(requests > 0, "{out}");
+
+    // --max-requests bounds it too: a long run stops at 5 requests. And without the tree's outputs
+    // (no state here) the report says why autoscaling was not observed.
+    std::fs::write(
+        dir.path().join("fake-bin/terraform"),
+        "#!/usr/bin/env bash\necho 'Error: No outputs found' >&2\nexit 1\n",
+    )
+    .unwrap();
+    let (_, out) = run_load_test(
+        &locust,
+        dir.path(),
+        local,
+        &[
+            "--users-per-task",
+            "3",
+            "--ramp-seconds",
+            "60",
+            "--hold-seconds",
+            "60",
+            "--max-requests",
+            "5",
+        ],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "--max-requests did not stop it: {out}"
+    );
+    assert!(out.contains("load test of dev: "), "{out}");
+    assert!(
+        out.contains("autoscaling: no desired count rose (not observed: `terraform output -json` failed"),
+        "{out}"
+    );
+
+    // A specialist down: requests to it fail, the report says so, and Locust exits 1.
+    let down = "troubleshooting";
+    let (_, child) = running.children.iter_mut().find(|(n, _)| n == down).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (code, out) = run_load_test(
+        &locust,
+        dir.path(),
+        local,
+        &["--users-per-task", "10", "--ramp-seconds", "2", "--hold-seconds", "4"],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains(", 0.0% failed (0)"), "{out}");
+}

@@ -31,16 +31,18 @@ import urllib.parse
 import urllib.request
 
 ENVIRONMENT = "dev"
+REGION = "eu-west-1"
 
 # From agents.toml and the spec: the path the ALB routes to each agent's smoke check (null: none), whether
-# it has a database, the agents it calls, and whether it makes the check's one model call.
+# it has a database, the agents it calls, whether it makes the check's one model call, and the most tasks
+# autoscaling may run (the scaffolded load test, load_test/locustfile.py, reads them from here too).
 AGENTS = json.loads(r"""
 [
-  {"name":"supervisor","path":"/supervisor/smoke","database":true,"calls":["order-management","product-recommendation","personalization","troubleshooting"],"model":true},
-  {"name":"order-management","path":"/order/smoke","database":true,"calls":[],"model":false},
-  {"name":"product-recommendation","path":"/product/smoke","database":true,"calls":[],"model":false},
-  {"name":"personalization","path":"/personalization/smoke","database":true,"calls":[],"model":false},
-  {"name":"troubleshooting","path":"/troubleshooting/smoke","database":false,"calls":[],"model":false}
+  {"name":"supervisor","path":"/supervisor/smoke","database":true,"calls":["order-management","product-recommendation","personalization","troubleshooting"],"model":true,"max_count":2},
+  {"name":"order-management","path":"/order/smoke","database":true,"calls":[],"model":false,"max_count":2},
+  {"name":"product-recommendation","path":"/product/smoke","database":true,"calls":[],"model":false,"max_count":2},
+  {"name":"personalization","path":"/personalization/smoke","database":true,"calls":[],"model":false,"max_count":2},
+  {"name":"troubleshooting","path":"/troubleshooting/smoke","database":false,"calls":[],"model":false,"max_count":2}
 ]
 """)
 

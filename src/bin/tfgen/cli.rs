@@ -136,8 +136,8 @@ pub enum Command {
     /// `environments/prod.toml` (every optional key commented out with its default), the specs' JSON
     /// Schemas in `schema/` (for editors), a `.gitignore` for Terraform's local files,
     /// `.github/workflows/infrastructure.yml`, and per agent a Dockerfile and a reference agent under
-    /// `agents/<name>/` (see `tfgen scaffold agent`). When any of them exists, lists
-    /// them and writes nothing.
+    /// `agents/<name>/` (see `tfgen scaffold agent`), and the load test under `load_test/` (see `tfgen
+    /// scaffold load-test`). When any of them exists, lists them and writes nothing.
     Init {
         /// Directory to create the repository in (created if missing).
         #[arg(default_value = ".")]
@@ -212,6 +212,9 @@ pub enum Scaffold {
         /// The agent's name, as declared in `environments/agents.toml`.
         name: String,
     },
+    /// Write `load_test/` (a Locust load test of an environment, and its pinned requirements); files that
+    /// exist are kept as they are.
+    LoadTest,
 }
 
 impl Command {

@@ -59,6 +59,7 @@ fn run(cli: &Cli, style: Style) -> Result<u8> {
         } => commands::diff::run(cli, style, env.as_ref(), *all, out.as_deref(), (*stat, *json)),
         Command::Init { dir } => commands::init::run(dir),
         Command::Scaffold(Scaffold::Agent { name }) => commands::scaffold::agent(&cli.root, name),
+        Command::Scaffold(Scaffold::LoadTest) => commands::scaffold::load_test(&cli.root),
         Command::Cost {
             env,
             json,

@@ -1,4 +1,4 @@
-//! `tfgen scaffold agent`: an agent's image files, each written once.
+//! `tfgen scaffold agent` and `tfgen scaffold load-test`: files for the user to own, each written once.
 
 use std::path::Path;
 
@@ -22,7 +22,17 @@ pub fn agent(root: &Path, name: &str) -> Result<u8> {
         );
         return Ok(exit::ERROR);
     };
-    for (path, text) in scaffold::agent_files(agent) {
+    write_once(root, scaffold::agent_files(agent))
+}
+
+/// `tfgen scaffold load-test`: writes the load test's files that do not exist yet, and keeps the others.
+pub fn load_test(root: &Path) -> Result<u8> {
+    write_once(root, scaffold::load_test_files())
+}
+
+/// Writes each file that does not exist (as anything, a symlink included) and says which it kept.
+fn write_once(root: &Path, files: Vec<(String, String)>) -> Result<u8> {
+    for (path, text) in files {
         let target = root.join(&path);
         if target.symlink_metadata().is_ok() {
             println!("kept    {path} (exists; tfgen never overwrites it)");
