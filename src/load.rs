@@ -41,8 +41,12 @@ pub struct Inputs {
     pub agents: Arc<SourceFile>,
     pub overrides: Overrides,
     /// The other environments' specs, read only for what environments of one account must not both
-    /// manage (account-wide singletons); empty for inputs built from text.
+    /// manage (account-wide singletons) and what a release stage needs (shared state); empty for inputs
+    /// built from text.
     pub siblings: Vec<Arc<SourceFile>>,
+    /// `siblings` holds every other spec of `environments/` ([`load`]): an environment not among them has
+    /// no spec. False for inputs built from text, which know of no other environment.
+    pub siblings_complete: bool,
 }
 
 impl Inputs {
@@ -60,6 +64,7 @@ impl Inputs {
             }),
             overrides,
             siblings: Vec::new(),
+            siblings_complete: false,
         }
     }
 
@@ -99,6 +104,7 @@ pub fn load(root: &Path, env_name: &str, overrides: Overrides) -> Result<Inputs>
             inputs = inputs.with_sibling(&other, &text);
         }
     }
+    inputs.siblings_complete = true;
     Ok(inputs)
 }
 

@@ -1834,3 +1834,32 @@ fn show_prints_values_the_spec_takes_back() {
     assert!(text.lines().all(|l| l.len() <= 200), "{text}");
     assert!(text.lines().filter(|l| l.len() > 90).count() < 20, "{text}");
 }
+
+/// A release stage needs a spec with shared state: validating the host reads the repository's other
+/// specs, so `dev` (local state) and `staging` (no spec) are refused where the stages are written.
+#[test]
+fn a_release_stage_needs_a_spec_with_shared_state() {
+    let p = Project::new();
+    let prod = p.path("environments/prod.toml");
+    let mut text = std::fs::read_to_string(&prod).unwrap();
+    text.push_str(
+        "\n[pipeline]\nrepository = \"example-org/support-infrastructure\"\n\
+         tfgen_repository = \"https://github.com/example-org/tfgen\"\n\
+         [[pipeline.stage]]\nenvironment = \"dev\"\ndeploy_role_arn = \"arn:aws:iam::123456789012:role/deploy-dev\"\n\
+         [[pipeline.stage]]\nenvironment = \"staging\"\ndeploy_role_arn = \"arn:aws:iam::123456789012:role/deploy-staging\"\n\
+         [[pipeline.stage]]\nenvironment = \"prod\"\ndeploy_role_arn = \"arn:aws:iam::123456789012:role/deploy-prod\"\n",
+    );
+    std::fs::write(&prod, text).unwrap();
+    let o = p.run(&["validate", "prod"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(
+        err.contains("the stage `dev` has no shared state: environments/dev.toml has no `[backend.s3]`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the stage `staging` has no spec: there is no environments/staging.toml"),
+        "{err}"
+    );
+    assert!(!err.contains("the stage `prod`"), "{err}");
+}

@@ -5,7 +5,8 @@
 //! agents file. Every fixture is checked as the environment `test`, unless its first line is
 //! `# environment: <name>` (the name a spec file's name would give). Text after a
 //! `# --- sibling <name>.toml ---` line (up to the next such line, or the agents mark) is another
-//! environment's spec in the same repository. Specs in `fixtures/warnings/`
+//! environment's spec in the same repository (a fixture with one holds every spec of its repository).
+//! Specs in `fixtures/warnings/`
 //! compile, and their warnings are snapshotted the same way.
 //!
 //! `every_diagnostic_has_a_fixture` fails when a diagnostic the code can report (one of
@@ -44,6 +45,8 @@ fn fixture(path: &Path) -> Inputs {
         let (header, sibling) = part.split_once('\n').unwrap_or((part, ""));
         let name = header.trim().trim_end_matches("---").trim().trim_end_matches(".toml");
         inputs = inputs.with_sibling(name, sibling);
+        // A fixture with siblings is a whole repository: an environment it does not hold has no spec.
+        inputs.siblings_complete = true;
     }
     inputs
 }

@@ -90,6 +90,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
         dr::check_with_backup_plan(cx, &spec.dr, dr_model.as_ref(), &security, &spec.sizing, prod);
     }
     let pipeline = pipeline::check(cx, spec.pipeline.as_ref());
+    pipeline::check_stage_environments(cx, spec, &inputs.env_name, &inputs.siblings, inputs.siblings_complete);
     let (placement, placements) = compute::check(cx, &spec.compute, &spec.agents);
     let cost = cost::check(cx, &spec.cost);
     let budget = budget::check(cx, &spec.budget);

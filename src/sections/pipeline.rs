@@ -4,6 +4,8 @@
 //! by rendering it with tfgen and applying it as its own `deploy_role_arn`. Raw form, checks, resolved form.
 //! It renders nothing itself: `modules/pipeline` does, when this section is present.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::context::{Checker, SpecFile, suggest};
@@ -22,6 +24,8 @@ rules! {
         StageDuplicate,
         RoleArnInvalid,
         TerraformVersionTooOld,
+        StageWithoutSpec,
+        StageWithoutSharedState,
     }
 }
 
@@ -274,5 +278,66 @@ mod tests {
         );
         let (major, minor, _) = MIN_TERRAFORM_VERSION;
         assert_eq!(crate::bootstrap::REQUIRED_TERRAFORM, format!(">= {major}.{minor}"));
+    }
+}
+
+/// What a stage's spec says about its state (its other keys are checked when it is rendered).
+#[derive(Debug, Default, Deserialize)]
+struct StageEnvironment {
+    #[serde(default)]
+    backend: StageBackend,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StageBackend {
+    s3: Option<toml::Value>,
+}
+
+/// Each `[[pipeline.stage]]` names an environment with a spec and shared state (`[backend.s3]`): a deploy
+/// renders and applies it in a build container, whose local state would be lost when the build ends (the
+/// deploy stops before applying such a stage; this says so at validate, in the host's pull request). The
+/// host's own spec is `spec`; the others are `siblings`, judged missing only when `complete` (every spec of
+/// `environments/` was read).
+pub fn check_stage_environments(
+    cx: &mut Checker,
+    spec: &crate::spec::EnvSpec,
+    host: &str,
+    siblings: &[Arc<crate::diag::SourceFile>],
+    complete: bool,
+) {
+    let Some(stages) = spec.pipeline.as_ref().and_then(|p| p.stage.as_ref()) else {
+        return;
+    };
+    for stage in stages.get_ref() {
+        let name = stage.environment.get_ref();
+        let file = format!("{}/{name}.toml", crate::load::ENVIRONMENTS_DIR);
+        let shared = if name == host {
+            Some(spec.backend.as_ref().is_some_and(|b| b.s3.is_some()))
+        } else {
+            siblings
+                .iter()
+                .find(|f| f.name == file)
+                .map(|f| toml::from_str::<StageEnvironment>(&f.text).is_ok_and(|s| s.backend.s3.is_some()))
+        };
+        match shared {
+            Some(true) => {}
+            Some(false) => cx.error(
+                Rule::StageWithoutSharedState,
+                SpecFile::Env,
+                &stage.environment,
+                format!("the stage `{name}` has no shared state: {file} has no `[backend.s3]`"),
+                format!(
+                    "a deploy applies `{name}` in a build container, whose local state is lost when the build ends; add `[backend.s3]` with `bucket = \"…\"` to {file}"
+                ),
+            ),
+            None if complete => cx.error(
+                Rule::StageWithoutSpec,
+                SpecFile::Env,
+                &stage.environment,
+                format!("the stage `{name}` has no spec: there is no {file}"),
+                format!("create {file} (a copy of another environment's spec, its values changed), or remove the stage"),
+            ),
+            None => {}
+        }
     }
 }
