@@ -320,7 +320,6 @@ pub fn check_stage_environments(
                 .map(|f| toml::from_str::<StageEnvironment>(&f.text).is_ok_and(|s| s.backend.s3.is_some()))
         };
         match shared {
-            Some(true) => {}
             Some(false) => cx.error(
                 Rule::StageWithoutSharedState,
                 SpecFile::Env,
@@ -337,7 +336,8 @@ pub fn check_stage_environments(
                 format!("the stage `{name}` has no spec: there is no {file}"),
                 format!("create {file} (a copy of another environment's spec, its values changed), or remove the stage"),
             ),
-            None => {}
+            // Shared state, or a stage of inputs that know no other environment (built from text).
+            Some(true) | None => {}
         }
     }
 }
