@@ -647,7 +647,11 @@ fn run_smoke(script: &Path, local: &BTreeMap<String, u16>, args: &[&str]) -> (i3
     for (name, port) in local {
         cmd.arg("--agent-url").arg(format!("{name}=http://127.0.0.1:{port}"));
     }
-    let out = cmd.output().expect("run smoke.py");
+    outcome(&cmd.output().expect("run smoke.py"))
+}
+
+/// A finished command's exit code (-1: killed by a signal) and its output, stdout then stderr.
+fn outcome(out: &std::process::Output) -> (i32, String) {
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -856,12 +860,7 @@ fn run_load_test(locust: &Path, repo: &Path, local: &BTreeMap<String, u16>, args
         .env("PATH", path)
         .output()
         .expect("run locust");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    outcome(&out)
 }
 
 /// Issue 28, item 3: the scaffolded load test (Locust, pinned by its own requirements file) against the
