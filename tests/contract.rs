@@ -903,8 +903,7 @@ fn the_load_test_ramps_reports_and_fails_when_an_agent_is_down() {
     assert!(started.elapsed() < Duration::from_secs(60), "the run is bounded: {out}");
     // The peak: the entry agent's max_count, as the tree's smoke check gives it, times 3 users per task.
     let smoke = tree.get("smoke.py").unwrap();
-    let agents = &smoke[smoke.find("json.loads(r\"\"\"").unwrap() + 15..smoke.find("\"\"\")").unwrap()];
-    let agents: Vec<serde_json::Value> = serde_json::from_str(agents).unwrap();
+    let agents: Vec<serde_json::Value> = serde_json::from_str(support::smoke_agents(smoke)).unwrap();
     let entry = agents.iter().find(|a| a["model"] == true).unwrap();
     let max_count = entry["max_count"].as_u64().unwrap();
     let peak = format!(

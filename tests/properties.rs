@@ -32,10 +32,9 @@ fn exercise(env: &str, agents: &str) {
                 if path.ends_with(".py") {
                     // The smoke check: the agents it embeds are JSON in a raw string (tests/render.rs has
                     // Python parse the whole file for every fixture).
-                    let start = text.find("json.loads(r\"\"\"").expect("the agents") + 15;
-                    let end = start + text[start..].find("\"\"\")").expect("their end");
-                    let agents: Result<serde_json::Value, _> = serde_json::from_str(&text[start..end]);
-                    assert!(agents.is_ok(), "{path}'s agents are not JSON: {}", &text[start..end]);
+                    let agents = support::smoke_agents(text);
+                    let parsed: Result<serde_json::Value, _> = serde_json::from_str(agents);
+                    assert!(parsed.is_ok(), "{path}'s agents are not JSON: {agents}");
                     continue;
                 }
                 assert!(hcl::parse(text).is_ok(), "{path} does not parse");

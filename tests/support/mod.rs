@@ -287,3 +287,11 @@ pub fn script(spec: &yaml_rust2::Yaml) -> String {
     }
     script
 }
+
+/// The JSON a generated `smoke.py` embeds (its `AGENTS`, between `json.loads(r"""` and `""")`): the
+/// environment's agents as the smoke check and the load test read them.
+pub fn smoke_agents(smoke: &str) -> &str {
+    let start = smoke.find("json.loads(r\"\"\"").expect("smoke.py embeds its agents") + "json.loads(r\"\"\"".len();
+    let end = start + smoke[start..].find("\"\"\")").expect("the end of the agents");
+    &smoke[start..end]
+}
