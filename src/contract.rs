@@ -24,6 +24,15 @@ pub const USER_ID: u32 = 10001;
 /// The variable the image's `ENV` sets to the agent's port (the task definition maps the same port).
 pub const PORT_VAR: &str = "PORT";
 
+/// The variable the task definition sets to [`TLS_PORT`] when the environment encrypts in transit
+/// (`[security] in_transit_encryption`): the image then also serves HTTPS there, with a certificate it
+/// creates at start.
+pub const TLS_PORT_VAR: &str = "TLS_PORT";
+
+/// The port every agent serves HTTPS on for the load balancer when the environment encrypts in transit.
+/// The same for every agent (each task has its own network interface); no agent's `port` may take it.
+pub const TLS_PORT: u16 = 8443;
+
 /// The base image every scaffolded Dockerfile starts from (pinned by digest in the Dockerfile).
 pub const BASE_IMAGE: &str = "python:3.11-slim";
 
@@ -108,6 +117,10 @@ pub fn markdown() -> String {
     );
     let _ = writeln!(
         s,
+        "- **HTTPS** (with `[security] in_transit_encryption`, on by default in prod): when `{TLS_PORT_VAR}` is set ({TLS_PORT}), also serve the same routes over HTTPS on that port, with a certificate created at start (self-signed is enough: the load balancer encrypts to its targets but checks no certificate). The load balancer and its health check then use that port; calls between agents stay on `{PORT_VAR}`, where Service Connect's proxy encrypts them. The scaffold runs `openssl req -x509` at start, so no private key is in the image."
+    );
+    let _ = writeln!(
+        s,
         "- **Health**: answer `GET {HEALTH_PATH}` (or the agent's `health_check_path`) with 200 while the agent can serve; the ALB and the container health check both probe it. The task definition's health check and the scaffold's `HEALTHCHECK` run the same `python3 -c` probe with Python's `urllib`, as `python:3.11-slim` has no curl."
     );
     let _ = writeln!(
@@ -147,6 +160,10 @@ pub fn markdown() -> String {
     for (name, what) in DATABASE_ENVIRONMENT {
         let _ = writeln!(s, "| `{name}` (only with `[agent.database]`) | {what} |");
     }
+    let _ = writeln!(
+        s,
+        "| `{TLS_PORT_VAR}` (only with `[security] in_transit_encryption`) | `{TLS_PORT}`: serve HTTPS there for the load balancer |"
+    );
     let _ = writeln!(s, "| `<NAME>_URL` | one per agent in `calls`: `http://<name>:<port>` |");
     for (name, what) in SECRETS {
         let _ = writeln!(s, "| `{name}` (secret) | {what} |");

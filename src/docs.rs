@@ -60,7 +60,7 @@ pub fn readme(
     let _ = writeln!(out, "## Architecture\n\n```mermaid\n{}```\n", mermaid(model));
     let _ = writeln!(
         out,
-        "## Who can reach whom\n\nComputed by `tfgen reach` from the security groups in this directory, not from the spec:\n\n```text\n{reach}```\n"
+        "## Who can reach whom\n\nComputed by `tfgen reach` from the security groups in this directory, not from the spec. `tls` marks a connection this directory encrypts (an HTTPS listener or target group, Service Connect TLS, `rds.force_ssl`):\n\n```text\n{reach}```\n"
     );
     let _ = writeln!(out, "## Who may do what\n\n{}", crate::access::who_may(access));
     let _ = writeln!(out, "## Inventory\n\n{}", inventory(model));
@@ -262,6 +262,17 @@ pub fn inventory(model: &Model) -> String {
     );
     if model.security.kms {
         let _ = writeln!(out, "| kms | one customer-managed key, rotated yearly |");
+    }
+    if model.security.in_transit_encryption {
+        let ca = if model.security.private_ca_arn.is_some() {
+            "the shared private CA of `[security] private_ca_arn`"
+        } else {
+            "a root private CA in short-lived certificate mode"
+        };
+        let _ = writeln!(
+            out,
+            "| service_connect_tls | {ca} and the ECS role that has it issue each agent's Service Connect certificate |"
+        );
     }
     if model.security.alb_access_logs {
         let _ = writeln!(out, "| access_logs | S3 bucket for load balancer access logs |");

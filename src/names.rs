@@ -148,9 +148,10 @@ pub struct AgentNames {
 
 impl AgentNames {
     /// `order-management` in `prod` → `prod-order-management-cluster`, `prod/order-management-agent`, …,
-    /// each [`fit`] to its AWS limit (names that fit are unchanged).
-    pub fn derive(env: &EnvName, agent: &str) -> Self {
-        let full = Self::full(env, agent);
+    /// each [`fit`] to its AWS limit (names that fit are unchanged). `tls`: the environment encrypts in
+    /// transit, and its target groups speak HTTPS.
+    pub fn derive(env: &EnvName, agent: &str, tls: bool) -> Self {
+        let full = Self::full(env, agent, tls);
         let fitted = |kind: NameKind, name: String| fit(&name, kind.limit()).into_owned();
         Self {
             cluster: fitted(NameKind::Cluster, full.cluster),
@@ -167,11 +168,16 @@ impl AgentNames {
     }
 
     /// The names as the plan spells them, before fitting (some may exceed AWS's limits).
-    pub fn full(env: &EnvName, agent: &str) -> Self {
+    ///
+    /// An HTTPS target group is `-tls`, not `-tg`: turning in-transit encryption on or off replaces every
+    /// target group (protocol and port force it), and AWS refuses to create a group under the name of one
+    /// still attached to a listener rule, so the new groups take another name and replace the old ones
+    /// create-before-destroy.
+    pub fn full(env: &EnvName, agent: &str, tls: bool) -> Self {
         Self {
             cluster: format!("{env}-{agent}-cluster"),
             service: format!("{env}-{agent}-service"),
-            target_group: format!("{env}-{agent}-tg"),
+            target_group: format!("{env}-{agent}-{}", if tls { "tls" } else { "tg" }),
             repository: format!("{env}/{agent}-agent"),
             log_group: format!("/aws/ecs/{env}/{agent}"),
             task_family: format!("{env}-{agent}"),
@@ -361,7 +367,7 @@ mod tests {
             assert!(name.len() <= kind.limit(), "{name} exceeds {}", kind.limit());
         }
         let agent = "a".repeat(AgentName::MAX_LEN);
-        for (kind, name) in AgentNames::derive(&env, &agent).all() {
+        for (kind, name) in AgentNames::derive(&env, &agent, false).all() {
             assert!(name.len() <= kind.limit(), "{name} exceeds {}", kind.limit());
         }
     }
@@ -413,7 +419,7 @@ mod tests {
 
     #[test]
     fn derived_names_match_the_plan_qualified_by_environment() {
-        let names = AgentNames::derive(&EnvName::new("prod").unwrap(), "order-management");
+        let names = AgentNames::derive(&EnvName::new("prod").unwrap(), "order-management", false);
         assert_eq!(names.cluster, "prod-order-management-cluster");
         assert_eq!(names.target_group, "prod-order-management-tg");
         assert_eq!(names.repository, "prod/order-management-agent");

@@ -106,6 +106,9 @@ pub struct Graph {
     pub edges: BTreeSet<Edge>,
     /// A connection that one group allows and the other does not: harmless, but never intended.
     pub half_open: BTreeSet<Edge>,
+    /// The edges whose traffic the tree itself encrypts (see [`encrypted_edges`]); empty for a graph read
+    /// from rules alone.
+    pub encrypted: BTreeSet<Edge>,
 }
 
 impl Graph {
@@ -214,7 +217,11 @@ impl fmt::Display for Graph {
                 .or_default()
                 .entry(&e.to)
                 .or_default()
-                .push(e.ports.to_string());
+                .push(if self.encrypted.contains(e) {
+                    format!("{} tls", e.ports)
+                } else {
+                    e.ports.to_string()
+                });
         }
         let width = by_source.keys().map(|n| n.to_string().len()).max().unwrap_or(0);
         for (from, to) in &by_source {
@@ -231,7 +238,7 @@ impl fmt::Display for Graph {
     }
 }
 
-/// What the spec declares: the internet reaches the ALB on 80 and 443, the ALB each agent on its port,
+/// What the spec declares: the internet reaches the ALB on 80 and 443, the ALB each agent on its port (its TLS port with in-transit encryption),
 /// each caller its callees on theirs, agents that use the database its port; every agent reaches 443
 /// anywhere (AWS APIs and third parties, through the NAT gateways or instance). A NAT instance takes 443
 /// from inside the VPC and sends it to anywhere.
@@ -247,10 +254,16 @@ pub fn declared(model: &Model) -> Graph {
     let ports: BTreeMap<&str, u16> = model.agents.iter().map(|a| (a.name.as_str(), a.port)).collect();
     for agent in &model.agents {
         let me = Node::Agent(agent.name.to_string());
+        // With in-transit encryption the load balancer reaches every agent on the image contract's TLS port.
+        let alb_port = if model.security.in_transit_encryption {
+            crate::contract::TLS_PORT
+        } else {
+            agent.port
+        };
         edges.insert(Edge {
             from: Node::Alb,
             to: me.clone(),
-            ports: Ports(agent.port, agent.port),
+            ports: Ports(alb_port, alb_port),
         });
         edges.insert(Edge {
             from: me.clone(),
@@ -288,7 +301,7 @@ pub fn declared(model: &Model) -> Graph {
     }
     Graph {
         edges,
-        half_open: BTreeSet::new(),
+        ..Graph::default()
     }
 }
 
@@ -302,7 +315,81 @@ pub fn from_tree(tree: &Tree) -> Result<Graph> {
 /// access proof): a group's ID is its address, which its `id` attribute's unknown marker names.
 pub fn from_evaluated(ev: &Evaluated) -> Result<Graph> {
     let (owners, rules) = groups_and_rules(ev)?;
-    Ok(Graph::from_rules(&owners, &rules))
+    let mut graph = Graph::from_rules(&owners, &rules);
+    graph.encrypted = encrypted_edges(ev, &graph.edges);
+    Ok(graph)
+}
+
+/// The edges whose protocol the tree makes TLS, read from the resources that decide it: an `HTTPS`
+/// listener (internet → load balancer, on its port); an `HTTPS` target group (load balancer → the agent
+/// of its key, on its port); a Service Connect `tls` block on an agent's service (its callers → it); the
+/// database's parameter group with `rds.force_ssl = 1` (anyone → the database). Anything else is not
+/// known to be encrypted, whatever its port (an agent's 443 to the internet is HTTPS by convention only).
+pub fn encrypted_edges(ev: &Evaluated, edges: &BTreeSet<Edge>) -> BTreeSet<Edge> {
+    let text = |inst: &Instance, k: &str| -> Vec<String> {
+        inst.attrs
+            .get(k)
+            .into_iter()
+            .flatten()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect()
+    };
+    let port = |inst: &Instance| text(inst, "port").first().and_then(|p| p.parse::<u16>().ok());
+    let mut tls: Vec<(Option<Node>, Node, Option<u16>)> = Vec::new();
+    for (address, inst) in &ev.resources {
+        let https = text(inst, "protocol").first().is_some_and(|p| p == "HTTPS");
+        match inst.resource_type.as_str() {
+            "aws_lb_listener" if https => tls.push((Some(Node::Internet), Node::Alb, port(inst))),
+            "aws_lb_target_group" if https => {
+                if let Some(agent) = instance_key(address) {
+                    tls.push((Some(Node::Alb), Node::Agent(agent), port(inst)));
+                }
+            }
+            "aws_ecs_service" => {
+                let key = "service_connect_configuration.service.tls.issuer_cert_authority.aws_pca_authority_arn";
+                if inst.attrs.get(key).is_some_and(|v| v.iter().any(|v| !v.is_null()))
+                    && let Some(agent) = module_instance(address)
+                {
+                    for e in edges.iter().filter(|e| e.to == Node::Agent(agent.clone())) {
+                        if matches!(e.from, Node::Agent(_)) {
+                            tls.push((Some(e.from.clone()), e.to.clone(), Some(e.ports.0)));
+                        }
+                    }
+                }
+            }
+            "aws_rds_cluster_parameter_group" => {
+                let forced = text(inst, "parameter.name")
+                    .iter()
+                    .zip(text(inst, "parameter.value"))
+                    .any(|(n, v)| n == "rds.force_ssl" && v == "1");
+                if forced {
+                    tls.push((None, Node::Database, None));
+                }
+            }
+            _ => {}
+        }
+    }
+    edges
+        .iter()
+        .filter(|e| {
+            tls.iter().any(|(from, to, port)| {
+                from.as_ref().is_none_or(|f| *f == e.from)
+                    && *to == e.to
+                    && port.is_none_or(|p| e.ports.0 <= p && p <= e.ports.1)
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// The key of a resource instance's own `for_each`: `module.alb.aws_lb_target_group.this["order"]` → `order`.
+fn instance_key(address: &str) -> Option<String> {
+    let rest = address.strip_suffix("\"]")?;
+    let start = rest.rfind("[\"")?;
+    Some(rest[start + 2..].to_string())
 }
 
 /// Resource types that attach security groups, the attribute path of their list, and what they are.

@@ -81,9 +81,11 @@ fn templates() -> impl Iterator<Item = &'static include_dir::File<'static>> {
 /// directory.
 pub fn render(model: &Model, levers: &[crate::cost::levers::Lever]) -> Result<Rendered> {
     let env = environment()?;
-    // The model, and the smoke check's agents as the JSON `smoke.py` embeds (not HCL, so marked safe).
+    // The model, the smoke check's agents as the JSON `smoke.py` embeds (not HCL, so marked safe), and the
+    // image contract's TLS port.
     let ctx = minijinja::context! {
         smoke_agents => Value::from_safe_string(crate::smoke::agents_json(model)),
+        tls_port => crate::contract::TLS_PORT,
         ..Value::from(Serde(model))
     };
     let header = header(model);
@@ -110,6 +112,10 @@ pub fn render(model: &Model, levers: &[crate::cost::levers::Lever]) -> Result<Re
             }
             // And the DR Region's backup vault, only into a tree with `[dr]`.
             if path.starts_with("backup_copy/") && model.dr.is_none() {
+                continue;
+            }
+            // And the Service Connect CA and role, only into a tree that encrypts in transit.
+            if path.starts_with("service_connect_tls/") && !model.security.in_transit_encryption {
                 continue;
             }
             let text = file.contents_utf8().with_context(|| format!("{path} is not UTF-8"))?;

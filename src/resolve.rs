@@ -31,7 +31,8 @@ const PRIORITY_STEP: u32 = 10;
 
 /// Names every agent (warning of every name shortened to fit AWS's limit), numbers their rules, and moves
 /// the state of renamed ones.
-pub fn resolve(cx: &mut Checker, env: &EnvName, checked: Vec<CheckedAgent>) -> Resolved {
+/// `tls`: the environment encrypts in transit (its target groups are named for HTTPS).
+pub fn resolve(cx: &mut Checker, env: &EnvName, checked: Vec<CheckedAgent>, tls: bool) -> Resolved {
     let names = EnvNames::derive(env);
     let full = EnvNames::full(env);
     for ((kind, short), (_, full)) in names.all().into_iter().zip(full.all()) {
@@ -42,8 +43,8 @@ pub fn resolve(cx: &mut Checker, env: &EnvName, checked: Vec<CheckedAgent>) -> R
         .into_iter()
         .zip(1u32..)
         .map(|(agent, i)| {
-            let agent_names = AgentNames::derive(env, agent.physical_name().as_str());
-            let full = AgentNames::full(env, agent.physical_name().as_str());
+            let agent_names = AgentNames::derive(env, agent.physical_name().as_str(), tls);
+            let full = AgentNames::full(env, agent.physical_name().as_str(), tls);
             let at = cx.at_span(SpecFile::Agents, agent.name_span.clone());
             for ((kind, short), (_, full)) in agent_names.all().into_iter().zip(full.all()) {
                 report_shortened(cx, kind, full, short, Some(at.clone()));

@@ -40,6 +40,8 @@ pub fn agent_files(agent: &DeclaredAgent) -> Vec<(String, String)> {
             .replace("{{HEALTH_PATH}}", health)
             .replace("{{DB_FAILURE_EVENT}}", contract::DB_FAILURE_EVENT)
             .replace("{{SMOKE_SEGMENT}}", contract::SMOKE_SEGMENT)
+            .replace("{{TLS_PORT_VAR}}", contract::TLS_PORT_VAR)
+            .replace("{{TLS_PORT}}", &contract::TLS_PORT.to_string())
     };
     [
         ("Dockerfile", include_str!("../init/agent/Dockerfile")),

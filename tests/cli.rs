@@ -1600,8 +1600,8 @@ fn splice_cost(text: &str, name: &str, block: &str) -> String {
 }
 
 /// The README's cost figures are tfgen's: the table of what the repository's specs and `tfgen init`'s
-/// cost in their own regions with their budgets, prod's levers, and the diff's cost line for a third
-/// Aurora instance. `TFGEN_BLESS_README=1` rewrites the two generated blocks.
+/// cost in their own regions with their budgets, prod's levers, what in-transit encryption adds to prod, and
+/// the diff's cost line for a third Aurora instance. `TFGEN_BLESS_README=1` rewrites the generated blocks.
 #[test]
 fn the_readmes_cost_figures_are_tfgens() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
@@ -1626,6 +1626,7 @@ fn the_readmes_cost_figures_are_tfgens() {
 
     let mut specs = String::from("| spec | region | monthly estimate | budget |\n| --- | --- | ---: | ---: |\n");
     let mut levers = String::new();
+    let mut transit = String::new();
     for (label, dir, env) in [
         ("this repository's `environments/dev.toml`", p.path(""), "dev"),
         ("this repository's `environments/prod.toml`", p.path(""), "prod"),
@@ -1650,7 +1651,36 @@ fn the_readmes_cost_figures_are_tfgens() {
             json["region"].as_str().unwrap(),
             json["total"].as_f64().unwrap()
         );
+        if label.starts_with("this") && env == "dev" {
+            // The README: in dev, in-transit encryption "would add more than half of the bill".
+            let lever = json["levers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["setting"].as_str().unwrap() == "[security] in_transit_encryption = true")
+                .expect("dev has the in-transit encryption lever");
+            assert!(
+                lever["monthly_change"].as_f64().unwrap() > json["total"].as_f64().unwrap() / 2.0,
+                "{lever}"
+            );
+        }
         if label.starts_with("this") && env == "prod" {
+            // What in-transit encryption adds: the CA, its certificates and the secrets of their keys.
+            let added: f64 = json["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|l| {
+                    let item = l["item"].as_str().unwrap();
+                    item.starts_with("private CA")
+                        || item.starts_with("Service Connect certificates")
+                        || item.starts_with("Service Connect private keys")
+                })
+                .map(|l| l["monthly"].as_f64().unwrap())
+                .sum();
+            assert!(added > 50.0, "prod prices no in-transit encryption: {}", json["lines"]);
+            let share = (added / json["total"].as_f64().unwrap() * 100.0).round();
+            let _ = writeln!(transit, "${added:.2} a month, {share}% of its total,");
             for l in json["levers"].as_array().unwrap() {
                 let change = match (l["monthly_change"].as_f64(), l["refused"].as_str()) {
                     (Some(c), _) if c < 0.0 => format!("-${:.2} a month", -c),
@@ -1667,7 +1697,11 @@ fn the_readmes_cost_figures_are_tfgens() {
             }
         }
     }
-    let expected = splice_cost(&splice_cost(&readme, "specs", &specs), "levers", &levers);
+    let expected = splice_cost(
+        &splice_cost(&splice_cost(&readme, "specs", &specs), "levers", &levers),
+        "transit",
+        &transit,
+    );
     if std::env::var_os("TFGEN_BLESS_README").is_some() {
         std::fs::write(&path, &expected).unwrap();
     } else {

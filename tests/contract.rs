@@ -544,6 +544,14 @@ fn fargate_scratch_mode(dockerfile: &str) -> u32 {
 /// directory, which outlives the mount when the checkout itself is under `/tmp` (python3 would open a
 /// script named on its command line by its absolute path). Returns whether it started, and its log.
 fn run_as_fargate(code: &Path, mode: u32) -> (bool, String) {
+    run_as_fargate_with(code, mode, None)
+}
+
+/// [`run_as_fargate`], with `TLS_PORT` set when `tls` is given; once the agent answers on its HTTP port, a
+/// real TLS client (Python's `ssl`, a fresh context that trusts the agent's own certificate only once it
+/// has read it) asks `GET /health` on the TLS port. Returns whether both answered, and the log with the
+/// client's report (`tls: <version> <subject> <status> <body>`).
+fn run_as_fargate_with(code: &Path, mode: u32, tls: Option<u16>) -> (bool, String) {
     use std::os::unix::fs::PermissionsExt;
     let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(mode)).unwrap();
@@ -560,6 +568,7 @@ fn run_as_fargate(code: &Path, mode: u32) -> (bool, String) {
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env(contract::PORT_VAR, port.to_string())
+        .envs(tls.map(|p| (contract::TLS_PORT_VAR, p.to_string())))
         .env("AGENT_NAME", "troubleshooting")
         .env("TMPDIR", contract::WRITABLE_DIR)
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -568,7 +577,7 @@ fn run_as_fargate(code: &Path, mode: u32) -> (bool, String) {
         .spawn()
         .expect("unshare (util-linux)");
     let deadline = Instant::now() + Duration::from_secs(20);
-    let started = loop {
+    let mut started = loop {
         if http(port, "GET", contract::HEALTH_PATH, "").is_ok_and(|(status, _)| status == 200) {
             break true;
         }
@@ -577,14 +586,49 @@ fn run_as_fargate(code: &Path, mode: u32) -> (bool, String) {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
+    let mut client = String::new();
+    if let (true, Some(tls_port)) = (started, tls) {
+        let (ok, report) = tls_get(tls_port, contract::HEALTH_PATH);
+        started = ok;
+        client = report;
+    }
     let _ = child.kill();
     let out = child.wait_with_output().unwrap();
     let log = format!(
-        "{}{}",
+        "{}{}{client}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     (started, log)
+}
+
+/// `GET path` over TLS on a local port, as a load balancer would: TLS 1.2 or later, the server's
+/// certificate read but not trusted. Returns whether it answered 200, and `tls: <version> <subject>
+/// <status> <body>`.
+fn tls_get(port: u16, path: &str) -> (bool, String) {
+    let client = format!(
+        "import http.client, ssl, subprocess\n\
+         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\n\
+         ctx.minimum_version = ssl.TLSVersion.TLSv1_2\n\
+         ctx.check_hostname = False\n\
+         ctx.verify_mode = ssl.CERT_NONE\n\
+         c = http.client.HTTPSConnection('127.0.0.1', {port}, context=ctx, timeout=10)\n\
+         c.connect()\n\
+         der, version = c.sock.getpeercert(binary_form=True), c.sock.version()\n\
+         c.request('GET', '{path}')\n\
+         r = c.getresponse()\n\
+         subject = subprocess.run(['openssl', 'x509', '-inform', 'DER', '-noout', '-subject'], input=der,\n\
+                                  capture_output=True, check=True).stdout.decode().strip()\n\
+         print('tls:', version, subject, r.status, r.read().decode())\n"
+    );
+    let out = Command::new("python3").args(["-c", &client]).output().expect("python3");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ok = out.status.success() && report.contains(" 200 ");
+    (ok, report)
 }
 
 #[test]
@@ -624,6 +668,58 @@ fn the_reference_agent_writes_temporary_files_under_fargates_runtime() {
     // The same image without the VOLUME line gets Fargate's default, and the agent says so and stops.
     let (started, log) = run_as_fargate(code.path(), 0o755);
     assert!(!started && log.contains("\"event\": \"scratch_unwritable\""), "{log}");
+
+    // In-transit encryption: with TLS_PORT set, the same agent, under the same conditions (read-only root,
+    // user 10001, /tmp the only writable place), creates its certificate at start and answers a real TLS
+    // client on that port: TLS 1.2 or later, a certificate naming the agent, its health check.
+    let (started, log) = run_as_fargate_with(code.path(), mode, Some(free_port()));
+    assert!(
+        started,
+        "the agent did not serve HTTPS under Fargate's conditions:\n{log}"
+    );
+    let report = log.lines().find(|l| l.starts_with("tls: ")).unwrap_or_default();
+    assert!(
+        report.starts_with("tls: TLSv1.3 ") || report.starts_with("tls: TLSv1.2 "),
+        "{log}"
+    );
+    assert!(
+        report.contains("CN = troubleshooting") || report.contains("CN=troubleshooting"),
+        "{log}"
+    );
+    assert!(report.contains("\"status\": \"ok\""), "{log}");
+}
+
+/// The rendered prod tree (in-transit encryption on by default) gives every agent the contract's TLS port:
+/// `TLS_PORT` in its environment, its target group on that port over HTTPS, the task definition mapping it.
+#[test]
+fn prod_tasks_get_the_contracts_tls_port() {
+    let tree = compile(&inputs("prod"));
+    let main = tree.get("main.tf").unwrap();
+    assert!(
+        main.contains(&format!("tls_port = {}", contract::TLS_PORT)),
+        "prod's root sets no local.tls_port = {}",
+        contract::TLS_PORT
+    );
+    for (name, c) in containers(main) {
+        assert_eq!(
+            c.environment.get(contract::TLS_PORT_VAR).map(String::as_str),
+            Some("tostring(local.tls_port)"),
+            "{name}: {:?}",
+            c.environment
+        );
+    }
+    assert!(
+        main.contains("target_protocol     = \"HTTPS\""),
+        "prod's target groups are not HTTPS"
+    );
+    let ecs = tree.get("modules/ecs/main.tf").unwrap();
+    assert!(
+        ecs.contains("containerPort = var.tls.port"),
+        "the task definition does not map the TLS port"
+    );
+    // dev, off by default, sets none of it.
+    let dev = compile(&inputs("dev"));
+    assert!(!dev.get("main.tf").unwrap().contains(contract::TLS_PORT_VAR));
 }
 
 /// botocore, pinned as the emulator's is: the fake AWS endpoint checks the agents' signatures with it.

@@ -203,7 +203,8 @@ fn agents_follow_the_plan() {
         assert_eq!(field(a, "desired_count"), "2");
         assert_eq!(field(a, "cluster_name"), format!("\"prod-{name}-cluster\""));
         assert_eq!(field(a, "service_name"), format!("\"prod-{name}-service\""));
-        assert_eq!(field(a, "target_group_name"), format!("\"prod-{name}-tg\""));
+        // prod encrypts in transit: its target groups speak HTTPS, named `-tls`.
+        assert_eq!(field(a, "target_group_name"), format!("\"prod-{name}-tls\""));
         assert_eq!(field(a, "repository_name"), format!("\"prod/{name}-agent\""));
         assert_eq!(field(a, "log_group_name"), format!("\"/aws/ecs/prod/{name}\""));
         assert_eq!(field(a, "health_check_path"), "\"/health\"");
@@ -506,11 +507,22 @@ fn the_cost_counts_what_the_tree_creates() {
         // Each target-tracking policy creates two alarms of its own (scale out, scale in).
         let alarms = n("aws_cloudwatch_metric_alarm") + 2.0 * n("aws_appautoscaling_policy");
         assert_eq!(quantity("alarm-month"), alarms, "{env}: alarms");
-        // Plus the master user secret, which RDS creates and manages (manage_master_user_password).
+        // Plus the master user secret, which RDS creates and manages (manage_master_user_password), and with
+        // in-transit encryption one secret per Service Connect service, which ECS creates for its TLS key.
+        let ecs_managed = if compiled.model.security.in_transit_encryption {
+            n("aws_ecs_service")
+        } else {
+            0.0
+        };
         assert_eq!(
             quantity("secret-month"),
-            n("aws_secretsmanager_secret") + 1.0,
+            n("aws_secretsmanager_secret") + 1.0 + ecs_managed,
             "{env}: secrets"
+        );
+        assert_eq!(
+            quantity("CA-month"),
+            n("aws_acmpca_certificate_authority"),
+            "{env}: private CAs"
         );
         assert_eq!(
             quantity("dashboard-month"),
@@ -682,6 +694,9 @@ fn dev_is_recreatable_at_once_and_prod_keeps_its_protections() {
 #[test]
 fn every_resource_type_is_per_environment_or_a_known_singleton() {
     const PER_ENVIRONMENT: &[&str] = &[
+        "aws_acmpca_certificate",
+        "aws_acmpca_certificate_authority",
+        "aws_acmpca_certificate_authority_certificate",
         "aws_appautoscaling_policy",
         "aws_appautoscaling_target",
         "aws_backup_plan",

@@ -35,9 +35,51 @@ fn the_rendered_graph_is_exactly_the_declared_one() {
         let graph = reach::from_tree(&tree).unwrap();
         let declared = reach::declared(&model);
         assert_eq!(graph.differences(&declared), Vec::<String>::new(), "{env}:\n{graph}");
-        assert_eq!(graph, declared, "{env}");
+        assert_eq!(graph.edges, declared.edges, "{env}");
         assert!(graph.half_open.is_empty(), "{env}:\n{graph}");
     }
+}
+
+/// What the tree encrypts: with in-transit encryption (prod), every hop that carries a request (the
+/// internet's HTTPS to the ALB, the ALB to each task, each call between agents, each connection to the
+/// database); without it (dev, no certificate), only the database. Nothing else, whatever its port.
+#[test]
+fn the_encrypted_edges_are_the_ones_the_tree_encrypts() {
+    for env in ["dev", "prod"] {
+        let (model, tree) = rendered(env);
+        let graph = reach::from_tree(&tree).unwrap();
+        let transit = model.security.in_transit_encryption;
+        let expected: std::collections::BTreeSet<_> = graph
+            .edges
+            .iter()
+            .filter(|e| match (&e.from, &e.to) {
+                (_, Node::Database) => true,
+                (Node::Internet, Node::Alb) => model.alb.certificate_arn.is_some() && e.ports.0 == 443,
+                (Node::Alb | Node::Agent(_), Node::Agent(_)) => transit,
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        assert_eq!(graph.encrypted, expected, "{env}:\n{graph}");
+        assert_eq!(transit, env == "prod");
+    }
+    // Taking the Service Connect TLS block out of prod's services unmarks every call between agents.
+    let (_, tree) = rendered("prod");
+    let plain = edited(
+        &tree,
+        "modules/ecs/main.tf",
+        "for_each = var.tls == null ? [] : [var.tls]",
+        "for_each = []",
+    );
+    let graph = reach::from_tree(&plain).unwrap();
+    assert!(
+        !graph
+            .encrypted
+            .iter()
+            .any(|e| matches!((&e.from, &e.to), (Node::Agent(_), Node::Agent(_)))),
+        "{graph}"
+    );
+    assert!(graph.encrypted.iter().any(|e| e.from == Node::Alb), "{graph}");
 }
 
 /// The shipped graph, written out by hand: a reviewer's reading of agents.toml (dev's NAT instance
@@ -50,10 +92,10 @@ fn the_shipped_graph_reads_as_the_plan_describes() {
 internet                     -> alb (80, 443)
 10.0.0.0/16                  -> nat instance (443)
 alb                          -> agent order-management (8001), agent personalization (8003), agent product-recommendation (8002), agent supervisor (8000), agent troubleshooting (8004)
-agent order-management       -> internet (443), database (5432)
-agent personalization        -> internet (443), database (5432)
-agent product-recommendation -> internet (443), database (5432)
-agent supervisor             -> internet (443), agent order-management (8001), agent personalization (8003), agent product-recommendation (8002), agent troubleshooting (8004), database (5432)
+agent order-management       -> internet (443), database (5432 tls)
+agent personalization        -> internet (443), database (5432 tls)
+agent product-recommendation -> internet (443), database (5432 tls)
+agent supervisor             -> internet (443), agent order-management (8001), agent personalization (8003), agent product-recommendation (8002), agent troubleshooting (8004), database (5432 tls)
 agent troubleshooting        -> internet (443)
 nat instance                 -> internet (443)
 ";
@@ -198,7 +240,7 @@ fn reach_command_prints_the_graph_and_agrees() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
-        stdout.contains("agent supervisor             -> internet (443), agent order-management (8001)"),
+        stdout.contains("agent supervisor             -> internet (443), agent order-management (8001 tls)"),
         "{stdout}"
     );
     assert!(

@@ -180,6 +180,7 @@ module "networking" {
   agents = {
     for name, agent in local.agents : name => {
       port                = agent.port
+      alb_port            = agent.port
       calls               = agent.calls
       uses_database       = agent.uses_database
       security_group_name = agent.security_group_name
@@ -285,6 +286,7 @@ module "access_logs" {
 module "alb" {
   source = "./modules/alb"
   #checkov:skip=CKV_AWS_150:deletion protection is off in this environment's spec ([alb] deletion_protection = false) so that it can be torn down; prod refuses this
+  #checkov:skip=CKV_AWS_378:in-transit encryption is off in this environment's spec ([security] in_transit_encryption = false): TLS ends at the load balancer, and the targets are tasks in private subnets reachable only from its security group; prod refuses this
 
   name                = "dev-multi-agent-alb"
   vpc_id              = module.networking.vpc_id
@@ -293,6 +295,7 @@ module "alb" {
   certificate_arn     = null
   deletion_protection = false
   idle_timeout        = 300
+  target_protocol     = "HTTP"
   access_logs_enabled = true
   access_logs_bucket  = module.access_logs.bucket
   # A WAF web ACL with AWS managed rule groups, logged to CloudWatch Logs.

@@ -30,7 +30,7 @@ locals {
       cluster_name      = "prod-supervisor-cluster"
       service_name      = "prod-supervisor-service"
       task_family       = "prod-supervisor"
-      target_group_name = "prod-supervisor-tg"
+      target_group_name = "prod-supervisor-tls"
       repository_name   = "prod/supervisor-agent"
       log_group_name    = "/aws/ecs/prod/supervisor"
       calls             = ["order-management", "product-recommendation", "personalization", "troubleshooting"]
@@ -55,7 +55,7 @@ locals {
       cluster_name      = "prod-order-management-cluster"
       service_name      = "prod-order-management-service"
       task_family       = "prod-order-management"
-      target_group_name = "prod-order-management-tg"
+      target_group_name = "prod-order-management-tls"
       repository_name   = "prod/order-management-agent"
       log_group_name    = "/aws/ecs/prod/order-management"
       calls             = []
@@ -80,7 +80,7 @@ locals {
       cluster_name      = "prod-product-recommendation-cluster"
       service_name      = "prod-product-recommendation-service"
       task_family       = "prod-product-recommendation"
-      target_group_name = "prod-product-recommendation-tg"
+      target_group_name = "prod-product-recommendation-tls"
       repository_name   = "prod/product-recommendation-agent"
       log_group_name    = "/aws/ecs/prod/product-recommendation"
       calls             = []
@@ -105,7 +105,7 @@ locals {
       cluster_name      = "prod-personalization-cluster"
       service_name      = "prod-personalization-service"
       task_family       = "prod-personalization"
-      target_group_name = "prod-personalization-tg"
+      target_group_name = "prod-personalization-tls"
       repository_name   = "prod/personalization-agent"
       log_group_name    = "/aws/ecs/prod/personalization"
       calls             = []
@@ -130,7 +130,7 @@ locals {
       cluster_name      = "prod-troubleshooting-cluster"
       service_name      = "prod-troubleshooting-service"
       task_family       = "prod-troubleshooting"
-      target_group_name = "prod-troubleshooting-tg"
+      target_group_name = "prod-troubleshooting-tls"
       repository_name   = "prod/troubleshooting-agent"
       log_group_name    = "/aws/ecs/prod/troubleshooting"
       calls             = []
@@ -142,6 +142,10 @@ locals {
       execution_role_name = "prod-troubleshooting-execution"
     }
   }
+
+  # `[security] in_transit_encryption`: the load balancer reaches every agent over HTTPS on this port (the
+  # image contract's TLS_PORT), and Service Connect encrypts the calls between agents.
+  tls_port = 8443
 
   # One customer-managed key per environment for logs, secrets, the alarm topic, ECR, Aurora and backups.
   kms_key_arn = module.kms.key_arn
@@ -180,6 +184,7 @@ module "networking" {
   agents = {
     for name, agent in local.agents : name => {
       port                = agent.port
+      alb_port            = local.tls_port
       calls               = agent.calls
       uses_database       = agent.uses_database
       security_group_name = agent.security_group_name
@@ -329,6 +334,7 @@ module "alb" {
   certificate_arn     = "arn:aws:acm:eu-west-1:123456789012:certificate/5f1c9f4e-8b0a-4c3e-9d2a-6e7f8a9b0c1d"
   deletion_protection = true
   idle_timeout        = 300
+  target_protocol     = "HTTPS"
   access_logs_enabled = true
   access_logs_bucket  = module.access_logs.bucket
   # A WAF web ACL with AWS managed rule groups, logged to CloudWatch Logs.
@@ -339,12 +345,22 @@ module "alb" {
   agents = {
     for name, agent in local.agents : name => {
       target_group_name = agent.target_group_name
-      port              = agent.port
+      port              = local.tls_port
       health_check_path = agent.health_check_path
       path_patterns     = agent.path_patterns
       priority          = agent.priority
     }
   }
+}
+
+# Service Connect TLS: the private CA that signs the agents' proxy certificates, and the role ECS issues
+# them with.
+# A root CA in short-lived certificate mode; `[security] private_ca_arn` would share one instead.
+module "service_connect_tls" {
+  source = "./modules/service_connect_tls"
+
+  name_prefix               = local.environment
+  certificate_authority_arn = null
 }
 
 # Each agent's image, as pushed for this release. A missing one stops plan (or, for a repository the same
@@ -401,6 +417,11 @@ module "ecs" {
   task_role_arn      = module.iam[each.key].task_role_arn
 
   service_connect_namespace_arn = module.networking.service_connect_namespace_arn
+  tls = {
+    port                      = local.tls_port
+    certificate_authority_arn = module.service_connect_tls.certificate_authority_arn
+    role_arn                  = module.service_connect_tls.role_arn
+  }
 
   log_group_name     = each.value.log_group_name
   log_retention_days = 30
@@ -419,6 +440,7 @@ module "ecs" {
       CALL_TIMEOUT_SECONDS = "300"
       ENVIRONMENT          = local.environment
       LOG_FORMAT           = "json"
+      TLS_PORT             = tostring(local.tls_port)
     },
     # Database agents only: the Data API with the agent's own secret; its role's search_path is its schema.
     contains(keys(local.database_agents), each.key) ? tomap({
@@ -457,7 +479,7 @@ module "monitoring" {
   # A failed backup or copy job alerts the topic too.
   backup_failures = true
 
-  # The monthly cost budget: `tfgen cost`'s $807.85 a month plus 20%.
-  budget_limit_usd  = 970
+  # The monthly cost budget: `tfgen cost`'s $861.61 a month plus 20%.
+  budget_limit_usd  = 1034
   budget_tag_filter = "user:environment$prod"
 }

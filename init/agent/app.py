@@ -3,6 +3,9 @@
 It honours the image contract in tfgen's README ("The image contract") with Python's standard library only:
 
 * listens on $PORT and answers GET {{HEALTH_PATH}} with 200 while it can serve;
+* when ${{TLS_PORT_VAR}} is set (in-transit encryption), also serves HTTPS on that port, the one the load
+  balancer uses, with a self-signed certificate it creates at start (the ALB encrypts to its targets but
+  does not check their certificates);
 * writes one JSON object per line to stdout (the awslogs driver ships it; metric filters read it);
 * logs {"event": "{{DB_FAILURE_EVENT}}", ...} whenever it cannot use the database (only an agent with
   [agent.database] in agents.toml gets the DB_* settings: its own secret and schema, never the master's);
@@ -21,16 +24,21 @@ import hashlib
 import hmac
 import json
 import os
+import ssl
+import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from threading import Thread
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 AGENT_NAME = os.environ.get("AGENT_NAME", "{{AGENT_NAME}}")
 PORT = int(os.environ.get("PORT", "{{PORT}}"))
+# Set by the task definition when the environment encrypts in transit: the load balancer's HTTPS port.
+TLS_PORT = os.environ.get("{{TLS_PORT_VAR}}")
 HEALTH_PATH = "{{HEALTH_PATH}}"
 DB_FAILURE_EVENT = "{{DB_FAILURE_EVENT}}"
 SMOKE_SUFFIX = "/{{SMOKE_SEGMENT}}"
@@ -256,11 +264,55 @@ def check_scratch():
         sys.exit(1)
 
 
+class TLSServer(ThreadingHTTPServer):
+    """HTTPS: each connection's handshake runs in its own thread, so a slow client holds up no other."""
+
+    context = None
+
+    def finish_request(self, request, client_address):
+        try:
+            request = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as err:
+            log("tls_handshake_failed", level="warning", client=client_address[0], error=str(err))
+            return
+        super().finish_request(request, client_address)
+
+
+def tls_context():
+    """A server TLS context with a certificate and key created now, in /tmp, by the openssl CLI.
+
+    python:3.11-slim has it (ca-certificates depends on it; the Dockerfile checks). A fresh key per task means
+    no private key is ever in the image or in Secrets Manager. The ALB checks no target certificate, so
+    self-signed is what a target needs; RSA, which every ALB TLS policy offers to targets.
+    """
+    directory = tempfile.mkdtemp(prefix="tls-")
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(  # noqa: S603, S607 - fixed arguments, the image's openssl
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+         "-subj", "/CN=%s" % AGENT_NAME, "-addext", "subjectAltName=DNS:%s" % AGENT_NAME,
+         "-keyout", key, "-out", cert],
+        check=True, capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    return context
+
+
 def main():
     check_scratch()
     check_database()
     server = ThreadingHTTPServer(("0.0.0.0", PORT), Handler)  # noqa: S104 - the task's own network
-    log("started", port=PORT, calls=sorted(callees()))
+    if TLS_PORT:
+        try:
+            context = tls_context()
+        except (OSError, subprocess.CalledProcessError) as err:
+            log("tls_unavailable", level="error", error=str(err))
+            sys.exit(1)
+        secure = TLSServer(("0.0.0.0", int(TLS_PORT)), Handler)  # noqa: S104 - as above
+        secure.context = context
+        Thread(target=secure.serve_forever, daemon=True).start()
+    log("started", port=PORT, tls_port=TLS_PORT, calls=sorted(callees()))
     server.serve_forever()
 
 

@@ -50,15 +50,20 @@ resource "aws_lb" "this" {
 ################################################################################
 
 # Fargate tasks in awsvpc mode register by IP address, hence target_type "ip". Because the name is fixed,
-# a change that forces replacement (port, protocol, target type, VPC) also needs a new target_group_name.
+# a change that forces replacement (port, protocol, target type, VPC) also needs a new target_group_name
+# (tfgen names HTTPS groups `-tls` and HTTP ones `-tg`), and the new group is created, and the rules and
+# services moved to it, before the old one is destroyed.
+#
+# HTTPS (in-transit encryption): the load balancer encrypts to each task's TLS port, and checks no target
+# certificate, so the self-signed one the application creates at start is enough (AWS's documentation of
+# target groups). Health checks go the same way.
 resource "aws_lb_target_group" "this" {
-  #checkov:skip=CKV_AWS_378:TLS ends at the load balancer; targets are tasks in private subnets that accept traffic only from the load balancer's security group, inside the VPC
   for_each = var.agents
 
   name        = each.value.target_group_name
   vpc_id      = var.vpc_id
   target_type = "ip"
-  protocol    = "HTTP"
+  protocol    = var.target_protocol
   port        = each.value.port
 
   # A deregistering task keeps its open connections as long as the idle timeout lets one live without a
@@ -70,7 +75,7 @@ resource "aws_lb_target_group" "this" {
 
   health_check {
     enabled             = true
-    protocol            = "HTTP"
+    protocol            = var.target_protocol
     port                = "traffic-port"
     path                = each.value.health_check_path
     matcher             = "200"
@@ -82,6 +87,10 @@ resource "aws_lb_target_group" "this" {
 
   tags = {
     Name = each.value.target_group_name
+  }
+
+  lifecycle {
+    create_before_destroy = true
   }
 }
 

@@ -70,7 +70,7 @@ variable "image_digest" {
 
 variable "container_port" {
   type        = number
-  description = "Port the container listens on (also the target group port)."
+  description = "Port the container serves HTTP on: Service Connect, the container health check, and the target group unless tls is set."
 
   validation {
     condition     = var.container_port >= 1 && var.container_port <= 65535 && floor(var.container_port) == var.container_port
@@ -344,5 +344,20 @@ variable "request_timeout_seconds" {
   validation {
     condition     = var.request_timeout_seconds >= 1 && var.request_timeout_seconds <= 4000
     error_message = "request_timeout_seconds must be between 1 and 4000 (the ALB's idle timeout range)."
+  }
+}
+
+variable "tls" {
+  type = object({
+    port                      = number
+    certificate_authority_arn = string
+    role_arn                  = string
+  })
+  description = "In-transit encryption: the port the application serves HTTPS on for the load balancer, and the CA and ECS role of Service Connect TLS. null: plain HTTP inside the VPC."
+  default     = null
+
+  validation {
+    condition     = var.tls == null || try(var.tls.port != var.container_port && var.tls.port >= 1 && var.tls.port <= 65535, false)
+    error_message = "tls.port must be a port other than container_port."
   }
 }

@@ -4,7 +4,7 @@
 #
 # Every agent has its own group. Who may reach whom (`tfgen reach <env>` computes it from these rules):
 #   internet          -> ALB                 80, 443
-#   ALB               -> each agent          the agent's port
+#   ALB               -> each agent          the agent's port (its TLS port with in-transit encryption)
 #   caller            -> callee              the callee's port (declared with `calls` in agents.toml)
 #   agent with the db -> database            the database port
 #   each agent        -> anywhere            443 (AWS APIs and third-party APIs, through the NAT gateways)
@@ -86,15 +86,16 @@ resource "aws_vpc_security_group_ingress_rule" "alb_from_internet" {
   }
 }
 
-# Forwarded requests and target health checks (which use the traffic port) both go to the agent ports.
+# Forwarded requests and target health checks (which use the traffic port) both go to the port the target
+# group names: the agent's own, or with in-transit encryption its TLS port.
 resource "aws_vpc_security_group_egress_rule" "alb_to_agent" {
   for_each = var.agents
 
   security_group_id            = aws_security_group.alb.id
-  description                  = "Port ${each.value.port} to agent ${each.key}"
+  description                  = "Port ${each.value.alb_port} to agent ${each.key}"
   ip_protocol                  = "tcp"
-  from_port                    = each.value.port
-  to_port                      = each.value.port
+  from_port                    = each.value.alb_port
+  to_port                      = each.value.alb_port
   referenced_security_group_id = aws_security_group.agent[each.key].id
 
   tags = {
@@ -110,10 +111,10 @@ resource "aws_vpc_security_group_ingress_rule" "agent_from_alb" {
   for_each = var.agents
 
   security_group_id            = aws_security_group.agent[each.key].id
-  description                  = "Port ${each.value.port} from the ALB"
+  description                  = "Port ${each.value.alb_port} from the ALB"
   ip_protocol                  = "tcp"
-  from_port                    = each.value.port
-  to_port                      = each.value.port
+  from_port                    = each.value.alb_port
+  to_port                      = each.value.alb_port
   referenced_security_group_id = aws_security_group.alb.id
 
   tags = {

@@ -73,14 +73,15 @@ variable "nat_instance_type" {
 variable "agents" {
   type = map(object({
     port                = number
+    alb_port            = number
     calls               = list(string)
     uses_database       = bool
     security_group_name = string
   }))
-  description = "The agents, keyed by name: each gets its own security group. Its port admits the ALB and the agents that call it; it may reach the ports of the agents it calls, the database (if it uses it) and HTTPS anywhere."
+  description = "The agents, keyed by name: each gets its own security group. Its port admits the agents that call it, its alb_port (the same port, or its TLS port with in-transit encryption) the ALB; it may reach the ports of the agents it calls, the database (if it uses it) and HTTPS anywhere."
 
   validation {
-    condition     = length(var.agents) > 0 && alltrue([for agent in var.agents : agent.port >= 1 && agent.port <= 65535 && floor(agent.port) == agent.port])
+    condition     = length(var.agents) > 0 && alltrue([for agent in var.agents : alltrue([for port in [agent.port, agent.alb_port] : port >= 1 && port <= 65535 && floor(port) == port])])
     error_message = "agents must be non-empty, each with a whole TCP port number between 1 and 65535."
   }
 

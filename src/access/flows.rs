@@ -169,6 +169,7 @@ pub fn flows(model: &Model, world: &World) -> Vec<Flow> {
     migrations(&mut b);
     flow_logs(&mut b);
     service_roles(&mut b);
+    service_connect_tls(&mut b);
     pipeline(&mut b);
     b.out
 }
@@ -942,6 +943,34 @@ fn service_roles(b: &mut Builder<'_>) {
                 &[("aws:SourceAccount", "444455556666".to_string())],
             );
         }
+    }
+}
+
+/// Service Connect TLS (`[security] in_transit_encryption`): ECS assumes the role each service's `tls`
+/// block names, to issue and rotate its certificates. AWS documents no confused-deputy condition key for
+/// ECS infrastructure roles, so the trust policy has none and no foreign-account case is checked.
+fn service_connect_tls(b: &mut Builder<'_>) {
+    let w = b.world;
+    let mut seen = Vec::new();
+    for service in w.of_type("aws_ecs_service") {
+        let Some(role) = w
+            .attr(service, "service_connect_configuration.service.tls.role_arn")
+            .and_then(|arn| w.by_arn(&arn).cloned())
+        else {
+            continue;
+        };
+        if seen.contains(&role) {
+            continue;
+        }
+        seen.push(role.clone());
+        let name = w.attr(&role, "name").unwrap_or_default();
+        b.add(
+            &format!("ECS assumes role {name} to issue Service Connect certificates"),
+            &Who::Service("ecs.amazonaws.com".to_string()),
+            "sts:AssumeRole",
+            Target::Resource(role),
+            &[],
+        );
     }
 }
 

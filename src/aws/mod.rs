@@ -14,6 +14,7 @@ pub mod provider;
 pub mod quotas;
 pub mod regions;
 pub mod s3;
+pub mod service_connect;
 pub mod tables;
 
 /// When a table was last compared with its source page.

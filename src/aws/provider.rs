@@ -6,7 +6,7 @@
 //! `RequiresReplace` plan modifiers in Plugin Framework resources (attributes of a force-new nested block
 //! are listed by the block's path). Read 2026-11-25 in hashicorp/terraform-provider-aws (the code index's
 //! snapshot, commit 3cdebe9581b24f1fb9f059af76f6e2e36d520776, for internal/service/rds; the other
-//! services from the v5.100.0 schemas). Attributes that exist only for features tfgen never sets
+//! services from the v5.100.0 schemas; `internal/service/acmpca` read 2026-12-07). Attributes that exist only for features tfgen never sets
 //! (imports, snapshots, outposts) are left out. Tests: every generated resource type has an entry, every
 //! path exists in `terraform providers schema -json` of the mirrored provider, and tests/emulator.rs
 //! compares predictions built on this table with the emulator's real plans.
@@ -14,7 +14,32 @@
 /// Resource type → attribute paths whose change replaces the resource. A path names a top-level argument
 /// (`name`) or a nested block or its argument (`encryption_configuration`, `runtime_platform.cpu_architecture`);
 /// a block's path covers everything inside it.
-pub const FORCE_NEW: [(&str, &[&str]); 72] = [
+pub const FORCE_NEW: [(&str, &[&str]); 75] = [
+    (
+        "aws_acmpca_certificate",
+        &[
+            "api_passthrough",
+            "certificate_authority_arn",
+            "certificate_signing_request",
+            "signing_algorithm",
+            "template_arn",
+            "validity",
+        ],
+    ),
+    (
+        "aws_acmpca_certificate_authority",
+        &[
+            "certificate_authority_configuration.key_algorithm",
+            "certificate_authority_configuration.signing_algorithm",
+            "certificate_authority_configuration.subject",
+            "key_storage_security_standard",
+            "type",
+        ],
+    ),
+    (
+        "aws_acmpca_certificate_authority_certificate",
+        &["certificate", "certificate_authority_arn", "certificate_chain"],
+    ),
     (
         "aws_appautoscaling_policy",
         &["name", "resource_id", "scalable_dimension", "service_namespace"],

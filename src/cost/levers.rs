@@ -149,6 +149,13 @@ fn edits(model: &Model) -> Vec<Edit> {
     ));
     out.push(toggle(
         "security",
+        "in_transit_encryption",
+        model.security.in_transit_encryption,
+        "plain HTTP inside the VPC: load balancer to tasks and agent to agent readable by anyone who can capture VPC traffic",
+        "HTTPS from the load balancer to each task and Service Connect TLS between agents, from a private CA of the environment's own",
+    ));
+    out.push(toggle(
+        "security",
         "flow_logs",
         model.security.flow_logs,
         "no VPC flow logs: no record of who talked to whom for an investigation",

@@ -401,6 +401,35 @@ pub fn estimate_with(model: &Model, p: &Prices) -> Estimate {
         "10k calls",
         p.secrets_api_10k,
     );
+    if model.security.in_transit_encryption {
+        // Service Connect TLS: the CA (unless shared), and each agent's certificate, reissued every few
+        // days, its private key in a secret ECS creates for the service.
+        if model.security.private_ca_arn.is_none() {
+            b.line(
+                sec,
+                "private CA for Service Connect TLS (short-lived certificate mode)".to_string(),
+                1.0,
+                "CA-month",
+                p.private_ca_short_lived_month,
+            );
+        }
+        let agents = f64::from(u32::try_from(model.agents.len()).unwrap_or(u32::MAX));
+        let days = crate::aws::service_connect::CERTIFICATE_ROTATION_DAYS;
+        b.line(
+            sec,
+            format!("Service Connect certificates (one per agent every {days} days)"),
+            agents * (h / 24.0 / days),
+            "certificate",
+            p.private_ca_short_lived_certificate,
+        );
+        b.line(
+            sec,
+            "Service Connect private keys (one ECS-managed secret per agent)".to_string(),
+            agents,
+            "secret-month",
+            p.secret_month,
+        );
+    }
     let owners = [
         (model.security.kms, "the environment's"),
         (model.dr.is_some(), "the DR Region's"),

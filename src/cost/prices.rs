@@ -37,6 +37,10 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("ECS Service Connect", "https://aws.amazon.com/ecs/pricing/"),
     ("Cloud Map", "https://aws.amazon.com/cloud-map/pricing/"),
     (
+        "AWS Private CA, short-lived certificate mode (checked 2026-12-07: $50 a CA-month, $0.058 a certificate, the same in every region of the AWS Price List)",
+        "https://aws.amazon.com/private-ca/pricing/",
+    ),
+    (
         "NAT instance (EC2 t4g.nano)",
         "https://aws.amazon.com/ec2/pricing/on-demand/",
     ),
@@ -90,6 +94,10 @@ pub struct Prices {
     pub data_out_gb: f64,
     /// A Cloud Map service instance registered for a month (each Service Connect task is one).
     pub cloud_map_instance_month: f64,
+    /// An AWS Private CA in short-lived certificate mode, for a month.
+    pub private_ca_short_lived_month: f64,
+    /// One certificate issued by a short-lived-mode CA.
+    pub private_ca_short_lived_certificate: f64,
 }
 
 /// us-east-1, the reference region of the goals in issue 15.
@@ -131,6 +139,8 @@ pub const US_EAST_1: Prices = Prices {
     endpoint_gb: 0.01,
     data_out_gb: 0.09,
     cloud_map_instance_month: 0.10,
+    private_ca_short_lived_month: 50.0,
+    private_ca_short_lived_certificate: 0.058,
 };
 
 /// us-east-2 (the `mini` fixture): the same list prices as us-east-1.
@@ -178,6 +188,8 @@ pub const EU_WEST_1: Prices = Prices {
     endpoint_gb: 0.01,
     data_out_gb: 0.09,
     cloud_map_instance_month: 0.10,
+    private_ca_short_lived_month: 50.0,
+    private_ca_short_lived_certificate: 0.058,
 };
 
 /// ap-northeast-1 (the `tokyo` fixture).
@@ -219,6 +231,8 @@ pub const AP_NORTHEAST_1: Prices = Prices {
     endpoint_gb: 0.01,
     data_out_gb: 0.114,
     cloud_map_instance_month: 0.10,
+    private_ca_short_lived_month: 50.0,
+    private_ca_short_lived_certificate: 0.058,
 };
 
 /// Figures not copied from a price page, and how they were made. Fargate Spot's ARM64 price moves with

@@ -498,17 +498,22 @@ fn agent_port<'p>(cx: &mut Checker, agent: &'p AgentSpec, seen: &mut BTreeMap<i6
         );
         return None;
     };
-    if port == 0 || port == 5432 {
+    let reserved = match port {
+        0 => Some("use 1-65535".to_string()),
+        5432 => Some("5432 is the database port".to_string()),
+        crate::contract::TLS_PORT => Some(format!(
+            "{} is the port every agent serves HTTPS on for the load balancer (`[security] in_transit_encryption`)",
+            crate::contract::TLS_PORT
+        )),
+        _ => None,
+    };
+    if let Some(help) = reserved {
         cx.error(
             Rule::PortReserved,
             SpecFile::Agents,
             &agent.port,
             format!("port {p} cannot be an agent port"),
-            if port == 0 {
-                "use 1-65535"
-            } else {
-                "5432 is the database port"
-            },
+            help,
         );
         return None;
     }

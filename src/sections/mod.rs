@@ -84,7 +84,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     };
     backend::check_shared(cx, spec.backend.as_ref(), shared);
     let agents = agents::check(cx, &parsed.agents.agents, &spec.agents, &defaults);
-    let security = security::check(cx, &spec.security, sizing.unwrap_or(Sizing::Dev));
+    let security = security::check(cx, &spec.security, sizing.unwrap_or(Sizing::Dev), region.as_deref());
     let dr = dr::check(cx, &spec.dr, region.as_deref(), security.backup_retention_days);
     if let Some(dr_model) = &dr {
         dr::check_with_backup_plan(cx, &spec.dr, dr_model.as_ref(), &security, &spec.sizing, prod);
@@ -98,7 +98,7 @@ fn check_all(cx: &mut Checker, parsed: &ParsedSpec, inputs: &Inputs) -> Option<M
     let agent_databases = agent_database::check(cx, &parsed.agents.agents, &agents, database::MASTER_USERNAME);
 
     let env = env?;
-    let mut resolved = crate::resolve::resolve(cx, &env, agents);
+    let mut resolved = crate::resolve::resolve(cx, &env, agents, security.in_transit_encryption);
     place_agents(&mut resolved.agents, placement, &placements);
     let backend = backend?;
     let database = database?;

@@ -3,9 +3,11 @@
 //! Prod-sized environments may not turn off prod-critical controls; dev may, with safe defaults.
 //! This module neither parses TOML nor renders.
 //!
-//! Every control is on by default for both sizings: none of them costs enough to justify a weaker dev
-//! default (the largest items are the WAF web ACL, a few dollars a month, and the KMS key, one dollar).
-//! Only retention periods differ by sizing.
+//! Every control but one is on by default for both sizings: none of them costs enough to justify a weaker
+//! dev default (the largest items are the WAF web ACL, a few dollars a month, and the KMS key, one dollar).
+//! The exception is in-transit encryption inside the VPC: its private CA costs $50 a month, a quarter of
+//! dev's budget, so it is on by default in prod only (`tfgen cost` prices it). Retention periods also
+//! differ by sizing.
 
 use std::ops::RangeInclusive;
 
@@ -30,6 +32,9 @@ rules! {
         ProdMonitoringOff,
         ProdBackupRetentionShort,
         ProdWritableRootFs,
+        PrivateCaMalformed,
+        PrivateCaOtherRegion,
+        PrivateCaUnused,
     }
 }
 
@@ -59,6 +64,12 @@ pub struct SecuritySpec {
     pub backup_retention_days: Option<Spanned<i64>>,
     /// Containers run with a read-only root file system and a writable scratch volume at `/tmp`.
     pub read_only_root_filesystem: Option<Spanned<bool>>,
+    /// Encryption inside the VPC: HTTPS from the load balancer to each task, and Service Connect TLS between
+    /// agents, with certificates from an AWS Private CA in short-lived mode. On by default in prod.
+    pub in_transit_encryption: Option<Spanned<bool>>,
+    /// An existing AWS Private CA (in this environment's region, tagged `AmazonECSManaged = true`) to issue
+    /// the Service Connect certificates, shared instead of creating one ($50 a month each).
+    pub private_ca_arn: Option<Spanned<String>>,
 }
 
 /// The security controls an environment gets, every default applied. Templates read these as
@@ -78,6 +89,9 @@ pub struct Security {
     pub backup_plan: bool,
     pub backup_retention_days: u32,
     pub read_only_root_filesystem: bool,
+    pub in_transit_encryption: bool,
+    /// The shared CA from the spec; `None` creates one when `in_transit_encryption` is on.
+    pub private_ca_arn: Option<String>,
 }
 
 impl Security {
@@ -96,6 +110,8 @@ impl Security {
             backup_plan: true,
             backup_retention_days: sized.backup_plan_retention_days,
             read_only_root_filesystem: true,
+            in_transit_encryption: sizing == Sizing::Prod,
+            private_ca_arn: None,
         }
     }
 }
@@ -108,12 +124,18 @@ const PROD_MIN_BACKUP_RETENTION_DAYS: u32 = 7;
 
 /// Checks `[security]` against the environment's sizing and applies the defaults. A rejected value
 /// leaves the control at its default; the error stops the compile anyway.
-pub fn check(cx: &mut Checker, spec: &SecuritySpec, sizing: Sizing) -> Security {
+pub fn check(cx: &mut Checker, spec: &SecuritySpec, sizing: Sizing, region: Option<&str>) -> Security {
     let mut c = Controls {
         cx,
         prod: sizing == Sizing::Prod,
     };
     let d = Security::defaults(sizing);
+    let in_transit_encryption = c.control(
+        spec.in_transit_encryption.as_ref(),
+        d.in_transit_encryption,
+        "in_transit_encryption",
+        "encryption in transit inside the VPC",
+    );
 
     Security {
         waf: c.control(
@@ -156,6 +178,11 @@ pub fn check(cx: &mut Checker, spec: &SecuritySpec, sizing: Sizing) -> Security 
         backup_retention_days: c.backup_retention(spec.backup_retention_days.as_ref(), d.backup_retention_days),
         read_only_root_filesystem: c
             .read_only_root(spec.read_only_root_filesystem.as_ref(), d.read_only_root_filesystem),
+        in_transit_encryption,
+        private_ca_arn: spec
+            .private_ca_arn
+            .as_ref()
+            .and_then(|arn| c.private_ca(arn, in_transit_encryption, region)),
     }
 }
 
@@ -271,6 +298,51 @@ impl Controls<'_> {
         days
     }
 
+    /// An AWS Private CA ARN in the environment's region, used only with in-transit encryption.
+    fn private_ca(&mut self, arn: &Spanned<String>, used: bool, region: Option<&str>) -> Option<String> {
+        let text = arn.get_ref();
+        let parts: Vec<&str> = text.splitn(6, ':').collect();
+        let well_formed = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "acm-pca"
+            && parts[4].len() == 12
+            && parts[4].chars().all(|c| c.is_ascii_digit())
+            && parts[5]
+                .strip_prefix("certificate-authority/")
+                .is_some_and(|id| id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
+        if !well_formed {
+            self.error(
+                Rule::PrivateCaMalformed,
+                arn,
+                "malformed AWS Private CA ARN",
+                "expected `arn:aws:acm-pca:<region>:<12-digit account>:certificate-authority/<uuid>`",
+            );
+            return None;
+        }
+        if let Some(region) = region
+            && parts[3] != region
+        {
+            self.error(
+                Rule::PrivateCaOtherRegion,
+                arn,
+                format!("the private CA is in {}, the environment in {region}", parts[3]),
+                format!("Service Connect issues certificates only from a CA of its own region; use one in {region}, or remove the line to create one"),
+            );
+            return None;
+        }
+        if !used {
+            self.error(
+                Rule::PrivateCaUnused,
+                arn,
+                "`private_ca_arn` is set but in-transit encryption is off",
+                "set `in_transit_encryption = true` under `[security]`, or remove the line",
+            );
+            return None;
+        }
+        Some(text.clone())
+    }
+
     /// Not prod-critical: an application that must write outside `/tmp` may turn it off, with a warning in prod.
     fn read_only_root(&mut self, v: Option<&Spanned<bool>>, default: bool) -> bool {
         let Some(v) = v else { return default };
@@ -304,7 +376,7 @@ mod tests {
             })
         };
         let mut cx = Checker::new(&file("env.toml", toml_text), &file("agents.toml", ""));
-        let security = check(&mut cx, &spec, sizing);
+        let security = check(&mut cx, &spec, sizing, Some("eu-west-1"));
         (security, cx.finish().0)
     }
 
@@ -331,6 +403,35 @@ mod tests {
     }
 
     #[test]
+    fn in_transit_encryption_is_on_in_prod_and_may_share_a_ca() {
+        assert!(run(Sizing::Prod, "").0.in_transit_encryption);
+        assert!(!run(Sizing::Dev, "").0.in_transit_encryption);
+        let ca = "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
+        let (s, diags) = run(
+            Sizing::Dev,
+            &format!("in_transit_encryption = true\nprivate_ca_arn = \"{ca}\"\n"),
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(s.private_ca_arn.as_deref(), Some(ca));
+        let (_, diags) = run(Sizing::Dev, &format!("private_ca_arn = \"{ca}\"\n"));
+        assert_eq!(
+            errors(&diags),
+            ["`private_ca_arn` is set but in-transit encryption is off"]
+        );
+        let other = ca.replace("eu-west-1", "us-east-1");
+        let (_, diags) = run(Sizing::Prod, &format!("private_ca_arn = \"{other}\"\n"));
+        assert_eq!(
+            errors(&diags),
+            ["the private CA is in us-east-1, the environment in eu-west-1"]
+        );
+        let (_, diags) = run(
+            Sizing::Prod,
+            "private_ca_arn = \"arn:aws:acm:eu-west-1:111122223333:certificate/x\"\n",
+        );
+        assert_eq!(errors(&diags), ["malformed AWS Private CA ARN"]);
+    }
+
+    #[test]
     fn dev_may_turn_controls_off() {
         let text = "waf = false\nalb_access_logs = false\nflow_logs = false\nkms = false\nperformance_insights = false\n\
                     enhanced_monitoring_interval = 0\nbackup_plan = false\nlog_retention_days = 30\nread_only_root_filesystem = false\n";
@@ -345,6 +446,7 @@ mod tests {
     #[test]
     fn prod_refuses_to_turn_off_critical_controls() {
         for field in [
+            "in_transit_encryption",
             "waf",
             "alb_access_logs",
             "flow_logs",

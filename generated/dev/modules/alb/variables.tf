@@ -150,3 +150,14 @@ variable "kms_key_arn" {
   description = "KMS key encrypting the WAF log group, or null for CloudWatch Logs' default encryption."
   default     = null
 }
+
+variable "target_protocol" {
+  type        = string
+  description = "How the load balancer reaches the agents and checks their health: HTTP, or HTTPS to a port where they serve TLS (in-transit encryption)."
+  default     = "HTTP"
+
+  validation {
+    condition     = contains(["HTTP", "HTTPS"], var.target_protocol)
+    error_message = "target_protocol must be HTTP or HTTPS."
+  }
+}

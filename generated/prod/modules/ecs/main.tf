@@ -18,16 +18,28 @@ locals {
     image     = var.image
     essential = true
 
-    # Named so that Service Connect can publish it: the agent's callers reach it as http://<agent>:<port>.
-    portMappings = [
-      {
-        name          = var.agent_name
-        containerPort = var.container_port
-        hostPort      = var.container_port
-        protocol      = "tcp"
-        appProtocol   = "http"
-      },
-    ]
+    # The first is named so that Service Connect can publish it: the agent's callers reach it as
+    # http://<agent>:<port>. With in-transit encryption a second one, which Service Connect does not
+    # touch, is where the application serves HTTPS to the load balancer (the image contract's TLS_PORT).
+    portMappings = concat(
+      [
+        {
+          name          = var.agent_name
+          containerPort = var.container_port
+          hostPort      = var.container_port
+          protocol      = "tcp"
+          appProtocol   = "http"
+        },
+      ],
+      var.tls == null ? [] : [
+        {
+          name          = "${var.agent_name}-tls"
+          containerPort = var.tls.port
+          hostPort      = var.tls.port
+          protocol      = "tcp"
+        },
+      ],
+    )
 
     # Sorted by name so the rendered JSON (and therefore the task definition revision) is stable.
     environment = [
@@ -195,11 +207,13 @@ resource "aws_ecs_service" "this" {
   load_balancer {
     target_group_arn = var.target_group_arn
     container_name   = var.container_name
-    container_port   = var.container_port
+    container_port   = var.tls == null ? var.container_port : var.tls.port
   }
 
   # Every agent is a Service Connect service under its own name and port (its callers use
-  # http://<agent>:<port>), and a client of the namespace, so it can call the agents it declares.
+  # http://<agent>:<port>), and a client of the namespace, so it can call the agents it declares. With
+  # in-transit encryption the proxies speak TLS 1.3 to each other, with certificates from the environment's
+  # private CA; the applications still call http://, the proxy in their own task encrypts.
   service_connect_configuration {
     enabled   = true
     namespace = var.service_connect_namespace_arn
@@ -219,6 +233,18 @@ resource "aws_ecs_service" "this" {
       timeout {
         per_request_timeout_seconds = var.request_timeout_seconds
         idle_timeout_seconds        = var.request_timeout_seconds
+      }
+
+      dynamic "tls" {
+        for_each = var.tls == null ? [] : [var.tls]
+
+        content {
+          role_arn = tls.value.role_arn
+
+          issuer_cert_authority {
+            aws_pca_authority_arn = tls.value.certificate_authority_arn
+          }
+        }
       }
     }
   }
