@@ -338,7 +338,7 @@ fn the_readme_adoption_steps_then_the_ci_workflow_pass() {
         assert_eq!(std::fs::read_to_string(repo.join(&path)).unwrap(), content, "{path}");
     }
     assert!(
-        text(&o).contains("rendered prod into ./generated/prod: 79 files written"),
+        text(&o).contains("rendered prod into ./generated/prod: 83 files written"),
         "{}",
         text(&o)
     );

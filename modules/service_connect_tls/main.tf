@@ -67,6 +67,7 @@ resource "aws_acmpca_certificate_authority_certificate" "this" {
 # secrets (ecs-sc!*), encrypted with an AWS owned key.
 data "aws_iam_policy_document" "trust" {
   statement {
+    sid     = "EcsIssuesServiceConnectCertificates"
     effect  = "Allow"
     actions = ["sts:AssumeRole"]
 
