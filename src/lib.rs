@@ -14,6 +14,7 @@
 
 pub mod access;
 pub mod addresses;
+pub mod arn;
 pub mod aws;
 pub mod bootstrap;
 pub mod check;

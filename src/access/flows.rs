@@ -169,7 +169,6 @@ pub fn flows(model: &Model, world: &World) -> Vec<Flow> {
     migrations(&mut b);
     flow_logs(&mut b);
     service_roles(&mut b);
-    service_connect_tls(&mut b);
     pipeline(&mut b);
     b.out
 }
@@ -904,18 +903,29 @@ fn pipeline(b: &mut Builder<'_>) {
     }
 }
 
-/// Roles that AWS services assume: the trust policy must let the service in.
+/// Roles that AWS services assume: the trust policy must let the service in. Where the service says which
+/// account it acts for (`aws:SourceAccount`), the same service acting for another account must be refused
+/// (the confused deputy). ECS assuming the Service Connect TLS role (`[security] in_transit_encryption`)
+/// is the exception: AWS documents no such condition key for ECS infrastructure roles, so the trust policy
+/// has none and no foreign-account case is checked.
 fn service_roles(b: &mut Builder<'_>) {
     let w = b.world;
-    let cases: [(&str, &str, &str); 2] = [
-        ("aws_backup_selection", "iam_role_arn", "backup.amazonaws.com"),
+    let cases: [(&str, &str, &str, bool); 3] = [
+        ("aws_backup_selection", "iam_role_arn", "backup.amazonaws.com", true),
         (
             "aws_rds_cluster_instance",
             "monitoring_role_arn",
             "monitoring.rds.amazonaws.com",
+            true,
+        ),
+        (
+            "aws_ecs_service",
+            "service_connect_configuration.service.tls.role_arn",
+            "ecs.amazonaws.com",
+            false,
         ),
     ];
-    for (rtype, attr, service) in cases {
+    for (rtype, attr, service, source_account) in cases {
         let mut seen = Vec::new();
         for user in w.of_type(rtype) {
             let Some(role) = w.attr(user, attr).and_then(|arn| w.by_arn(&arn).cloned()) else {
@@ -926,51 +936,32 @@ fn service_roles(b: &mut Builder<'_>) {
             }
             seen.push(role.clone());
             let name = w.attr(&role, "name").unwrap_or_default();
-            // A service assuming a role for a resource of this account says which (aws:SourceAccount);
-            // the same service acting for another account must be refused (the confused deputy).
+            let who = Who::Service(service.to_string());
+            if !source_account {
+                b.add(
+                    &format!("{service} assumes role {name}"),
+                    &who,
+                    "sts:AssumeRole",
+                    Target::Resource(role),
+                    &[],
+                );
+                continue;
+            }
             b.add(
                 &format!("{service} assumes role {name}"),
-                &Who::Service(service.to_string()),
+                &who,
                 "sts:AssumeRole",
                 Target::Resource(role.clone()),
                 &[("aws:SourceAccount", super::world::ACCOUNT.to_string())],
             );
             b.forbid(
                 &format!("{service} assumes role {name} for another account's resource"),
-                &Who::Service(service.to_string()),
+                &who,
                 "sts:AssumeRole",
                 Target::Resource(role),
                 &[("aws:SourceAccount", "444455556666".to_string())],
             );
         }
-    }
-}
-
-/// Service Connect TLS (`[security] in_transit_encryption`): ECS assumes the role each service's `tls`
-/// block names, to issue and rotate its certificates. AWS documents no confused-deputy condition key for
-/// ECS infrastructure roles, so the trust policy has none and no foreign-account case is checked.
-fn service_connect_tls(b: &mut Builder<'_>) {
-    let w = b.world;
-    let mut seen = Vec::new();
-    for service in w.of_type("aws_ecs_service") {
-        let Some(role) = w
-            .attr(service, "service_connect_configuration.service.tls.role_arn")
-            .and_then(|arn| w.by_arn(&arn).cloned())
-        else {
-            continue;
-        };
-        if seen.contains(&role) {
-            continue;
-        }
-        seen.push(role.clone());
-        let name = w.attr(&role, "name").unwrap_or_default();
-        b.add(
-            &format!("ECS assumes role {name} to issue Service Connect certificates"),
-            &Who::Service("ecs.amazonaws.com".to_string()),
-            "sts:AssumeRole",
-            Target::Resource(role),
-            &[],
-        );
     }
 }
 

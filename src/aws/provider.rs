@@ -6,8 +6,8 @@
 //! `RequiresReplace` plan modifiers in Plugin Framework resources (attributes of a force-new nested block
 //! are listed by the block's path). Read 2026-11-25 in hashicorp/terraform-provider-aws (the code index's
 //! snapshot, commit 3cdebe9581b24f1fb9f059af76f6e2e36d520776, for internal/service/rds; the other
-//! services from the v5.100.0 schemas; `internal/service/acmpca` read 2026-12-07). Attributes that exist only for features tfgen never sets
-//! (imports, snapshots, outposts) are left out. Tests: every generated resource type has an entry, every
+//! services from the v5.100.0 schemas; `internal/service/acmpca` read 2026-12-07). Attributes that exist
+//! only for features tfgen never sets (imports, snapshots, outposts) are left out. Tests: every generated resource type has an entry, every
 //! path exists in `terraform providers schema -json` of the mirrored provider, and tests/emulator.rs
 //! compares predictions built on this table with the emulator's real plans.
 

@@ -105,17 +105,7 @@ pub fn check(cx: &mut Checker, alb: &AlbSpec, defaults: &Defaults, prod: bool, r
 /// An ACM certificate ARN in the load balancer's region.
 fn certificate(cx: &mut Checker, arn: &Spanned<String>, region: Option<&str>) -> Option<String> {
     let text = arn.get_ref();
-    let parts: Vec<&str> = text.splitn(6, ':').collect();
-    let well_formed = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "acm"
-        && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && parts[5]
-            .strip_prefix("certificate/")
-            .is_some_and(|id| id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
-    if !well_formed {
+    let Some(parsed) = crate::arn::Arn::parse_uuid_resource(text, "acm", "certificate") else {
         cx.error(
             Rule::CertificateMalformed,
             SpecFile::Env,
@@ -124,20 +114,20 @@ fn certificate(cx: &mut Checker, arn: &Spanned<String>, region: Option<&str>) ->
             "expected `arn:aws:acm:<region>:<12-digit account>:certificate/<uuid>`",
         );
         return None;
-    }
+    };
     if let Some(region) = region
-        && parts[3] != region
+        && parsed.region != region
     {
         cx.error(
             Rule::CertificateOtherRegion,
             SpecFile::Env,
             arn,
-            format!("the certificate is in {}, the load balancer in {region}", parts[3]),
+            format!("the certificate is in {}, the load balancer in {region}", parsed.region),
             format!("an ALB can only use an ACM certificate from its own region; request or import one in {region}"),
         );
         return None;
     }
-    if crate::aws::EXAMPLE_ACCOUNTS.contains(&parts[4]) {
+    if crate::aws::EXAMPLE_ACCOUNTS.contains(&parsed.account) {
         let at = cx.at(SpecFile::Env, arn);
         cx.push(
             Diagnostic::warning(
@@ -145,7 +135,7 @@ fn certificate(cx: &mut Checker, arn: &Spanned<String>, region: Option<&str>) ->
                 format!(
                     "the certificate is in account {}, which AWS's documentation uses in examples: the HTTPS \
                      listener would fail at apply",
-                    parts[4]
+                    parsed.account
                 ),
                 Some(at),
             )

@@ -111,12 +111,14 @@ fn is_repository(s: &str) -> bool {
 
 /// `arn:<partition>:iam::<12 digits>:role/<path and name>`.
 fn is_role_arn(s: &str) -> bool {
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
-        if partition.starts_with("aws")
-            && account.len() == 12
-            && account.chars().all(|c| c.is_ascii_digit())
-            && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty() && !n.contains('*')))
+    crate::arn::Arn::parse(s).is_some_and(|a| {
+        a.service == "iam"
+            && a.region.is_empty()
+            && !a.account.is_empty()
+            && a.resource
+                .strip_prefix("role/")
+                .is_some_and(|n| !n.is_empty() && !n.contains('*'))
+    })
 }
 
 /// Checks `[pipeline]`; `None` (absent) renders no pipeline.

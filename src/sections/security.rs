@@ -301,17 +301,7 @@ impl Controls<'_> {
     /// An AWS Private CA ARN in the environment's region, used only with in-transit encryption.
     fn private_ca(&mut self, arn: &Spanned<String>, used: bool, region: Option<&str>) -> Option<String> {
         let text = arn.get_ref();
-        let parts: Vec<&str> = text.splitn(6, ':').collect();
-        let well_formed = parts.len() == 6
-            && parts[0] == "arn"
-            && parts[1].starts_with("aws")
-            && parts[2] == "acm-pca"
-            && parts[4].len() == 12
-            && parts[4].chars().all(|c| c.is_ascii_digit())
-            && parts[5]
-                .strip_prefix("certificate-authority/")
-                .is_some_and(|id| id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
-        if !well_formed {
+        let Some(parsed) = crate::arn::Arn::parse_uuid_resource(text, "acm-pca", "certificate-authority") else {
             self.error(
                 Rule::PrivateCaMalformed,
                 arn,
@@ -319,14 +309,14 @@ impl Controls<'_> {
                 "expected `arn:aws:acm-pca:<region>:<12-digit account>:certificate-authority/<uuid>`",
             );
             return None;
-        }
+        };
         if let Some(region) = region
-            && parts[3] != region
+            && parsed.region != region
         {
             self.error(
                 Rule::PrivateCaOtherRegion,
                 arn,
-                format!("the private CA is in {}, the environment in {region}", parts[3]),
+                format!("the private CA is in {}, the environment in {region}", parsed.region),
                 format!("Service Connect issues certificates only from a CA of its own region; use one in {region}, or remove the line to create one"),
             );
             return None;
