@@ -717,9 +717,17 @@ fn prod_tasks_get_the_contracts_tls_port() {
         ecs.contains("containerPort = var.tls.port"),
         "the task definition does not map the TLS port"
     );
+    // The README: switching replaces the target groups under another name, the new ones created first.
+    let alb = tree.get("modules/alb/main.tf").unwrap();
+    let group = &alb[alb.find("resource \"aws_lb_target_group\" \"this\"").unwrap()..];
+    let group = &group[..group.find("\n}\n").unwrap()];
+    assert!(group.contains("create_before_destroy = true"), "{group}");
+    assert!(main.contains("target_group_name = \"prod-supervisor-tls\""));
     // dev, off by default, sets none of it.
     let dev = compile(&inputs("dev"));
-    assert!(!dev.get("main.tf").unwrap().contains(contract::TLS_PORT_VAR));
+    let dev_main = dev.get("main.tf").unwrap();
+    assert!(!dev_main.contains(contract::TLS_PORT_VAR));
+    assert!(dev_main.contains("target_group_name = \"dev-supervisor-tg\""));
 }
 
 /// botocore, pinned as the emulator's is: the fake AWS endpoint checks the agents' signatures with it.
